@@ -1,0 +1,20 @@
+/**
+ * `hrm-lens` command line: the engine's functions without VS Code.
+ * Each subcommand group lives in engine/cli/<group>.ts and registers itself here.
+ */
+import { Command } from 'commander';
+import { registerDataCommands } from './cli/data';
+
+const program = new Command();
+program
+  .name('hrm-lens')
+  .description('Train, inspect and evaluate Hierarchical Reasoning Models on Sudoku (HRM Lens engine CLI)')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+registerDataCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`hrm-lens: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
