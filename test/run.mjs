@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The README's test command (`npm test`): plain-Node unit tests (node:test through tsx), then the suites that need a
 // real VS Code (code-server) and a real browser when they are present. Ends with one line: "N passed, N failed".
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,7 @@ function runNodeTests(label, files) {
     ...files,
   ], { cwd: root, stdio: 'inherit', env: { ...process.env, HRM_LENS_TEST: '1' } });
   const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
+  rmSync(path.dirname(tapFile), { recursive: true, force: true });
   const count = (key) => Number((tap.match(new RegExp(`^# ${key} (\\d+)`, 'm')) ?? [])[1] ?? 0);
   passed += count('pass');
   failed += count('fail') + count('cancelled');
@@ -48,9 +49,14 @@ runNodeTests('unit tests', findTests(path.join(root, 'test', 'unit')));
 
 if (!unitOnly && existsSync(path.join(root, 'test', 'vscode', 'run-in-code-server.mjs'))) {
   console.log('\n== tests inside VS Code (code-server) ==');
-  const res = spawnSync(process.execPath, [path.join(root, 'test', 'vscode', 'run-in-code-server.mjs')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  process.stdout.write(res.stdout ?? '');
-  const m = /^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/m.exec(res.stdout ?? '');
+  // Stream the output live (CI logs show progress) while keeping it to read the closing count line.
+  const res = await new Promise((resolve) => {
+    let stdout = '';
+    const child = spawn(process.execPath, [path.join(root, 'test', 'vscode', 'run-in-code-server.mjs')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.on('data', (chunk) => { stdout += chunk; process.stdout.write(chunk); });
+    child.on('close', (status) => resolve({ status, stdout }));
+  });
+  const m = /^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/m.exec(res.stdout);
   if (m) { passed += Number(m[1]); failed += Number(m[2]); skipped += Number(m[3] ?? 0); }
   if (res.status !== 0 && (!m || Number(m[2]) === 0)) failed += 1;
 }
