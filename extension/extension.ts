@@ -1,21 +1,30 @@
 /**
  * HRM Lens extension entry point. VS Code glue only: every number shown comes from the engine process.
- * Activation is cheap: nothing starts until a command needs the engine.
+ * Activation is cheap: nothing starts until a command needs the engine (extension/engine/engine-client.ts).
  */
 import * as vscode from 'vscode';
+import type { EngineTestApi } from './engine/engine-client';
+import { registerEngine } from './engine/engine-commands';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** activate()'s return value: a small API for the in-host tests. */
+export interface HrmLensApi {
+  engine: EngineTestApi;
+}
+
+export function activate(context: vscode.ExtensionContext): HrmLensApi {
   const log = vscode.window.createOutputChannel('HRM Lens', { log: true });
   context.subscriptions.push(log);
   log.info('HRM Lens activated');
+  const engine = registerEngine(context, log);
   context.subscriptions.push(
     vscode.commands.registerCommand('hrmLens.showInfo', async () => {
       const version = String(context.extension.packageJSON.version ?? '?');
       await vscode.window.showInformationMessage(`HRM Lens ${version}: the engine starts on first use.`);
     }),
   );
+  return { engine: engine.testApi() };
 }
 
 export function deactivate(): void {
-  // Disposables registered on the context are released by VS Code.
+  // Disposables registered on the context are released by VS Code (the engine client ends its process).
 }

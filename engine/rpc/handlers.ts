@@ -1,0 +1,15 @@
+/**
+ * The handler registry: method name -> handler, one entry per method of EngineMethods (engine/protocol.ts).
+ * Typed as complete, so adding a method to the protocol without registering its handler here fails `tsc`.
+ *
+ * To add a method: describe it in engine/protocol.ts (see "HOW TO ADD A METHOD" there), write its handler in the
+ * feature's folder, and add one line below. Keep handler modules cheap to import (load TF.js lazily, inside the
+ * handler): the engine announces 'ready' only after this registry is loaded.
+ */
+import { ping, selfTestProgress } from './core-handlers';
+import type { HandlerRegistry } from './handler';
+
+export const handlers: HandlerRegistry = {
+  ping,
+  'selfTest.progress': selfTestProgress,
+};
