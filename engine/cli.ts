@@ -4,6 +4,8 @@
  */
 import { Command } from 'commander';
 import { registerDataCommands } from './cli/data';
+import { registerTrainCommands } from './cli/train';
+import { registerInspectCommands } from './cli/inspect';
 
 const program = new Command();
 program
@@ -13,6 +15,8 @@ program
   .showHelpAfterError();
 
 registerDataCommands(program);
+registerTrainCommands(program);
+registerInspectCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`hrm-lens: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,0 +1,98 @@
+/**
+ * Training presets: a model config plus the training settings that go with it.
+ *
+ * - tiny-4x4: the CPU demo (minutes on one core); hrm-reference §10.3.
+ * - small-6x6: 6×6 puzzles with extra givens (the clue-count knob), tens of minutes on CPU.
+ * - easy-9x9: real 9×9 Sudoku with many givens; hours on CPU for exact solves.
+ * - hrm-sudoku-extreme: the paper's 27M configuration and recipe (for GPUs and imported weights).
+ * Every field can be overridden from the CLI or a config file.
+ */
+import { type HrmConfig, HRM_SUDOKU_27M, TINY_4X4, makeConfig } from '../model';
+import type { LossType } from './losses';
+
+export interface TrainSettings {
+  /** Global batch (slots). */
+  batch: number;
+  /** Micro-batch for gradient accumulation (the wasm heap is 4 GiB); default = batch. */
+  microBatch?: number;
+  /** Optimizer steps. */
+  steps: number;
+  lr: number;
+  warmup: number;
+  /** Cosine floor as a fraction of lr (1 = constant after warm-up, the reference default). */
+  lrMinRatio: number;
+  weightDecay: number;
+  puzzleEmbLr: number;
+  puzzleEmbWeightDecay: number;
+  lossType: LossType;
+  /** EMA decay (TRM uses 0.999); undefined = no EMA. */
+  ema?: number;
+  checkpointEvery: number;
+  keepLast: number;
+  /** Generated training puzzles: clue bounds. */
+  minClues?: number;
+  maxClues?: number;
+  /** A fixed training set of this many puzzles (the paper's small-sample regime) instead of endless fresh ones. */
+  fixedSetSize?: number;
+  /** Held-out evaluation set generated for the run (excluded from training): size and segments. */
+  evalPuzzles: number;
+  evalSegments: number;
+}
+
+export interface Preset {
+  name: string;
+  description: string;
+  model: HrmConfig;
+  train: TrainSettings;
+}
+
+const common = { lrMinRatio: 1, lossType: 'stablemax' as const, keepLast: 10 };
+
+export const PRESETS: Readonly<Record<string, Preset>> = {
+  'tiny-4x4': {
+    name: 'tiny-4x4',
+    description: '4×4 Sudoku, D=64, 1+1 layers; learns to solve most puzzles in minutes on one CPU core',
+    model: { ...TINY_4X4 },
+    train: {
+      ...common, batch: 64, steps: 1500, lr: 1e-3, warmup: 50, weightDecay: 0.1, puzzleEmbLr: 1e-3, puzzleEmbWeightDecay: 0.1,
+      checkpointEvery: 250, evalPuzzles: 200, evalSegments: 8,
+    },
+  },
+  'small-6x6': {
+    name: 'small-6x6',
+    description: '6×6 Sudoku with 18 givens, D=64, 1+1 layers; exact solves appear after ~10 CPU minutes',
+    model: makeConfig({ ...TINY_4X4, gridSize: 6, haltMaxSteps: 6 }),
+    train: {
+      ...common, batch: 64, steps: 4000, lr: 1e-3, warmup: 100, weightDecay: 0.1, puzzleEmbLr: 1e-3, puzzleEmbWeightDecay: 0.1,
+      checkpointEvery: 500, minClues: 18, evalPuzzles: 200, evalSegments: 8,
+    },
+  },
+  'easy-9x9': {
+    name: 'easy-9x9',
+    description: '9×9 Sudoku with ≥ 40 givens, D=128, 4 heads, 2+2 layers; hours on CPU',
+    model: makeConfig({ ...TINY_4X4, gridSize: 9, hidden: 128, heads: 4, expansion: 4, interMultiple: 256, H_layers: 2, L_layers: 2, haltMaxSteps: 8 }),
+    train: {
+      ...common, batch: 32, steps: 20000, lr: 7e-4, warmup: 200, weightDecay: 0.1, puzzleEmbLr: 7e-4, puzzleEmbWeightDecay: 0.1,
+      checkpointEvery: 1000, minClues: 40, evalPuzzles: 200, evalSegments: 8,
+    },
+  },
+  'hrm-sudoku-extreme': {
+    name: 'hrm-sudoku-extreme',
+    description: "The paper's 27M HRM and recipe (global batch 768, lr 1e-4, wd 1.0, 2000 warm-up steps); for GPUs and imported weights",
+    model: { ...HRM_SUDOKU_27M },
+    train: {
+      ...common, batch: 768, microBatch: 32, steps: 52080, lr: 1e-4, warmup: 2000, weightDecay: 1.0, puzzleEmbLr: 1e-4,
+      puzzleEmbWeightDecay: 1.0, checkpointEvery: 1302, fixedSetSize: 1000, evalPuzzles: 1000, evalSegments: 16,
+    },
+  },
+};
+
+export function presetNames(): string[] {
+  return Object.keys(PRESETS);
+}
+
+export function getPreset(name: string): Preset {
+  const p = PRESETS[name];
+  if (!p) throw new Error(`unknown preset "${name}" (known: ${presetNames().join(', ')})`);
+  return { name: p.name, description: p.description, model: { ...p.model }, train: { ...p.train } };
+}

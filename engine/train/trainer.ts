@@ -1,0 +1,455 @@
+/**
+ * The training loop of the reference HRM (hrm-reference §2.3, §3, §4): a persistent batch of slots, one segment and
+ * one optimizer step per training step; halted slots are refilled with fresh examples and reset to H_init/L_init.
+ *
+ * Per step t (1-based):
+ *  1. every slot that halted at step t−1 draws the next example (draw counter k) and its carry is reset;
+ *  2. one segment per micro-batch: the off-tape part, then the last L and H calls on the tape (one-step gradient;
+ *     TRM: the whole last cycle); loss = stablemax CE over all cells + 0.5·(BCE(q_halt, exact) + BCE(q_continue,
+ *     σ(next Q))), the continue target from an extra forward pass without tape (HRM only), all / global batch;
+ *     gradients are summed over micro-batches;
+ *  3. AdamATan2 on the trainable weights, sign-SGD on the puzzle embedding, both on the warm-up/cosine schedule;
+ *     optional EMA;
+ *  4. halting: steps+1 ≥ haltMaxSteps, or the Q rule, with the exploration minimum (seeded by (seed, t)).
+ * Everything random is a pure function of (seed, step, slot, draw index), and the saved state holds the slots, their
+ * carry, the optimizer moments and the counters, so a resumed run continues exactly like the uninterrupted one.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { tf } from '../tf';
+import {
+  type Carry, type HrmConfig, type HrmModel, configFromJson, configToJson, createModel, disposeCarry, haltDecisions,
+  initialCarry, linearWeightNames, modelFromWeights, puzzleEmbeddingName, resetCarry, runSegment, segmentGradients,
+  trainableWeightNames,
+} from '../model';
+import { gridToString, gridToTokens, type GridSize } from '../sudoku/geometry';
+import { Rng } from '../util/rng';
+import { deriveSeed } from '../util/hash-seed';
+import { writeFileAtomic } from '../util/atomic-write';
+import { AdamATan2 } from './adam-atan2';
+import { SignSGD } from './sign-sgd';
+import { Ema } from './ema';
+import { hrmLoss } from './losses';
+import { learningRate } from './schedule';
+import {
+  type JsonObject, type StateDict, combineStates, latestCheckpoint, loadCheckpoint, pickState, saveCheckpoint, writeEvalResult,
+} from './checkpoint';
+import { MetricsLog } from './metrics-log';
+import { TrainDataSource, type TrainDataSpec } from './data-source';
+import type { TrainSettings } from './presets';
+import { type EvalPuzzle, type EvalResult, evaluate } from './evaluate';
+import { withoutTape } from './no-tape';
+import { PuzzleGenerator } from '../sudoku/generator';
+
+export interface RunSpec {
+  /** Preset name it started from (informational). */
+  preset: string;
+  model: HrmConfig;
+  train: TrainSettings;
+  seed: number;
+  mixing: boolean;
+  augment: boolean;
+  /** Training data: generated (default) or a file's puzzles (path recorded; the pool is loaded by the caller). */
+  data: { kind: 'generated' } | { kind: 'file'; path: string; puzzles: number };
+  backend: JsonObject;
+}
+
+export interface StepMetrics {
+  step: number;
+  lr: number;
+  loss: number;
+  lmLoss: number;
+  qHaltLoss: number;
+  qContinueLoss: number;
+  /** Over slots that halted this step (the reference's logged metrics). */
+  halted: number;
+  exactAccuracy: number;
+  cellAccuracy: number;
+  meanSteps: number;
+  /** Over all slots this step. */
+  batchCellAccuracy: number;
+  stepMs: number;
+}
+
+const PURPOSE_EXPLORE = 11;
+const PURPOSE_EVAL = 12;
+
+export class Trainer {
+  step = 0;
+  private drawCounter = 0;
+  private carry: Carry;
+  private readonly tokens: Int32Array;
+  private readonly labels: Int32Array;
+  private readonly slotSteps: Int32Array;
+  private readonly halted: Uint8Array;
+  private readonly adam: AdamATan2;
+  private readonly signSgd: SignSGD | undefined;
+  private readonly ema: Ema | undefined;
+  private readonly transposeNames: Set<string>;
+
+  private constructor(
+    readonly dir: string,
+    readonly spec: RunSpec,
+    readonly model: HrmModel,
+    readonly data: TrainDataSource,
+    readonly evalSet: readonly EvalPuzzle[],
+    private readonly metrics: MetricsLog,
+  ) {
+    const B = spec.train.batch;
+    const cells = model.dims.cells;
+    this.tokens = new Int32Array(B * cells);
+    this.labels = new Int32Array(B * cells);
+    this.slotSteps = new Int32Array(B);
+    this.halted = new Uint8Array(B).fill(1);
+    this.carry = initialCarry(model, B);
+    const trainable = new Map(trainableWeightNames(model.config).map((n) => [n, model.weight(n)]));
+    this.adam = new AdamATan2(trainable, { weightDecay: spec.train.weightDecay });
+    this.signSgd = model.weights.has(puzzleEmbeddingName)
+      ? new SignSGD(new Map([[puzzleEmbeddingName, model.weight(puzzleEmbeddingName)]]), { weightDecay: spec.train.puzzleEmbWeightDecay })
+      : undefined;
+    this.ema = spec.train.ema !== undefined ? new Ema(trainable, { decay: spec.train.ema }) : undefined;
+    this.transposeNames = new Set(linearWeightNames(model.config));
+  }
+
+  /** Start a new run in `dir` (created; must not already hold checkpoints). */
+  static async create(dir: string, spec: RunSpec, pool?: TrainDataSpec): Promise<Trainer> {
+    if (await latestCheckpoint(dir).catch(() => undefined)) throw new Error(`${dir} already holds checkpoints: resume it instead`);
+    await fs.mkdir(dir, { recursive: true });
+    const model = createModel(spec.model, spec.seed);
+    const { data, evalSet } = makeData(spec, pool);
+    const metrics = await MetricsLog.open(path.join(dir, 'metrics.jsonl'), { resumeFromStep: 0 });
+    const trainer = new Trainer(dir, spec, model, data, evalSet, metrics);
+    await writeFileAtomic(path.join(dir, 'run.json'), `${JSON.stringify(trainer.runJson(), null, 2)}\n`);
+    return trainer;
+  }
+
+  /** Continue the run in `dir` from its newest checkpoint (or `checkpointFile`). */
+  static async resume(dir: string, opts: { pool?: TrainDataSpec; checkpointFile?: string; backend?: JsonObject } = {}): Promise<Trainer> {
+    const saved = await Trainer.readRunSpec(dir);
+    const spec: RunSpec = { ...saved, backend: opts.backend ?? saved.backend };
+    const file = opts.checkpointFile ?? (await latestCheckpoint(dir))?.file;
+    if (!file) throw new Error(`${dir}: no checkpoint to resume from`);
+    const ckpt = await loadCheckpoint(file);
+    if (!ckpt.optimizer) throw new Error(`${file}: no optimizer state beside it; cannot resume exactly`);
+    const model = modelFromWeights(configFromJson(ckpt.config), ckpt.tensors);
+    const { data, evalSet } = makeData(spec, opts.pool);
+    const metrics = await MetricsLog.open(path.join(dir, 'metrics.jsonl'), { resumeFromStep: ckpt.step });
+    const trainer = new Trainer(dir, spec, model, data, evalSet, metrics);
+    trainer.restoreState(ckpt.optimizer, ckpt.step);
+    return trainer;
+  }
+
+  /** The spec recorded in a run folder's run.json. */
+  static async readRunSpec(dir: string): Promise<RunSpec> {
+    const file = path.join(dir, 'run.json');
+    let run: { spec?: RunSpec };
+    try {
+      run = JSON.parse(await fs.readFile(file, 'utf8')) as { spec?: RunSpec };
+    } catch (err) {
+      throw new Error(`${file}: cannot read the run description (${(err as Error).message})`);
+    }
+    if (!run.spec) throw new Error(`${file}: no "spec" field`);
+    return { ...run.spec, model: configFromJson(run.spec.model) };
+  }
+
+  runJson(): JsonObject {
+    return {
+      format: 'hrm-lens-run',
+      spec: { ...this.spec, model: configToJson(this.spec.model) } as unknown as JsonObject,
+      data: this.data.describe() as JsonObject,
+      evalPuzzles: this.evalSet.length,
+      numParams: this.model.numParams(),
+      created: new Date().toISOString(),
+    };
+  }
+
+  /** One optimizer step. */
+  trainStep(): StepMetrics {
+    const t0 = performance.now();
+    const { model, spec } = this;
+    const B = spec.train.batch;
+    const cells = model.dims.cells;
+    const cfg = model.config;
+    this.step += 1;
+    const t = this.step;
+
+    // 1. refill halted slots
+    const reset = new Float32Array(B);
+    for (let b = 0; b < B; b++) {
+      if (!this.halted[b]) continue;
+      const ex = this.data.draw(this.drawCounter++);
+      this.tokens.set(gridToTokens(ex.puzzle), b * cells);
+      this.labels.set(gridToTokens(ex.solution), b * cells);
+      this.slotSteps[b] = 0;
+      reset[b] = 1;
+    }
+    const resetCarryNext = resetCarry(model, this.carry, reset);
+    disposeCarry(this.carry);
+    this.carry = resetCarryNext;
+
+    // 2. forward + backward per micro-batch
+    const micro = Math.min(B, spec.train.microBatch ?? B);
+    const qHalt = new Float32Array(B);
+    const qCont = new Float32Array(B);
+    const pred = new Int32Array(B * cells);
+    let lossSum = 0, lmSum = 0, qhSum = 0, qcSum = 0;
+    let grads: Map<string, tf.Tensor> | undefined;
+    const newZH: tf.Tensor3D[] = [];
+    const newZL: tf.Tensor3D[] = [];
+    for (let start = 0; start < B; start += micro) {
+      const size = Math.min(micro, B - start);
+      const sub: Carry = B === size ? this.carry : {
+        zH: tf.slice(this.carry.zH, [start, 0, 0], [size, -1, -1]),
+        zL: tf.slice(this.carry.zL, [start, 0, 0], [size, -1, -1]),
+      };
+      const tokT = tf.tensor2d(this.tokens.subarray(start * cells, (start + size) * cells), [size, cells], 'int32');
+      const labT = tf.tensor2d(this.labels.subarray(start * cells, (start + size) * cells), [size, cells], 'int32');
+      const isLast = new Float32Array(size);
+      for (let b = 0; b < size; b++) isLast[b] = this.slotSteps[start + b] + 1 >= cfg.haltMaxSteps ? 1 : 0;
+      const parts: tf.Scalar[] = [];
+      const res = segmentGradients(model, sub, tokT, (out) => {
+        const exact = exactRows(out.logits, labT);
+        let continueTarget: tf.Tensor | undefined;
+        if (cfg.variant === 'hrm') {
+          const target = withoutTape(() => {
+            const next = runSegment(model, { zH: out.zH, zL: out.zL }, tokT);
+            const nh = next.qHalt.dataSync();
+            const nc = next.qContinue.dataSync();
+            disposeCarry(next.carry);
+            next.logits.dispose(); next.qHalt.dispose(); next.qContinue.dispose();
+            const v = new Float32Array(size);
+            for (let b = 0; b < size; b++) v[b] = sigmoid(isLast[b] ? nh[b] : Math.max(nh[b], nc[b]));
+            return v;
+          });
+          continueTarget = tf.tensor1d(target);
+        }
+        const loss = hrmLoss({
+          logits: out.logits, labels: labT, qHalt: out.qHalt, qContinue: out.qContinue,
+          haltTarget: tf.tensor1d(exact), continueTarget, lossType: spec.train.lossType, globalBatch: B,
+        });
+        parts.push(tf.keep(loss.lm), tf.keep(loss.qHalt), tf.keep(loss.qContinue));
+        return loss.total;
+      });
+      lossSum += res.loss.dataSync()[0];
+      const [lm, qh, qc] = parts.map((p) => p.dataSync()[0]);
+      lmSum += lm; qhSum += qh; qcSum += qc;
+      parts.forEach((p) => p.dispose());
+      qHalt.set(res.output.qHalt.dataSync(), start);
+      qCont.set(res.output.qContinue.dataSync(), start);
+      pred.set(argMaxData(res.output.logits), start * cells);
+      newZH.push(res.output.carry.zH);
+      newZL.push(res.output.carry.zL);
+      res.output.logits.dispose(); res.output.qHalt.dispose(); res.output.qContinue.dispose(); res.loss.dispose();
+      if (grads === undefined) grads = res.grads;
+      else {
+        for (const [name, g] of res.grads) {
+          const prev = grads.get(name);
+          if (prev) { grads.set(name, tf.add(prev, g)); prev.dispose(); g.dispose(); } else grads.set(name, g);
+        }
+      }
+      if (sub !== this.carry) disposeCarry(sub);
+      tokT.dispose();
+      labT.dispose();
+    }
+    disposeCarry(this.carry);
+    this.carry = newZH.length === 1 ? { zH: newZH[0], zL: newZL[0] } : {
+      zH: tf.concat(newZH, 0) as tf.Tensor3D, zL: tf.concat(newZL, 0) as tf.Tensor3D,
+    };
+    if (newZH.length > 1) { newZH.forEach((x) => x.dispose()); newZL.forEach((x) => x.dispose()); }
+
+    // 3. optimizer steps
+    const lr = learningRate(t, { base: spec.train.lr, warmup: spec.train.warmup, total: spec.train.steps, minRatio: spec.train.lrMinRatio });
+    const puzzleLr = learningRate(t, { base: spec.train.puzzleEmbLr, warmup: spec.train.warmup, total: spec.train.steps, minRatio: spec.train.lrMinRatio });
+    const g = grads ?? new Map<string, tf.Tensor>();
+    const puzzleGrad = g.get(puzzleEmbeddingName);
+    g.delete(puzzleEmbeddingName);
+    this.adam.step(g, lr);
+    if (puzzleGrad && this.signSgd) this.signSgd.step(new Map([[puzzleEmbeddingName, puzzleGrad]]), puzzleLr);
+    puzzleGrad?.dispose();
+    for (const x of g.values()) x.dispose();
+    this.ema?.update();
+
+    // 4. halting and metrics
+    let haltedCount = 0, exactCount = 0, cellSum = 0, stepsSum = 0, batchCells = 0;
+    for (let b = 0; b < B; b++) this.slotSteps[b] += 1;
+    const halted = haltDecisions(cfg, qHalt, qCont, this.slotSteps, { exploration: new Rng(deriveSeed(spec.seed, PURPOSE_EXPLORE, t)) });
+    for (let b = 0; b < B; b++) {
+      let right = 0;
+      for (let c = 0; c < cells; c++) if (pred[b * cells + c] === this.labels[b * cells + c]) right++;
+      batchCells += right / cells;
+      if (halted[b]) {
+        haltedCount++;
+        cellSum += right / cells;
+        if (right === cells) exactCount++;
+        stepsSum += this.slotSteps[b];
+      }
+    }
+    this.halted.set(halted);
+    const m: StepMetrics = {
+      step: t, lr, loss: lossSum, lmLoss: lmSum, qHaltLoss: qhSum, qContinueLoss: qcSum, halted: haltedCount,
+      exactAccuracy: haltedCount ? exactCount / haltedCount : NaN, cellAccuracy: haltedCount ? cellSum / haltedCount : NaN,
+      meanSteps: haltedCount ? stepsSum / haltedCount : NaN, batchCellAccuracy: batchCells / B, stepMs: performance.now() - t0,
+    };
+    return m;
+  }
+
+  /** Append a step's metrics to metrics.jsonl. */
+  logMetrics(m: StepMetrics, extra: JsonObject = {}): void {
+    this.metrics.append({ ...jsonSafe(m), ...extra, step: m.step });
+  }
+
+  /** Evaluate on the run's held-out set (EMA weights when EMA is on). */
+  evaluateHeldOut(opts: { segments?: number; signal?: AbortSignal } = {}): EvalResult {
+    return this.withEvalWeights(() => evaluate(this.model, this.evalSet, { segments: opts.segments ?? this.spec.train.evalSegments, signal: opts.signal }));
+  }
+
+  /** Write step-XXXXXX.safetensors (+ optimizer state; + eval.json when `evalResult` is given). */
+  async saveCheckpoint(evalResult?: EvalResult): Promise<string> {
+    const state = this.captureState();
+    const weights = this.ema ? this.withEvalWeights(() => new Map([...this.model.weights].map(([n, v]) => [n, tf.clone(v)]))) : this.model.weights;
+    try {
+      const saved = await saveCheckpoint(this.dir, this.step, {
+        weights, transposeNames: this.transposeNames, config: configToJson(this.model.config) as JsonObject,
+        meta: {
+          step: this.step, seed: this.spec.seed, preset: this.spec.preset, mixing: this.spec.mixing, augment: this.spec.augment,
+          backend: this.spec.backend, data: this.data.describe() as JsonObject, ema: this.ema !== undefined, time: new Date().toISOString(),
+        },
+        optimizerState: state, keepLast: this.spec.train.keepLast,
+      });
+      if (evalResult) await writeEvalResult(saved.file, evalResultJson(evalResult, this.step));
+      return saved.file;
+    } finally {
+      if (weights !== this.model.weights) for (const t of weights.values()) t.dispose();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.metrics.close();
+    disposeCarry(this.carry);
+    this.adam.dispose();
+    this.ema?.dispose();
+    this.model.dispose();
+  }
+
+  private withEvalWeights<T>(fn: () => T): T {
+    if (!this.ema) return fn();
+    this.ema.swapIn();
+    try { return fn(); } finally { this.ema.swapOut(); }
+  }
+
+  private captureState(): StateDict {
+    const B = this.spec.train.batch;
+    const { totalLen } = this.model.dims;
+    const D = this.model.config.hidden;
+    const parts: Record<string, StateDict> = { adam: this.adam.getState() };
+    if (this.ema) {
+      parts.ema = this.ema.getState();
+      // The checkpoint's weights are the EMA average: keep the raw weights here so that a resume continues exactly.
+      const raw: StateDict = { arrays: {}, json: {} };
+      for (const [name, v] of this.model.weights) raw.arrays[name] = { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() };
+      parts.raw = raw;
+    }
+    parts.slots = {
+      arrays: {
+        tokens: { shape: [B, this.model.dims.cells], data: this.tokens.slice() },
+        labels: { shape: [B, this.model.dims.cells], data: this.labels.slice() },
+        steps: { shape: [B], data: this.slotSteps.slice() },
+        halted: { shape: [B], data: this.halted.slice() },
+        zH: { shape: [B, totalLen, D], data: (this.carry.zH.dataSync() as Float32Array).slice() },
+        zL: { shape: [B, totalLen, D], data: (this.carry.zL.dataSync() as Float32Array).slice() },
+      },
+      json: { drawCounter: this.drawCounter },
+    };
+    return combineStates(parts, { step: this.step });
+  }
+
+  private restoreState(state: StateDict, step: number): void {
+    const adam = pickState(state, 'adam');
+    if (!adam) throw new Error('checkpoint optimizer state has no AdamATan2 part');
+    this.adam.setState(adam);
+    const ema = pickState(state, 'ema');
+    if (this.ema && ema) this.ema.setState(ema);
+    const raw = pickState(state, 'raw');
+    if (raw) {
+      for (const [name, v] of this.model.weights) {
+        const a = raw.arrays[name];
+        if (!a) throw new Error(`checkpoint optimizer state lacks the raw weight "${name}"`);
+        const t = tf.tensor(a.data as Float32Array, v.shape);
+        v.assign(t);
+        t.dispose();
+      }
+    }
+    const slots = pickState(state, 'slots');
+    if (!slots) throw new Error('checkpoint optimizer state has no slot part');
+    const B = this.spec.train.batch;
+    const { totalLen } = this.model.dims;
+    const D = this.model.config.hidden;
+    this.tokens.set(slots.arrays.tokens.data as Int32Array);
+    this.labels.set(slots.arrays.labels.data as Int32Array);
+    this.slotSteps.set(slots.arrays.steps.data as Int32Array);
+    this.halted.set(slots.arrays.halted.data as Uint8Array);
+    disposeCarry(this.carry);
+    this.carry = {
+      zH: tf.tensor3d(slots.arrays.zH.data as Float32Array, [B, totalLen, D]),
+      zL: tf.tensor3d(slots.arrays.zL.data as Float32Array, [B, totalLen, D]),
+    };
+    this.drawCounter = Number(slots.json.drawCounter);
+    this.step = step;
+  }
+}
+
+function makeData(spec: RunSpec, pool?: TrainDataSpec): { data: TrainDataSource; evalSet: EvalPuzzle[] } {
+  const size = spec.model.gridSize as GridSize;
+  const tr = spec.train;
+  // The held-out set: generated with its own seed stream and excluded from training draws.
+  const gen = new PuzzleGenerator({ n: size, seed: deriveSeed(spec.seed, PURPOSE_EVAL), minClues: tr.minClues, maxClues: tr.maxClues });
+  const evalSet: EvalPuzzle[] = [];
+  for (let i = 0; i < tr.evalPuzzles; i++) { const p = gen.next(); evalSet.push({ puzzle: p.puzzle, solution: p.solution }); }
+  const exclude = new Set(evalSet.map((p) => gridToString(p.puzzle)));
+  const dataSpec: TrainDataSpec = pool ?? { kind: 'generated', size, minClues: tr.minClues, maxClues: tr.maxClues, fixedSetSize: tr.fixedSetSize };
+  return { data: new TrainDataSource(dataSpec, { seed: spec.seed, mixing: spec.mixing, augment: spec.augment, exclude }), evalSet };
+}
+
+/** 1 where argmax(logits) equals the label on every cell. */
+function exactRows(logits: tf.Tensor3D, labels: tf.Tensor2D): Float32Array {
+  const [B, C, V] = logits.shape;
+  const l = logits.dataSync();
+  const y = labels.dataSync();
+  const out = new Float32Array(B);
+  for (let b = 0; b < B; b++) {
+    let ok = 1;
+    for (let c = 0; c < C && ok; c++) {
+      const base = (b * C + c) * V;
+      let best = 0;
+      for (let v = 1; v < V; v++) if (l[base + v] > l[base + best]) best = v;
+      if (best !== y[b * C + c]) ok = 0;
+    }
+    out[b] = ok;
+  }
+  return out;
+}
+
+/** argmax over the last axis, read back and disposed. */
+export function argMaxData(logits: tf.Tensor3D): Int32Array {
+  const a = tf.argMax(logits, 2);
+  const data = a.dataSync() as Int32Array;
+  a.dispose();
+  return data;
+}
+
+function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+function jsonSafe(m: StepMetrics): JsonObject {
+  const o: JsonObject = {};
+  for (const [k, v] of Object.entries(m)) o[k] = Number.isFinite(v) ? v : null;
+  return o;
+}
+
+export function evalResultJson(r: EvalResult, step: number): JsonObject {
+  return {
+    step, puzzles: r.puzzles, segments: r.segments, exact: r.exact, cell: r.cell, haltedAtLast: r.haltedAtLast,
+    perSegment: r.perSegment.map((s) => ({ segment: s.segment, exact: s.exact, cell: s.cell })), time: new Date().toISOString(),
+  };
+}
