@@ -7,7 +7,7 @@
  * - hrm-sudoku-extreme: the paper's 27M configuration and recipe (for GPUs and imported weights).
  * Every field can be overridden from the CLI or a config file.
  */
-import { type HrmConfig, HRM_SUDOKU_27M, TINY_4X4, makeConfig } from '../model';
+import { type HrmConfig, HRM_SUDOKU_27M, TINY_4X4, makeConfig } from '../model/config';
 import type { LossType } from './losses';
 
 export interface TrainSettings {
