@@ -51,11 +51,13 @@ const common = { lrMinRatio: 1, lossType: 'stablemax' as const, keepLast: 10 };
 export const PRESETS: Readonly<Record<string, Preset>> = {
   'tiny-4x4': {
     name: 'tiny-4x4',
-    description: '4×4 Sudoku, D=64, 1+1 layers; learns to solve most puzzles in minutes on one CPU core',
-    model: { ...TINY_4X4 },
+    description: '4×4 Sudoku, D=64, 1+1 layers, learned positions, softmax CE; learns to solve most puzzles in minutes on one CPU core',
+    // Learned positions and softmax cross-entropy learn markedly faster than RoPE + stablemax at this size (measured:
+    // eval cell accuracy 0.82 vs 0.58 after 600 steps), as in the CPU prototype of hrm-reference §10.2.
+    model: { ...TINY_4X4, positions: 'learned' },
     train: {
-      ...common, batch: 64, steps: 1500, lr: 1e-3, warmup: 50, weightDecay: 0.1, puzzleEmbLr: 1e-3, puzzleEmbWeightDecay: 0.1,
-      checkpointEvery: 250, evalPuzzles: 200, evalSegments: 8,
+      ...common, lossType: 'softmax', batch: 64, steps: 2000, lr: 1e-3, warmup: 50, weightDecay: 0.1, puzzleEmbLr: 1e-3,
+      puzzleEmbWeightDecay: 0.1, checkpointEvery: 250, evalPuzzles: 500, evalSegments: 4,
     },
   },
   'small-6x6': {

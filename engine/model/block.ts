@@ -1,0 +1,78 @@
+/**
+ * One post-norm transformer block (identical for H and L, hrm-reference §1.5) and a reasoning module
+ * (`module(z, injection) = blocks(z + injection)`, §1.7).
+ *
+ *   h = rms(h + attn(h));  h = rms(h + swiglu(h))
+ *
+ * The fused weights are sliced as 2-D WEIGHT slices (qkv → Q|K|V columns, gate_up → gate|up columns); their
+ * gradient is a cheap pad back into the variable. Activations stay rank-2 [B·S, D].
+ */
+import { tf } from '../tf';
+import { attention, type RopeTensors, rmsNorm, swiglu } from './layers';
+import { blockWeightName, type Level } from './weights';
+
+export interface BlockWeights {
+  wq: tf.Tensor2D;
+  wk: tf.Tensor2D;
+  wv: tf.Tensor2D;
+  wo: tf.Tensor2D;
+  wGate: tf.Tensor2D;
+  wUp: tf.Tensor2D;
+  wDown: tf.Tensor2D;
+}
+
+export interface BlockContext {
+  batch: number;
+  seqLen: number;
+  heads: number;
+  eps: number;
+  rope: RopeTensors | undefined;
+}
+
+/** Slices block `layer` of `level` into its seven [in, out] matrices (new tensors; dispose or tidy them). */
+export function sliceBlockWeights(weights: ReadonlyMap<string, tf.Variable>, level: Level, layer: number): BlockWeights {
+  const get = (part: Parameters<typeof blockWeightName>[2]) => {
+    const v = weights.get(blockWeightName(level, layer, part));
+    if (!v) throw new Error(`missing weight ${blockWeightName(level, layer, part)}`);
+    return v as tf.Variable<tf.Rank.R2>;
+  };
+  const qkv = get('self_attn.qkv_proj.weight');
+  const gu = get('mlp.gate_up_proj.weight');
+  const D = qkv.shape[0];
+  const inter = gu.shape[1] / 2;
+  return {
+    wq: tf.slice(qkv, [0, 0], [D, D]),
+    wk: tf.slice(qkv, [0, D], [D, D]),
+    wv: tf.slice(qkv, [0, 2 * D], [D, D]),
+    wo: get('self_attn.o_proj.weight'),
+    wGate: tf.slice(gu, [0, 0], [D, inter]),
+    wUp: tf.slice(gu, [0, inter], [D, inter]),
+    wDown: get('mlp.down_proj.weight'),
+  };
+}
+
+export function blockForward(h: tf.Tensor2D, w: BlockWeights, ctx: BlockContext, onProbs?: (p: tf.Tensor4D) => void): tf.Tensor2D {
+  return tf.tidy(() => {
+    const a = attention(h, w.wq, w.wk, w.wv, w.wo, ctx, ctx.rope, onProbs);
+    const h1 = rmsNorm(tf.add(h, a), ctx.eps);
+    return rmsNorm(tf.add(h1, swiglu(h1, w.wGate, w.wUp, w.wDown)), ctx.eps);
+  });
+}
+
+/**
+ * A reasoning module: blocks(z + injection), z and injection [B·S, D]. Each block runs in its own tf.tidy and its
+ * weight slices are made and freed inside it, so at most one block's intermediates are alive at a time.
+ * `onProbs(layer, probs)` receives each block's attention probabilities.
+ */
+export function moduleForward(
+  weights: ReadonlyMap<string, tf.Variable>, level: Level, layers: number,
+  z: tf.Tensor2D, injection: tf.Tensor2D, ctx: BlockContext, onProbs?: (layer: number, p: tf.Tensor4D) => void,
+): tf.Tensor2D {
+  let h = tf.add(z, injection) as tf.Tensor2D;
+  for (let i = 0; i < layers; i++) {
+    const prev = h;
+    h = tf.tidy(() => blockForward(prev, sliceBlockWeights(weights, level, i), ctx, onProbs ? (p) => onProbs(i, p) : undefined));
+    prev.dispose();
+  }
+  return h;
+}

@@ -1,0 +1,48 @@
+/**
+ * The ACT halting rule (hrm-reference §3.1, §1.11), on plain arrays.
+ *
+ * - Q rule: HRM halts when q_halt > q_continue; TRM ("halt-only", no continue target) when q_halt > 0.
+ * - A slot always halts once steps ≥ haltMaxSteps.
+ * - Training exploration (optional): per slot, with probability haltExplorationProb a minimum halt step is drawn
+ *   uniformly from [2, haltMaxSteps]; the slot cannot halt before it (is_last always survives). Both draws are made
+ *   for every slot so the random stream does not depend on the Q-values.
+ * Evaluation in the reference disables the Q rule entirely (every example runs haltMaxSteps segments): pass
+ * `useQ: false` for that.
+ */
+import type { Rng } from '../util/rng';
+import type { HrmConfig } from './config';
+
+/** The Q rule alone for one slot. */
+export function qSaysHalt(config: HrmConfig, qHalt: number, qContinue: number): boolean {
+  return config.variant === 'trm' ? qHalt > 0 : qHalt > qContinue;
+}
+
+export interface HaltOptions {
+  /** Apply the Q rule (default true; false = reference evaluation: halt only at haltMaxSteps). */
+  useQ?: boolean;
+  /** Exploration stream (training only); omitted = no exploration. */
+  exploration?: Rng;
+}
+
+/**
+ * Halt decision per slot after a segment; `steps` are the segment counts *including* the one just run (1-based).
+ * Returns 1 = halted, 0 = continue.
+ */
+export function haltDecisions(
+  config: HrmConfig, qHalt: ArrayLike<number>, qContinue: ArrayLike<number>, steps: ArrayLike<number>, opts: HaltOptions = {},
+): Uint8Array {
+  const B = steps.length;
+  const out = new Uint8Array(B);
+  const useQ = opts.useQ ?? true;
+  for (let b = 0; b < B; b++) {
+    const isLast = steps[b] >= config.haltMaxSteps;
+    let halted = isLast || (useQ && qSaysHalt(config, qHalt[b], qContinue[b]));
+    if (opts.exploration) {
+      const explore = opts.exploration.float() < config.haltExplorationProb;
+      const minHalt = opts.exploration.range(2, Math.max(2, config.haltMaxSteps));
+      if (explore && steps[b] < minHalt && !isLast) halted = false;
+    }
+    out[b] = halted ? 1 : 0;
+  }
+  return out;
+}

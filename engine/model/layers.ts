@@ -1,0 +1,131 @@
+/**
+ * Transformer pieces of the reference HRM block, in wasm-friendly forms (engine-backends §4):
+ * - rmsNorm without scale or bias: x · rsqrt(mean(x², last axis) + eps);
+ * - RoPE, rotate-half (NeoX) convention, with rotate_half(x) = x @ R for a constant ±1 [hd, hd] matrix R (no split /
+ *   concat of activations); positions 0..S−1 include the prefix;
+ * - non-causal multi-head attention with softmax scale 1/√hd; q, k, v come from 2-D slices of the fused qkv WEIGHT
+ *   (layout [all Q heads | all K heads | all V heads]), so activations are never split;
+ * - SwiGLU: down(silu(x @ W_gate) ⊙ (x @ W_up)), gate = chunk 0 and up = chunk 1 of gate_up_proj.
+ * All dense products go through `linear` (explicit-transpose custom gradient). Activations are rank-2 [B·S, D].
+ */
+import { tf } from '../tf';
+import { linear } from './linear';
+
+export function rmsNorm(x: tf.Tensor2D, eps: number): tf.Tensor2D {
+  return tf.tidy(() => tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))));
+}
+
+/** Rotary tables as plain data: cos/sin [S, hd] (angles repeated over both halves) and R, Rᵀ [hd, hd] row-major. */
+export interface RopeData {
+  cos: Float32Array;
+  sin: Float32Array;
+  rot: Float32Array;
+  rotT: Float32Array;
+}
+
+/**
+ * inv_freq[i] = 1 / θ^(2i/hd), angle[p, i] = p · inv_freq[i mod hd/2], computed in float32 like the reference.
+ * R is chosen so that (x @ R) = rotate_half(x) = concat(−x[hd/2:], x[:hd/2]).
+ */
+export function ropeData(seqLen: number, headDim: number, theta: number): RopeData {
+  const half = headDim / 2;
+  const f = Math.fround;
+  const invFreq = Array.from({ length: half }, (_, i) => f(1 / f(theta ** f((2 * i) / headDim))));
+  const cos = new Float32Array(seqLen * headDim);
+  const sin = new Float32Array(seqLen * headDim);
+  for (let p = 0; p < seqLen; p++) {
+    for (let i = 0; i < headDim; i++) {
+      const a = f(p * invFreq[i % half]);
+      cos[p * headDim + i] = Math.cos(a);
+      sin[p * headDim + i] = Math.sin(a);
+    }
+  }
+  const rot = new Float32Array(headDim * headDim);
+  const rotT = new Float32Array(headDim * headDim);
+  for (let j = 0; j < half; j++) {
+    rot[(j + half) * headDim + j] = -1; // out[j] = −x[j + half]
+    rot[j * headDim + (j + half)] = 1; // out[j + half] = x[j]
+    rotT[j * headDim + (j + half)] = -1;
+    rotT[(j + half) * headDim + j] = 1;
+  }
+  return { cos, sin, rot, rotT };
+}
+
+/** Rotary constants as tensors: cos/sin [S, 1, hd] (broadcast over batch and heads), R and Rᵀ [hd, hd]. */
+export interface RopeTensors {
+  cos: tf.Tensor3D;
+  sin: tf.Tensor3D;
+  rot: tf.Tensor2D;
+  rotT: tf.Tensor2D;
+}
+
+export function ropeTensors(seqLen: number, headDim: number, theta: number): RopeTensors {
+  const d = ropeData(seqLen, headDim, theta);
+  return {
+    cos: tf.tensor3d(d.cos, [seqLen, 1, headDim]),
+    sin: tf.tensor3d(d.sin, [seqLen, 1, headDim]),
+    rot: tf.tensor2d(d.rot, [headDim, headDim]),
+    rotT: tf.tensor2d(d.rotT, [headDim, headDim]),
+  };
+}
+
+/** x @ m for a constant m, with gradient dy @ mᵀ (mᵀ given; no transpose flags, no gradient for m). */
+export function matMulConst(x: tf.Tensor2D, m: tf.Tensor2D, mT: tf.Tensor2D): tf.Tensor2D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.matMul(args[0] as tf.Tensor2D, m),
+    gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, mT),
+  })) as unknown as (xi: tf.Tensor2D) => tf.Tensor2D;
+  return f(x);
+}
+
+/** Applies RoPE to x [B·S, H·hd] (head-major columns); returns [B, S, H, hd]. */
+export function applyRope(x: tf.Tensor2D, batch: number, seqLen: number, heads: number, rope: RopeTensors): tf.Tensor4D {
+  return tf.tidy(() => {
+    const hd = x.shape[1] / heads;
+    const x4 = tf.reshape(x, [batch, seqLen, heads, hd]) as tf.Tensor4D;
+    const rotated = tf.reshape(matMulConst(tf.reshape(x, [batch * seqLen * heads, hd]), rope.rot, rope.rotT), [batch, seqLen, heads, hd]);
+    return tf.add(tf.mul(x4, rope.cos), tf.mul(rotated, rope.sin)) as tf.Tensor4D;
+  });
+}
+
+export interface AttentionShape {
+  batch: number;
+  seqLen: number;
+  heads: number;
+}
+
+/**
+ * Multi-head non-causal self-attention on x [B·S, D]. `wq`, `wk`, `wv` are [D, D] slices of qkv_proj (TF layout),
+ * `wo` is o_proj [D, D]. `onProbs` receives the attention probabilities [B, H, S, S] (for capture).
+ */
+export function attention(
+  x: tf.Tensor2D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D, wo: tf.Tensor2D,
+  s: AttentionShape, rope: RopeTensors | undefined, onProbs?: (p: tf.Tensor4D) => void,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const { batch: B, seqLen: S, heads: H } = s;
+    const D = wq.shape[1];
+    const hd = D / H;
+    const q0 = linear(x, wq);
+    const k0 = linear(x, wk);
+    const v0 = linear(x, wv);
+    const q4 = rope ? applyRope(q0, B, S, H, rope) : tf.reshape(q0, [B, S, H, hd]);
+    const k4 = rope ? applyRope(k0, B, S, H, rope) : tf.reshape(k0, [B, S, H, hd]);
+    const q = tf.transpose(tf.mul(q4, 1 / Math.sqrt(hd)), [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, S, hd]
+    const kT = tf.transpose(k4, [0, 2, 3, 1]) as tf.Tensor4D; // [B, H, hd, S]
+    const v = tf.transpose(tf.reshape(v0, [B, S, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, S, hd]
+    const probs = tf.softmax(tf.matMul(q, kT)) as tf.Tensor4D; // [B, H, S, S]
+    if (onProbs) onProbs(probs);
+    const o = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B * S, D]) as tf.Tensor2D;
+    return linear(o, wo);
+  });
+}
+
+/** SwiGLU on x [B·S, D]: down(silu(x @ wGate) ⊙ (x @ wUp)). */
+export function swiglu(x: tf.Tensor2D, wGate: tf.Tensor2D, wUp: tf.Tensor2D, wDown: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const gate = linear(x, wGate);
+    const up = linear(x, wUp);
+    return linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up) as tf.Tensor2D, wDown);
+  });
+}
