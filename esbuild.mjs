@@ -9,8 +9,11 @@ const root = path.dirname(fileURLToPath(import.meta.url));
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
+// Node bundles keep their identifiers even in production: the threaded-wasm start-up shim (engine/backend.ts) looks
+// up bundle-internal names (require$$0, commonjsGlobal) in the worker script.
 const node = {
-  bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: !production, minify: production,
+  bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: !production,
+  minifyWhitespace: production, minifySyntax: production,
   external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu', '@tensorflow/tfjs-backend-webgpu'],
   logLevel: 'warning',
 };

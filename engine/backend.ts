@@ -17,7 +17,7 @@
  * (they are also marked external in esbuild.mjs). In auto mode a missing optional backend is skipped (and logged);
  * an explicitly requested backend that cannot start throws BackendUnavailableError.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -211,11 +211,11 @@ function unrefWasmWorkers(): void {
  * engine-backends Appendix A: lets tfjs-backend-wasm 4.22's threaded-SIMD build start in Node. Emscripten starts
  * pthread workers from `blob:` URLs, which worker_threads rejects: capture the Blob texts and hand workers real files,
  * with a prelude defining the bundle-internal names the factory code refers to. XNNPACK caps threads at
- * logical_cores / 2, so os.cpus reports twice the cores while the pool is sized. Everything is restored once the
- * backend has initialised (the workers exist by then). Relies on bundle internals of 4.22.0 (`require$$0..4`,
+ * logical_cores / 2, so os.cpus reports twice the cores while the pool is sized. Everything is restored (and the
+ * temporary scripts deleted) once the backend has initialised: the workers exist and have loaded by then. Relies on bundle internals of 4.22.0 (`require$$0..4`,
  * `commonjsGlobal`; a minified bundle renames them): any failure falls back to one thread.
  */
-function installWasmThreadShim(onInitError: (e: unknown) => void): { restore(): void; terminateWorkers(): void } {
+function installWasmThreadShim(onInitError: (e: unknown) => void): { finish(ok: boolean): void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hrm-lens-wasm-mt-'));
   let mainScript: string | null = null;
   const NativeBlob = globalThis.Blob;
@@ -246,30 +246,30 @@ function installWasmThreadShim(onInitError: (e: unknown) => void): { restore(): 
   const realCpus = os.cpus;
   os.cpus = () => { const c = realCpus(); return c.concat(c); };
   // Emscripten rethrows a worker's 'error' event, which kills the process (its uncaughtException hook rethrows too).
-  // While initialising, report such errors instead so we can fall back; afterwards, behave as before (a crash beats
-  // a main thread waiting forever on a dead worker).
+  // While initialising, and forever for the workers of a failed init (their errors arrive one by one), report such
+  // errors instead so we can fall back; after a good init, behave as before (a crash beats a main thread waiting
+  // forever on a dead worker).
   type Listener = (...args: unknown[]) => void;
   const WorkerProto = (nodeRequire('node:worker_threads') as { Worker: { prototype: { on: (ev: string, fn: Listener) => unknown } } }).Worker.prototype;
   const hadOwnOn = Object.prototype.hasOwnProperty.call(WorkerProto, 'on');
   const origOn = WorkerProto.on;
   const workers: { terminate?: () => unknown }[] = [];
-  let initPhase = true;
+  let swallow = true;
   WorkerProto.on = function (this: { terminate?: () => unknown }, ev: string, fn: Listener) {
     if (!workers.includes(this)) workers.push(this);
     if (ev !== 'error') return origOn.call(this, ev, fn);
-    return origOn.call(this, ev, (...args: unknown[]) => (initPhase ? onInitError(args[0]) : fn(...args)));
+    return origOn.call(this, ev, (...args: unknown[]) => (swallow ? onInitError(args[0]) : fn(...args)));
   };
   return {
-    restore: () => {
-      initPhase = false;
+    finish: (ok: boolean) => {
+      swallow = !ok;
       os.cpus = realCpus;
       globalThis.Blob = NativeBlob;
       URL.createObjectURL = nativeCreateRef;
       if (hadOwnOn) WorkerProto.on = origOn;
       else delete (WorkerProto as { on?: unknown }).on;
-    },
-    terminateWorkers: () => {
-      for (const w of workers) void w.terminate?.();
+      if (!ok) for (const w of workers) void w.terminate?.();
+      rmSync(dir, { recursive: true, force: true }); // every worker has read its script by now
     },
   };
 }
@@ -282,7 +282,10 @@ async function tryWasm(threads: number, wasmDir: string | undefined, log: (m: st
   }
   if (!alreadyUp) {
     const dir = wasmDir ? (wasmDir.endsWith(path.sep) ? wasmDir : wasmDir + path.sep) : defaultWasmDir();
-    if (dir && dir !== wasmDirSet) {
+    if (!dir) {
+      return { ok: false, reason: `wasm: binaries not found (looked in HRM_LENS_WASM_DIR, ${path.join(path.dirname(here), 'wasm')} and node_modules; pass wasmDir)` };
+    }
+    if (dir !== wasmDirSet) {
       try {
         setWasmPaths(dir);
         wasmDirSet = dir;
@@ -309,10 +312,10 @@ async function tryWasm(threads: number, wasmDir: string | undefined, log: (m: st
         }),
       ]);
       clearTimeout(timer);
-      shim.restore(); // the pool is sized and the workers exist once init is over
-      if (ok && !workerError) unrefWasmWorkers();
+      const good = ok && !workerError;
+      shim.finish(good); // the pool is sized and the workers exist once init is over
+      if (good) unrefWasmWorkers();
       else {
-        shim.terminateWorkers();
         notes.push(`threaded wasm (${threads} threads) failed to start (${workerError ?? 'no answer within 30 s'}); fell back to 1 thread`);
         log(`backend: threaded wasm failed to start, falling back to a single thread`);
         tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);

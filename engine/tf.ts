@@ -12,9 +12,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
+// Named imports (not bare `import '…'`): both packages declare sideEffects lists that make esbuild drop a bare import.
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
+import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 
-export { tf };
-export { version_cpu } from '@tensorflow/tfjs-backend-cpu';
-export { setWasmPaths, setThreadsCount, getThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+export { tf, version_cpu, getThreadsCount, setThreadsCount, setWasmPaths, version_wasm };
