@@ -13,9 +13,10 @@
  */
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { DataError } from '../../util/errors';
-import type { DatasetReader, DatasetRecord } from './record';
+import type { DatasetRecord } from './record';
+import { TextDatasetReader } from './text-reader';
 import { LineSource } from './text-lines';
-import { InvalidRowError, RowChecker, type ValidateOptions, ValidationReport } from './validate';
+import { InvalidRowError, RowChecker, type ValidateOptions } from './validate';
 
 const ALIASES: Record<'question' | 'answer' | 'rating' | 'source', readonly string[]> = {
   question: ['question', 'puzzle', 'quizzes', 'quiz'],
@@ -83,22 +84,8 @@ function headerlessColumns(count: number): Columns {
   };
 }
 
-export class CsvDatasetReader implements DatasetReader {
+export class CsvDatasetReader extends TextDatasetReader {
   readonly format = 'csv' as const;
-  private current: ValidationReport;
-  private source: LineSource | undefined;
-
-  constructor(readonly path: string, readonly opts: ValidateOptions = {}) {
-    this.current = new ValidationReport(path, opts.maxExamples ?? 3);
-  }
-
-  get report(): ValidationReport {
-    return this.current;
-  }
-
-  progress(): number {
-    return this.source?.progress() ?? 0;
-  }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<DatasetRecord> {
     const file = this.path;

@@ -7,9 +7,10 @@
  * or a comma. Anything from `//` or `#` to the end of the line is a comment; blank and comment-only lines are
  * skipped. Errors name the file, the 1-based line and the field ("puzzle" or "solution").
  */
-import type { DatasetReader, DatasetRecord } from './record';
+import type { DatasetRecord } from './record';
+import { TextDatasetReader } from './text-reader';
 import { LineSource } from './text-lines';
-import { RowChecker, type ValidateOptions, ValidationReport } from './validate';
+import { RowChecker, type ValidateOptions } from './validate';
 
 const SEPARATOR = /[\s,]+/;
 
@@ -23,22 +24,8 @@ function stripComment(text: string): string {
   return (end < text.length ? text.slice(0, end) : text).trim();
 }
 
-export class LinesDatasetReader implements DatasetReader {
+export class LinesDatasetReader extends TextDatasetReader {
   readonly format = 'lines' as const;
-  private current: ValidationReport;
-  private source: LineSource | undefined;
-
-  constructor(readonly path: string, readonly opts: ValidateOptions = {}) {
-    this.current = new ValidationReport(path, opts.maxExamples ?? 3);
-  }
-
-  get report(): ValidationReport {
-    return this.current;
-  }
-
-  progress(): number {
-    return this.source?.progress() ?? 0;
-  }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<DatasetRecord> {
     const src = new LineSource(this.path);
