@@ -49,10 +49,10 @@ CONFIG_FIELDS: Dict[str, str] = {
     "heads": "num_heads",
     "expansion": "expansion",
     "interMultiple": "inter_multiple",
-    "hLayers": "H_layers",
-    "lLayers": "L_layers",
-    "hCycles": "H_cycles",
-    "lCycles": "L_cycles",
+    "H_layers": "H_layers",
+    "L_layers": "L_layers",
+    "H_cycles": "H_cycles",
+    "L_cycles": "L_cycles",
     "haltMaxSteps": "halt_max_steps",
     "haltExplorationProb": "halt_exploration_prob",
     "positions": "pos_encodings",  # 'rope' | 'learned'
@@ -61,6 +61,8 @@ CONFIG_FIELDS: Dict[str, str] = {
     "puzzleEmbLen": "puzzle_emb_len",
     "variant": "variant",  # 'hrm' | 'trm'
 }
+# Older spellings accepted on read. Writing uses CONFIG_FIELDS' names, which are engine/model/config.ts's HrmConfig.
+CONFIG_ALIASES: Dict[str, str] = {"hLayers": "H_layers", "lLayers": "L_layers", "hCycles": "H_cycles", "lCycles": "L_cycles"}
 # Derived fields: written for convenience, checked (not trusted) on read.
 DERIVED_FIELDS: Dict[str, str] = {"seqLen": "seq_len", "vocab": "vocab_size"}
 # Prefixes stripped from reference checkpoints' state-dict keys (torch.compile's, then the ACT wrapper's).
@@ -134,16 +136,15 @@ class HRMConfig:
     # --- TS config JSON <-> HRMConfig ------------------------------------------------------------------------
     def to_ts(self) -> Dict[str, object]:
         d = asdict(self)
-        out: Dict[str, object] = {ts: d[py] for ts, py in CONFIG_FIELDS.items()}
-        for ts, py in DERIVED_FIELDS.items():
-            out[ts] = getattr(self, py)
-        return out
+        # Exactly the engine's HrmConfig fields (its configFromJson rejects unknown ones); derived sizes are not written.
+        return {ts: d[py] for ts, py in CONFIG_FIELDS.items()}
 
     def to_json(self) -> str:
         return json.dumps(self.to_ts(), separators=(",", ":"))
 
     @classmethod
     def from_ts(cls, d: Mapping[str, object]) -> "HRMConfig":
+        d = {CONFIG_ALIASES.get(k, k): v for k, v in d.items()}
         unknown = [k for k in d if k not in CONFIG_FIELDS and k not in DERIVED_FIELDS]
         kwargs = {CONFIG_FIELDS[k]: v for k, v in d.items() if k in CONFIG_FIELDS}
         for k in ("grid_size", "hidden_size", "num_heads", "inter_multiple", "H_layers", "L_layers", "H_cycles",
@@ -681,13 +682,19 @@ def _safetensors():
     return safetensors_io
 
 
-def save_checkpoint(path: str, inner: HRMInner, extra_metadata: Optional[Mapping[str, str]] = None) -> None:
-    save_file = _safetensors().save_file
+# The engine's checkpoint metadata (engine/train/checkpoint.ts): format, format_version, step, config, meta.
+CHECKPOINT_FORMAT = "hrm-lens"
+CHECKPOINT_FORMAT_VERSION = "1"
 
-    meta = {"config": inner.cfg.to_json(), "format": "hrm-lens-checkpoint", "producer": "bench/reference/hrm_reference.py"}
-    if extra_metadata:
-        meta.update(extra_metadata)
-    save_file(path, engine_state_dict(inner), meta)
+
+def save_checkpoint(path: str, inner: HRMInner, meta: Optional[Mapping[str, object]] = None, step: int = 0) -> None:
+    """Write `inner` in the engine layout: __metadata__ = {format: "hrm-lens", format_version: "1", step, config
+    (TS config JSON), meta (JSON object: producer plus `meta`)}."""
+    save_file = _safetensors().save_file
+    m = {"producer": "bench/reference/hrm_reference.py", **(dict(meta) if meta else {})}
+    md = {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_FORMAT_VERSION, "step": str(step),
+          "config": inner.cfg.to_json(), "meta": json.dumps(m, separators=(",", ":"))}
+    save_file(path, engine_state_dict(inner), md)
 
 
 def load_checkpoint(path: str, seed: int = 0) -> Tuple[HRMInner, Dict[str, str]]:

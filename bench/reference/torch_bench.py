@@ -6,6 +6,7 @@ Usage (Debian's Python with python3-torch; a pyenv `python3` on PATH usually has
   /usr/bin/python3 bench/reference/torch_bench.py init    --out W.safetensors [model flags] [--seed N]
   /usr/bin/python3 bench/reference/torch_bench.py forward --weights W.safetensors (--tokens T.npy | --puzzles FILE)
                                                           --segments S --out OUT.safetensors [--limit K] [--states]
+                                                          [--dtype float32|float64]
   /usr/bin/python3 bench/reference/torch_bench.py bench   [--hidden 128 --batch 32 --grid 9 --threads 1 --runs 5 ...]
                                                           [--weights W.safetensors | --save-weights W.safetensors]
 
@@ -62,13 +63,15 @@ def _openblas() -> Optional[ctypes.CDLL]:
     return None
 
 
-def set_threads(threads: int, blas_threads: Optional[int]) -> None:
-    """torch intra-op threads AND OpenBLAS's own pool: torch 1.13 (Debian, BLAS_INFO=generic) does not pass
-    set_num_threads on to OpenBLAS, which otherwise runs nproc threads inside every matmul."""
+def set_threads(threads: int, blas_threads: int = 1) -> None:
+    """torch intra-op (OpenMP) threads AND OpenBLAS's own pool. torch 1.13 (Debian, BLAS_INFO=generic) does not pass
+    set_num_threads on to OpenBLAS, which otherwise runs nproc threads inside every matmul: "1 thread" would then
+    be 2 threads in every matmul, and torch 2 + OpenBLAS 2 oversubscribes 2 cores (measured 1.6x slower than
+    torch 2 + OpenBLAS 1). Default: OpenBLAS 1 thread."""
     torch.set_num_threads(threads)
     lib = _openblas()
     if lib is not None:
-        lib.openblas_set_num_threads(blas_threads if blas_threads is not None else threads)
+        lib.openblas_set_num_threads(blas_threads)
 
 
 def environment() -> Dict[str, object]:
@@ -302,7 +305,7 @@ def cmd_init(a: argparse.Namespace) -> None:
     inner = ref.HRMInner(cfg, seed=a.seed)
     if a.test_init:
         test_init(inner, a.seed)
-    ref.save_checkpoint(a.out, inner, {"seed": str(a.seed), "init": "test" if a.test_init else "reference"})
+    ref.save_checkpoint(a.out, inner, {"seed": a.seed, "init": "test" if a.test_init else "reference"})
     n = sum(p.numel() for p in inner.parameters())
     print(json.dumps({"out": a.out, "config": cfg.to_ts(), "params": n, "seed": a.seed, "test_init": a.test_init}))
 
@@ -316,6 +319,8 @@ def cmd_forward(a: argparse.Namespace) -> None:
     if a.segments < 1:
         raise SystemExit("forward: --segments must be >= 1")
     tokens = read_tokens_npy(a.tokens, cfg.grid_size, a.limit) if a.tokens else read_puzzles(a.puzzles, cfg.grid_size, a.limit)
+    if a.dtype == "float64":
+        inner = inner.double()  # parameters and buffers (H_init, L_init, RoPE tables) in float64
     t0 = time.perf_counter()
     out = ref.run_segments(inner, tokens, a.segments, keep_states=a.states)
     dt = time.perf_counter() - t0
@@ -327,14 +332,15 @@ def cmd_forward(a: argparse.Namespace) -> None:
         "weights_sha256": sha256_file(a.weights),
         "layout": json.dumps({
             "tokens": "I32 [B, cells] (0 PAD, 1 blank, digit+1)",
-            "logits": "F32 [segments, B, cells, vocab], lm_head(z_H) without the prefix positions",
-            "q_halt": "F32 [segments, B], q_head(z_H[:, 0])[0]",
-            "q_continue": "F32 [segments, B], q_head(z_H[:, 0])[1]",
-            "z_H": "F32 [segments, B, prefix+cells, hidden] after each segment (with --states)",
-            "z_L": "F32 [segments, B, prefix+cells, hidden] after each segment (with --states)",
+            "logits": "F32 (F64 with --dtype float64) [segments, B, cells, vocab], lm_head(z_H) without the prefix",
+            "q_halt": "F32/F64 [segments, B], q_head(z_H[:, 0])[0]",
+            "q_continue": "F32/F64 [segments, B], q_head(z_H[:, 0])[1]",
+            "z_H": "F32/F64 [segments, B, prefix+cells, hidden] after each segment (with --states)",
+            "z_L": "F32/F64 [segments, B, prefix+cells, hidden] after each segment (with --states)",
         }),
         "producer": f"bench/reference/torch_bench.py forward, torch {torch.__version__}",
         "threads": str(torch.get_num_threads()),
+        "dtype": a.dtype,
     }
     st.save_file(a.out, {k: v.contiguous() for k, v in out.items()}, meta)
     print(json.dumps({"out": a.out, "puzzles": int(tokens.shape[0]), "segments": a.segments, "seconds": round(dt, 3),
@@ -351,8 +357,8 @@ def rate_stats(times: List[float], per: float) -> Dict[str, float]:
 
 
 def cmd_bench(a: argparse.Namespace) -> None:
-    if a.batch < 1 or a.runs < 0 or a.warmup < 0 or a.infer_batch < 1 or a.infer_runs < 0 or a.threads < 1:
-        raise SystemExit("bench: --batch, --infer-batch and --threads must be >= 1; --runs, --warmup, --infer-runs >= 0")
+    if a.batch < 1 or a.runs < 0 or a.warmup < 0 or a.infer_batch < 1 or a.infer_runs < 0 or a.threads < 1 or a.blas_threads < 1:
+        raise SystemExit("bench: --batch, --infer-batch, --threads, --blas-threads >= 1; --runs, --warmup, --infer-runs >= 0")
     set_threads(a.threads, a.blas_threads)
     torch.manual_seed(a.seed)
     load_start = os.getloadavg()
@@ -361,7 +367,7 @@ def cmd_bench(a: argparse.Namespace) -> None:
     if a.no_act_continue:
         cfg.no_act_continue = True
     if a.save_weights:
-        ref.save_checkpoint(a.save_weights, inner, {"seed": str(a.seed)})
+        ref.save_checkpoint(a.save_weights, inner, {"seed": a.seed, "init": "reference"})
     model = ref.HRMACT(cfg, inner=inner)
     gen = torch.Generator().manual_seed(a.seed + 1)
 
@@ -467,8 +473,8 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     def threads_flags(q: argparse.ArgumentParser) -> None:
         q.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
-        q.add_argument("--blas-threads", type=int, default=None,
-                       help="OpenBLAS threads (default: = --threads; torch 1.13 does not set them itself)")
+        q.add_argument("--blas-threads", type=int, default=1,
+                       help="OpenBLAS threads (default 1; torch 1.13 does not set them, OpenBLAS would use nproc)")
 
     pi = sub.add_parser("init", help="write random reference weights (engine layout safetensors)")
     add_model_flags(pi)
@@ -485,6 +491,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     pf.add_argument("--limit", type=int, default=None, help="first K puzzles only")
     pf.add_argument("--segments", type=int, required=True)
     pf.add_argument("--states", action="store_true", help="also store z_H, z_L after each segment")
+    pf.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                    help="compute (and store) in this dtype; float64 gives a rounding-free yardstick")
     pf.add_argument("--out", required=True)
     threads_flags(pf)
     pf.set_defaults(func=cmd_forward)
