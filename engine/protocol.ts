@@ -28,6 +28,7 @@
  *      `tsc` fails until every method of `EngineMethods` has a handler.
  *   The host side needs nothing more: `client.request('train', params, { onProgress })` is typed from the map.
  */
+import type { InspectSummary } from './analysis/inspect';
 
 /** Bumped when a message shape changes; the host refuses an engine that reports another version (a stale build). */
 export const PROTOCOL_VERSION = 1;
@@ -98,7 +99,12 @@ export interface SelfTestMethods {
  * The method map: the one place that lists what the engine can do. Extend it by adding a member interface to
  * the `extends` list (or an entry to one of them); see "HOW TO ADD A METHOD" at the top of this file.
  */
-export interface EngineMethods extends CoreMethods, SelfTestMethods {}
+/** Inspection of one puzzle with one checkpoint (engine/analysis/inspect.ts). */
+export interface InspectMethods {
+  inspect: { params: { checkpoint: string; puzzle: string; segments?: number }; result: InspectSummary; progress: never };
+}
+
+export interface EngineMethods extends CoreMethods, SelfTestMethods, InspectMethods {}
 
 export type MethodName = keyof EngineMethods;
 export type ParamsOf<M extends MethodName> = EngineMethods[M]['params'];

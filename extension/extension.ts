@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { EngineTestApi } from './engine/engine-client';
 import { registerEngine } from './engine/engine-commands';
+import { registerInspectPuzzle } from './commands/inspect-puzzle';
 
 /** activate()'s return value: a small API for the in-host tests. */
 export interface HrmLensApi {
@@ -16,6 +17,7 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi {
   context.subscriptions.push(log);
   log.info('HRM Lens activated');
   const engine = registerEngine(context, log);
+  context.subscriptions.push(registerInspectPuzzle(context, engine));
   context.subscriptions.push(
     vscode.commands.registerCommand('hrmLens.showInfo', async () => {
       const version = String(context.extension.packageJSON.version ?? '?');

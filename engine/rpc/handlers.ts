@@ -7,9 +7,11 @@
  * handler): the engine announces 'ready' only after this registry is loaded.
  */
 import { ping, selfTestProgress } from './core-handlers';
+import { inspect } from './inspect-handlers';
 import type { HandlerRegistry } from './handler';
 
 export const handlers: HandlerRegistry = {
   ping,
   'selfTest.progress': selfTestProgress,
+  inspect,
 };

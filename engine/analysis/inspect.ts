@@ -1,0 +1,56 @@
+/**
+ * One puzzle's trace, summarised: run it for S segments (halting off) with the capture API and report per segment
+ * the decoded grid, wrong cells, conflict energy E, loss, σ(q_halt)/σ(q_continue) and latent residual; first-exact and
+ * critical segments; corruptions; and the trajectory's class with its evidence. Used by `hrm-lens inspect` and by the
+ * engine's `inspect` method.
+ */
+import type { HrmModel } from '../model';
+import { captureTraces } from './capture-trace';
+import { computeTraceMetrics, type TraceMetrics } from './segment-metrics';
+import { classifyMode, type ModeResult } from './modes';
+import { geometry, gridToString, parseGrid, type GridSize } from '../sudoku/geometry';
+import { solve } from '../sudoku/solver';
+
+export interface InspectSummary {
+  checkpoint: string;
+  puzzle: string;
+  solution: string | null;
+  segments: {
+    segment: number; grid: string; exact: boolean; wrong: number | null; wrongGivens: number | null; wrongBlanks: number | null;
+    energy: number; loss: number | null; changed: number; qHalt: number; qContinue: number; residualH: number | null;
+  }[];
+  firstExact: number | null;
+  stableFrom: number | null;
+  criticalSegment: number | null;
+  corruptions: number[];
+  mode: ModeResult;
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+function summarize(checkpoint: string, m: TraceMetrics, solution: string | null, mode: ModeResult): InspectSummary {
+  const segs = [];
+  for (let k = 0; k < m.segments; k++) {
+    segs.push({
+      segment: k + 1, grid: gridToString(m.grids.subarray(k * m.cells, (k + 1) * m.cells)), exact: m.exact[k] === 1,
+      wrong: m.wrong ? m.wrong[k] : null, wrongGivens: m.wrongGivens ? m.wrongGivens[k] : null, wrongBlanks: m.wrongBlanks ? m.wrongBlanks[k] : null,
+      energy: m.energy[k], loss: m.loss ? finite(m.loss[k]) : null, changed: m.changed[k],
+      qHalt: m.qHaltProb[k], qContinue: m.qContinueProb[k], residualH: finite(m.residualH[k]),
+    });
+  }
+  return {
+    checkpoint, puzzle: gridToString(m.puzzle), solution, segments: segs, firstExact: m.firstExact, stableFrom: m.stableFrom,
+    criticalSegment: m.criticalSegment, corruptions: m.corruptions, mode,
+  };
+}
+
+/** Inspect `puzzleText` (16/36/81 characters, '.' or '0' blanks) with `model`; the solution is found by the solver. */
+export function inspectPuzzle(model: HrmModel, checkpointFile: string, puzzleText: string, segments?: number): InspectSummary {
+  const parsed = parseGrid(puzzleText.replace(/\s+/g, ''), model.config.gridSize as GridSize);
+  if ('error' in parsed) throw new Error(`puzzle: ${parsed.error}`);
+  const solved = solve(parsed.grid, geometry(parsed.n));
+  const solution = solved.solutions === 1 ? solved.solution : undefined;
+  const [trace] = captureTraces(model, [{ puzzle: parsed.grid, solution }], { segments: segments ?? model.config.haltMaxSteps, checkpoint: checkpointFile });
+  const metrics: TraceMetrics = computeTraceMetrics(trace);
+  return summarize(checkpointFile, metrics, solution ? gridToString(solution) : null, classifyMode(metrics));
+}

@@ -1,0 +1,70 @@
+/**
+ * "HRM: Inspect Puzzle": the puzzle from the arguments, the editor selection (16/36/81 characters, '.' or '0'
+ * blanks; whitespace ignored) or an input box; the checkpoint from the arguments, else the shipped default model
+ * for 4×4 puzzles, else a file picker. The engine computes the trace summary; until the inspector panel exists the
+ * result opens as a Markdown document. Returns the summary (for tests and other commands).
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EngineClient } from '../engine/engine-client';
+import type { InspectSummary } from '../../engine/analysis/inspect';
+
+export interface InspectPuzzleArgs {
+  puzzle?: string;
+  checkpoint?: string;
+  segments?: number;
+}
+
+const PUZZLE = /^[0-9.]{16}$|^[0-9.]{36}$|^[0-9.]{81}$/;
+
+function puzzleFromSelection(): string | undefined {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) return undefined;
+  const text = editor.document.getText(editor.selection.isEmpty ? editor.document.lineAt(editor.selection.active.line).range : editor.selection);
+  const candidate = text.split(/\/\/|#/)[0].replace(/\s+/g, '');
+  return PUZZLE.test(candidate) ? candidate : undefined;
+}
+
+async function pickCheckpoint(context: vscode.ExtensionContext, puzzle: string): Promise<string | undefined> {
+  const shipped = path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
+  if (puzzle.length === 16) return shipped;
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage('HRM Lens loads checkpoints from the workspace only in a trusted workspace.');
+    return undefined;
+  }
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Inspect with this checkpoint', filters: { Checkpoints: ['safetensors'] } });
+  return picked?.[0]?.fsPath;
+}
+
+export function markdownOf(s: InspectSummary): string {
+  const rows = s.segments.map((g) => `| ${g.segment} | \`${g.grid}\` | ${g.exact ? '✓' : ''} | ${g.wrong ?? '–'} | ${g.energy} | ${g.loss === null ? '–' : g.loss.toFixed(4)} | ${g.qHalt.toFixed(3)} | ${g.residualH === null ? '–' : g.residualH.toFixed(4)} |`);
+  return [
+    `# HRM Lens — puzzle inspection`, '', `- checkpoint: \`${s.checkpoint}\``, `- puzzle: \`${s.puzzle}\``, `- solution: \`${s.solution ?? 'not unique'}\``,
+    `- class: **${s.mode.mode}**; first exact segment: ${s.firstExact ?? '–'}; stays exact from: ${s.stableFrom ?? '–'}; critical segment: ${s.criticalSegment ?? '–'}; corruptions: ${s.corruptions.length ? s.corruptions.join(', ') : 'none'}`,
+    '', '| segment | grid | exact | wrong | E | loss | σ(q_halt) | residual ‖ΔzH‖/‖zH‖ |', '|---|---|---|---|---|---|---|---|', ...rows, '',
+  ].join('\n');
+}
+
+export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: EngineClient): vscode.Disposable {
+  return vscode.commands.registerCommand('hrmLens.inspectPuzzle', async (args: InspectPuzzleArgs = {}): Promise<InspectSummary | undefined> => {
+    const puzzle = args.puzzle?.replace(/\s+/g, '') ?? puzzleFromSelection() ?? (await vscode.window.showInputBox({
+      title: 'HRM: Inspect Puzzle', prompt: "16, 36 or 81 characters; '.' or '0' for a blank",
+      validateInput: (v) => (PUZZLE.test(v.replace(/\s+/g, '')) ? undefined : 'expected 16, 36 or 81 characters of 0-9 or .'),
+    }))?.replace(/\s+/g, '');
+    if (!puzzle) return undefined;
+    const checkpoint = args.checkpoint ?? (await pickCheckpoint(context, puzzle));
+    if (!checkpoint) return undefined;
+    try {
+      const summary = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'HRM Lens: inspecting the puzzle…', cancellable: true },
+        (_progress, token) => engine.request('inspect', { checkpoint, puzzle, segments: args.segments }, { token }),
+      );
+      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdownOf(summary) });
+      await vscode.window.showTextDocument(doc, { preview: true });
+      return summary;
+    } catch (e) {
+      void vscode.window.showErrorMessage(`HRM: Inspect Puzzle failed: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+  });
+}
