@@ -49,6 +49,9 @@ runNodeTests('unit tests', findTests(path.join(root, 'test', 'unit')));
 
 if (!unitOnly && existsSync(path.join(root, 'test', 'vscode', 'run-in-code-server.mjs'))) {
   console.log('\n== tests inside VS Code (code-server) ==');
+  // The in-host tests load dist/: build it from the current sources first (about 2 s), so `npm ci && npm test` works.
+  const build = spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) failed += 1;
   // Stream the output live (CI logs show progress) while keeping it to read the closing count line.
   const res = await new Promise((resolve) => {
     let stdout = '';
