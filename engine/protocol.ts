@@ -104,7 +104,97 @@ export interface InspectMethods {
   inspect: { params: { checkpoint: string; puzzle: string; segments?: number }; result: InspectSummary; progress: never };
 }
 
-export interface EngineMethods extends CoreMethods, SelfTestMethods, InspectMethods {}
+/** Accuracy figures of one evaluation (segment by segment, no halting), as stored in a checkpoint's .eval.json. */
+export interface EvalFigures {
+  /** The checkpoint's training step. */
+  step: number;
+  puzzles: number;
+  segments: number;
+  /** Exact and cell accuracy at the last segment. */
+  exact: number;
+  cell: number;
+  /** Fraction of puzzles whose Q-head says halt at the last segment. */
+  haltedAtLast: number;
+  perSegment: { segment: number; exact: number; cell: number }[];
+  /** ISO time of the evaluation. */
+  time: string;
+}
+
+/** Backends the engine can be asked for (engine/backend.ts BackendChoice). */
+export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+export interface TrainParams {
+  /** A preset of engine/train/presets.ts (tiny-4x4, small-6x6, easy-9x9, …); ignored when resuming. */
+  preset: string;
+  /** Total optimizer steps (default: the preset's). */
+  steps?: number;
+  seed?: number;
+  /** Data mixing (the run's `mixing` flag). */
+  mixing?: boolean;
+  /** Global batch (default: the preset's). */
+  batch?: number;
+  /** The run folder: created for a new run; the run to continue when `resume`. */
+  out: string;
+  resume?: boolean;
+  /** Used only when this request is the first to need TF.js in the engine process (the backend is chosen once). */
+  backend?: BackendName;
+}
+
+/** Streamed by `train`: one `step` event per optimizer step, one `checkpoint` event per file written. */
+export type TrainEvent =
+  | {
+    kind: 'step'; step: number; totalSteps: number; loss: number; cellAccuracy: number;
+    /** Over the slots that halted this step; null when none did. */
+    exactAccuracy: number | null; stepsPerSecond: number; backend: string;
+  }
+  | { kind: 'checkpoint'; checkpoint: string; step: number };
+
+export interface TrainResult {
+  /** The run folder. */
+  run: string;
+  /** The last checkpoint written. */
+  checkpoint: string;
+  step: number;
+  /** True when `train.stop` ended the run early (after writing `checkpoint`). */
+  cancelled: boolean;
+  /** Held-out evaluation at the end; null when the run was stopped early. */
+  heldOut: EvalFigures | null;
+  backend: string;
+}
+
+export interface EvaluateParams {
+  checkpoint: string;
+  /** A dataset file (CSV, one per line, or a reference .npy folder). */
+  data: string;
+  segments?: number;
+  limit?: number;
+  /** Store the result under this name in the checkpoint's .eval.json ('' = the data file's name). */
+  save?: string;
+}
+
+export interface EvaluateResult extends EvalFigures {
+  checkpoint: string;
+  data: string;
+  seconds: number;
+  /** The .eval.json written, when `save` was given. */
+  savedTo: string | null;
+}
+
+/** Training and evaluation (engine/rpc/train-handlers.ts). */
+export interface TrainMethods {
+  /**
+   * Train a new run into `out` (or continue it when `resume`). Cancelling the request stops after writing a
+   * checkpoint and answers with a Cancelled error naming it; `train.stop` does the same but answers with a result
+   * (`cancelled: true`).
+   */
+  train: { params: TrainParams; result: TrainResult; progress: TrainEvent };
+  /** Ask running trainings (all, or the one writing into `out`) to stop after their next checkpoint. */
+  'train.stop': { params: { out?: string }; result: { stopping: number }; progress: never };
+  /** Evaluate a checkpoint on a dataset file. */
+  evaluate: { params: EvaluateParams; result: EvaluateResult; progress: { done: number; total: number } };
+}
+
+export interface EngineMethods extends CoreMethods, SelfTestMethods, InspectMethods, TrainMethods {}
 
 export type MethodName = keyof EngineMethods;
 export type ParamsOf<M extends MethodName> = EngineMethods[M]['params'];

@@ -6,10 +6,15 @@ import * as vscode from 'vscode';
 import type { EngineTestApi } from './engine/engine-client';
 import { registerEngine } from './engine/engine-commands';
 import { registerInspectPuzzle } from './commands/inspect-puzzle';
+import { registerEvaluateCheckpoint } from './commands/evaluate-checkpoint';
+import { registerResultDocuments } from './commands/result-document';
+import { registerTrain } from './commands/train';
+import { TrainingStatusBar } from './status-bar';
 
 /** activate()'s return value: a small API for the in-host tests. */
 export interface HrmLensApi {
-  engine: EngineTestApi;
+  /** The engine client, plus stop() so that a suite can leave the engine stopped for the next one. */
+  engine: EngineTestApi & { stop(): Promise<void> };
 }
 
 export function activate(context: vscode.ExtensionContext): HrmLensApi {
@@ -17,14 +22,21 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi {
   context.subscriptions.push(log);
   log.info('HRM Lens activated');
   const engine = registerEngine(context, log);
-  context.subscriptions.push(registerInspectPuzzle(context, engine));
+  const docs = registerResultDocuments(context);
+  const trainingStatus = new TrainingStatusBar();
+  context.subscriptions.push(
+    trainingStatus,
+    registerInspectPuzzle(context, engine, docs),
+    registerTrain(engine, trainingStatus),
+    registerEvaluateCheckpoint(context, engine),
+  );
   context.subscriptions.push(
     vscode.commands.registerCommand('hrmLens.showInfo', async () => {
       const version = String(context.extension.packageJSON.version ?? '?');
       await vscode.window.showInformationMessage(`HRM Lens ${version}: the engine starts on first use.`);
     }),
   );
-  return { engine: engine.testApi() };
+  return { engine: { ...engine.testApi(), stop: () => engine.stop() } };
 }
 
 export function deactivate(): void {

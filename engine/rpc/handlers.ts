@@ -8,10 +8,14 @@
  */
 import { ping, selfTestProgress } from './core-handlers';
 import { inspect } from './inspect-handlers';
+import { evaluate, train, trainStop } from './train-handlers';
 import type { HandlerRegistry } from './handler';
 
 export const handlers: HandlerRegistry = {
   ping,
   'selfTest.progress': selfTestProgress,
   inspect,
+  train,
+  'train.stop': trainStop,
+  evaluate,
 };

@@ -1,15 +1,13 @@
 /** The heavy half of the inspect handler (TF.js, model, analyses), imported on first use. */
-import { selectBackend } from '../backend';
+import { engineBackend } from './engine-backend';
 import type { HrmModel } from '../model';
 import { loadModel } from '../train/load-model';
 import { type InspectSummary, inspectPuzzle } from '../analysis/inspect';
 
-let backend: Promise<unknown> | undefined;
 const cache = new Map<string, { mtimeMs: number; model: HrmModel }>();
 
 export async function inspectWithCheckpoint(file: string, mtimeMs: number, puzzle: string, segments?: number): Promise<InspectSummary> {
-  backend ??= selectBackend({});
-  await backend;
+  await engineBackend();
   let hit = cache.get(file);
   if (!hit || hit.mtimeMs !== mtimeMs) {
     hit?.model.dispose();

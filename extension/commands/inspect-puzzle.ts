@@ -1,13 +1,16 @@
 /**
  * "HRM: Inspect Puzzle": the puzzle from the arguments, the editor selection (16/36/81 characters, '.' or '0'
  * blanks; whitespace ignored) or an input box; the checkpoint from the arguments, else the shipped default model
- * for 4×4 puzzles, else a file picker. The engine computes the trace summary; until the inspector panel exists the
- * result opens as a Markdown document. Returns the summary (for tests and other commands).
+ * for 4×4 puzzles, else a quick pick of the workspace's checkpoints (or "Browse…"); workspace checkpoints only in a
+ * trusted workspace. The engine computes the trace summary; until the inspector panel exists the result opens as a
+ * read-only Markdown document (scheme `hrm-lens`). Returns the summary (for tests and other commands).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/engine-client';
 import type { InspectSummary } from '../../engine/analysis/inspect';
+import { pickCheckpoint, workspaceCheckpointRefusal } from './checkpoints';
+import type { ResultDocuments } from './result-document';
 
 export interface InspectPuzzleArgs {
   puzzle?: string;
@@ -25,15 +28,9 @@ function puzzleFromSelection(): string | undefined {
   return PUZZLE.test(candidate) ? candidate : undefined;
 }
 
-async function pickCheckpoint(context: vscode.ExtensionContext, puzzle: string): Promise<string | undefined> {
-  const shipped = path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
-  if (puzzle.length === 16) return shipped;
-  if (!vscode.workspace.isTrusted) {
-    void vscode.window.showWarningMessage('HRM Lens loads checkpoints from the workspace only in a trusted workspace.');
-    return undefined;
-  }
-  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Inspect with this checkpoint', filters: { Checkpoints: ['safetensors'] } });
-  return picked?.[0]?.fsPath;
+async function chooseCheckpoint(context: vscode.ExtensionContext, puzzle: string): Promise<string | undefined> {
+  if (puzzle.length === 16) return path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
+  return pickCheckpoint(`HRM: Inspect Puzzle — a checkpoint for this ${Math.round(Math.sqrt(puzzle.length))}×${Math.round(Math.sqrt(puzzle.length))} puzzle`);
 }
 
 export function markdownOf(s: InspectSummary): string {
@@ -41,26 +38,31 @@ export function markdownOf(s: InspectSummary): string {
   return [
     `# HRM Lens — puzzle inspection`, '', `- checkpoint: \`${s.checkpoint}\``, `- puzzle: \`${s.puzzle}\``, `- solution: \`${s.solution ?? 'not unique'}\``,
     `- class: **${s.mode.mode}**; first exact segment: ${s.firstExact ?? '–'}; stays exact from: ${s.stableFrom ?? '–'}; critical segment: ${s.criticalSegment ?? '–'}; corruptions: ${s.corruptions.length ? s.corruptions.join(', ') : 'none'}`,
+    `- class evidence: \`${JSON.stringify(s.mode.evidence)}\``,
     '', '| segment | grid | exact | wrong | E | loss | σ(q_halt) | residual ‖ΔzH‖/‖zH‖ |', '|---|---|---|---|---|---|---|---|', ...rows, '',
   ].join('\n');
 }
 
-export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: EngineClient): vscode.Disposable {
+export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments): vscode.Disposable {
   return vscode.commands.registerCommand('hrmLens.inspectPuzzle', async (args: InspectPuzzleArgs = {}): Promise<InspectSummary | undefined> => {
     const puzzle = args.puzzle?.replace(/\s+/g, '') ?? puzzleFromSelection() ?? (await vscode.window.showInputBox({
       title: 'HRM: Inspect Puzzle', prompt: "16, 36 or 81 characters; '.' or '0' for a blank",
       validateInput: (v) => (PUZZLE.test(v.replace(/\s+/g, '')) ? undefined : 'expected 16, 36 or 81 characters of 0-9 or .'),
     }))?.replace(/\s+/g, '');
     if (!puzzle) return undefined;
-    const checkpoint = args.checkpoint ?? (await pickCheckpoint(context, puzzle));
+    const checkpoint = args.checkpoint ?? (await chooseCheckpoint(context, puzzle));
     if (!checkpoint) return undefined;
+    const refusal = workspaceCheckpointRefusal(checkpoint);
+    if (refusal) {
+      void vscode.window.showWarningMessage(refusal);
+      return undefined;
+    }
     try {
       const summary = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'HRM Lens: inspecting the puzzle…', cancellable: true },
         (_progress, token) => engine.request('inspect', { checkpoint, puzzle, segments: args.segments }, { token }),
       );
-      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdownOf(summary) });
-      await vscode.window.showTextDocument(doc, { preview: true });
+      await docs.show('inspection', markdownOf(summary));
       return summary;
     } catch (e) {
       void vscode.window.showErrorMessage(`HRM: Inspect Puzzle failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,0 +1,62 @@
+/**
+ * "HRM: Evaluate Checkpoint": a checkpoint (the arguments, or a quick pick of the workspace's runs, the shipped 4×4
+ * model and "Browse…") and a dataset file (the arguments, or a file dialog) go to the engine's `evaluate`; progress
+ * in a cancellable notification; the figures are stored in the checkpoint's .eval.json (under the data file's name)
+ * and summarised in a message. Args: `{ checkpoint, data, segments, limit, save }`. Returns the EvaluateResult.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { isCancelled, type EvaluateResult } from '../../engine/protocol';
+import type { EngineClient } from '../engine/engine-client';
+import { pickCheckpoint, workspaceCheckpointRefusal } from './checkpoints';
+
+export interface EvaluateArgs {
+  checkpoint?: string;
+  data?: string;
+  segments?: number;
+  limit?: number;
+  /** Name in the .eval.json ('' = the data file's name, the default). */
+  save?: string;
+}
+
+export function registerEvaluateCheckpoint(context: vscode.ExtensionContext, engine: EngineClient): vscode.Disposable {
+  return vscode.commands.registerCommand('hrmLens.evaluateCheckpoint', async (args: EvaluateArgs = {}): Promise<EvaluateResult | undefined> => {
+    const shipped = path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
+    const checkpoint = args.checkpoint ?? (await pickCheckpoint('HRM: Evaluate Checkpoint — checkpoint',
+      [{ label: 'tiny-4x4 (shipped model)', description: 'models/tiny-4x4.safetensors', file: shipped }]));
+    if (!checkpoint) return undefined;
+    const refusal = workspaceCheckpointRefusal(checkpoint);
+    if (refusal) {
+      void vscode.window.showWarningMessage(refusal);
+      return undefined;
+    }
+    const data = args.data ?? (await vscode.window.showOpenDialog({
+      canSelectMany: false, openLabel: 'Evaluate on this dataset', title: 'HRM: Evaluate Checkpoint — dataset (CSV or one puzzle per line)',
+      defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+    }))?.[0]?.fsPath;
+    if (!data) return undefined;
+    try {
+      const r = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `HRM: evaluating ${path.basename(checkpoint)} on ${path.basename(data)}`, cancellable: true },
+        (progress, token) => {
+          let reported = 0;
+          return engine.request('evaluate', { checkpoint, data, segments: args.segments, limit: args.limit, save: args.save ?? '' }, {
+            token,
+            onProgress: ({ done, total }) => {
+              const pct = (100 * done) / Math.max(1, total);
+              progress.report({ increment: pct - reported, message: `${done}/${total} puzzles` });
+              reported = pct;
+            },
+          });
+        },
+      );
+      const saved = r.savedTo ? `; saved to ${path.basename(r.savedTo)}` : '';
+      void vscode.window.showInformationMessage(`HRM: ${path.basename(checkpoint)} on ${path.basename(data)}: exact ${(r.exact * 100).toFixed(1)}%, `
+        + `cell ${(r.cell * 100).toFixed(1)}% (${r.puzzles} puzzles, ${r.segments} segments, ${r.seconds.toFixed(1)} s)${saved}`);
+      return r;
+    } catch (e) {
+      if (!isCancelled(e)) void vscode.window.showErrorMessage(`HRM: Evaluate Checkpoint failed: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+  });
+}

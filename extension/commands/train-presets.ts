@@ -1,0 +1,20 @@
+/**
+ * The presets offered by "HRM: Train" with their default step counts. A copy of engine/train/presets.ts's figures
+ * (the extension host must not load engine code); test/unit/engine-methods.test.ts checks that they agree.
+ */
+export interface TrainPresetChoice {
+  name: string;
+  description: string;
+  defaultSteps: number;
+}
+
+export const TRAIN_PRESETS: readonly TrainPresetChoice[] = [
+  { name: 'tiny-4x4', description: '4×4 Sudoku, minutes on one CPU core', defaultSteps: 2000 },
+  { name: 'small-6x6', description: '6×6 Sudoku, tens of minutes on CPU', defaultSteps: 4000 },
+  { name: 'easy-9x9', description: '9×9 Sudoku with ≥ 40 givens, hours on CPU', defaultSteps: 20000 },
+];
+
+/** `<preset>-s<seed>-<yyyymmddThhmmss>`: the folder name of a new run under .hrm/runs. */
+export function runFolderName(preset: string, seed: number, now = new Date()): string {
+  return `${preset}-s${seed}-${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+}

@@ -1,0 +1,114 @@
+/**
+ * "HRM: Train" and "HRM: Stop Training". Train asks for a preset, data mixing and the step count (or takes them from
+ * the arguments `{ preset, steps, seed, mixing, batch }`, asking nothing), trains into
+ * `<workspace>/.hrm/runs/<preset>-s<seed>-<time>` in the engine, and shows progress in a notification (Cancel = stop
+ * after a checkpoint) and in the status bar. Refused in an untrusted workspace. Returns the engine's TrainResult.
+ */
+import * as vscode from 'vscode';
+import { isCancelled, type TrainResult } from '../../engine/protocol';
+import type { EngineClient } from '../engine/engine-client';
+import type { TrainingStatusBar } from '../status-bar';
+import { TRAIN_PRESETS, runFolderName } from './train-presets';
+
+export interface TrainArgs {
+  preset?: string;
+  steps?: number;
+  seed?: number;
+  mixing?: boolean;
+  batch?: number;
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Preset, mixing and steps from the user; undefined when a prompt is dismissed. */
+async function askSettings(): Promise<TrainArgs | undefined> {
+  const preset = await vscode.window.showQuickPick(
+    TRAIN_PRESETS.map((p) => ({ label: p.name, description: p.description, detail: `${p.defaultSteps.toLocaleString('en-US')} steps by default` })),
+    { title: 'HRM: Train (1/3) — preset', placeHolder: 'model size and puzzle size' },
+  );
+  if (!preset) return undefined;
+  const mixing = await vscode.window.showQuickPick([{ label: 'Off', on: false }, { label: 'On', on: true, description: 'data mixing' }],
+    { title: 'HRM: Train (2/3) — data mixing' });
+  if (!mixing) return undefined;
+  const defaultSteps = TRAIN_PRESETS.find((p) => p.name === preset.label)?.defaultSteps ?? 1000;
+  const steps = await vscode.window.showInputBox({
+    title: 'HRM: Train (3/3) — steps', value: String(defaultSteps), prompt: 'optimizer steps',
+    validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 ? undefined : 'a whole number ≥ 1'),
+  });
+  if (steps === undefined) return undefined;
+  return { preset: preset.label, mixing: mixing.on, steps: Number(steps.trim()) };
+}
+
+export function registerTrain(engine: EngineClient, status: TrainingStatusBar): vscode.Disposable {
+  let current: string | undefined;
+  const stop = async (): Promise<boolean> => {
+    if (!current) return false;
+    await engine.request('train.stop', { out: current });
+    return true;
+  };
+  const train = vscode.commands.registerCommand('hrmLens.train', async (args?: TrainArgs): Promise<TrainResult | undefined> => {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage('HRM Lens trains only in a trusted workspace (training writes runs into the workspace and runs the engine on its data). Trust the workspace to continue.');
+      return undefined;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) {
+      void vscode.window.showWarningMessage('HRM: Train needs an open folder: runs are written to <folder>/.hrm/runs.');
+      return undefined;
+    }
+    if (current) {
+      void vscode.window.showInformationMessage(`HRM Lens is already training into ${vscode.workspace.asRelativePath(current)}.`);
+      return undefined;
+    }
+    const settings = args ?? (await askSettings());
+    if (!settings) return undefined;
+    const preset = settings.preset ?? 'tiny-4x4';
+    const seed = settings.seed ?? 0;
+    const out = vscode.Uri.joinPath(folder.uri, '.hrm', 'runs', runFolderName(preset, seed)).fsPath;
+    current = out;
+    status.start(preset);
+    try {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `HRM: training ${preset}`, cancellable: true },
+        async (progress, token) => {
+          const sub = token.onCancellationRequested(() => { void stop().catch(() => undefined); progress.report({ message: 'stopping after a checkpoint…' }); });
+          let reported = 0;
+          try {
+            return await engine.request('train', { preset, steps: settings.steps, seed, mixing: settings.mixing, batch: settings.batch, out }, {
+              onProgress: (e) => {
+                if (e.kind !== 'step') return;
+                status.update(e);
+                const pct = (100 * e.step) / e.totalSteps;
+                progress.report({ increment: pct - reported, message: `step ${e.step}/${e.totalSteps} · loss ${e.loss.toFixed(3)} · ${e.stepsPerSecond.toFixed(1)} steps/s` });
+                reported = pct;
+              },
+            });
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      const rel = vscode.workspace.asRelativePath(result.checkpoint);
+      const held = result.heldOut ? `; held-out exact ${(result.heldOut.exact * 100).toFixed(1)}%` : '';
+      void vscode.window.showInformationMessage(result.cancelled ? `HRM: training stopped at step ${result.step}; checkpoint ${rel}` : `HRM: training finished (${result.step} steps${held}); checkpoint ${rel}`);
+      return result;
+    } catch (e) {
+      if (!isCancelled(e)) void vscode.window.showErrorMessage(`HRM: Train failed: ${message(e)}`);
+      return undefined;
+    } finally {
+      current = undefined;
+      status.hide();
+    }
+  });
+  const stopCommand = vscode.commands.registerCommand('hrmLens.stopTraining', async (): Promise<boolean> => {
+    try {
+      const stopping = await stop();
+      if (!stopping) void vscode.window.showInformationMessage('HRM Lens is not training.');
+      return stopping;
+    } catch (e) {
+      void vscode.window.showErrorMessage(`HRM: Stop Training failed: ${message(e)}`);
+      return false;
+    }
+  });
+  return vscode.Disposable.from(train, stopCommand);
+}

@@ -1,0 +1,168 @@
+/**
+ * The engine's `inspect`, `train`, `train.stop` and `evaluate` methods, run through the real handler registry and
+ * Dispatcher in-process (structured-cloned replies, as over IPC): inspect with the shipped 4×4 model (or a 3-step
+ * model trained here when it is missing), a 3-step training with its ordered progress events, stopping and cancelling
+ * a longer training (a valid checkpoint either way), evaluation with the .eval.json it stores, and bad params.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { EngineToHost, MethodName, ParamsOf, ProgressOf, ResultOf, TrainEvent, WireError } from '../../engine/protocol';
+import { Dispatcher } from '../../engine/rpc/dispatcher';
+import { handlers } from '../../engine/rpc/handlers';
+import { getPreset } from '../../engine/train/presets';
+import { TRAIN_PRESETS } from '../../extension/commands/train-presets';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-lens-engine-methods-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const sent: EngineToHost[] = [];
+const dispatcher = new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, () => {});
+let nextId = 1;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Call<M extends MethodName> {
+  id: number;
+  events(): ProgressOf<M>[];
+  reply: Promise<{ result: ResultOf<M> } | { error: WireError }>;
+}
+
+/** Send a request through the dispatcher; `reply` settles with its result or error. */
+function call<M extends MethodName>(method: M, params: ParamsOf<M>, timeoutMs = 120_000): Call<M> {
+  const id = nextId++;
+  dispatcher.handle({ kind: 'request', id, method, params });
+  const events = () => sent.filter((m): m is Extract<EngineToHost, { kind: 'progress' }> => m.kind === 'progress' && m.id === id).map((m) => m.event as ProgressOf<M>);
+  const reply = (async () => {
+    for (const t0 = Date.now(); Date.now() - t0 < timeoutMs; await sleep(10)) {
+      const m = sent.find((s) => 'id' in s && s.id === id && (s.kind === 'result' || s.kind === 'error'));
+      if (m?.kind === 'result') return { result: m.result as ResultOf<M> };
+      if (m?.kind === 'error') return { error: m.error };
+    }
+    throw new Error(`no reply to ${method} within ${timeoutMs} ms`);
+  })();
+  return { id, events, reply };
+}
+
+async function ok<M extends MethodName>(c: Call<M>): Promise<ResultOf<M>> {
+  const r = await c.reply;
+  if ('error' in r) assert.fail(`${r.error.code}: ${r.error.message}`);
+  return r.result;
+}
+
+const stepEvents = (es: TrainEvent[]) => es.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step');
+const PUZZLE = '.1.....3..32....';
+const SOLUTION = '3124421314322341';
+
+describe('engine methods: train, inspect, evaluate (in-process)', () => {
+  let trained = '';
+
+  before(async () => {
+    const out = path.join(tmp, 'run3');
+    const c = call('train', { preset: 'tiny-4x4', steps: 3, batch: 8, seed: 1, out });
+    const r = await ok(c);
+    trained = r.checkpoint;
+    (globalThis as { run3?: { events: TrainEvent[]; result: typeof r } }).run3 = { events: c.events(), result: r };
+  });
+
+  test('train: 3 steps with batch 8 write a checkpoint; step events come in order, then the checkpoint event', () => {
+    const { events, result } = (globalThis as unknown as { run3: { events: TrainEvent[]; result: ResultOf<'train'> } }).run3;
+    const steps = stepEvents(events);
+    assert.deepEqual(steps.map((e) => e.step), [1, 2, 3]);
+    for (const e of steps) {
+      assert.equal(e.totalSteps, 3);
+      assert.ok(Number.isFinite(e.loss) && e.loss > 0);
+      assert.ok(e.cellAccuracy >= 0 && e.cellAccuracy <= 1);
+      assert.ok(e.stepsPerSecond > 0);
+      assert.equal(typeof e.backend, 'string');
+    }
+    const last = events[events.length - 1];
+    assert.deepEqual(last, { kind: 'checkpoint', checkpoint: result.checkpoint, step: 3 });
+    assert.equal(result.cancelled, false);
+    assert.equal(result.step, 3);
+    assert.ok(existsSync(result.checkpoint), result.checkpoint);
+    assert.equal(path.dirname(result.checkpoint), result.run);
+    assert.ok(result.heldOut && result.heldOut.puzzles > 0 && result.heldOut.perSegment.length === result.heldOut.segments);
+    assert.ok(existsSync(path.join(result.run, 'run.json')));
+  });
+
+  test('inspect: the shipped 4×4 model (or the 3-step one) gives one grid of 16 cells per segment', async () => {
+    const shipped = path.join(root, 'models', 'tiny-4x4.safetensors');
+    const checkpoint = existsSync(shipped) ? shipped : trained;
+    const s = await ok(call('inspect', { checkpoint, puzzle: PUZZLE }));
+    assert.equal(s.segments.length, 4); // tiny-4x4: haltMaxSteps 4
+    assert.equal(s.solution, SOLUTION);
+    for (const g of s.segments) assert.match(g.grid, /^[1-4.]{16}$/);
+    assert.ok(['number', 'object'].includes(typeof s.firstExact));
+    assert.equal(typeof s.mode.mode, 'string');
+    const two = await ok(call('inspect', { checkpoint: trained, puzzle: PUZZLE, segments: 2 }));
+    assert.equal(two.segments.length, 2);
+  });
+
+  test('train.stop ends a long training early with a valid checkpoint and cancelled: true', async () => {
+    const out = path.join(tmp, 'long-stop');
+    const c = call('train', { preset: 'tiny-4x4', steps: 100_000, batch: 8, out });
+    while (stepEvents(c.events()).length < 2) await sleep(20);
+    assert.deepEqual(await ok(call('train.stop', { out })), { stopping: 1 });
+    const r = await ok(c);
+    assert.equal(r.cancelled, true);
+    assert.equal(r.heldOut, null);
+    assert.ok(r.step >= 2 && r.step < 100_000);
+    assert.ok(existsSync(r.checkpoint));
+    const s = await ok(call('inspect', { checkpoint: r.checkpoint, puzzle: PUZZLE, segments: 1 }));
+    assert.equal(s.segments.length, 1);
+    assert.deepEqual(await ok(call('train.stop', {})), { stopping: 0 });
+  });
+
+  test('cancelling a train request writes a checkpoint first and names it in the Cancelled error', async () => {
+    const out = path.join(tmp, 'long-cancel');
+    const c = call('train', { preset: 'tiny-4x4', steps: 100_000, batch: 8, out });
+    while (stepEvents(c.events()).length < 2) await sleep(20);
+    dispatcher.handle({ kind: 'cancel', id: c.id });
+    const r = await c.reply;
+    assert.ok('error' in r, 'expected an error reply');
+    assert.equal(r.error.code, 'Cancelled');
+    const file = /last checkpoint: (.+\.safetensors)$/.exec(r.error.message)?.[1];
+    assert.ok(file && existsSync(file), r.error.message);
+    assert.equal(path.dirname(file), out);
+  });
+
+  test('evaluate: progress done/total, figures per segment, stored in the .eval.json when save is given', async () => {
+    const data = path.join(tmp, 'four.txt');
+    const blanks = [[0, 2, 4, 5], [1, 6, 7, 10], [3, 8, 12, 15], [9, 11, 13, 14], [0, 5, 10, 15]];
+    writeFileSync(data, blanks.map((b) => [...SOLUTION].map((ch, i) => (b.includes(i) ? '.' : ch)).join('')).join('\n') + '\n');
+    const c = call('evaluate', { checkpoint: trained, data, segments: 3, save: 'four' });
+    const r = await ok(c);
+    assert.equal(r.puzzles, 5);
+    assert.equal(r.segments, 3);
+    assert.equal(r.perSegment.length, 3);
+    assert.equal(r.step, 3);
+    assert.deepEqual(c.events().at(-1), { done: 5, total: 5 });
+    assert.ok(r.savedTo && existsSync(r.savedTo));
+    const stored = JSON.parse(readFileSync(r.savedTo, 'utf8')) as { sets?: Record<string, { puzzles: number }> };
+    assert.equal(stored.sets?.four?.puzzles, 5);
+    const limited = await ok(call('evaluate', { checkpoint: trained, data, limit: 2 }));
+    assert.equal(limited.puzzles, 2);
+    assert.equal(limited.savedTo, null);
+  });
+
+  test('bad params are refused with InvalidParams', async () => {
+    const bad: [MethodName, object][] = [
+      ['train', { preset: 'tiny-4x4' }], ['train', { preset: 'tiny-4x4', out: path.join(tmp, 'x'), steps: 0 }],
+      ['train', { preset: 'tiny-4x4', out: path.join(tmp, 'y'), backend: 'gpu' }], ['evaluate', { checkpoint: trained }],
+      ['evaluate', { checkpoint: trained, data: 'x', segments: 0 }],
+    ];
+    for (const [method, params] of bad) {
+      const r = await call(method, params as never).reply;
+      assert.ok('error' in r && r.error.code === 'InvalidParams', `${method} ${JSON.stringify(params)}: ${JSON.stringify(r)}`);
+    }
+    const unknown = await call('train', { preset: 'nope', out: path.join(tmp, 'z'), steps: 1 }).reply;
+    assert.ok('error' in unknown && /unknown preset/.test(unknown.error.message));
+  });
+});
+
+test('the presets offered by "HRM: Train" exist in the engine with the same default steps', () => {
+  for (const p of TRAIN_PRESETS) assert.equal(getPreset(p.name).train.steps, p.defaultSteps, p.name);
+});
