@@ -6,6 +6,11 @@ import { Command } from 'commander';
 import { registerDataCommands } from './cli/data';
 import { registerTrainCommands } from './cli/train';
 import { registerInspectCommands } from './cli/inspect';
+import { registerImportCommands } from './cli/import';
+import { registerProbeCommands } from './cli/probe';
+import { registerClassifyCommands } from './cli/classify';
+import { registerLandscapeCommands } from './cli/landscape';
+import { registerEnsembleCommands } from './cli/ensemble';
 
 const program = new Command();
 program
@@ -17,6 +22,11 @@ program
 registerDataCommands(program);
 registerTrainCommands(program);
 registerInspectCommands(program);
+registerImportCommands(program);
+registerProbeCommands(program);
+registerClassifyCommands(program);
+registerLandscapeCommands(program);
+registerEnsembleCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`hrm-lens: ${err instanceof Error ? err.message : String(err)}\n`);

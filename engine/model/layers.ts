@@ -9,6 +9,7 @@
  * All dense products go through `linear` (explicit-transpose custom gradient). Activations are rank-2 [B·S, D].
  */
 import { tf } from '../tf';
+import { groupMatMul } from './group-matmul';
 import { linear } from './linear';
 
 export function rmsNorm(x: tf.Tensor2D, eps: number): tf.Tensor2D {
@@ -111,12 +112,13 @@ export function attention(
     const v0 = linear(x, wv);
     const q4 = rope ? applyRope(q0, B, S, H, rope) : tf.reshape(q0, [B, S, H, hd]);
     const k4 = rope ? applyRope(k0, B, S, H, rope) : tf.reshape(k0, [B, S, H, hd]);
-    const q = tf.transpose(tf.mul(q4, 1 / Math.sqrt(hd)), [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, S, hd]
-    const kT = tf.transpose(k4, [0, 2, 3, 1]) as tf.Tensor4D; // [B, H, hd, S]
-    const v = tf.transpose(tf.reshape(v0, [B, S, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, S, hd]
-    const probs = tf.softmax(tf.matMul(q, kT)) as tf.Tensor4D; // [B, H, S, S]
-    if (onProbs) onProbs(probs);
-    const o = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B * S, D]) as tf.Tensor2D;
+    const G = B * H;
+    const q = tf.reshape(tf.transpose(tf.mul(q4, 1 / Math.sqrt(hd)), [0, 2, 1, 3]), [G, S, hd]) as tf.Tensor3D; // [B·H, S, hd]
+    const kT = tf.reshape(tf.transpose(k4, [0, 2, 3, 1]), [G, hd, S]) as tf.Tensor3D; // [B·H, hd, S]
+    const v = tf.reshape(tf.transpose(tf.reshape(v0, [B, S, H, hd]), [0, 2, 1, 3]), [G, S, hd]) as tf.Tensor3D; // [B·H, S, hd]
+    const probs = tf.softmax(groupMatMul(q, kT)) as tf.Tensor3D; // [B·H, S, S]
+    if (onProbs) onProbs(tf.reshape(probs, [B, H, S, S]) as tf.Tensor4D);
+    const o = tf.reshape(tf.transpose(tf.reshape(groupMatMul(probs, v), [B, H, S, hd]), [0, 2, 1, 3]), [B * S, D]) as tf.Tensor2D;
     return linear(o, wo);
   });
 }

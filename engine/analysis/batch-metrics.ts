@@ -1,0 +1,38 @@
+/**
+ * TraceMetrics for many puzzles: captureTraces in batches (halting off), metrics computed batch by batch and the
+ * traces (with their latents) dropped, so memory is one batch of traces plus the small per-puzzle metrics.
+ */
+import type { HrmModel } from '../model';
+import { type TraceInput, captureTraces } from './capture-trace';
+import { computeTraceMetrics, type TraceMetrics } from './segment-metrics';
+
+export interface BatchMetricsOptions {
+  /** Segments S (default: the model's haltMaxSteps). */
+  segments?: number;
+  /** Puzzles per forward batch (default 64). */
+  batch?: number;
+  /** Capture latents for the z_H / z_L residuals (default true; needed by the modes' drift). */
+  latents?: boolean;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export function abortError(what: string): Error {
+  const e = new Error(`${what} cancelled`);
+  e.name = 'AbortError';
+  return e;
+}
+
+export function batchTraceMetrics(model: HrmModel, inputs: readonly TraceInput[], opts: BatchMetricsOptions = {}): TraceMetrics[] {
+  const S = opts.segments ?? model.config.haltMaxSteps;
+  const B = opts.batch ?? 64;
+  if (!Number.isInteger(B) || B < 1) throw new RangeError(`batch must be an integer >= 1, got ${B}`);
+  const out: TraceMetrics[] = [];
+  for (let start = 0; start < inputs.length; start += B) {
+    if (opts.signal?.aborted) throw abortError('run');
+    const traces = captureTraces(model, inputs.slice(start, start + B), { segments: S, latents: opts.latents ?? true });
+    for (const t of traces) out.push(computeTraceMetrics(t));
+    opts.onProgress?.(Math.min(inputs.length, start + B), inputs.length);
+  }
+  return out;
+}

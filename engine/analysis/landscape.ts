@@ -1,0 +1,356 @@
+/**
+ * The error landscape (paper.md §6.5, Appendix A.7): a grid on the PC1/PC2 plane of one puzzle's z_H trajectory,
+ * centred at its last state, with heights, one-segment flow arrows and optional basin labels.
+ *
+ * Plane and back-mapping (the choice that matters, following the reference code `visualization/landscape.py`):
+ *   c  = z_H carry after segment S (the centre; NOT the PCA mean), c_L = the z_L carry after segment S;
+ *   v1, v2 = the first two PCA components (unit vectors in the flattened [seq·hidden] z_H space), by default fitted on
+ *            the puzzle's own z_H after every H-update (per-puzzle PCA, §6.3), or a basis given by the caller;
+ *   s  = step (default √(seq·hidden)/8, the reference's unit; 25.61 at 82×512);
+ *   grid point (i, j), i, j ∈ −r..r (size = 2r + 1):  z_H = c + (i·v1 + j·v2)·s,   z_L = c_L.
+ * So the plane is a 2-D affine slice of z_H space through c: the other seq·hidden − 2 coordinates of z_H are those of
+ * c, and z_L is not on the plane at all — every grid point shares the centre's z_L, as in the reference. (Nothing else
+ * is known about how the paper fills z_L; resetting it to L_init would be another, equally arbitrary, choice.)
+ * No bf16 rounding is applied (the reference casts z to bf16; TF.js runs float32).
+ *
+ * Per grid point (arrays row-major [j + r][i + r], i.e. PC2 rows, PC1 columns):
+ *   height      E of the decoded grid of lm_head(z_H) (output head only; no segment is run). Not clipped: the
+ *               reference clips at 40 for colour, that is the viewer's job.
+ *   flow        run `flowSegments` (default 1) full segments from (z_H, c_L) with the puzzle as input; the new z_H is
+ *               projected back: dest = ((z_H' − c)·v1, (z_H' − c)·v2) / s, in grid units (the arrow goes (i, j) → dest).
+ *   flowEnergy  E of the destination's decoded grid; offPlane = ‖z_H' − c − projection‖ / s, how far the update
+ *               leaves the plane (large values mean the 2-D arrow hides most of the motion).
+ *   basin       (optional) keep iterating segments from the grid point until the decoded grid has stayed the same
+ *               for `patience` consecutive segments (and, when `tolerance` is given, the relative z_H step
+ *               ‖Δz_H‖/‖z_H‖ of the last one is below it); the label is frozen at the first segment where that holds.
+ *               Labels: 0 = the solution (or, with no unique solution, a valid grid keeping the givens), k ≥ 1 =
+ *               spurious fixed point #k (numbered by basin size, largest first, ties by first grid point), −1 = still
+ *               moving after `maxSegments`. Labels do not depend on the batch size.
+ * All grid points go through runSegment in batches (`batch` rows per forward). Progress is reported per batch;
+ * an aborted signal stops at the next segment with an AbortError. Every tensor is disposed (numTensors stays flat).
+ */
+import { tf } from '../tf';
+import { type Carry, type HrmModel, disposeCarry, outputHeads, runSegment } from '../model';
+import { type Grid, type GridSize, geometry, givensMatch, gridToString, gridToTokens, isValidSolution, tokensToGrid } from '../sudoku/geometry';
+import { conflictEnergy } from '../sudoku/energy';
+import { solve } from '../sudoku/solver';
+import { captureTraces } from './capture-trace';
+import { type PcaBasis, fitPcaBasis, zHTrajectory } from './pca';
+import { decodeDigits } from './decode';
+
+export interface BasinOptions {
+  /** Segments to iterate at most (default 16). */
+  maxSegments?: number;
+  /** Consecutive unchanged decoded grids that count as settled (default 3). */
+  patience?: number;
+  /** Optional bound on the relative z_H step of the last segment. */
+  tolerance?: number;
+}
+
+export interface LandscapeOptions {
+  /** Segments of the trace; the centre is the carry after the last one (default: haltMaxSteps). */
+  segments?: number;
+  /** Grid points per side, odd (default 41: i, j ∈ −20..20). */
+  size?: number;
+  /** Grid unit s in z_H norm (default √(seq·hidden)/8). */
+  step?: number;
+  /** Fixed basis (≥ 2 components, dim seq·hidden); default: PCA of this puzzle's z_H after every H-update. */
+  basis?: PcaBasis;
+  /** Segments per flow arrow (default 1). */
+  flowSegments?: number;
+  /** Basin labels (off by default). */
+  basins?: boolean | BasinOptions;
+  /** The solution, for the basin label 0 (default: the solver's, when unique). */
+  solution?: Grid;
+  /** Grid points per forward batch (default 128). */
+  batch?: number;
+  onProgress?: (p: { phase: 'trace' | 'grid'; done: number; total: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface Attractor {
+  label: number;
+  kind: 'solution' | 'spurious';
+  grid: string;
+  energy: number;
+  /** Grid points in its basin. */
+  points: number;
+}
+
+export interface BasinMap {
+  /** Per grid point: 0 solution, k ≥ 1 spurious #k, −1 still moving. */
+  labels: Int16Array;
+  /** Per grid point: the segment at which it was labelled (−1 when still moving). */
+  settledAt: Int16Array;
+  attractors: Attractor[];
+  moving: number;
+  maxSegments: number;
+  patience: number;
+  tolerance: number | null;
+}
+
+export interface Landscape {
+  n: GridSize;
+  size: number;
+  radius: number;
+  step: number;
+  segments: number;
+  flowSegments: number;
+  puzzle: string;
+  solution: string | null;
+  /** Decoded grid and E at the centre (= the last segment's output). */
+  centreGrid: string;
+  centreEnergy: number;
+  basisSource: 'trajectory' | 'given';
+  explainedVarianceRatio: number[];
+  /** Row-major [j + r][i + r]. */
+  heights: Int16Array;
+  /** Destination (i, j) in grid units, [point][2]. */
+  flow: Float32Array;
+  flowEnergy: Int16Array;
+  offPlane: Float32Array;
+  /** The trace's z_H after every H-update, in grid units relative to the centre, [point][2]. */
+  trajectory: Float32Array;
+  /** Index in `trajectory` of each segment's end state. */
+  segmentEnds: number[];
+  basins?: BasinMap;
+  seconds: number;
+}
+
+function abortError(): Error {
+  const e = new Error('landscape cancelled');
+  e.name = 'AbortError';
+  return e;
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+function basinSettings(b: LandscapeOptions['basins']): Required<Omit<BasinOptions, 'tolerance'>> & { tolerance?: number } | undefined {
+  if (!b) return undefined;
+  const o: BasinOptions = b === true ? {} : b;
+  const maxSegments = o.maxSegments ?? 16;
+  const patience = o.patience ?? 3;
+  if (!Number.isInteger(maxSegments) || maxSegments < 1) throw new RangeError(`landscape: basins.maxSegments must be an integer >= 1, got ${maxSegments}`);
+  if (!Number.isInteger(patience) || patience < 1) throw new RangeError(`landscape: basins.patience must be an integer >= 1, got ${patience}`);
+  return { maxSegments, patience, tolerance: o.tolerance };
+}
+
+/** Computes the landscape of one puzzle. */
+export function computeLandscape(model: HrmModel, puzzle: Grid, opts: LandscapeOptions = {}): Landscape {
+  const t0 = performance.now();
+  const n = model.config.gridSize as GridSize;
+  const geo = geometry(n);
+  const { totalLen: T, cells } = model.dims;
+  const D = model.config.hidden;
+  const dim = T * D;
+  const S = opts.segments ?? model.config.haltMaxSteps;
+  const size = opts.size ?? 41;
+  if (!Number.isInteger(size) || size < 1 || size % 2 !== 1) throw new RangeError(`landscape: size must be an odd integer >= 1, got ${size}`);
+  const r = (size - 1) / 2;
+  const s = opts.step ?? Math.sqrt(dim) / 8;
+  if (!(s > 0)) throw new RangeError(`landscape: step must be > 0, got ${s}`);
+  const flowSegments = opts.flowSegments ?? 1;
+  if (!Number.isInteger(flowSegments) || flowSegments < 1) throw new RangeError(`landscape: flowSegments must be an integer >= 1, got ${flowSegments}`);
+  const basin = basinSettings(opts.basins);
+  const B = opts.batch ?? 128;
+  if (!Number.isInteger(B) || B < 1) throw new RangeError(`landscape: batch must be an integer >= 1, got ${B}`);
+  if (puzzle.length !== cells) throw new RangeError(`landscape: puzzle has ${puzzle.length} cells, expected ${cells}`);
+
+  let solution: Grid | undefined = opts.solution;
+  if (!solution) {
+    const sol = solve(puzzle, geo, { limit: 2 });
+    if (sol.solutions === 1 && sol.solution) solution = sol.solution;
+  }
+  const isSolution = (g: Grid): boolean => (solution ? g.every((d, i) => d === solution[i]) : isValidSolution(g, geo) && givensMatch(puzzle, g));
+
+  if (opts.signal?.aborted) throw abortError();
+  const [trace] = captureTraces(model, [{ puzzle, solution }], { segments: S, latents: true });
+  opts.onProgress?.({ phase: 'trace', done: 1, total: 1 });
+  const last = trace.segments[S - 1];
+  if (!last.zH || !last.zL) throw new Error('landscape: the trace has no latents');
+  const c = last.zH;
+  const cL = last.zL;
+  const points = zHTrajectory(trace, 'h-updates');
+  const basis = opts.basis ?? fitPcaBasis(points, { components: 2 });
+  if (basis.dim !== dim) throw new RangeError(`landscape: the basis has dim ${basis.dim}, the model's z_H has ${dim}`);
+  if (basis.components.length < 2) throw new RangeError('landscape: the basis needs at least 2 components');
+  const [v1, v2] = basis.components;
+
+  // Trajectory overlay: ((t − c)·v_k) / s.
+  const trajectory = new Float32Array(points.length * 2);
+  const diff = new Float64Array(dim);
+  points.forEach((p, k) => {
+    for (let i = 0; i < dim; i++) diff[i] = p[i] - c[i];
+    trajectory[2 * k] = dot(diff, v1) / s;
+    trajectory[2 * k + 1] = dot(diff, v2) / s;
+  });
+  const H = model.config.H_cycles;
+  const segmentEnds = Array.from({ length: S }, (_, k) => (k + 1) * H - 1);
+
+  const P = size * size;
+  const heights = new Int16Array(P);
+  const flow = new Float32Array(P * 2);
+  const flowEnergy = new Int16Array(P);
+  const offPlane = new Float32Array(P);
+  const labelKey: (string | null)[] = new Array<string | null>(P).fill(null);
+  const settledAt = new Int16Array(P).fill(-1);
+  const iterations = Math.max(flowSegments, basin?.maxSegments ?? 0);
+
+  const tokens = gridToTokens(puzzle);
+  const v1f = Float32Array.from(v1);
+  const v2f = Float32Array.from(v2);
+  const cT = tf.tensor3d(c, [1, T, D]);
+  const cLT = tf.tensor3d(cL, [1, T, D]);
+  const d1T = tf.tidy(() => tf.mul(tf.tensor3d(v1f, [1, T, D]), s));
+  const d2T = tf.tidy(() => tf.mul(tf.tensor3d(v2f, [1, T, D]), s));
+  const VT = tf.tidy(() => tf.transpose(tf.tensor2d([...v1f, ...v2f], [2, dim])) as tf.Tensor2D);
+  const decode = (logits: tf.Tensor3D): Int32Array => {
+    const am = tf.argMax(logits, 2);
+    const data = am.dataSync() as Int32Array;
+    am.dispose();
+    return data;
+  };
+  try {
+    for (let start = 0; start < P; start += B) {
+      if (opts.signal?.aborted) throw abortError();
+      const nb = Math.min(B, P - start);
+      const a = new Float32Array(nb);
+      const b = new Float32Array(nb);
+      for (let q = 0; q < nb; q++) {
+        const p = start + q;
+        a[q] = (p % size) - r;
+        b[q] = Math.floor(p / size) - r;
+      }
+      const zH0 = tf.tidy(() => tf.add(cT, tf.add(tf.mul(tf.tensor3d(a, [nb, 1, 1]), d1T), tf.mul(tf.tensor3d(b, [nb, 1, 1]), d2T))) as tf.Tensor3D);
+      const tokRows = new Int32Array(nb * cells);
+      for (let q = 0; q < nb; q++) tokRows.set(tokens, q * cells);
+      const tok = tf.tensor2d(tokRows, [nb, cells], 'int32');
+      let carry: Carry = { zH: zH0, zL: tf.tidy(() => tf.tile(cLT, [nb, 1, 1]) as tf.Tensor3D) };
+      try {
+        const startTok = tf.tidy(() => tf.argMax(outputHeads(model, zH0).logits, 2));
+        const startData = startTok.dataSync() as Int32Array;
+        startTok.dispose();
+        const prevGrid: Grid[] = [];
+        const streak = new Int16Array(nb);
+        for (let q = 0; q < nb; q++) {
+          const g = tokensToGrid(startData.subarray(q * cells, (q + 1) * cells));
+          heights[start + q] = conflictEnergy(g, geo);
+          prevGrid.push(g);
+        }
+        for (let it = 1; it <= iterations; it++) {
+          if (opts.signal?.aborted) throw abortError();
+          const out = runSegment(model, carry, tok);
+          let rel: Float32Array | undefined;
+          if (basin?.tolerance !== undefined) {
+            const relT = tf.tidy(() => {
+              const prev = tf.reshape(carry.zH, [nb, dim]);
+              const step = tf.sqrt(tf.sum(tf.square(tf.sub(tf.reshape(out.carry.zH, [nb, dim]), prev)), 1));
+              return tf.div(step, tf.sqrt(tf.sum(tf.square(prev), 1)));
+            });
+            rel = relT.dataSync() as Float32Array;
+            relT.dispose();
+          }
+          disposeCarry(carry);
+          carry = out.carry;
+          const dec = decode(out.logits);
+          out.logits.dispose();
+          out.qHalt.dispose();
+          out.qContinue.dispose();
+          if (it === flowSegments) {
+            const pr = tf.tidy(() => {
+              const dz = tf.reshape(tf.sub(carry.zH, cT), [nb, dim]) as tf.Tensor2D;
+              return tf.concat([tf.matMul(dz, VT), tf.reshape(tf.sum(tf.square(dz), 1), [nb, 1])], 1);
+            });
+            const prData = pr.dataSync() as Float32Array;
+            pr.dispose();
+            for (let q = 0; q < nb; q++) {
+              const x = prData[3 * q];
+              const y = prData[3 * q + 1];
+              const sq = prData[3 * q + 2];
+              flow[2 * (start + q)] = x / s;
+              flow[2 * (start + q) + 1] = y / s;
+              offPlane[start + q] = Math.sqrt(Math.max(0, sq - x * x - y * y)) / s;
+              flowEnergy[start + q] = conflictEnergy(tokensToGrid(dec.subarray(q * cells, (q + 1) * cells)), geo);
+            }
+          }
+          let open = 0;
+          if (basin) {
+            for (let q = 0; q < nb; q++) {
+              const p = start + q;
+              const g = tokensToGrid(dec.subarray(q * cells, (q + 1) * cells));
+              const same = g.every((d, i) => d === prevGrid[q][i]);
+              streak[q] = same ? streak[q] + 1 : 0;
+              prevGrid[q] = g;
+              if (labelKey[p] === null) {
+                if (streak[q] >= basin.patience && (rel === undefined || (basin.tolerance !== undefined && rel[q] < basin.tolerance))) {
+                  labelKey[p] = gridToString(g, '0');
+                  settledAt[p] = it;
+                } else open++;
+              }
+            }
+          }
+          if (it >= flowSegments && open === 0) break;
+        }
+      } finally {
+        disposeCarry(carry);
+        tok.dispose();
+      }
+      opts.onProgress?.({ phase: 'grid', done: start + nb, total: P });
+    }
+  } finally {
+    for (const t of [cT, cLT, d1T, d2T, VT]) t.dispose();
+  }
+
+  let basins: BasinMap | undefined;
+  if (basin) {
+    const groups = new Map<string, { count: number; first: number }>();
+    labelKey.forEach((k, p) => {
+      if (k === null) return;
+      const g = groups.get(k);
+      if (g) g.count++;
+      else groups.set(k, { count: 1, first: p });
+    });
+    const parse = (k: string): Grid => Int8Array.from(k, (ch) => Number(ch));
+    const entries = [...groups.entries()];
+    const solKey = entries.find(([k]) => isSolution(parse(k)))?.[0];
+    const spurious = entries.filter(([k]) => k !== solKey).sort((x, y) => y[1].count - x[1].count || x[1].first - y[1].first);
+    const labelOf = new Map<string, number>();
+    const attractors: Attractor[] = [];
+    if (solKey !== undefined) {
+      labelOf.set(solKey, 0);
+      attractors.push({ label: 0, kind: 'solution', grid: gridToString(parse(solKey)), energy: conflictEnergy(parse(solKey), geo), points: groups.get(solKey)?.count ?? 0 });
+    }
+    spurious.forEach(([k, g], idx) => {
+      labelOf.set(k, idx + 1);
+      attractors.push({ label: idx + 1, kind: 'spurious', grid: gridToString(parse(k)), energy: conflictEnergy(parse(k), geo), points: g.count });
+    });
+    const labels = Int16Array.from(labelKey, (k) => (k === null ? -1 : labelOf.get(k) ?? -1));
+    basins = {
+      labels, settledAt, attractors, moving: labels.filter((l) => l === -1).length,
+      maxSegments: basin.maxSegments, patience: basin.patience, tolerance: basin.tolerance ?? null,
+    };
+  }
+  const centreGrid = decodeDigits(last.logits, n);
+  return {
+    n, size, radius: r, step: s, segments: S, flowSegments,
+    puzzle: gridToString(puzzle), solution: solution ? gridToString(solution) : null,
+    centreGrid: gridToString(centreGrid), centreEnergy: conflictEnergy(centreGrid, geo),
+    basisSource: opts.basis ? 'given' : 'trajectory',
+    explainedVarianceRatio: Array.from(basis.explainedVarianceRatio.subarray(0, 2)),
+    heights, flow, flowEnergy, offPlane, trajectory, segmentEnds, basins,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** JSON text of a landscape (typed arrays as arrays, non-finite numbers as null). */
+export function landscapeToJson(l: Landscape, space?: number): string {
+  return JSON.stringify(l, (_k, v: unknown) => {
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
+    if (typeof v === 'number' && !Number.isFinite(v)) return null;
+    return v;
+  }, space);
+}

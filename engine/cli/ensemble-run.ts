@@ -1,0 +1,83 @@
+/** The action of `hrm-lens ensemble` (loaded on demand). */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { GridSize } from '../sudoku/geometry';
+import { loadModel } from '../train/load-model';
+import { buildPassMatrix, resolveCheckpoints } from '../ensemble/checkpoints';
+import { PERTURBATION_KINDS, type PerturbationKind, perturbationSet } from '../ensemble/perturb';
+import {
+  CONFIG_NAMES, type EnsembleReport, bandsCsv, buildEnsembleReport, curvesCsv, jaccardCsv, passesCsv, reportToJson, solvedCsv, summaryCsv,
+} from '../ensemble/report';
+import { backendFromFlags } from './train-run';
+import { type PuzzleSourceFlags, intFlag, loadPuzzleSource, pct } from './puzzle-source';
+import { Progress } from './progress';
+
+export interface EnsembleFlags extends PuzzleSourceFlags {
+  run?: string; last: string; checkpoints?: string; perturb: string; count?: string; segments?: string; maxRows: string;
+  csv?: string; out?: string; json?: boolean; backend: string; threads?: string;
+}
+
+export function formatEnsembleReport(r: EnsembleReport, header: string, seconds: number): string {
+  const lines = [header, `${r.puzzles} puzzles × ${r.checkpoints} checkpoints × ${r.perturbations} perturbations = `
+    + `${r.puzzles * r.checkpoints * r.perturbations} passes, ${seconds.toFixed(1)} s`,
+  `checkpoints: ${r.checkpointNames.join(', ')} (baseline: ${r.checkpointNames[r.baselineCheckpoint]})`,
+  `perturbations: ${r.perturbationNames.join(', ')}`, '',
+  'configuration   checkpoints × perturbations   oracle   label-free'];
+  const sizes = { baseline: [1, 1], relabeling: [1, r.perturbations], checkpoints: [r.checkpoints, 1], both: [r.checkpoints, r.perturbations] };
+  for (const n of CONFIG_NAMES) {
+    lines.push(`${n.padEnd(15)} ${`${sizes[n][0]} × ${sizes[n][1]}`.padStart(27)}   ${pct(r.summary[n].oracle).padStart(6)}   ${pct(r.summary[n].labelFree).padStart(10)}`);
+  }
+  const curve = (name: string, pts: { k: number; oracle: number; labelFree: number }[]) =>
+    `${name.padEnd(30)} ${pts.map((p) => `${p.k}:${(p.oracle * 100).toFixed(0)}/${(p.labelFree * 100).toFixed(0)}`).join(' ')}`;
+  lines.push('', 'curves (k: oracle% / label-free%)',
+    curve('perturbations, baseline ckpt', r.curves.relabelings), curve('perturbations, all ckpts', r.curves.relabelingsAllCheckpoints),
+    curve('checkpoints (last k), identity', r.curves.checkpoints), curve('checkpoints (last k), all pert.', r.curves.checkpointsAllRelabelings));
+  const C = r.checkpoints;
+  lines.push('', 'checkpoint alone (all perturbations): oracle solved; Jaccard with the next checkpoint');
+  for (let c = 0; c < C; c++) {
+    let solved = 0;
+    for (let i = 0; i < r.puzzles; i++) solved += r.checkpointSolved.oracle[c * r.puzzles + i];
+    const j = c + 1 < C ? r.jaccard.oracle[c * C + c + 1].toFixed(2) : '';
+    lines.push(`  ${r.checkpointNames[c].padEnd(30)} ${pct(solved / Math.max(1, r.puzzles)).padStart(6)}  ${j}`);
+  }
+  if (r.bands) {
+    lines.push('', 'by rating band (baseline → both, oracle)');
+    for (const b of r.bands) if (b.count > 0) lines.push(`  [${b.lo}, ${b.hi}) ${String(b.count).padStart(5)} puzzles  ${pct(b.summary.baseline.oracle)} → ${pct(b.summary.both.oracle)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runEnsemble(flags: EnsembleFlags): Promise<void> {
+  await backendFromFlags(flags);
+  const sources = flags.checkpoints ? flags.checkpoints.split(',').map((s) => s.trim()).filter(Boolean) : flags.run ? [flags.run] : [];
+  if (sources.length === 0) throw new Error('give --run DIR or --checkpoints A,B,…');
+  const files = await resolveCheckpoints(sources, intFlag(flags.last, 'last', 1));
+  if (!PERTURBATION_KINDS.includes(flags.perturb as PerturbationKind)) throw new Error(`--perturb must be one of ${PERTURBATION_KINDS.join(', ')}`);
+  const kind = flags.perturb as PerturbationKind;
+  const first = await loadModel(files[0]);
+  const n = first.model.config.gridSize as GridSize;
+  first.model.dispose();
+  const seed = intFlag(flags.seed, 'seed') ?? 0;
+  const count = intFlag(flags.count, 'count', 1) ?? (kind === 'shifts' ? n : 9);
+  const perturbations = perturbationSet(kind, n, count, seed);
+  const { puzzles, source } = await loadPuzzleSource(flags, n);
+  const t0 = performance.now();
+  const progress = new Progress({ label: 'ensemble', unit: 'puzzles', total: puzzles.length * files.length });
+  const matrix = await buildPassMatrix(files, puzzles, perturbations, {
+    segments: intFlag(flags.segments, 'segments', 1), maxRows: intFlag(flags.maxRows, 'max-rows', 1),
+    onProgress: (p) => progress.update(p.checkpoint * p.total + p.done),
+  });
+  progress.done();
+  const report = buildEnsembleReport(matrix);
+  const seconds = (performance.now() - t0) / 1000;
+  if (flags.out) writeFileSync(flags.out, `${reportToJson(report)}\n`);
+  if (flags.csv) {
+    mkdirSync(flags.csv, { recursive: true });
+    const csvs: Record<string, string> = {
+      'summary.csv': summaryCsv(report), 'curves.csv': curvesCsv(report), 'passes.csv': passesCsv(report), 'solved.csv': solvedCsv(report),
+      'jaccard-oracle.csv': jaccardCsv(report, 'oracle'), 'jaccard-label-free.csv': jaccardCsv(report, 'labelFree'), 'bands.csv': bandsCsv(report),
+    };
+    for (const [name, text] of Object.entries(csvs)) writeFileSync(path.join(flags.csv, name), text);
+  }
+  process.stdout.write(flags.json ? `${reportToJson(report)}\n` : formatEnsembleReport(report, `ensemble on ${source}`, seconds));
+}

@@ -1,0 +1,23 @@
+/**
+ * `hrm-lens probe --checkpoint F [--compare G] [--masks cell,row,box,random:3] [--count N] [--segments S] [--json]`:
+ * the easy-puzzle probe (paper.md §4): blank a cell, a row, a box or k random cells of solved grids and report final
+ * accuracy, stability rate and corruptions, for one checkpoint or two side by side. The action is in probe-run.ts.
+ */
+import type { Command } from 'commander';
+import type { ProbeFlags } from './probe-run';
+
+export function registerProbeCommands(program: Command): void {
+  program.command('probe')
+    .description('easy-puzzle probe: blank a cell / row / box / k cells of solved grids; accuracy, stability, corruptions')
+    .requiredOption('--checkpoint <file>', 'a .safetensors checkpoint')
+    .option('--compare <file>', 'a second checkpoint run on the same puzzles (e.g. trained with --mixing)')
+    .option('--masks <list>', 'comma-separated: cell, row, box, random:k', 'cell,row,box,random:3')
+    .option('--count <n>', 'solved grids (each gets every mask)', '100')
+    .option('--segments <n>', 'segments (default: the model\'s haltMaxSteps)')
+    .option('--seed <n>', 'seed for the grids and the blanked cells', '0')
+    .option('--batch <n>', 'puzzles per forward batch', '64')
+    .option('--json', 'print the report as JSON')
+    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu', process.env.HRM_LENS_BACKEND ?? 'auto')
+    .option('--threads <n>', 'wasm threads')
+    .action(async (flags: ProbeFlags) => (await import('./probe-run')).runProbeCommand(flags));
+}

@@ -1,0 +1,159 @@
+/**
+ * Input perturbations at test time (paper.md §7.2), batched: every variant of a puzzle goes through the model in ONE
+ * forward batch (S segments, halting off as the reference evaluates), and each answer is mapped back to the original
+ * puzzle's frame before it becomes a Pass (votes.ts).
+ *
+ * Perturbation sets (index 0 is always the identity, so report.ts's default identity index holds):
+ *   'shifts'      the paper's cyclic digit shifts d → ((d − 1 + p) mod N) + 1, p = 0..count−1 (count ≤ N; N = 9 for
+ *                 9×9 gives the paper's 9 relabelings);
+ *   'relabel'     the identity, then count − 1 random digit permutations (seeded);
+ *   'symmetries'  the identity, then count − 1 random geometric symmetries (transpose where boxes are square, band /
+ *                 stack and within-band / within-stack permutations; digits untouched; seeded);
+ *   'mixed'       the identity, then count − 1 random full symmetries (digits and geometry, like training augmentation).
+ * Random draws come from Rng(seed): the same seed gives the same perturbations. A draw equal to an earlier member is
+ * redrawn (up to 100 times), so members are distinct while the group is large enough (4×4 has 23 non-identity digit
+ * permutations; when `count` exceeds the group, repeats remain and just repeat a pass).
+ */
+import { tf } from '../tf';
+import { type HrmModel, disposeCarry, initialCarry, runSegment } from '../model';
+import { type Grid, type GridSize, geometry, gridToTokens } from '../sudoku/geometry';
+import {
+  type SudokuTransform, applyTransform, cyclicShift, identityTransform, randomTransform, relabeling, transformsEqual,
+} from '../sudoku/symmetry';
+import { Rng } from '../util/rng';
+import type { SegmentCapture } from '../analysis/trace';
+import { type Pass, makePass } from './votes';
+
+export type PerturbationKind = 'shifts' | 'relabel' | 'symmetries' | 'mixed';
+export const PERTURBATION_KINDS: readonly PerturbationKind[] = ['shifts', 'relabel', 'symmetries', 'mixed'];
+
+export interface Perturbation {
+  name: string;
+  transform: SudokuTransform;
+}
+
+/** Cyclic digit shifts p = 0..count−1 (default N). */
+export function cyclicShifts(n: GridSize, count: number = n): Perturbation[] {
+  if (!Number.isInteger(count) || count < 1 || count > n) throw new RangeError(`cyclicShifts: count must be in 1..${n}, got ${count}`);
+  return Array.from({ length: count }, (_, p) => ({ name: `shift p=${p}`, transform: cyclicShift(n, p) }));
+}
+
+function digitsText(t: SudokuTransform): string {
+  return Array.from(t.digitMap.subarray(1)).join('');
+}
+
+/** A perturbation set of `count` members, identity first. */
+export function perturbationSet(kind: PerturbationKind, n: GridSize, count: number, seed = 0): Perturbation[] {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`perturbationSet: count must be an integer >= 1, got ${count}`);
+  if (kind === 'shifts') return cyclicShifts(n, count);
+  const geo = geometry(n);
+  const rng = new Rng(seed);
+  const out: Perturbation[] = [{ name: 'identity', transform: identityTransform(n) }];
+  const draw = (i: number): Perturbation => {
+    if (kind === 'relabel') {
+      const t = relabeling(n, Array.from(rng.permutation(n), (d) => d + 1));
+      return { name: `relabel ${digitsText(t)}`, transform: t };
+    }
+    if (kind === 'symmetries') return { name: `symmetry #${i}`, transform: randomTransform(geo, rng, { digits: false }) };
+    return { name: `symmetry+relabel #${i}`, transform: randomTransform(geo, rng) };
+  };
+  for (let i = 1; i < count; i++) {
+    // Distinct members while the group allows it: redraw a repeat up to 100 times, then keep it.
+    let p = draw(i);
+    for (let attempt = 0; attempt < 100 && out.some((q) => transformsEqual(q.transform, p.transform)); attempt++) p = draw(i);
+    out.push(p);
+  }
+  return out;
+}
+
+/** Last-segment outputs of a batch: logits [B·cells·vocab], raw q logits [B]. */
+export interface LastSegment {
+  logits: Float32Array;
+  qHalt: Float32Array;
+  qContinue: Float32Array;
+}
+
+/** Runs rows of digits (0 = blank) for S segments from the initial carry, halting off; returns the last segment. */
+export function runLastSegment(model: HrmModel, grids: readonly ArrayLike<number>[], segments: number): LastSegment {
+  if (!Number.isInteger(segments) || segments < 1) throw new RangeError(`segments must be an integer >= 1, got ${segments}`);
+  const { cells } = model.dims;
+  const B = grids.length;
+  const data = new Int32Array(B * cells);
+  grids.forEach((g, b) => {
+    if (g.length !== cells) throw new RangeError(`row ${b} has ${g.length} cells, expected ${cells}`);
+    data.set(gridToTokens(g), b * cells);
+  });
+  const tok = tf.tensor2d(data, [B, cells], 'int32');
+  let carry = initialCarry(model, B);
+  try {
+    for (let k = 1; k < segments; k++) {
+      const out = runSegment(model, carry, tok);
+      disposeCarry(carry);
+      carry = out.carry;
+      out.logits.dispose();
+      out.qHalt.dispose();
+      out.qContinue.dispose();
+    }
+    const out = runSegment(model, carry, tok);
+    disposeCarry(carry);
+    carry = out.carry;
+    const res = {
+      logits: Float32Array.from(out.logits.dataSync() as Float32Array),
+      qHalt: Float32Array.from(out.qHalt.dataSync() as Float32Array),
+      qContinue: Float32Array.from(out.qContinue.dataSync() as Float32Array),
+    };
+    out.logits.dispose();
+    out.qHalt.dispose();
+    out.qContinue.dispose();
+    return res;
+  } finally {
+    disposeCarry(carry);
+    tok.dispose();
+  }
+}
+
+/** The last segment of row b as a SegmentCapture. */
+export function rowCapture(last: LastSegment, b: number, cellsTimesVocab: number): SegmentCapture {
+  return { logits: last.logits.slice(b * cellsTimesVocab, (b + 1) * cellsTimesVocab), qHalt: last.qHalt[b], qContinue: last.qContinue[b] };
+}
+
+export interface PerturbedRunOptions {
+  /** Segments S (default: the model's haltMaxSteps). */
+  segments?: number;
+  /** Most rows per forward batch (default 256); a batch always holds whole puzzles (all their variants). */
+  maxRows?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Passes for every puzzle × perturbation: result[puzzle][perturbation], answers mapped back. Every variant of a
+ * puzzle is in the same forward batch; several puzzles share a batch while it holds at most maxRows rows.
+ */
+export function perturbedPasses(
+  model: HrmModel, puzzles: readonly Grid[], perturbations: readonly Perturbation[], opts: PerturbedRunOptions = {},
+): Pass[][] {
+  const n = model.config.gridSize as GridSize;
+  const S = opts.segments ?? model.config.haltMaxSteps;
+  const P = perturbations.length;
+  if (P === 0) throw new RangeError('perturbedPasses: no perturbations');
+  for (const p of perturbations) if (p.transform.n !== n) throw new RangeError(`perturbation "${p.name}" is for ${p.transform.n}×${p.transform.n}, the model is ${n}×${n}`);
+  const perBatch = Math.max(1, Math.floor((opts.maxRows ?? 256) / P));
+  const cv = model.dims.cells * model.dims.vocab;
+  const out: Pass[][] = [];
+  for (let start = 0; start < puzzles.length; start += perBatch) {
+    if (opts.signal?.aborted) {
+      const e = new Error('perturbation run cancelled');
+      e.name = 'AbortError';
+      throw e;
+    }
+    const chunk = puzzles.slice(start, start + perBatch);
+    const rows = chunk.flatMap((g) => perturbations.map((p) => applyTransform(g, p.transform)));
+    const last = runLastSegment(model, rows, S);
+    chunk.forEach((_, i) => {
+      out.push(perturbations.map((p, j) => makePass(rowCapture(last, i * P + j, cv), n, p.transform)));
+    });
+    opts.onProgress?.(Math.min(puzzles.length, start + perBatch), puzzles.length);
+  }
+  return out;
+}
