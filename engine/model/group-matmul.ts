@@ -10,6 +10,7 @@
  * Values are those of tf.matMul (the same rank-2 kernel sums in the same order per product).
  */
 import { tf } from '../tf';
+import { GROUP_MATMUL_KERNEL, installWasmGroupMatMul } from '../kernels/wasm-group-matmul';
 
 function groupedOnWasm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   const [G, M, K] = a.shape;
@@ -26,7 +27,16 @@ function groupedOnWasm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
 }
 
 function product(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  return tf.getBackend() === 'wasm' && a.shape[0] > 1 ? groupedOnWasm(a, b) : (tf.matMul(a, b) as tf.Tensor3D);
+  if (tf.getBackend() !== 'wasm' || a.shape[0] === 1) return tf.matMul(a, b) as tf.Tensor3D;
+  if (installWasmGroupMatMul() && a.dtype === 'float32' && b.dtype === 'float32') {
+    return tf.engine().runKernel(GROUP_MATMUL_KERNEL, { a, b }, {}) as tf.Tensor3D;
+  }
+  return groupedOnWasm(a, b);
+}
+
+/** The slice-based path, exported for tests and benchmarks (the kernel's fallback). */
+export function groupMatMulBySlices(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  return groupedOnWasm(a, b);
 }
 
 const groupMatMulImpl = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { tf } from '../../engine/tf';
 import { selectBackend } from '../../engine/backend';
 import { copySlice } from '../../engine/kernels/wasm-slice';
-import { groupMatMul } from '../../engine/model/group-matmul';
+import { groupMatMul, groupMatMulBySlices } from '../../engine/model/group-matmul';
+import { GROUP_MATMUL_KERNEL, installWasmGroupMatMul } from '../../engine/kernels/wasm-group-matmul';
 import { Rng } from '../../engine/util/rng';
 
 before(async () => {
@@ -103,5 +104,33 @@ test('groupMatMul leaves no tensors behind (forward and backward)', () => {
   run();
   const n0 = tf.memory().numTensors;
   for (let i = 0; i < 5; i++) run();
+  assert.equal(tf.memory().numTensors, n0);
+});
+
+test('the zero-copy group kernel is installed on wasm and equals the slice path and tf.matMul bit for bit', () => {
+  assert.equal(installWasmGroupMatMul(), true);
+  const rng = new Rng(21);
+  const a = randn(rng, [16, 9, 5]) as tf.Tensor3D;
+  const b = randn(rng, [16, 5, 7]) as tf.Tensor3D;
+  const viaKernel = tf.engine().runKernel(GROUP_MATMUL_KERNEL, { a, b }, {}) as tf.Tensor3D;
+  assert.deepEqual(viaKernel.shape, [16, 9, 7]);
+  const k = viaKernel.dataSync();
+  assert.deepEqual(k, groupMatMulBySlices(a, b).dataSync());
+  const ref = tf.matMul(a, b).dataSync();
+  let worst = 0;
+  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ref[i] - k[i]));
+  assert.ok(worst < 1e-5, `kernel vs tf.matMul ${worst}`);
+});
+
+test('the group kernel frees its temporary views: the wasm heap does not grow over 300 calls', () => {
+  const rng = new Rng(22);
+  const a = randn(rng, [64, 82, 32]) as tf.Tensor3D;
+  const b = randn(rng, [64, 32, 82]) as tf.Tensor3D;
+  const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+  for (let i = 0; i < 20; i++) groupMatMul(a, b).dispose();
+  const h0 = heap();
+  const n0 = tf.memory().numTensors;
+  for (let i = 0; i < 300; i++) groupMatMul(a, b).dispose();
+  assert.equal(heap(), h0);
   assert.equal(tf.memory().numTensors, n0);
 });
