@@ -29,6 +29,8 @@
  *   The host side needs nothing more: `client.request('train', params, { onProgress })` is typed from the map.
  */
 import type { InspectSummary } from './analysis/inspect';
+import type { ImportMethods } from './interop/import-protocol';
+import type { AnalysisMethods } from './analysis/analysis-protocol';
 
 /** Bumped when a message shape changes; the host refuses an engine that reports another version (a stale build). */
 export const PROTOCOL_VERSION = 1;
@@ -194,7 +196,7 @@ export interface TrainMethods {
   evaluate: { params: EvaluateParams; result: EvaluateResult; progress: { done: number; total: number } };
 }
 
-export interface EngineMethods extends CoreMethods, SelfTestMethods, InspectMethods, TrainMethods {}
+export interface EngineMethods extends CoreMethods, SelfTestMethods, InspectMethods, TrainMethods, ImportMethods, AnalysisMethods {}
 
 export type MethodName = keyof EngineMethods;
 export type ParamsOf<M extends MethodName> = EngineMethods[M]['params'];

@@ -8,6 +8,8 @@
  */
 import { ping, selfTestProgress } from './core-handlers';
 import { inspect } from './inspect-handlers';
+import { importCheckpointHandler } from './import-handlers';
+import { ensemble, probe } from './analysis-handlers';
 import { evaluate, train, trainStop } from './train-handlers';
 import type { HandlerRegistry } from './handler';
 
@@ -18,4 +20,7 @@ export const handlers: HandlerRegistry = {
   train,
   'train.stop': trainStop,
   evaluate,
+  import: importCheckpointHandler,
+  probe,
+  ensemble,
 };

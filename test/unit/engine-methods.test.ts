@@ -148,11 +148,61 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
     assert.equal(limited.savedTo, null);
   });
 
+  test('import: the PyTorch fixture becomes a native run whose checkpoint inspects; a malicious pickle is refused', async () => {
+    const fixture = path.join(root, 'test', 'fixtures', 'torch', 'hrm', 'step_100');
+    const out = path.join(tmp, 'imported');
+    const r = await ok(call('import', { file: fixture, out }));
+    assert.equal(r.sourceFormat, 'torch');
+    assert.equal(r.step, 100);
+    assert.ok(r.configFile?.endsWith('all_config.yaml'));
+    assert.ok(existsSync(r.file) && r.file.startsWith(out));
+    assert.ok(existsSync(path.join(out, 'run.json')));
+    const insp = await ok(call('inspect', { checkpoint: r.file, puzzle: '.'.repeat(r.gridSize * r.gridSize), segments: 2 }));
+    assert.equal(insp.segments.length, 2);
+    // A torch zip whose pickle names os.system: refused by name; the file it would create never appears.
+    const marker = path.join(tmp, 'pwned');
+    const evil = path.join(tmp, 'evil.pt');
+    writeFileSync(evil, Buffer.concat([Buffer.from([0x80, 0x02]), Buffer.from(`cos\nsystem\n(Vtouch ${marker}\ntR.`, 'latin1')]));
+    const refused = await call('import', { file: evil, out: path.join(tmp, 'evil') }).reply;
+    assert.ok('error' in refused, JSON.stringify(refused));
+    assert.match(refused.error.message, /os\.system|not a|zip/i);
+    assert.equal(existsSync(marker), false);
+    assert.equal(existsSync(path.join(tmp, 'evil')), false);
+  });
+
+  test('probe and ensemble: the shipped model against the 3-step one; figures, report text and progress', async () => {
+    const shipped = path.join(root, 'models', 'tiny-4x4.safetensors');
+    const c = call('probe', { checkpoints: [shipped, trained], masks: ['cell', 'row'], count: 6, segments: 3, seed: 2 });
+    const r = await ok(c);
+    assert.equal(r.segments, 3);
+    assert.equal(r.rows.length, 2 * 3); // 2 checkpoints × (2 masks + all)
+    const shippedCell = r.rows.find((x) => x.checkpoint === shipped && x.mask === 'cell');
+    const trainedCell = r.rows.find((x) => x.checkpoint === trained && x.mask === 'cell');
+    assert.ok(shippedCell && trainedCell);
+    assert.equal(shippedCell.puzzles, 6);
+    assert.equal(shippedCell.exactBySegment.length, 3);
+    // One blank cell: the shipped model (83% on hard 4×4 puzzles) beats a 3-step model.
+    assert.ok(shippedCell.finalAccuracy > trainedCell.finalAccuracy, JSON.stringify([shippedCell, trainedCell]));
+    assert.match(r.text, /probe: 12 puzzles \(cell, row\)/);
+    assert.deepEqual(c.events().at(-1), { done: 24, total: 24 });
+    const e = call('ensemble', { sources: [trained, shipped], generate: 8, segments: 3, seed: 4 });
+    const er = await ok(e);
+    assert.equal(er.puzzles, 8);
+    assert.equal(er.checkpoints, 2);
+    assert.equal(er.perturbations, 4); // the 4 cyclic shifts of a 4×4 grid
+    for (const k of ['baseline', 'relabeling', 'checkpoints', 'both'] as const) {
+      assert.ok(er.summary[k].oracle >= 0 && er.summary[k].oracle <= 1);
+    }
+    // The oracle OR over checkpoints can only add solved puzzles to the baseline (the last checkpoint).
+    assert.ok(er.summary.checkpoints.oracle >= er.summary.baseline.oracle - 1e-12);
+    assert.match(er.text, /8 puzzles × 2 checkpoints × 4 perturbations/);
+  });
+
   test('bad params are refused with InvalidParams', async () => {
     const bad: [MethodName, object][] = [
       ['train', { preset: 'tiny-4x4' }], ['train', { preset: 'tiny-4x4', out: path.join(tmp, 'x'), steps: 0 }],
       ['train', { preset: 'tiny-4x4', out: path.join(tmp, 'y'), backend: 'gpu' }], ['evaluate', { checkpoint: trained }],
-      ['evaluate', { checkpoint: trained, data: 'x', segments: 0 }],
+      ['evaluate', { checkpoint: trained, data: 'x', segments: 0 }], ['import', { file: '', out: 'x' }], ['probe', { checkpoints: [] }], ['ensemble', { sources: ['a'], perturb: 'flip' }],
     ];
     for (const [method, params] of bad) {
       const r = await call(method, params as never).reply;

@@ -1,0 +1,66 @@
+/**
+ * The heavy half of the `probe` and `ensemble` handlers (loads TF.js): the same code paths as `hrm-lens probe` and
+ * `hrm-lens ensemble` (engine/cli/probe-run.ts, ensemble-run.ts), with progress events and cancellation.
+ */
+import type { EnsembleParams, EnsembleResult, ProbeParams, ProbeResult } from '../analysis/analysis-protocol';
+import { makeProbePuzzles, parseMask, probeSolutions, runProbe } from '../analysis/probe';
+import { buildPassMatrix, resolveCheckpoints } from '../ensemble/checkpoints';
+import { perturbationSet } from '../ensemble/perturb';
+import { buildEnsembleReport } from '../ensemble/report';
+import { formatEnsembleReport } from '../cli/ensemble-run';
+import { formatProbeReport } from '../cli/probe-run';
+import { loadPuzzleSource } from '../cli/puzzle-source';
+import type { GridSize } from '../sudoku/geometry';
+import { loadModel } from '../train/load-model';
+import { engineBackend } from './engine-backend';
+
+type Progress = (e: { done: number; total: number }) => void;
+
+const nullIfNaN = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+export async function probeRun(p: ProbeParams, signal: AbortSignal, progress: Progress): Promise<ProbeResult> {
+  await engineBackend();
+  const masks = (p.masks?.length ? p.masks : ['cell', 'row', 'box', 'random:5']).map(parseMask);
+  const first = await loadModel(p.checkpoints[0]);
+  const n = first.model.config.gridSize as GridSize;
+  first.model.dispose();
+  const seed = p.seed ?? 0;
+  const puzzles = makeProbePuzzles(probeSolutions(n, p.count ?? 100, seed), n, masks, seed);
+  const total = puzzles.length * p.checkpoints.length;
+  let finished = 0;
+  const report = await runProbe(p.checkpoints.map((f) => ({
+    name: f,
+    open: async () => (await loadModel(f)).model,
+    release: (m) => { m.dispose(); finished += puzzles.length; },
+  })), puzzles, { segments: p.segments, signal, onProgress: (done) => progress({ done: finished + done, total }) });
+  const rows = report.checkpoints.flatMap((c) => [...c.groups, c.overall].map((g, i) => ({
+    checkpoint: c.checkpoint, mask: i === c.groups.length ? 'all' : g.mask, puzzles: g.puzzles, finalAccuracy: g.finalAccuracy,
+    stabilityRate: nullIfNaN(g.stabilityRate), corruptionEvents: g.corruptionEvents, exactBySegment: g.exactBySegment,
+  })));
+  return { rows, segments: report.segments, seconds: report.seconds, text: formatProbeReport(report) };
+}
+
+export async function ensembleRun(p: EnsembleParams, signal: AbortSignal, progress: Progress): Promise<EnsembleResult> {
+  await engineBackend();
+  const files = await resolveCheckpoints(p.sources, p.last ?? 5);
+  const first = await loadModel(files[0]);
+  const n = first.model.config.gridSize as GridSize;
+  first.model.dispose();
+  const kind = p.perturb ?? 'shifts';
+  const seed = p.seed ?? 0;
+  const perturbations = perturbationSet(kind, n, p.count ?? (kind === 'shifts' ? n : 9), seed);
+  const { puzzles, source } = await loadPuzzleSource({
+    data: p.data, generate: p.generate === undefined ? undefined : String(p.generate), limit: p.limit === undefined ? undefined : String(p.limit), seed: String(seed),
+  }, n);
+  const t0 = performance.now();
+  const total = puzzles.length * files.length;
+  const matrix = await buildPassMatrix(files, puzzles, perturbations, {
+    segments: p.segments, signal, onProgress: (q) => progress({ done: q.checkpoint * q.total + q.done, total }),
+  });
+  const report = buildEnsembleReport(matrix);
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    puzzles: report.puzzles, checkpoints: report.checkpoints, perturbations: report.perturbations, summary: report.summary, seconds,
+    text: formatEnsembleReport(report, `ensemble on ${source}`, seconds),
+  };
+}
