@@ -9,18 +9,34 @@ import { registerInspectPuzzle } from './commands/inspect-puzzle';
 import { registerEvaluateCheckpoint } from './commands/evaluate-checkpoint';
 import { registerResultDocuments } from './commands/result-document';
 import { registerTrain } from './commands/train';
+import { registerResumeTraining } from './commands/resume-training';
+import { registerImportCheckpoint } from './commands/import-checkpoint';
+import { registerAnalysisReports } from './commands/analysis-reports';
 import { TrainingStatusBar } from './status-bar';
+import { registerRunsView } from './views/runs-view';
+import type { RunsNode } from './views/runs-tree';
+import { registerTrajectoriesView } from './views/trajectories-view';
+import { registerCheckpointHover } from './hover/checkpoint-hover';
+import { registerCheckpointDecorations } from './hover/checkpoint-decorations';
+import { readSettings, type HrmLensSettings } from './settings';
 
 /** activate()'s return value: a small API for the in-host tests. */
 export interface HrmLensApi {
   /** The engine client, plus stop() so that a suite can leave the engine stopped for the next one. */
   engine: EngineTestApi & { stop(): Promise<void> };
+  /** The Runs tree's data provider (views/runs-tree.ts). */
+  runs: vscode.TreeDataProvider<RunsNode> & { refresh(): void; readonly onDidChangeTreeData: vscode.Event<RunsNode | undefined> };
+  /** The Explorer decorations of checkpoint files. */
+  decorations: vscode.FileDecorationProvider;
+  settings(): HrmLensSettings;
+  /** Milliseconds activate() took (the engine is not started by activation). */
+  activationMs: number;
 }
 
 export function activate(context: vscode.ExtensionContext): HrmLensApi {
+  const t0 = performance.now();
   const log = vscode.window.createOutputChannel('HRM Lens', { log: true });
   context.subscriptions.push(log);
-  log.info('HRM Lens activated');
   const engine = registerEngine(context, log);
   const docs = registerResultDocuments(context);
   const trainingStatus = new TrainingStatusBar();
@@ -29,14 +45,25 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi {
     registerInspectPuzzle(context, engine, docs),
     registerTrain(engine, trainingStatus),
     registerEvaluateCheckpoint(context, engine),
+    registerResumeTraining(),
+    registerImportCheckpoint(engine),
+    registerAnalysisReports(context, engine, docs),
   );
+  const decorations = registerCheckpointDecorations();
+  const runsView = registerRunsView(() => decorations.provider.refresh());
+  context.subscriptions.push(runsView, registerTrajectoriesView(), registerCheckpointHover(), decorations.disposable);
   context.subscriptions.push(
     vscode.commands.registerCommand('hrmLens.showInfo', async () => {
       const version = String(context.extension.packageJSON.version ?? '?');
       await vscode.window.showInformationMessage(`HRM Lens ${version}: the engine starts on first use.`);
     }),
   );
-  return { engine: { ...engine.testApi(), stop: () => engine.stop() } };
+  const activationMs = performance.now() - t0;
+  log.info(`HRM Lens activated in ${activationMs.toFixed(1)} ms (engine not started)`);
+  return {
+    engine: { ...engine.testApi(), stop: () => engine.stop() },
+    runs: runsView.provider, decorations: decorations.provider, settings: readSettings, activationMs,
+  };
 }
 
 export function deactivate(): void {

@@ -1,9 +1,11 @@
 /**
- * Choosing a checkpoint: a quick pick of the *.safetensors under `<workspace>/.hrm/runs` (newest first) plus
- * "Browse…" (a file dialog). Workspace checkpoints are loaded only in a trusted workspace (`workspaceCheckpointRefusal`).
+ * Choosing a checkpoint: a quick pick of the setting hrmLens.defaultCheckpoint (when set), the *.safetensors under
+ * the runs folder (setting hrmLens.runsFolder, default `<workspace>/.hrm/runs`; newest first) plus "Browse…" (a file
+ * dialog). Workspace checkpoints are loaded only in a trusted workspace (`workspaceCheckpointRefusal`).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { readSettings, runsFolderUri } from '../settings';
 
 /** Why a checkpoint may not be loaded (a workspace file in an untrusted workspace), or undefined when it may. */
 export function workspaceCheckpointRefusal(file: string): string | undefined {
@@ -17,10 +19,9 @@ export function workspaceCheckpointRefusal(file: string): string | undefined {
     : undefined;
 }
 
-/** The runs folder of the first workspace folder, if any. */
+/** The runs folder (setting hrmLens.runsFolder, relative to the first workspace folder), if any. */
 export function runsFolder(): vscode.Uri | undefined {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  return folder ? vscode.Uri.joinPath(folder.uri, '.hrm', 'runs') : undefined;
+  return runsFolderUri();
 }
 
 export interface CheckpointItem extends vscode.QuickPickItem {
@@ -36,10 +37,18 @@ export async function pickCheckpoint(title: string, extra: CheckpointItem[] = []
     void vscode.window.showWarningMessage(workspaceCheckpointRefusal('.') ?? 'untrusted workspace');
     return undefined;
   }
-  const found = vscode.workspace.isTrusted ? await vscode.workspace.findFiles('.hrm/runs/**/*.safetensors', '**/node_modules/**', 500) : [];
+  const runs = runsFolder();
+  const found = vscode.workspace.isTrusted && runs
+    ? (await vscode.workspace.findFiles(new vscode.RelativePattern(runs, '**/*.safetensors'), '**/node_modules/**', 500)).filter((u) => !u.fsPath.endsWith('.optim.safetensors'))
+    : [];
   const withTime = await Promise.all(found.map(async (u) => ({ u, mtime: (await vscode.workspace.fs.stat(u)).mtime })));
   withTime.sort((a, b) => b.mtime - a.mtime);
+  const def = readSettings().defaultCheckpoint;
+  const defaultItem: CheckpointItem[] = def && !extra.some((e) => e.file === def) && (vscode.workspace.isTrusted || !workspaceCheckpointRefusal(def))
+    ? [{ label: `$(star) ${path.basename(def)}`, description: 'hrmLens.defaultCheckpoint', detail: def, file: def }]
+    : [];
   const items: CheckpointItem[] = [
+    ...defaultItem,
     ...extra,
     ...withTime.map(({ u, mtime }) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(path.dirname(u.fsPath)), detail: new Date(mtime).toLocaleString(), file: u.fsPath })),
     { label: '$(folder-opened) Browse…', alwaysShow: true },

@@ -1,14 +1,20 @@
 /**
  * "HRM: Train" and "HRM: Stop Training". Train asks for a preset, data mixing and the step count (or takes them from
- * the arguments `{ preset, steps, seed, mixing, batch }`, asking nothing), trains into
- * `<workspace>/.hrm/runs/<preset>-s<seed>-<time>` in the engine, and shows progress in a notification (Cancel = stop
- * after a checkpoint) and in the status bar. Refused in an untrusted workspace. Returns the engine's TrainResult.
+ * the arguments `{ preset, steps, seed, mixing, batch, backend }`, asking nothing), trains into
+ * `<runs folder>/<preset>-s<seed>-<time>` (setting hrmLens.runsFolder, default `.hrm/runs`) in the engine, and shows
+ * progress in a notification (Cancel = stop after a checkpoint) and in the status bar. With `{ resume: <run folder> }`
+ * it continues that run instead (to `steps` in total, default the run's own; "HRM: Resume Training" uses this). The
+ * backend is the argument's, else the setting hrmLens.backend. Refused in an untrusted workspace. Returns the
+ * engine's TrainResult.
  */
 import * as vscode from 'vscode';
-import { isCancelled, type TrainResult } from '../../engine/protocol';
+import * as path from 'node:path';
+import { isCancelled, type BackendName, type TrainResult } from '../../engine/protocol';
 import type { EngineClient } from '../engine/engine-client';
 import type { TrainingStatusBar } from '../status-bar';
 import { TRAIN_PRESETS, runFolderName } from './train-presets';
+import { readSettings, runsFolderUri } from '../settings';
+import { readRunSpec } from '../views/run-files';
 
 export interface TrainArgs {
   preset?: string;
@@ -16,6 +22,9 @@ export interface TrainArgs {
   seed?: number;
   mixing?: boolean;
   batch?: number;
+  backend?: BackendName;
+  /** A run folder to continue (the other settings but `steps` and `backend` are the run's). */
+  resume?: string;
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -62,20 +71,32 @@ export function registerTrain(engine: EngineClient, status: TrainingStatusBar): 
     }
     const settings = args ?? (await askSettings());
     if (!settings) return undefined;
-    const preset = settings.preset ?? 'tiny-4x4';
+    const resume = settings.resume !== undefined;
+    const spec = resume ? await readRunSpec(settings.resume as string) : undefined;
+    if (resume && !spec) {
+      void vscode.window.showWarningMessage(`HRM: ${settings.resume} is not a training run (no run.json).`);
+      return undefined;
+    }
+    const preset = spec?.preset ?? settings.preset ?? 'tiny-4x4';
     const seed = settings.seed ?? 0;
-    const out = vscode.Uri.joinPath(folder.uri, '.hrm', 'runs', runFolderName(preset, seed)).fsPath;
+    const runs = runsFolderUri() ?? vscode.Uri.joinPath(folder.uri, '.hrm', 'runs');
+    const out = resume ? path.resolve(settings.resume as string) : vscode.Uri.joinPath(runs, runFolderName(preset, seed)).fsPath;
+    const backend = settings.backend ?? readSettings().backend;
     current = out;
-    status.start(preset);
+    status.start(resume ? `${preset} (resumed)` : preset);
     try {
       const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `HRM: training ${preset}`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `HRM: ${resume ? 'resuming' : 'training'} ${preset}`, cancellable: true },
         async (progress, token) => {
           const sub = token.onCancellationRequested(() => { void stop().catch(() => undefined); progress.report({ message: 'stopping after a checkpoint…' }); });
           let reported = 0;
           try {
-            return await engine.request('train', { preset, steps: settings.steps, seed, mixing: settings.mixing, batch: settings.batch, out }, {
+            return await engine.request('train', resume
+              ? { preset, steps: settings.steps, out, resume: true, backend }
+              : { preset, steps: settings.steps, seed, mixing: settings.mixing, batch: settings.batch, out, backend }, {
               onProgress: (e) => {
+                // The Runs view also watches the runs folder; this refresh does not depend on the file watcher.
+                if (e.kind === 'checkpoint') void vscode.commands.executeCommand('hrmLens.runs.refresh');
                 if (e.kind !== 'step') return;
                 status.update(e);
                 const pct = (100 * e.step) / e.totalSteps;

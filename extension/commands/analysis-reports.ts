@@ -1,0 +1,99 @@
+/**
+ * "HRM: Run Fixed-Point Probe" and "HRM: Ensemble Report": the engine's `probe` and `ensemble` methods with
+ * progress and cancel, the report shown in a read-only `hrm-lens` document (the same text as `hrm-lens probe` /
+ * `hrm-lens ensemble`, under a Markdown summary).
+ *   Probe args:    `{ checkpoints: [a, b?], masks?, count?, segments?, seed? }` — else a checkpoint pick, and an
+ *                  optional second one to compare (e.g. trained with data mixing).
+ *   Ensemble args: `{ sources: [run folder | checkpoint…], last?, perturb?, count?, data?, generate?, limit?,
+ *                  segments?, seed? }` — else a run folder pick (its last 5 checkpoints) on 200 generated puzzles.
+ * Workspace checkpoints are refused in an untrusted workspace. Each returns the engine's result.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { isCancelled } from '../../engine/protocol';
+import type { EnsembleParams, EnsembleResult, ProbeParams, ProbeResult } from '../../engine/analysis/analysis-protocol';
+import type { EngineClient } from '../engine/engine-client';
+import type { ResultDocuments } from './result-document';
+import { pickCheckpoint, runsFolder, workspaceCheckpointRefusal } from './checkpoints';
+
+const pct = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+function refused(files: readonly string[]): boolean {
+  const why = files.map(workspaceCheckpointRefusal).find((r) => r !== undefined);
+  if (why) void vscode.window.showWarningMessage(why);
+  return why !== undefined;
+}
+
+async function withEngineProgress<T>(title: string, run: (token: vscode.CancellationToken, report: (e: { done: number; total: number }) => void) => Promise<T>): Promise<T> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+    let reported = 0;
+    return run(token, ({ done, total }) => {
+      const p = (100 * done) / Math.max(1, total);
+      progress.report({ increment: p - reported, message: `${done}/${total} puzzles` });
+      reported = p;
+    });
+  });
+}
+
+export function probeMarkdown(r: ProbeResult): string {
+  const rows = r.rows.map((x) => `| ${path.basename(x.checkpoint)} | ${x.mask} | ${x.puzzles} | ${pct(x.finalAccuracy)} | ${pct(x.stabilityRate)} | ${x.corruptionEvents} |`);
+  return ['# Fixed-point probe', '', `${r.segments} segments, halting off, ${r.seconds.toFixed(1)} s. *Stable*: exact at every segment after the first exact one; `
+    + '*corruptions*: exact → not exact events (paper fact a).', '',
+  '| checkpoint | mask | puzzles | final exact | stable | corruptions |', '|---|---|---|---|---|---|', ...rows, '', '```text', r.text.trimEnd(), '```', ''].join('\n');
+}
+
+export function ensembleMarkdown(r: EnsembleResult): string {
+  const s = r.summary;
+  return ['# Ensemble report', '', `${r.puzzles} puzzles × ${r.checkpoints} checkpoints × ${r.perturbations} perturbations, ${r.seconds.toFixed(1)} s.`, '',
+    '| configuration | oracle | label-free |', '|---|---|---|',
+    `| baseline | ${pct(s.baseline.oracle)} | ${pct(s.baseline.labelFree)} |`, `| + relabeling | ${pct(s.relabeling.oracle)} | ${pct(s.relabeling.labelFree)} |`,
+    `| + checkpoints | ${pct(s.checkpoints.oracle)} | ${pct(s.checkpoints.labelFree)} |`, `| + both | ${pct(s.both.oracle)} | ${pct(s.both.labelFree)} |`, '',
+    '*Oracle*: the paper\'s rule (uses the labels); *label-free*: plurality over halted passes, ties by lower E then higher q_halt.', '',
+    '```text', r.text.trimEnd(), '```', ''].join('\n');
+}
+
+export function registerAnalysisReports(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments): vscode.Disposable {
+  const shipped = path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
+  const probe = vscode.commands.registerCommand('hrmLens.runProbe', async (args?: ProbeParams): Promise<ProbeResult | undefined> => {
+    let params = args;
+    if (!params) {
+      const a = await pickCheckpoint('HRM: Run Fixed-Point Probe — checkpoint', [{ label: 'tiny-4x4 (shipped model)', description: 'models/tiny-4x4.safetensors', file: shipped }]);
+      if (!a) return undefined;
+      const b = await pickCheckpoint('HRM: Run Fixed-Point Probe — a second checkpoint to compare (Esc: none)', [{ label: 'tiny-4x4 (shipped model)', file: shipped }]);
+      params = { checkpoints: b && b !== a ? [a, b] : [a] };
+    }
+    if (refused(params.checkpoints)) return undefined;
+    try {
+      const p = params;
+      const r = await withEngineProgress('HRM: fixed-point probe', (token, onProgress) => engine.request('probe', p, { token, onProgress }));
+      await docs.show('probe', probeMarkdown(r));
+      return r;
+    } catch (e) {
+      if (!isCancelled(e)) void vscode.window.showErrorMessage(`HRM: Run Fixed-Point Probe failed: ${message(e)}`);
+      return undefined;
+    }
+  });
+  const ensemble = vscode.commands.registerCommand('hrmLens.ensembleReport', async (args?: EnsembleParams): Promise<EnsembleResult | undefined> => {
+    let params = args;
+    if (!params) {
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFiles: false, canSelectFolders: true, canSelectMany: true, defaultUri: runsFolder(),
+        openLabel: 'Use these runs', title: 'HRM: Ensemble Report — run folders (their last 5 checkpoints each)',
+      });
+      if (!picked?.length) return undefined;
+      params = { sources: picked.map((u) => u.fsPath), last: 5, generate: 200 };
+    }
+    if (refused(params.sources)) return undefined;
+    try {
+      const p = params;
+      const r = await withEngineProgress('HRM: ensemble report', (token, onProgress) => engine.request('ensemble', p, { token, onProgress }));
+      await docs.show('ensemble', ensembleMarkdown(r));
+      return r;
+    } catch (e) {
+      if (!isCancelled(e)) void vscode.window.showErrorMessage(`HRM: Ensemble Report failed: ${message(e)}`);
+      return undefined;
+    }
+  });
+  return vscode.Disposable.from(probe, ensemble);
+}

@@ -1,0 +1,51 @@
+/**
+ * Hover on checkpoint paths (`*.safetensors`, absolute or relative to the document or the workspace) in JSON, YAML,
+ * Markdown and TypeScript files: exact/cell accuracy per evaluation set, step, date, preset, backend and data mixing
+ * from the .eval.json beside the checkpoint and its run's run.json. Without an evaluation the hover offers a command
+ * link to "HRM: Evaluate Checkpoint" (a MarkdownString trusted for that one command only).
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { checkpointMarkdownLines } from '../views/checkpoint-text';
+import { isCheckpointFile, readCheckpointInfo } from '../views/run-files';
+import { checkpointPathAt, resolveCheckpointPath } from './checkpoint-paths';
+
+export const HOVER_LANGUAGES = ['json', 'jsonc', 'yaml', 'markdown', 'typescript', 'typescriptreact'];
+
+const EVALUATE = 'hrmLens.evaluateCheckpoint';
+
+/** The hover Markdown of a checkpoint file, or undefined when it does not exist. */
+export async function checkpointHoverMarkdown(file: string): Promise<vscode.MarkdownString | undefined> {
+  const info = await readCheckpointInfo(file);
+  if (!info) return undefined;
+  const lines = [`**HRM checkpoint** \`${path.basename(file)}\``, '', ...checkpointMarkdownLines(info)];
+  const md = new vscode.MarkdownString();
+  if (!info.evaluation) {
+    const args = encodeURIComponent(JSON.stringify([{ checkpoint: file }]));
+    lines.push('', `[$(play) Evaluate this checkpoint…](command:${EVALUATE}?${args} "HRM: Evaluate Checkpoint on a dataset file")`);
+    md.isTrusted = { enabledCommands: [EVALUATE] };
+    md.supportThemeIcons = true;
+  }
+  md.appendMarkdown(lines.join('\n'));
+  return md;
+}
+
+export class CheckpointHoverProvider implements vscode.HoverProvider {
+  async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
+    const line = document.lineAt(position.line).text;
+    const at = checkpointPathAt(line, position.character);
+    if (!at) return undefined;
+    const docDir = document.uri.scheme === 'file' ? path.dirname(document.uri.fsPath) : undefined;
+    const file = resolveCheckpointPath(at.text, docDir, (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath));
+    if (!file || !isCheckpointFile(file)) return undefined;
+    const md = await checkpointHoverMarkdown(file);
+    return md ? new vscode.Hover(md, new vscode.Range(position.line, at.start, position.line, at.end)) : undefined;
+  }
+}
+
+export function registerCheckpointHover(): vscode.Disposable {
+  const selector: vscode.DocumentSelector = HOVER_LANGUAGES.flatMap((language) => [
+    { language, scheme: 'file' }, { language, scheme: 'untitled' }, { language, scheme: 'vscode-remote' },
+  ]);
+  return vscode.languages.registerHoverProvider(selector, new CheckpointHoverProvider());
+}

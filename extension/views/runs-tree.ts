@@ -1,0 +1,117 @@
+/**
+ * The "Runs" tree (view `hrmLens.runs` in the HRM activity-bar container): the run folders under the runs folder
+ * (setting hrmLens.runsFolder) → their checkpoints. Runs are described by preset, step and data mixing; checkpoints
+ * by their exact accuracy from the .eval.json beside them, with a Markdown tooltip of every evaluation set.
+ * Refreshed (debounced) by a FileSystemWatcher on the runs folder, by a change of the setting, and by the refresh
+ * button. Nothing is cached: getChildren reads the folder each time it is asked.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { onDidChangeSettings, runsFolderUri } from '../settings';
+import { accuracyDescription, checkpointTooltip, runDescription, runTooltip } from './checkpoint-text';
+import { type CheckpointInfo, type RunInfo, listRuns } from './run-files';
+
+export type RunsNode =
+  | { kind: 'run'; run: RunInfo }
+  | { kind: 'checkpoint'; checkpoint: CheckpointInfo; run: RunInfo };
+
+/** contextValue of the tree items (package.json menus use them). */
+export const RUN_CONTEXT = 'hrmRun';
+export const CHECKPOINT_CONTEXT = 'hrmCheckpoint';
+
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private watcher: vscode.FileSystemWatcher | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor() {
+    this.watch();
+    this.disposables.push(
+      onDidChangeSettings(() => { this.watch(); this.refresh(); }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => { this.watch(); this.refresh(); }),
+    );
+  }
+
+  /** The folder shown (undefined without a workspace folder). */
+  get folder(): vscode.Uri | undefined {
+    return runsFolderUri();
+  }
+
+  /** Re-read everything now. */
+  refresh(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.changed.fire(undefined);
+  }
+
+  /** Refresh after file changes have settled (a checkpoint is several files written in quick succession). */
+  private refreshSoon(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refresh(), 300);
+  }
+
+  private watch(): void {
+    this.watcher?.dispose();
+    this.watcher = undefined;
+    const folder = this.folder;
+    if (!folder) return;
+    // Inside a workspace folder the pattern is relative to it (served by the workspace's own recursive watcher, and
+    // valid before the runs folder exists); elsewhere the runs folder itself is watched.
+    const ws = vscode.workspace.getWorkspaceFolder(folder);
+    const rel = ws ? path.relative(ws.uri.fsPath, folder.fsPath).split(path.sep).join('/') : '';
+    const pattern = ws && rel && !rel.startsWith('..')
+      ? new vscode.RelativePattern(ws, `${rel}/**`)
+      : new vscode.RelativePattern(folder, '**');
+    const w = vscode.workspace.createFileSystemWatcher(pattern);
+    const on = (uri: vscode.Uri) => {
+      if (/\.(safetensors|json)$/.test(uri.fsPath) || !path.extname(uri.fsPath)) this.refreshSoon();
+    };
+    w.onDidCreate(on);
+    w.onDidChange(on);
+    w.onDidDelete(on);
+    this.watcher = w;
+  }
+
+  async getChildren(element?: RunsNode): Promise<RunsNode[]> {
+    if (element?.kind === 'checkpoint') return [];
+    if (element?.kind === 'run') return element.run.checkpoints.map((checkpoint) => ({ kind: 'checkpoint', checkpoint, run: element.run }));
+    const folder = this.folder;
+    if (!folder) return [];
+    return (await listRuns(folder.fsPath)).map((run) => ({ kind: 'run', run }));
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    if (node.kind === 'run') {
+      const item = new vscode.TreeItem(node.run.name, node.run.checkpoints.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+      item.id = `run:${node.run.dir}`;
+      item.description = runDescription(node.run);
+      item.tooltip = runTooltip(node.run);
+      item.iconPath = new vscode.ThemeIcon('beaker');
+      item.contextValue = RUN_CONTEXT;
+      item.resourceUri = vscode.Uri.file(node.run.dir);
+      return item;
+    }
+    const c = node.checkpoint;
+    const item = new vscode.TreeItem(path.basename(c.file, '.safetensors'), vscode.TreeItemCollapsibleState.None);
+    item.id = `checkpoint:${c.file}`;
+    item.description = accuracyDescription(c);
+    item.tooltip = checkpointTooltip(c);
+    item.iconPath = new vscode.ThemeIcon(c.evaluation ? 'pass' : 'circle-outline');
+    item.contextValue = CHECKPOINT_CONTEXT;
+    item.resourceUri = vscode.Uri.file(c.file);
+    return item;
+  }
+
+  getParent(node: RunsNode): RunsNode | undefined {
+    return node.kind === 'checkpoint' ? { kind: 'run', run: node.run } : undefined;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.watcher?.dispose();
+    for (const d of this.disposables) d.dispose();
+    this.changed.dispose();
+  }
+}

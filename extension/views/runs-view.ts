@@ -1,0 +1,70 @@
+/**
+ * Registers the Runs tree view and its commands:
+ *   hrmLens.runs.refresh       the view title's refresh button
+ *   hrmLens.runs.inspect       "Inspect with this Checkpoint" → hrmLens.inspectPuzzle { checkpoint, segments? }
+ *   hrmLens.runs.evaluate      "Evaluate" → hrmLens.evaluateCheckpoint { checkpoint, segments? }
+ *   hrmLens.runs.reveal        "Reveal in Explorer" (the OS file manager where there is one, else VS Code's Explorer)
+ * Each takes a tree node (context menu), a file Uri, or a path.
+ */
+import * as vscode from 'vscode';
+import { readSettings } from '../settings';
+import { RunsTreeProvider, type RunsNode } from './runs-tree';
+
+export type RunsTarget = RunsNode | vscode.Uri | string | { checkpoint?: string; run?: string } | undefined;
+
+/** The file or folder a command was invoked on. */
+export function targetPath(t: RunsTarget): string | undefined {
+  if (!t) return undefined;
+  if (typeof t === 'string') return t;
+  if (t instanceof vscode.Uri) return t.fsPath;
+  if ('kind' in t) return t.kind === 'run' ? t.run.dir : t.checkpoint.file;
+  return t.checkpoint ?? t.run;
+}
+
+function segmentsArg(): { segments?: number } {
+  const s = readSettings().segments;
+  return s > 0 ? { segments: s } : {};
+}
+
+export interface RunsView extends vscode.Disposable {
+  provider: RunsTreeProvider;
+  view: vscode.TreeView<RunsNode>;
+}
+
+/** `alsoRefresh`: run by the refresh button and after an evaluation (e.g. the Explorer decorations). */
+export function registerRunsView(alsoRefresh: () => void = () => undefined): RunsView {
+  const provider = new RunsTreeProvider();
+  const refreshAll = () => { provider.refresh(); alsoRefresh(); };
+  const view = vscode.window.createTreeView('hrmLens.runs', { treeDataProvider: provider, showCollapseAll: true });
+  const needsCheckpoint = async (t: RunsTarget, what: string): Promise<string | undefined> => {
+    const file = targetPath(t);
+    if (file?.endsWith('.safetensors')) return file;
+    void vscode.window.showInformationMessage(`HRM: ${what} needs a checkpoint: use it from a checkpoint in the Runs view.`);
+    return undefined;
+  };
+  const disposables = [
+    provider,
+    view,
+    vscode.commands.registerCommand('hrmLens.runs.refresh', refreshAll),
+    vscode.commands.registerCommand('hrmLens.runs.inspect', async (t: RunsTarget) => {
+      const checkpoint = await needsCheckpoint(t, 'Inspect with this Checkpoint');
+      return checkpoint ? vscode.commands.executeCommand('hrmLens.inspectPuzzle', { checkpoint, ...segmentsArg() }) : undefined;
+    }),
+    vscode.commands.registerCommand('hrmLens.runs.evaluate', async (t: RunsTarget) => {
+      const checkpoint = await needsCheckpoint(t, 'Evaluate');
+      if (!checkpoint) return undefined;
+      const result = await vscode.commands.executeCommand('hrmLens.evaluateCheckpoint', { checkpoint, ...segmentsArg() });
+      refreshAll(); // the file watchers do too; this does not depend on them
+      return result;
+    }),
+    vscode.commands.registerCommand('hrmLens.runs.reveal', async (t: RunsTarget) => {
+      const p = targetPath(t);
+      if (!p) return;
+      const uri = vscode.Uri.file(p);
+      // revealFileInOS exists only where there is a desktop; in a browser (code-server) reveal in the Explorer.
+      if (vscode.env.uiKind === vscode.UIKind.Desktop && vscode.env.remoteName === undefined) await vscode.commands.executeCommand('revealFileInOS', uri);
+      else await vscode.commands.executeCommand('revealInExplorer', uri);
+    }),
+  ];
+  return { provider, view, dispose: () => { for (const d of disposables) d.dispose(); } };
+}
