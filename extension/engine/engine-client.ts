@@ -39,6 +39,8 @@ export interface EngineClientOptions {
   stopGraceMs?: number;
   /** Tell the user when the engine dies (default true). */
   notifyOnCrash?: boolean;
+  /** Extra environment of each new engine process (read when it is forked, e.g. from settings). */
+  env?: () => Record<string, string>;
 }
 
 /** What activate() exposes for in-host tests. */
@@ -143,6 +145,7 @@ export class EngineClient implements vscode.Disposable {
         modulePath: this.modulePath,
         execArgv: this.options.execArgv ?? [],
         cwd: this.options.extensionPath,
+        ...(this.options.env ? { env: { ...process.env, ...this.options.env() } } : {}),
         launchTimeoutMs: this.options.launchTimeoutMs ?? 20_000,
         onOutput: (stream, line) => (stream === 'stderr' ? log.warn(`${ENGINE_LOG} ${line}`) : log.info(`${ENGINE_LOG} ${line}`)),
         onLog: (level, message) => this.logAt(level, `${ENGINE_LOG} ${message}`),

@@ -4,9 +4,20 @@
  */
 import * as vscode from 'vscode';
 import { EngineClient } from './engine-client';
+import { readSettings } from '../settings';
+
+/** HRM_LENS_BACKEND / HRM_LENS_THREADS for a new engine process, from the settings (unset = the engine's defaults). */
+export function engineEnv(): Record<string, string> {
+  const s = readSettings();
+  const env: Record<string, string> = {};
+  if (s.backend !== 'auto') env.HRM_LENS_BACKEND = s.backend;
+  if (s.threads > 0) env.HRM_LENS_THREADS = String(s.threads);
+  return env;
+}
 
 export function registerEngine(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): EngineClient {
-  const client = new EngineClient({ extensionPath: context.extensionPath, log });
+  // Settings that shape the process (backend, wasm threads) are read at each fork: change them, then Restart Engine.
+  const client = new EngineClient({ extensionPath: context.extensionPath, log, env: engineEnv });
   context.subscriptions.push(
     client,
     vscode.commands.registerCommand('hrmLens.restartEngine', async () => {
