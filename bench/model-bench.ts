@@ -5,7 +5,7 @@
  * inference puzzle-segments/s (one no-grad segment on a batch of 256), 9×9, hidden H, 4 heads, 2+2 layers, 2×2 cycles,
  * RoPE. PyTorch runs at 1 and 2 threads (torch and OpenBLAS threads set together). Several timed steps per config;
  * median, min, max; ratio = TS speed ÷ PyTorch 1-thread speed.
- *   npx tsx bench/model-bench.ts [--hidden 128] [--batch 32] [--runs 3] [--threads 1]
+ *   npx tsx bench/model-bench.ts [--hidden 128] [--batch 32] [--runs 3] [--threads 1] [--micro-batch 64]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -27,6 +27,8 @@ const hidden = arg('hidden', 128);
 const batch = arg('batch', 32);
 const runs = arg('runs', 3);
 const threads = arg('threads', 1);
+/** Gradient-accumulation micro-batch of the TS side (0 = the whole batch); the wasm heap is 4 GiB (h256 b128 needs 64). */
+const microBatch = arg('micro-batch', 0);
 const inferBatch = 256;
 
 interface Stat { median: number; min: number; max: number; n: number }
@@ -42,7 +44,7 @@ async function tsSide() {
   const dir = mkdtempSync(path.join(tmpdir(), 'hrm-bench-'));
   const preset = getPreset('tiny-4x4');
   const trainer = await Trainer.create(dir, {
-    preset: 'bench', model, train: { ...preset.train, batch, lr: 1e-4, lossType: 'stablemax', evalPuzzles: 0, steps: 1000 },
+    preset: 'bench', model, train: { ...preset.train, batch, ...(microBatch > 0 ? { microBatch } : {}), lr: 1e-4, lossType: 'stablemax', evalPuzzles: 0, steps: 1000 },
     seed: 0, mixing: false, augment: false, data: { kind: 'generated' }, backend: {},
   }, { kind: 'pool', size: 9, puzzles, description: 'bench pool' });
   trainer.trainStep();
@@ -95,7 +97,7 @@ function torchSide(th: number): { stepsPerSecond: Stat; segmentsPerSecond: Stat;
   if (!('error' in t1)) {
     rows.push(`| ratio HRM Lens ÷ PyTorch 1 thread | ${(ts.stepsPerSecond.median / t1.stepsPerSecond.median).toFixed(2)}× | ${(ts.segmentsPerSecond.median / t1.segmentsPerSecond.median).toFixed(2)}× | |`);
   }
-  const header = `9×9, hidden ${hidden}, 4 heads, 2+2 layers, 2×2 cycles, RoPE; training batch ${batch}, inference batch ${inferBatch}; ${runs} timed runs; `
+  const header = `9×9, hidden ${hidden}, 4 heads, 2+2 layers, 2×2 cycles, RoPE; training batch ${batch}${microBatch > 0 ? ` (TS micro-batch ${microBatch})` : ''}, inference batch ${inferBatch}; ${runs} timed runs; `
     + `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}; load average ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}`;
   console.log(`${header}\n\n${rows.join('\n')}`);
   mkdirSync(path.join(__dirname, 'results'), { recursive: true });

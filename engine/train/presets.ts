@@ -62,7 +62,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
   },
   'small-6x6': {
     name: 'small-6x6',
-    description: '6×6 Sudoku with 18 givens, D=64, 1+1 layers; exact solves appear after ~10 CPU minutes',
+    description: '6×6 Sudoku with 18 givens, D=64, 1+1 layers; ~35 CPU minutes for 4,000 steps (87% of cells, few exact solves: train longer)',
     model: makeConfig({ ...TINY_4X4, gridSize: 6, haltMaxSteps: 6 }),
     train: {
       ...common, batch: 64, steps: 4000, lr: 1e-3, warmup: 100, weightDecay: 0.1, puzzleEmbLr: 1e-3, puzzleEmbWeightDecay: 0.1,
