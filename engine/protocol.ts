@@ -135,6 +135,8 @@ export interface TrainParams {
   mixing?: boolean;
   /** Global batch (default: the preset's). */
   batch?: number;
+  /** Train on the puzzles of this dataset file (CSV or one per line, with answers; size = the preset's grid) instead of generated ones. */
+  data?: string;
   /** The run folder: created for a new run; the run to continue when `resume`. */
   out: string;
   resume?: boolean;

@@ -12,6 +12,7 @@ import { registerTrain } from './commands/train';
 import { registerResumeTraining } from './commands/resume-training';
 import { registerImportCheckpoint } from './commands/import-checkpoint';
 import { registerAnalysisReports } from './commands/analysis-reports';
+import { registerPuzzleCodeLens } from './commands/puzzle-codelens';
 import { TrainingStatusBar } from './status-bar';
 import { registerRunsView } from './views/runs-view';
 import type { RunsNode } from './views/runs-tree';
@@ -48,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi {
     registerResumeTraining(),
     registerImportCheckpoint(engine),
     registerAnalysisReports(context, engine, docs),
+    registerPuzzleCodeLens(),
   );
   const decorations = registerCheckpointDecorations();
   const runsView = registerRunsView(() => decorations.provider.refresh());

@@ -22,7 +22,7 @@ export async function trainRun(p: TrainParams, hooks: TrainRunHooks): Promise<Tr
   const info = await engineBackend(p.backend as BackendChoice | undefined, (m) => hooks.log('warn', `train: ${m}`));
   const out = path.resolve(p.out);
   const { trainer, totalSteps } = await openTrainer({
-    preset: p.preset, resume: p.resume ? out : undefined, out, steps: p.steps, seed: p.seed, mixing: p.mixing,
+    preset: p.preset, resume: p.resume ? out : undefined, out, steps: p.steps, seed: p.seed, mixing: p.mixing, data: p.data,
     overrides: { batch: p.batch }, backend: info as unknown as JsonObject,
   });
   hooks.log('info', `train: ${trainer.dir}, preset ${trainer.spec.preset}, ${trainer.model.numParams()} params, backend ${info.name}, steps ${trainer.step}→${totalSteps}`);

@@ -22,6 +22,7 @@ export const train: Handler<'train'> = async (params, ctx) => {
   checkParam(params.steps === undefined || isInt(params.steps, 1, 10_000_000), 'steps must be an integer in 1..10000000');
   checkParam(params.batch === undefined || isInt(params.batch, 1, 65_536), 'batch must be an integer in 1..65536');
   checkParam(params.seed === undefined || isInt(params.seed, 0, 2 ** 32 - 1), 'seed must be an integer in 0..2^32-1');
+  checkParam(params.data === undefined || (typeof params.data === 'string' && params.data.length > 0), 'data must be a dataset file');
   checkParam(params.backend === undefined || BACKEND_NAMES.includes(params.backend), `backend must be one of ${BACKEND_NAMES.join(', ')}`);
   const out = path.resolve(params.out);
   checkParam(!running.has(out), `a training is already writing into ${out}`);

@@ -1,6 +1,7 @@
 /**
  * "HRM: Train" and "HRM: Stop Training". Train asks for a preset, data mixing and the step count (or takes them from
- * the arguments `{ preset, steps, seed, mixing, batch, backend }`, asking nothing), trains into
+ * the arguments `{ preset, steps, seed, mixing, batch, backend, data }`, asking nothing; the prompts also offer the
+ * workspace's dataset files), trains into
  * `<runs folder>/<preset>-s<seed>-<time>` (setting hrmLens.runsFolder, default `.hrm/runs`) in the engine, and shows
  * progress in a notification (Cancel = stop after a checkpoint) and in the status bar. With `{ resume: <run folder> }`
  * it continues that run instead (to `steps` in total, default the run's own; "HRM: Resume Training" uses this). The
@@ -23,29 +24,49 @@ export interface TrainArgs {
   mixing?: boolean;
   batch?: number;
   backend?: BackendName;
+  /** A dataset file (CSV or one puzzle per line, with answers) to train on instead of generated puzzles. */
+  data?: string;
   /** A run folder to continue (the other settings but `steps` and `backend` are the run's). */
   resume?: string;
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** Preset, mixing and steps from the user; undefined when a prompt is dismissed. */
+/** The dataset step of the prompts: generated puzzles, a dataset file of the workspace, or Browse…; null = dismissed. */
+async function askData(): Promise<{ data?: string } | null> {
+  const files = await vscode.workspace.findFiles('**/*.{csv,txt}', '{**/node_modules/**,**/.hrm/**}', 200);
+  const items: (vscode.QuickPickItem & { file?: string; browse?: boolean })[] = [
+    { label: 'Generated puzzles', description: 'fresh seeded puzzles of the preset\'s size (the default)' },
+    ...files.map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(u), file: u.fsPath })),
+    { label: '$(folder-opened) Browse…', browse: true, alwaysShow: true },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: 'HRM: Train (2/4) — training data', placeHolder: 'generated, or a CSV / one-per-line file with answers' });
+  if (!picked) return null;
+  if (picked.file) return { data: picked.file };
+  if (!picked.browse) return {};
+  const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Train on this dataset', filters: { Datasets: ['csv', 'txt'] } });
+  return chosen?.[0] ? { data: chosen[0].fsPath } : null;
+}
+
+/** Preset, data, mixing and steps from the user; undefined when a prompt is dismissed. */
 async function askSettings(): Promise<TrainArgs | undefined> {
   const preset = await vscode.window.showQuickPick(
     TRAIN_PRESETS.map((p) => ({ label: p.name, description: p.description, detail: `${p.defaultSteps.toLocaleString('en-US')} steps by default` })),
-    { title: 'HRM: Train (1/3) — preset', placeHolder: 'model size and puzzle size' },
+    { title: 'HRM: Train (1/4) — preset', placeHolder: 'model size and puzzle size' },
   );
   if (!preset) return undefined;
-  const mixing = await vscode.window.showQuickPick([{ label: 'Off', on: false }, { label: 'On', on: true, description: 'data mixing' }],
-    { title: 'HRM: Train (2/3) — data mixing' });
+  const data = await askData();
+  if (data === null) return undefined;
+  const mixing = await vscode.window.showQuickPick([{ label: 'Off', on: false }, { label: 'On', on: true, description: 'data mixing: half the draws replaced by their easier hint twin' }],
+    { title: 'HRM: Train (3/4) — data mixing' });
   if (!mixing) return undefined;
   const defaultSteps = TRAIN_PRESETS.find((p) => p.name === preset.label)?.defaultSteps ?? 1000;
   const steps = await vscode.window.showInputBox({
-    title: 'HRM: Train (3/3) — steps', value: String(defaultSteps), prompt: 'optimizer steps',
+    title: 'HRM: Train (4/4) — steps', value: String(defaultSteps), prompt: 'optimizer steps',
     validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 ? undefined : 'a whole number ≥ 1'),
   });
   if (steps === undefined) return undefined;
-  return { preset: preset.label, mixing: mixing.on, steps: Number(steps.trim()) };
+  return { preset: preset.label, ...data, mixing: mixing.on, steps: Number(steps.trim()) };
 }
 
 export function registerTrain(engine: EngineClient, status: TrainingStatusBar): vscode.Disposable {
@@ -93,7 +114,7 @@ export function registerTrain(engine: EngineClient, status: TrainingStatusBar): 
           try {
             return await engine.request('train', resume
               ? { preset, steps: settings.steps, out, resume: true, backend }
-              : { preset, steps: settings.steps, seed, mixing: settings.mixing, batch: settings.batch, out, backend }, {
+              : { preset, steps: settings.steps, seed, mixing: settings.mixing, batch: settings.batch, data: settings.data, out, backend }, {
               onProgress: (e) => {
                 // The Runs view also watches the runs folder; this refresh does not depend on the file watcher.
                 if (e.kind === 'checkpoint') void vscode.commands.executeCommand('hrmLens.runs.refresh');

@@ -198,6 +198,18 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
     assert.match(er.text, /8 puzzles × 2 checkpoints × 4 perturbations/);
   });
 
+  test('train on a dataset file: the run records the file as its data source', async () => {
+    const data = path.join(tmp, 'four-train.txt');
+    const blanks = [[0, 2, 4, 5], [1, 6, 7, 10], [3, 8, 12, 15]];
+    writeFileSync(data, blanks.map((b) => [...SOLUTION].map((ch, i) => (b.includes(i) ? '.' : ch)).join('')).join('\n') + '\n');
+    const out = path.join(tmp, 'run-data');
+    const r = await ok(call('train', { preset: 'tiny-4x4', steps: 2, batch: 4, seed: 1, out, data }));
+    assert.equal(r.step, 2);
+    const spec = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { spec?: { data?: { kind?: string; puzzles?: number } } };
+    assert.equal(spec.spec?.data?.kind, 'file');
+    assert.equal(spec.spec?.data?.puzzles, 3);
+  });
+
   test('bad params are refused with InvalidParams', async () => {
     const bad: [MethodName, object][] = [
       ['train', { preset: 'tiny-4x4' }], ['train', { preset: 'tiny-4x4', out: path.join(tmp, 'x'), steps: 0 }],

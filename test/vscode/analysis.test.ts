@@ -64,3 +64,19 @@ suite('HRM import, probe and ensemble', () => {
     assert.match(vscode.window.activeTextEditor?.document.getText() ?? '', /Ensemble report/);
   });
 });
+
+suite('HRM dataset files', () => {
+  test('"Inspect this puzzle" CodeLenses on the puzzle lines of a dataset file run Inspect Puzzle with that puzzle', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder);
+    const uri = vscode.Uri.joinPath(folder.uri, 'puzzles.txt');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    const ours = lenses.filter((l) => l.command?.command === 'hrmLens.inspectPuzzle');
+    assert.ok(ours.length > 0, 'no Inspect lens');
+    const first = ours[0];
+    const line = doc.lineAt(first.range.start.line).text.trim();
+    assert.deepEqual(first.command?.arguments, [{ puzzle: line }]);
+    assert.equal(first.command?.title, 'Inspect this puzzle');
+  });
+});
