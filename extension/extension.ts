@@ -13,6 +13,7 @@ import { registerResumeTraining } from './commands/resume-training';
 import { registerImportCheckpoint } from './commands/import-checkpoint';
 import { registerAnalysisReports } from './commands/analysis-reports';
 import { registerPuzzleCodeLens } from './commands/puzzle-codelens';
+import { registerInspectorPanels, type InspectorPanels } from './panels/inspector-panel';
 import { TrainingStatusBar } from './status-bar';
 import { registerRunsView } from './views/runs-view';
 import type { RunsNode } from './views/runs-tree';
@@ -32,6 +33,8 @@ export interface HrmLensApi {
   settings(): HrmLensSettings;
   /** Milliseconds activate() took (the engine is not started by activation). */
   activationMs: number;
+  /** The inspector panels (render times reported by the webviews). */
+  panels: InspectorPanels;
 }
 
 export function activate(context: vscode.ExtensionContext): HrmLensApi {
@@ -40,10 +43,11 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi {
   context.subscriptions.push(log);
   const engine = registerEngine(context, log);
   const docs = registerResultDocuments(context);
+  const panels = registerInspectorPanels(context);
   const trainingStatus = new TrainingStatusBar();
   context.subscriptions.push(
     trainingStatus,
-    registerInspectPuzzle(context, engine, docs),
+    registerInspectPuzzle(context, engine, docs, panels),
     registerTrain(engine, trainingStatus),
     registerEvaluateCheckpoint(context, engine),
     registerResumeTraining(),
@@ -64,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi {
   log.info(`HRM Lens activated in ${activationMs.toFixed(1)} ms (engine not started)`);
   return {
     engine: { ...engine.testApi(), stop: () => engine.stop() },
-    runs: runsView.provider, decorations: decorations.provider, settings: readSettings, activationMs,
+    runs: runsView.provider, decorations: decorations.provider, settings: readSettings, activationMs, panels,
   };
 }
 

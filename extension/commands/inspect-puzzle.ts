@@ -2,8 +2,9 @@
  * "HRM: Inspect Puzzle": the puzzle from the arguments, the editor selection (16/36/81 characters, '.' or '0'
  * blanks; whitespace ignored) or an input box; the checkpoint from the arguments, else the shipped default model
  * for 4×4 puzzles, else a quick pick of the workspace's checkpoints (or "Browse…"); workspace checkpoints only in a
- * trusted workspace. The engine computes the trace summary; until the inspector panel exists the result opens as a
- * read-only Markdown document (scheme `hrm-lens`). Returns the summary (for tests and other commands).
+ * trusted workspace. The engine computes the trace summary, shown in the inspector panel (extension/panels/), or as a
+ * read-only Markdown document (scheme `hrm-lens`) with `{ view: 'document' }`. Returns the summary (for tests and other
+ * commands).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -11,11 +12,14 @@ import type { EngineClient } from '../engine/engine-client';
 import type { InspectSummary } from '../../engine/analysis/inspect';
 import { pickCheckpoint, workspaceCheckpointRefusal } from './checkpoints';
 import type { ResultDocuments } from './result-document';
+import type { InspectorPanels } from '../panels/inspector-panel';
 
 export interface InspectPuzzleArgs {
   puzzle?: string;
   checkpoint?: string;
   segments?: number;
+  /** 'panel' (default) or 'document' (the Markdown summary). */
+  view?: 'panel' | 'document';
 }
 
 const PUZZLE = /^[0-9.]{16}$|^[0-9.]{36}$|^[0-9.]{81}$/;
@@ -43,7 +47,7 @@ export function markdownOf(s: InspectSummary): string {
   ].join('\n');
 }
 
-export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments): vscode.Disposable {
+export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments, panels: InspectorPanels): vscode.Disposable {
   return vscode.commands.registerCommand('hrmLens.inspectPuzzle', async (args: InspectPuzzleArgs = {}): Promise<InspectSummary | undefined> => {
     const puzzle = args.puzzle?.replace(/\s+/g, '') ?? puzzleFromSelection() ?? (await vscode.window.showInputBox({
       title: 'HRM: Inspect Puzzle', prompt: "16, 36 or 81 characters; '.' or '0' for a blank",
@@ -62,7 +66,8 @@ export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: 
         { location: vscode.ProgressLocation.Notification, title: 'HRM Lens: inspecting the puzzle…', cancellable: true },
         (_progress, token) => engine.request('inspect', { checkpoint, puzzle, segments: args.segments }, { token }),
       );
-      await docs.show('inspection', markdownOf(summary));
+      if (args.view === 'document') await docs.show('inspection', markdownOf(summary));
+      else panels.show(summary);
       return summary;
     } catch (e) {
       void vscode.window.showErrorMessage(`HRM: Inspect Puzzle failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -67,6 +67,7 @@ suite('HRM import, probe and ensemble', () => {
 
 suite('HRM dataset files', () => {
   test('"Inspect this puzzle" CodeLenses on the puzzle lines of a dataset file run Inspect Puzzle with that puzzle', async () => {
+    await vscode.extensions.getExtension('hrm-lens.hrm-lens')?.activate();
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder);
     const uri = vscode.Uri.joinPath(folder.uri, 'puzzles.txt');

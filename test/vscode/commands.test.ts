@@ -36,7 +36,7 @@ suite('HRM commands', () => {
 
   test('Inspect Puzzle with arguments opens the hrm-lens result document', async function () {
     this.timeout(120_000);
-    const summary = await vscode.commands.executeCommand<{ segments: unknown[] } | undefined>('hrmLens.inspectPuzzle', { puzzle: '.1.. ...3 ..32 ....' });
+    const summary = await vscode.commands.executeCommand<{ segments: unknown[] } | undefined>('hrmLens.inspectPuzzle', { puzzle: '.1.. ...3 ..32 ....', view: 'document' });
     assert.ok(summary && summary.segments.length > 0);
     const doc = vscode.window.activeTextEditor?.document;
     assert.ok(doc, 'no active editor');

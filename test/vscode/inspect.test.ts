@@ -1,23 +1,47 @@
 /**
  * "HRM: Inspect Puzzle" inside a real VS Code: with the shipped default model, a 4×4 puzzle comes back segment by
- * segment from the engine process and opens as a document.
+ * segment from the engine process; it opens in the inspector panel (whose script runs under the strict CSP, asks for
+ * the trace and reports its first render), or as a Markdown document with `view: 'document'`.
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import type { HrmLensApi } from '../../extension/extension';
+import { INSPECTOR_VIEW_TYPE } from '../../extension/panels/inspector-panel';
+
+interface SummaryLike { segments: { grid: string }[]; solution: string; mode: { mode: string } }
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const metric = (name: string, value: number) => console.log(`HRM_LENS_METRIC ${name}=${value.toFixed(1)}`);
 
 suite('HRM: Inspect Puzzle', () => {
-  test('inspects a 4×4 puzzle with the shipped model and opens the result', async function () {
-    this.timeout(120_000);
-    const ext = vscode.extensions.getExtension('hrm-lens.hrm-lens');
+  let api: HrmLensApi;
+
+  suiteSetup(async () => {
+    const ext = vscode.extensions.getExtension<HrmLensApi>('hrm-lens.hrm-lens');
     assert.ok(ext);
-    await ext.activate();
-    const summary = await vscode.commands.executeCommand<{ segments: { grid: string }[]; solution: string; mode: { mode: string } } | undefined>(
-      'hrmLens.inspectPuzzle', { puzzle: '.1.....3..32....' });
+    api = await ext.activate();
+  });
+
+  test('inspects a 4×4 puzzle with the shipped model and opens the result document', async function () {
+    this.timeout(120_000);
+    const summary = await vscode.commands.executeCommand<SummaryLike | undefined>('hrmLens.inspectPuzzle', { puzzle: '.1.....3..32....', view: 'document' });
     assert.ok(summary, 'the command returned a summary');
     assert.equal(summary.segments.length, 4);
     assert.equal(summary.solution, '3124421314322341');
     for (const s of summary.segments) assert.match(s.grid, /^[1-4.]{16}$/);
     const doc = vscode.window.activeTextEditor?.document;
     assert.ok(doc && doc.getText().includes('puzzle inspection') && doc.getText().includes('| segment |'), 'the result document is open');
+  });
+
+  test('opens the inspector panel, whose webview renders the trace', async function () {
+    this.timeout(120_000);
+    const before = api.panels.renderTimes.length;
+    const summary = await vscode.commands.executeCommand<SummaryLike | undefined>('hrmLens.inspectPuzzle', { puzzle: '..4.3.....1..2..' });
+    assert.ok(summary);
+    for (let i = 0; i < 300 && api.panels.renderTimes.length === before; i++) await sleep(100);
+    assert.ok(api.panels.renderTimes.length > before, 'the webview did not report a render (script blocked, or no ready handshake)');
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+    assert.ok(tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(INSPECTOR_VIEW_TYPE)),
+      `no inspector tab among ${tabs.map((t) => t.label).join(', ')}`);
+    metric('inspectorRenderMs', api.panels.renderTimes.at(-1) ?? NaN);
   });
 });

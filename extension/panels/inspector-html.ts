@@ -1,0 +1,60 @@
+/** The inspector webview's HTML: strict CSP with a per-load nonce, the bundle from dist/webview, theme colours only. */
+import * as vscode from 'vscode';
+
+export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, nonce: string): string {
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(bundleDir, 'inspector.js'));
+  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+    `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>HRM Inspector</title>
+<style nonce="${nonce}">
+  body { color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); padding: 0 16px 16px; }
+  h1 { font-size: 1.1em; font-weight: 600; word-break: break-all; }
+  .row { display: flex; gap: 24px; flex-wrap: wrap; align-items: flex-start; }
+  .badge { display: inline-block; padding: 2px 8px; border-radius: 10px; font-weight: 600; border: 1px solid var(--vscode-contrastBorder, transparent); }
+  .badge.success { background: var(--vscode-testing-iconPassed, #388a34); color: var(--vscode-editor-background); }
+  .badge.failure { background: var(--vscode-testing-iconFailed, #c72e0f); color: var(--vscode-editor-background); }
+  .muted { color: var(--vscode-descriptionForeground); }
+  #grid { display: grid; grid-template-columns: repeat(var(--n, 4), 2.2em); grid-auto-rows: 2.2em; border: 2px solid var(--vscode-foreground); width: max-content; }
+  .cell { display: flex; align-items: center; justify-content: center; border: 1px solid var(--vscode-panel-border, #8886); font-size: 1.15em; }
+  .cell.box-right { border-right: 2px solid var(--vscode-foreground); }
+  .cell.box-bottom { border-bottom: 2px solid var(--vscode-foreground); }
+  .cell.given { font-weight: 700; background: var(--vscode-editor-inactiveSelectionBackground); }
+  .cell.wrong { color: var(--vscode-errorForeground); text-decoration: underline; }
+  .cell.changed { outline: 2px solid var(--vscode-focusBorder); outline-offset: -3px; }
+  .controls { display: flex; gap: 12px; align-items: center; margin: 12px 0; }
+  #scrubber { width: 280px; accent-color: var(--vscode-focusBorder); }
+  #charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 12px; margin-top: 12px; }
+  .chart { height: 200px; position: relative; }
+  table { border-collapse: collapse; margin-top: 12px; }
+  td, th { padding: 2px 8px; text-align: right; border-bottom: 1px solid var(--vscode-panel-border, #8884); }
+  tr.current { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
+  tbody tr { cursor: pointer; }
+</style></head>
+<body>
+  <p id="empty" class="muted">Waiting for the trace…</p>
+  <div id="main" hidden>
+    <h1 id="title"></h1>
+    <p><span id="badge" class="badge" role="status"></span> <span id="evidence" class="muted"></span></p>
+    <p id="marks" class="muted"></p>
+    <div class="controls">
+      <vscode-button id="play" secondary>Play</vscode-button>
+      <input id="scrubber" type="range" min="0" max="0" step="1" value="0" aria-label="segment">
+      <span id="segment-label" aria-live="polite"></span>
+      <vscode-checkbox id="solution">show the solution</vscode-checkbox>
+    </div>
+    <div class="row">
+      <div id="grid" role="grid" aria-label="grid at the current segment"></div>
+      <div>
+        <p id="figures"></p>
+        <table id="table" aria-label="per-segment figures"><thead><tr><th>seg</th><th>exact</th><th>wrong</th><th>E</th><th>loss</th><th>changed</th><th>σ(q_halt)</th><th>σ(q_cont)</th><th>residual</th></tr></thead><tbody></tbody></table>
+      </div>
+    </div>
+    <div id="charts"></div>
+  </div>
+  <script nonce="${nonce}" src="${script}"></script>
+</body></html>`;
+}

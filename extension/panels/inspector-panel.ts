@@ -1,0 +1,98 @@
+/**
+ * The inspector panel: one webview panel per puzzle + checkpoint (revealed again when asked twice), fed the engine's
+ * InspectSummary mapped to webview/protocol.ts's InspectorTrace after the webview says 'ready'. localResourceRoots is
+ * only dist/webview; the panel is restored after a reload by a WebviewPanelSerializer from the webview's saved state.
+ */
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { InspectSummary } from '../../engine/analysis/inspect';
+import type { HostToInspector, InspectorState, InspectorToHost, InspectorTrace } from '../../webview/protocol';
+import { inspectorHtml } from './inspector-html';
+
+export const INSPECTOR_VIEW_TYPE = 'hrmLens.inspector';
+
+const num = (x: number | null, d = 3): string => (x === null || !Number.isFinite(x) ? '–' : Number.isInteger(x) ? String(x) : x.toFixed(d));
+
+/** InspectSummary (engine) → InspectorTrace (webview). */
+export function toInspectorTrace(s: InspectSummary): InspectorTrace {
+  const e = s.mode.evidence;
+  return {
+    checkpoint: s.checkpoint, puzzle: s.puzzle, solution: s.solution, firstExact: s.firstExact, stableFrom: s.stableFrom,
+    criticalSegment: s.criticalSegment, corruptions: s.corruptions, mode: s.mode.mode.replace(/-/g, ' '), success: s.mode.success,
+    segments: s.segments.map((g) => ({
+      segment: g.segment, grid: g.grid, exact: g.exact, wrong: g.wrong, energy: g.energy, loss: g.loss, changed: g.changed,
+      qHalt: g.qHalt, qContinue: g.qContinue, residualH: g.residualH,
+    })),
+    evidence: [['first exact', num(e.firstExact)], ['stable from', num(e.stableFrom)], ['late drift', num(e.late, 4)], ['τ', `${num(e.tau, 4)} (${e.tauSource})`],
+      ['settled', String(e.settled)], ['final E', num(e.finalE)], ['final wrong', num(e.finalWrong)], ['window', `${e.window.from}–${e.window.to}`]],
+  };
+}
+
+export class InspectorPanels implements vscode.Disposable {
+  private readonly open = new Map<string, vscode.WebviewPanel>();
+  private readonly renderedMs: number[] = [];
+  private readonly bundleDir: vscode.Uri;
+
+  constructor(extensionUri: vscode.Uri) {
+    this.bundleDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+  }
+
+  /** Render times reported by the webviews (ms from the trace's arrival to the end of the first render). */
+  get renderTimes(): readonly number[] {
+    return this.renderedMs;
+  }
+
+  private setup(panel: vscode.WebviewPanel, trace: InspectorTrace | undefined): void {
+    panel.webview.options = { enableScripts: true, localResourceRoots: [this.bundleDir] };
+    panel.webview.html = inspectorHtml(panel.webview, this.bundleDir, randomBytes(16).toString('base64'));
+    panel.iconPath = vscode.Uri.joinPath(this.bundleDir, '..', '..', 'media', 'hrm-activity.svg');
+    panel.webview.onDidReceiveMessage((m: InspectorToHost) => {
+      if (m.kind === 'ready' && trace) void panel.webview.postMessage({ kind: 'trace', trace } satisfies HostToInspector);
+      if (m.kind === 'rendered' && Number.isFinite(m.ms)) this.renderedMs.push(m.ms);
+    });
+  }
+
+  /** Show `summary` in its panel (one per puzzle + checkpoint). */
+  show(summary: InspectSummary): vscode.WebviewPanel {
+    const key = `${summary.checkpoint}\n${summary.puzzle}`;
+    const trace = toInspectorTrace(summary);
+    const existing = this.open.get(key);
+    if (existing) {
+      existing.reveal();
+      void existing.webview.postMessage({ kind: 'trace', trace } satisfies HostToInspector);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(INSPECTOR_VIEW_TYPE, `HRM: ${path.basename(summary.checkpoint)} · ${summary.puzzle.slice(0, 12)}…`,
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [this.bundleDir] });
+    this.setup(panel, trace);
+    this.open.set(key, panel);
+    panel.onDidDispose(() => this.open.delete(key));
+    return panel;
+  }
+
+  /** Restores a panel after a reload: the webview's own saved state holds the trace. */
+  serializer(): vscode.WebviewPanelSerializer<InspectorState> {
+    return {
+      deserializeWebviewPanel: async (panel, state) => {
+        this.setup(panel, state?.trace);
+        if (state?.trace) {
+          const key = `${state.trace.checkpoint}\n${state.trace.puzzle}`;
+          this.open.set(key, panel);
+          panel.onDidDispose(() => this.open.delete(key));
+        }
+      },
+    };
+  }
+
+  dispose(): void {
+    for (const p of this.open.values()) p.dispose();
+    this.open.clear();
+  }
+}
+
+export function registerInspectorPanels(context: vscode.ExtensionContext): InspectorPanels {
+  const panels = new InspectorPanels(context.extensionUri);
+  context.subscriptions.push(panels, vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, panels.serializer()));
+  return panels;
+}

@@ -1,0 +1,123 @@
+/**
+ * The inspector panel's script: one segment scrubber (slider, ←/→ and Home/End keys, play) drives the grid, the
+ * per-segment table row and the chart markers; the class badge shows the trajectory's mode with its evidence. State
+ * (trace, segment, solution toggle) survives reloads through vscode.setState. Nothing is posted to the webview
+ * before it says 'ready'.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import { renderGrid } from './inspector-grid';
+import { SegmentCharts } from './inspector-charts';
+import type { HostToInspector, InspectorState, InspectorToHost, InspectorTrace } from './protocol';
+
+interface VsCodeApi {
+  postMessage(message: InspectorToHost): void;
+  getState(): InspectorState | undefined;
+  setState(state: InspectorState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+let state: InspectorState = vscode.getState() ?? { segment: 0, showSolution: false };
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const charts = new SegmentCharts($('charts'));
+let timer: number | undefined;
+
+const fmt = (x: number | null, digits = 3): string => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+
+function save(): void {
+  vscode.setState(state);
+}
+
+function renderSegment(trace: InspectorTrace): void {
+  const k = Math.max(0, Math.min(trace.segments.length - 1, state.segment));
+  const s = trace.segments[k];
+  const slider = $<HTMLInputElement>('scrubber');
+  slider.value = String(k);
+  $('segment-label').textContent = `segment ${s.segment} / ${trace.segments.length}`;
+  renderGrid($('grid'), trace, k, state.showSolution);
+  $('figures').textContent = `${s.exact ? 'exact' : `${s.wrong ?? '?'} wrong`} · E ${s.energy} · loss ${fmt(s.loss)} · changed ${s.changed} · σ(q_halt) ${fmt(s.qHalt)} · σ(q_continue) ${fmt(s.qContinue)} · residual ${fmt(s.residualH)}`;
+  for (const row of Array.from(document.querySelectorAll<HTMLTableRowElement>('#table tbody tr'))) row.classList.toggle('current', row.dataset.k === String(k));
+}
+
+function renderTrace(trace: InspectorTrace): void {
+  const t0 = performance.now();
+  $('empty').hidden = true;
+  $('main').hidden = false;
+  $('title').textContent = `${trace.puzzle} · ${trace.checkpoint.split(/[\\/]/).pop() ?? trace.checkpoint}`;
+  const badge = $('badge');
+  badge.textContent = trace.mode;
+  badge.className = `badge ${trace.success ? 'success' : 'failure'}`;
+  $('evidence').textContent = trace.evidence.map(([k, v]) => `${k}: ${v}`).join(' · ');
+  const marks = [`first exact: ${trace.firstExact ?? '–'}`, `critical segment: ${trace.criticalSegment ?? '–'}`, `stable from: ${trace.stableFrom ?? '–'}`,
+    `corruptions: ${trace.corruptions.length ? trace.corruptions.join(', ') : 'none'}`];
+  $('marks').textContent = marks.join(' · ');
+  const slider = $<HTMLInputElement>('scrubber');
+  slider.max = String(trace.segments.length - 1);
+  const body = document.querySelector('#table tbody') as HTMLTableSectionElement;
+  body.replaceChildren(...trace.segments.map((s, k) => {
+    const tr = document.createElement('tr');
+    tr.dataset.k = String(k);
+    for (const v of [s.segment, s.exact ? '✓' : '', s.wrong ?? '–', s.energy, fmt(s.loss), s.changed, fmt(s.qHalt), fmt(s.qContinue), fmt(s.residualH)]) {
+      const td = document.createElement('td');
+      td.textContent = String(v);
+      tr.append(td);
+    }
+    tr.addEventListener('click', () => go(k));
+    return tr;
+  }));
+  charts.render(trace, state.segment);
+  renderSegment(trace);
+  vscode.postMessage({ kind: 'rendered', ms: performance.now() - t0 });
+}
+
+function go(k: number): void {
+  const trace = state.trace;
+  if (!trace) return;
+  state = { ...state, segment: Math.max(0, Math.min(trace.segments.length - 1, k)) };
+  save();
+  renderSegment(trace);
+}
+
+function play(): void {
+  const button = $('play');
+  if (timer !== undefined) {
+    window.clearInterval(timer);
+    timer = undefined;
+    button.textContent = 'Play';
+    return;
+  }
+  button.textContent = 'Pause';
+  if (state.trace && state.segment >= state.trace.segments.length - 1) go(0);
+  timer = window.setInterval(() => {
+    const t = state.trace;
+    if (!t || state.segment >= t.segments.length - 1) { play(); return; }
+    go(state.segment + 1);
+  }, 600);
+}
+
+$<HTMLInputElement>('scrubber').addEventListener('input', (e) => go(Number((e.target as HTMLInputElement).value)));
+$('play').addEventListener('click', play);
+$('solution').addEventListener('change', (e) => {
+  state = { ...state, showSolution: Boolean((e.target as HTMLInputElement & { checked: boolean }).checked) };
+  save();
+  if (state.trace) renderSegment(state.trace);
+});
+window.addEventListener('keydown', (e) => {
+  if (!state.trace || (e.target instanceof HTMLInputElement && e.target.type === 'text')) return;
+  if (e.key === 'ArrowRight') go(state.segment + 1);
+  else if (e.key === 'ArrowLeft') go(state.segment - 1);
+  else if (e.key === 'Home') go(0);
+  else if (e.key === 'End') go(state.trace.segments.length - 1);
+  else return;
+  e.preventDefault();
+});
+window.addEventListener('message', (e: MessageEvent<HostToInspector>) => {
+  if (e.data?.kind !== 'trace') return;
+  state = { trace: e.data.trace, segment: e.data.trace.segments.length - 1, showSolution: false };
+  save();
+  renderTrace(e.data.trace);
+});
+
+if (state.trace) renderTrace(state.trace);
+vscode.postMessage({ kind: 'ready' });

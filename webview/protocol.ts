@@ -1,0 +1,49 @@
+/**
+ * Every message between the extension host and the inspector webview, and the webview's persisted state. Types only
+ * (no imports: webview/ may not import engine/ or extension/ code; the host maps the engine's InspectSummary here).
+ *
+ *   webview → host  { kind: 'ready' }                 once the script runs (the host posts nothing before it)
+ *   host → webview  { kind: 'trace', trace }          the inspected puzzle, segment by segment
+ *   webview → host  { kind: 'rendered', ms }          after the first full render of a trace (time from arrival)
+ */
+
+export interface InspectorSegment {
+  segment: number;
+  /** Decoded grid, one character per cell ('1'–'9'). */
+  grid: string;
+  exact: boolean;
+  wrong: number | null;
+  energy: number;
+  loss: number | null;
+  changed: number;
+  /** σ(q_halt), σ(q_continue). */
+  qHalt: number;
+  qContinue: number;
+  residualH: number | null;
+}
+
+export interface InspectorTrace {
+  checkpoint: string;
+  puzzle: string;
+  solution: string | null;
+  segments: InspectorSegment[];
+  firstExact: number | null;
+  stableFrom: number | null;
+  criticalSegment: number | null;
+  corruptions: number[];
+  /** e.g. 'non-trivial success'. */
+  mode: string;
+  success: boolean;
+  /** Evidence for the class, as label → value text. */
+  evidence: [string, string][];
+}
+
+export type HostToInspector = { kind: 'trace'; trace: InspectorTrace };
+export type InspectorToHost = { kind: 'ready' } | { kind: 'rendered'; ms: number };
+
+/** Kept across reloads with vscode.setState and given back to the panel serializer. */
+export interface InspectorState {
+  trace?: InspectorTrace;
+  segment: number;
+  showSolution: boolean;
+}
