@@ -8,6 +8,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import { renderGrid } from './inspector-grid';
 import { SegmentCharts } from './inspector-charts';
+import { drawPca, drawStability } from './inspector-canvases';
 import type { HostToInspector, InspectorState, InspectorToHost, InspectorTrace } from './protocol';
 
 interface VsCodeApi {
@@ -36,6 +37,8 @@ function renderSegment(trace: InspectorTrace): void {
   slider.value = String(k);
   $('segment-label').textContent = `segment ${s.segment} / ${trace.segments.length}`;
   renderGrid($('grid'), trace, k, state.showSolution);
+  drawStability($<HTMLCanvasElement>('stability'), trace, k);
+  drawPca($<HTMLCanvasElement>('pca'), trace, k);
   $('figures').textContent = `${s.exact ? 'exact' : `${s.wrong ?? '?'} wrong`} · E ${s.energy} · loss ${fmt(s.loss)} · changed ${s.changed} · σ(q_halt) ${fmt(s.qHalt)} · σ(q_continue) ${fmt(s.qContinue)} · residual ${fmt(s.residualH)}`;
   for (const row of Array.from(document.querySelectorAll<HTMLTableRowElement>('#table tbody tr'))) row.classList.toggle('current', row.dataset.k === String(k));
 }

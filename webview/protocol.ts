@@ -36,6 +36,10 @@ export interface InspectorTrace {
   success: boolean;
   /** Evidence for the class, as label → value text. */
   evidence: [string, string][];
+  /** Row-major [segment][cell]: confidence of the decoded digit. */
+  confidence: number[];
+  /** z_H after every H-update on PC1/PC2: points row-major [update][2]; `perSegment` updates per segment. */
+  pca: { points: number[]; perSegment: number; explained: [number, number] } | null;
 }
 
 export type HostToInspector = { kind: 'trace'; trace: InspectorTrace };

@@ -8,6 +8,7 @@ import type { HrmModel } from '../model';
 import { captureTraces } from './capture-trace';
 import { computeTraceMetrics, type TraceMetrics } from './segment-metrics';
 import { classifyMode, type ModeResult } from './modes';
+import { pcaTrajectory, zHTrajectory } from './pca';
 import { geometry, gridToString, parseGrid, type GridSize } from '../sudoku/geometry';
 import { solve } from '../sudoku/solver';
 
@@ -24,11 +25,19 @@ export interface InspectSummary {
   criticalSegment: number | null;
   corruptions: number[];
   mode: ModeResult;
+  /** Row-major [segment][cell]: the confidence of each cell's decoded digit (softmax probability). */
+  cellConfidence: Float32Array;
+  /**
+   * The latent trajectory on its first two principal components: z_H after every H-update (paper §6.3), PCA by the
+   * Gram method with the deterministic sign convention. `points` row-major [update][2]; `updatesPerSegment` maps
+   * updates to segments; `explained` = explained-variance ratios of PC1, PC2. Null when fewer than 2 states.
+   */
+  pca: { points: Float64Array; updatesPerSegment: number; explained: [number, number] } | null;
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-function summarize(checkpoint: string, m: TraceMetrics, solution: string | null, mode: ModeResult): InspectSummary {
+function summarize(checkpoint: string, m: TraceMetrics, solution: string | null, mode: ModeResult, pca: InspectSummary['pca']): InspectSummary {
   const segs = [];
   for (let k = 0; k < m.segments; k++) {
     segs.push({
@@ -40,7 +49,7 @@ function summarize(checkpoint: string, m: TraceMetrics, solution: string | null,
   }
   return {
     checkpoint, puzzle: gridToString(m.puzzle), solution, segments: segs, firstExact: m.firstExact, stableFrom: m.stableFrom,
-    criticalSegment: m.criticalSegment, corruptions: m.corruptions, mode,
+    criticalSegment: m.criticalSegment, corruptions: m.corruptions, mode, cellConfidence: Float32Array.from(m.confidence), pca,
   };
 }
 
@@ -52,5 +61,14 @@ export function inspectPuzzle(model: HrmModel, checkpointFile: string, puzzleTex
   const solution = solved.solutions === 1 ? solved.solution : undefined;
   const [trace] = captureTraces(model, [{ puzzle: parsed.grid, solution }], { segments: segments ?? model.config.haltMaxSteps, checkpoint: checkpointFile });
   const metrics: TraceMetrics = computeTraceMetrics(trace);
-  return summarize(checkpointFile, metrics, solution ? gridToString(solution) : null, classifyMode(metrics));
+  const states = zHTrajectory(trace, 'h-updates');
+  let pca: InspectSummary['pca'] = null;
+  if (states.length >= 2) {
+    const r = pcaTrajectory(states, { components: 2 });
+    const points = new Float64Array(states.length * 2);
+    const k = r.components.length;
+    for (let i = 0; i < states.length; i++) for (let c = 0; c < Math.min(2, k); c++) points[i * 2 + c] = r.projections[i * k + c];
+    pca = { points, updatesPerSegment: Math.max(1, Math.round(states.length / trace.segments.length)), explained: [r.explainedVarianceRatio[0] ?? 0, r.explainedVarianceRatio[1] ?? 0] };
+  }
+  return summarize(checkpointFile, metrics, solution ? gridToString(solution) : null, classifyMode(metrics), pca);
 }

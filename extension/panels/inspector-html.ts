@@ -33,6 +33,8 @@ export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, no
   td, th { padding: 2px 8px; text-align: right; border-bottom: 1px solid var(--vscode-panel-border, #8884); }
   tr.current { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
   tbody tr { cursor: pointer; }
+  figure { margin: 12px 0 0; }
+  figcaption { color: var(--vscode-descriptionForeground); margin-bottom: 4px; }
 </style></head>
 <body>
   <p id="empty" class="muted">Waiting for the trace…</p>
@@ -52,6 +54,10 @@ export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, no
         <p id="figures"></p>
         <table id="table" aria-label="per-segment figures"><thead><tr><th>seg</th><th>exact</th><th>wrong</th><th>E</th><th>loss</th><th>changed</th><th>σ(q_halt)</th><th>σ(q_cont)</th><th>residual</th></tr></thead><tbody></tbody></table>
       </div>
+    </div>
+    <div class="row">
+      <figure><figcaption>Fixed-point stability: segments × cells (shade = confidence, red = wrong, dot = changed)</figcaption><canvas id="stability" role="img" aria-label="stability heatmap"></canvas></figure>
+      <figure><figcaption>Latent trajectory (z<sub>H</sub> after each H-update, PCA)</figcaption><canvas id="pca" role="img" aria-label="PCA trajectory"></canvas></figure>
     </div>
     <div id="charts"></div>
   </div>

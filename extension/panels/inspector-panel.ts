@@ -26,6 +26,9 @@ export function toInspectorTrace(s: InspectSummary): InspectorTrace {
     })),
     evidence: [['first exact', num(e.firstExact)], ['stable from', num(e.stableFrom)], ['late drift', num(e.late, 4)], ['τ', `${num(e.tau, 4)} (${e.tauSource})`],
       ['settled', String(e.settled)], ['final E', num(e.finalE)], ['final wrong', num(e.finalWrong)], ['window', `${e.window.from}–${e.window.to}`]],
+    // Plain arrays: the webview's saved state is JSON.
+    confidence: Array.from(s.cellConfidence),
+    pca: s.pca ? { points: Array.from(s.pca.points), perSegment: s.pca.updatesPerSegment, explained: s.pca.explained } : null,
   };
 }
 

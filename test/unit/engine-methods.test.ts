@@ -97,6 +97,14 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
     for (const g of s.segments) assert.match(g.grid, /^[1-4.]{16}$/);
     assert.ok(['number', 'object'].includes(typeof s.firstExact));
     assert.equal(typeof s.mode.mode, 'string');
+    // Per-cell confidence of every segment, and the z_H trajectory on two principal components (arrive as typed arrays).
+    assert.ok(s.cellConfidence instanceof Float32Array);
+    assert.equal(s.cellConfidence.length, s.segments.length * 16);
+    assert.ok(s.cellConfidence.every((c) => c > 0 && c <= 1));
+    assert.ok(s.pca);
+    assert.ok(s.pca.points instanceof Float64Array);
+    assert.equal(s.pca.points.length, 2 * s.pca.updatesPerSegment * s.segments.length);
+    assert.ok(s.pca.explained[0] >= s.pca.explained[1] && s.pca.explained[0] <= 1 && s.pca.explained[1] >= 0);
     const two = await ok(call('inspect', { checkpoint: trained, puzzle: PUZZLE, segments: 2 }));
     assert.equal(two.segments.length, 2);
   });

@@ -1,0 +1,104 @@
+/**
+ * Canvas views of the inspector: the fixed-point stability heatmap (segments × cells; shade = confidence of the
+ * decoded digit, a red bar under wrong cells, a dot on cells changed since the previous segment, the current segment
+ * outlined) and the PCA trajectory of z_H (a point per H-update, lines coloured from early to late, the current
+ * segment's updates enlarged). Colours come from the theme's CSS variables.
+ */
+import type { InspectorTrace } from './protocol';
+
+const css = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+
+function sized(canvas: HTMLCanvasElement, w: number, h: number): CanvasRenderingContext2D {
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(w * dpr);
+  canvas.height = Math.round(h * dpr);
+  canvas.style.width = `${w}px`;
+  canvas.style.height = `${h}px`;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error('no 2-D canvas');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
+
+export function drawStability(canvas: HTMLCanvasElement, t: InspectorTrace, current: number): void {
+  const S = t.segments.length;
+  const cells = t.puzzle.length;
+  const cw = Math.max(4, Math.min(10, Math.floor(720 / cells)));
+  const ch = Math.max(8, Math.min(18, Math.floor(240 / S)));
+  const left = 28;
+  const ctx = sized(canvas, left + cells * cw + 2, S * ch + 2);
+  const fg = css('--vscode-foreground', '#888');
+  const hot = css('--vscode-charts-blue', '#4e79a7');
+  const bad = css('--vscode-errorForeground', '#e15759');
+  ctx.font = `${Math.min(11, ch - 1)}px ${css('--vscode-font-family', 'sans-serif')}`;
+  ctx.textBaseline = 'middle';
+  for (let k = 0; k < S; k++) {
+    ctx.fillStyle = fg;
+    ctx.globalAlpha = 1;
+    ctx.fillText(String(k + 1), 2, k * ch + ch / 2);
+    const g = t.segments[k].grid;
+    const prev = k > 0 ? t.segments[k - 1].grid : undefined;
+    for (let i = 0; i < cells; i++) {
+      const x = left + i * cw;
+      const y = k * ch;
+      ctx.globalAlpha = 0.15 + 0.85 * Math.max(0, Math.min(1, t.confidence[k * cells + i] ?? 0));
+      ctx.fillStyle = hot;
+      ctx.fillRect(x, y, cw - 1, ch - 1);
+      ctx.globalAlpha = 1;
+      if (t.solution && g[i] !== t.solution[i]) {
+        ctx.fillStyle = bad;
+        ctx.fillRect(x, y + ch - 3, cw - 1, 2);
+      }
+      if (prev && prev[i] !== g[i]) {
+        ctx.fillStyle = fg;
+        ctx.fillRect(x + cw / 2 - 1, y + ch / 2 - 1, 2, 2);
+      }
+    }
+  }
+  ctx.globalAlpha = 1;
+  ctx.strokeStyle = css('--vscode-focusBorder', fg);
+  ctx.lineWidth = 2;
+  ctx.strokeRect(left - 1, current * ch, cells * cw + 1, ch);
+}
+
+export function drawPca(canvas: HTMLCanvasElement, t: InspectorTrace, current: number): void {
+  const size = 260;
+  const ctx = sized(canvas, size, size);
+  const fg = css('--vscode-foreground', '#888');
+  const p = t.pca;
+  if (!p || p.points.length < 4) {
+    ctx.fillStyle = fg;
+    ctx.fillText('no latent trajectory', 10, 20);
+    return;
+  }
+  const n = p.points.length / 2;
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i < n; i++) {
+    x0 = Math.min(x0, p.points[2 * i]); x1 = Math.max(x1, p.points[2 * i]);
+    y0 = Math.min(y0, p.points[2 * i + 1]); y1 = Math.max(y1, p.points[2 * i + 1]);
+  }
+  const pad = 16;
+  const sx = (v: number) => pad + ((v - x0) / (x1 - x0 || 1)) * (size - 2 * pad);
+  const sy = (v: number) => size - pad - ((v - y0) / (y1 - y0 || 1)) * (size - 2 * pad);
+  const early = css('--vscode-charts-blue', '#4e79a7');
+  const late = css('--vscode-charts-orange', '#f28e2b');
+  for (let i = 1; i < n; i++) {
+    ctx.strokeStyle = i < n / 2 ? early : late;
+    ctx.globalAlpha = 0.4 + 0.6 * (i / n);
+    ctx.beginPath();
+    ctx.moveTo(sx(p.points[2 * i - 2]), sy(p.points[2 * i - 1]));
+    ctx.lineTo(sx(p.points[2 * i]), sy(p.points[2 * i + 1]));
+    ctx.stroke();
+  }
+  ctx.globalAlpha = 1;
+  for (let i = 0; i < n; i++) {
+    const seg = Math.floor(i / p.perSegment);
+    const r = seg === current ? 5 : 2.5;
+    ctx.fillStyle = seg === current ? css('--vscode-focusBorder', fg) : i < n / 2 ? early : late;
+    ctx.beginPath();
+    ctx.arc(sx(p.points[2 * i]), sy(p.points[2 * i + 1]), r, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  ctx.fillStyle = fg;
+  ctx.fillText(`PC1 ${(p.explained[0] * 100).toFixed(0)}% · PC2 ${(p.explained[1] * 100).toFixed(0)}%`, 6, 12);
+}
