@@ -17,7 +17,7 @@ export class SegmentCharts {
     this.root.replaceChildren();
     const labels = trace.segments.map((s) => String(s.segment));
     const fg = css('--vscode-foreground', '#888');
-    const grid = css('--vscode-panel-border', '#8884');
+    const grid = css('--vscode-editorWidget-border', css('--vscode-panel-border', '#8884'));
     const colors = [css('--vscode-charts-blue', '#4e79a7'), css('--vscode-charts-red', '#e15759'), css('--vscode-charts-green', '#59a14f'), css('--vscode-charts-orange', '#f28e2b')];
     const mark = (k: number) => (k === current ? 6 : trace.criticalSegment === k + 1 || trace.firstExact === k + 1 ? 4 : 2);
     const specs: { title: string; log?: boolean; series: { label: string; data: (number | null)[] }[] }[] = [

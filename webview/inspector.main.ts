@@ -122,5 +122,13 @@ window.addEventListener('message', (e: MessageEvent<HostToInspector>) => {
   renderTrace(e.data.trace);
 });
 
+// VS Code switches the body's theme class (vscode-light / vscode-dark / vscode-high-contrast) on a theme change:
+// charts and canvases resolve colours when drawn, so draw them again.
+new MutationObserver(() => {
+  if (!state.trace) return;
+  charts.render(state.trace, state.segment);
+  renderSegment(state.trace);
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
 if (state.trace) renderTrace(state.trace);
 vscode.postMessage({ kind: 'ready' });

@@ -34,6 +34,7 @@ suite('HRM: Inspect Puzzle', () => {
 
   test('opens the inspector panel, whose webview renders the trace', async function () {
     this.timeout(120_000);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const before = api.panels.renderTimes.length;
     const summary = await vscode.commands.executeCommand<SummaryLike | undefined>('hrmLens.inspectPuzzle', { puzzle: '..4.3.....1..2..' });
     assert.ok(summary);
@@ -43,5 +44,14 @@ suite('HRM: Inspect Puzzle', () => {
     assert.ok(tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(INSPECTOR_VIEW_TYPE)),
       `no inspector tab among ${tabs.map((t) => t.label).join(', ')}`);
     metric('inspectorRenderMs', api.panels.renderTimes.at(-1) ?? NaN);
+    // Pictures of the panel in the dark and the light theme (taken by the runner; see run-in-code-server.mjs).
+    const workbench = vscode.workspace.getConfiguration('workbench');
+    for (const [theme, name] of [['Default Dark Modern', 'inspector-dark'], ['Default Light Modern', 'inspector-light']]) {
+      await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+      await sleep(1500);
+      console.log(`HRM_LENS_SCREENSHOT ${name}`);
+      await sleep(1500);
+    }
+    await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
   });
 });

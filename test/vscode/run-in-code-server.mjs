@@ -12,7 +12,7 @@
 // Env: HRM_LENS_VSCODE_TIMEOUT_MS (default 300000), HRM_LENS_VSCODE_GREP (mocha --grep, in the extension host),
 //      HRM_LENS_KEEP=1 (keep the temp folders), HRM_LENS_VERBOSE=1 (browser console too),
 //      HRM_LENS_CODE_SERVER / HRM_LENS_CODE_SERVER_HOME / HRM_LENS_CHROMIUM (see scripts/code-server.mjs).
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { format } from 'node:util';
@@ -155,7 +155,15 @@ try {
       return;
     }
     for (const line of text.split('\n')) {
-      const m = /^HRM_LENS_(RESULT|METRIC) (.*)$/.exec(line);
+      const m = /^HRM_LENS_(RESULT|METRIC|SCREENSHOT) (.*)$/.exec(line);
+      if (m?.[1] === 'SCREENSHOT') {
+        // A test asks for a picture of the workbench as it is now (it waits a moment before going on).
+        const name = m[2].trim().replace(/[^\w.-]+/g, '-').slice(0, 80);
+        const dir = path.join(root, 'test', 'e2e', 'shots');
+        mkdirSync(dir, { recursive: true });
+        page.screenshot({ path: path.join(dir, `${name}.png`) }).then(() => console.log(`in-host tests: screenshot test/e2e/shots/${name}.png`), () => {});
+        continue;
+      }
       if (m?.[1] === 'RESULT') { try { result = JSON.parse(m[2]); } catch { /* ignore */ } continue; }
       if (m?.[1] === 'METRIC') { const [k, v] = m[2].split('='); metrics[k] = v; continue; }
       // Keep the closing-line pattern unique to this runner's last line.
