@@ -55,6 +55,7 @@ function renderTrace(trace: InspectorTrace): void {
   const marks = [`first exact: ${trace.firstExact ?? '–'}`, `critical segment: ${trace.criticalSegment ?? '–'}`, `stable from: ${trace.stableFrom ?? '–'}`,
     `corruptions: ${trace.corruptions.length ? trace.corruptions.join(', ') : 'none'}`];
   $('marks').textContent = marks.join(' · ');
+  renderStrip(trace);
   const slider = $<HTMLInputElement>('scrubber');
   slider.max = String(trace.segments.length - 1);
   const body = document.querySelector('#table tbody') as HTMLTableSectionElement;
@@ -72,6 +73,23 @@ function renderTrace(trace: InspectorTrace): void {
   charts.render(trace, state.segment);
   renderSegment(trace);
   vscode.postMessage({ kind: 'rendered', ms: performance.now() - t0 });
+}
+
+/** The perturbation strip: one chip per digit relabeling (✓ exact, ✗ wrong, ? no unique solution; H = halted), then the vote. */
+function renderStrip(trace: InspectorTrace): void {
+  const mark = (exact: boolean | null) => (exact === null ? '?' : exact ? '✓' : '✗');
+  const chips = trace.perturbations.map((p) => {
+    const chip = document.createElement('span');
+    chip.className = `chip ${p.exact === true ? 'ok' : p.exact === false ? 'bad' : ''}`;
+    chip.textContent = `${p.name.replace('shift ', '')} ${mark(p.exact)}${p.halted ? ' H' : ''}`;
+    chip.title = `${p.name}: answer mapped back ${p.answer}${p.halted ? ' (halted)' : ''}`;
+    return chip;
+  });
+  const v = document.createElement('span');
+  v.className = `chip vote ${trace.vote.exact === true ? 'ok' : trace.vote.exact === false ? 'bad' : ''}`;
+  v.textContent = `vote ${mark(trace.vote.exact)} (${trace.vote.votes}/${trace.vote.poolSize} ${trace.vote.pool})`;
+  v.title = `label-free plurality: ${trace.vote.answer ?? 'no answer'}`;
+  $('strip').replaceChildren(...chips, v);
 }
 
 function go(k: number): void {

@@ -40,6 +40,10 @@ export interface InspectorTrace {
   confidence: number[];
   /** z_H after every H-update on PC1/PC2: points row-major [update][2]; `perSegment` updates per segment. */
   pca: { points: number[]; perSegment: number; explained: [number, number] } | null;
+  /** The puzzle under the cyclic digit shifts, answers mapped back; exact null when the solution is not unique. */
+  perturbations: { name: string; answer: string; halted: boolean; exact: boolean | null }[];
+  /** Label-free plurality over the halted passes (all when none halted). */
+  vote: { answer: string | null; votes: number; pool: 'halted' | 'all'; poolSize: number; exact: boolean | null };
 }
 
 export type HostToInspector = { kind: 'trace'; trace: InspectorTrace };

@@ -9,6 +9,8 @@ import { captureTraces } from './capture-trace';
 import { computeTraceMetrics, type TraceMetrics } from './segment-metrics';
 import { classifyMode, type ModeResult } from './modes';
 import { pcaTrajectory, zHTrajectory } from './pca';
+import { cyclicShifts, perturbedPasses } from '../ensemble/perturb';
+import { answersEqual, labelFreeVote } from '../ensemble/votes';
 import { geometry, gridToString, parseGrid, type GridSize } from '../sudoku/geometry';
 import { solve } from '../sudoku/solver';
 
@@ -33,11 +35,19 @@ export interface InspectSummary {
    * updates to segments; `explained` = explained-variance ratios of PC1, PC2. Null when fewer than 2 states.
    */
   pca: { points: Float64Array; updatesPerSegment: number; explained: [number, number] } | null;
+  /**
+   * The perturbation strip (paper §7.2): the puzzle under the n cyclic digit shifts p = 0..n−1, all in one forward
+   * batch, each last-segment answer mapped back to the original frame; `exact` null when the solution is not unique.
+   * `vote`: the label-free plurality over the halted passes (all passes when none halted).
+   */
+  perturbations: { name: string; answer: string; halted: boolean; exact: boolean | null }[];
+  vote: { answer: string | null; votes: number; pool: 'halted' | 'all'; poolSize: number; exact: boolean | null };
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-function summarize(checkpoint: string, m: TraceMetrics, solution: string | null, mode: ModeResult, pca: InspectSummary['pca']): InspectSummary {
+function summarize(checkpoint: string, m: TraceMetrics, solution: string | null, mode: ModeResult, pca: InspectSummary['pca'],
+  strip: Pick<InspectSummary, 'perturbations' | 'vote'>): InspectSummary {
   const segs = [];
   for (let k = 0; k < m.segments; k++) {
     segs.push({
@@ -49,7 +59,7 @@ function summarize(checkpoint: string, m: TraceMetrics, solution: string | null,
   }
   return {
     checkpoint, puzzle: gridToString(m.puzzle), solution, segments: segs, firstExact: m.firstExact, stableFrom: m.stableFrom,
-    criticalSegment: m.criticalSegment, corruptions: m.corruptions, mode, cellConfidence: Float32Array.from(m.confidence), pca,
+    criticalSegment: m.criticalSegment, corruptions: m.corruptions, mode, cellConfidence: Float32Array.from(m.confidence), pca, ...strip,
   };
 }
 
@@ -70,5 +80,14 @@ export function inspectPuzzle(model: HrmModel, checkpointFile: string, puzzleTex
     for (let i = 0; i < states.length; i++) for (let c = 0; c < Math.min(2, k); c++) points[i * 2 + c] = r.projections[i * k + c];
     pca = { points, updatesPerSegment: Math.max(1, Math.round(states.length / trace.segments.length)), explained: [r.explainedVarianceRatio[0] ?? 0, r.explainedVarianceRatio[1] ?? 0] };
   }
-  return summarize(checkpointFile, metrics, solution ? gridToString(solution) : null, classifyMode(metrics), pca);
+  const segs = segments ?? model.config.haltMaxSteps;
+  const shifts = cyclicShifts(parsed.n);
+  const [passes] = perturbedPasses(model, [parsed.grid], shifts, { segments: segs });
+  const right = (g: ArrayLike<number>): boolean | null => (solution ? answersEqual(g, solution) : null);
+  const vote = labelFreeVote(passes);
+  const strip: Pick<InspectSummary, 'perturbations' | 'vote'> = {
+    perturbations: passes.map((p, i) => ({ name: shifts[i].name, answer: gridToString(p.answer), halted: p.halted, exact: right(p.answer) })),
+    vote: { answer: vote.answer ? gridToString(vote.answer) : null, votes: vote.votes, pool: vote.pool, poolSize: vote.poolSize, exact: vote.answer ? right(vote.answer) : null },
+  };
+  return summarize(checkpointFile, metrics, solution ? gridToString(solution) : null, classifyMode(metrics), pca, strip);
 }

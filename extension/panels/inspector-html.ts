@@ -34,6 +34,10 @@ export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, no
   tr.current { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
   tbody tr { cursor: pointer; }
   figure { margin: 12px 0 0; }
+  .chip { display: inline-block; margin: 0 4px 4px 0; padding: 1px 6px; border-radius: 4px; border: 1px solid var(--vscode-panel-border, #8886); font-family: var(--vscode-editor-font-family); }
+  .chip.ok { border-color: var(--vscode-testing-iconPassed, #388a34); }
+  .chip.bad { border-color: var(--vscode-errorForeground); color: var(--vscode-errorForeground); }
+  .chip.vote { font-weight: 600; }
   figcaption { color: var(--vscode-descriptionForeground); margin-bottom: 4px; }
 </style></head>
 <body>
@@ -42,6 +46,7 @@ export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, no
     <h1 id="title"></h1>
     <p><span id="badge" class="badge" role="status"></span> <span id="evidence" class="muted"></span></p>
     <p id="marks" class="muted"></p>
+    <p><span class="muted">digit relabelings (answers mapped back):</span> <span id="strip" role="list"></span></p>
     <div class="controls">
       <vscode-button id="play" secondary>Play</vscode-button>
       <input id="scrubber" type="range" min="0" max="0" step="1" value="0" aria-label="segment">

@@ -29,6 +29,7 @@ export function toInspectorTrace(s: InspectSummary): InspectorTrace {
     // Plain arrays: the webview's saved state is JSON.
     confidence: Array.from(s.cellConfidence),
     pca: s.pca ? { points: Array.from(s.pca.points), perSegment: s.pca.updatesPerSegment, explained: s.pca.explained } : null,
+    perturbations: s.perturbations.map((p) => ({ ...p })), vote: { ...s.vote },
   };
 }
 

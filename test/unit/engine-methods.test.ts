@@ -105,6 +105,12 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
     assert.ok(s.pca.points instanceof Float64Array);
     assert.equal(s.pca.points.length, 2 * s.pca.updatesPerSegment * s.segments.length);
     assert.ok(s.pca.explained[0] >= s.pca.explained[1] && s.pca.explained[0] <= 1 && s.pca.explained[1] >= 0);
+    // The perturbation strip: the 4 cyclic shifts of a 4×4 grid; shift 0 is the identity, whose mapped-back answer is
+    // the last segment's grid of the trace itself (same model, same batch-independent forward).
+    assert.deepEqual(s.perturbations.map((p) => p.name), ['shift p=0', 'shift p=1', 'shift p=2', 'shift p=3']);
+    assert.equal(s.perturbations[0].answer, s.segments.at(-1)?.grid);
+    for (const p of s.perturbations) assert.equal(p.exact, p.answer === SOLUTION);
+    assert.ok(s.vote.votes >= 1 && s.vote.votes <= s.vote.poolSize && s.vote.poolSize <= 4);
     const two = await ok(call('inspect', { checkpoint: trained, puzzle: PUZZLE, segments: 2 }));
     assert.equal(two.segments.length, 2);
   });
