@@ -40,7 +40,7 @@ async function askData(): Promise<{ data?: string } | null> {
     ...files.map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(u), file: u.fsPath })),
     { label: '$(folder-opened) Browse…', browse: true, alwaysShow: true },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: 'HRM: Train (2/4) — training data', placeHolder: 'generated, or a CSV / one-per-line file with answers' });
+  const picked = await vscode.window.showQuickPick(items, { title: 'HRM: Train (2/5) — training data', placeHolder: 'generated, or a CSV / one-per-line file with answers' });
   if (!picked) return null;
   if (picked.file) return { data: picked.file };
   if (!picked.browse) return {};
@@ -48,25 +48,78 @@ async function askData(): Promise<{ data?: string } | null> {
   return chosen?.[0] ? { data: chosen[0].fsPath } : null;
 }
 
-/** Preset, data, mixing and steps from the user; undefined when a prompt is dismissed. */
+const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'webgpu'];
+const TRAIN_KEYS = new Set(['preset', 'steps', 'seed', 'mixing', 'batch', 'backend', 'data']);
+
+/**
+ * A training config file: a JSON object with the TrainArgs fields (preset, steps, seed, mixing, batch, backend,
+ * data — data relative to the file). Every problem is reported with the file and the field.
+ */
+export async function readTrainConfig(file: vscode.Uri): Promise<TrainArgs> {
+  const where = vscode.workspace.asRelativePath(file);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(file)));
+  } catch (e) {
+    throw new Error(`${where}: not valid JSON (${message(e)})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${where}: expected a JSON object`);
+  const o = json as Record<string, unknown>;
+  const unknown = Object.keys(o).filter((k) => !TRAIN_KEYS.has(k));
+  if (unknown.length) throw new Error(`${where}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ${[...TRAIN_KEYS].join(', ')})`);
+  const int = (k: string, lo: number): number | undefined => {
+    if (o[k] === undefined) return undefined;
+    if (typeof o[k] !== 'number' || !Number.isInteger(o[k]) || (o[k] as number) < lo) throw new Error(`${where}: field "${k}" must be an integer >= ${lo}`);
+    return o[k] as number;
+  };
+  if (o.preset !== undefined && (typeof o.preset !== 'string' || !TRAIN_PRESETS.some((p) => p.name === o.preset))) {
+    throw new Error(`${where}: field "preset" must be one of ${TRAIN_PRESETS.map((p) => p.name).join(', ')}`);
+  }
+  if (o.mixing !== undefined && typeof o.mixing !== 'boolean') throw new Error(`${where}: field "mixing" must be true or false`);
+  if (o.backend !== undefined && !BACKENDS.includes(o.backend as BackendName)) throw new Error(`${where}: field "backend" must be one of ${BACKENDS.join(', ')}`);
+  if (o.data !== undefined && (typeof o.data !== 'string' || !o.data)) throw new Error(`${where}: field "data" must be a file path`);
+  return {
+    preset: o.preset as string | undefined, steps: int('steps', 1), seed: int('seed', 0), batch: int('batch', 1), mixing: o.mixing as boolean | undefined,
+    backend: o.backend as BackendName | undefined, data: typeof o.data === 'string' ? path.resolve(path.dirname(file.fsPath), o.data) : undefined,
+  };
+}
+
+/** Preset (or a config file), data, mixing, steps and backend from the user; undefined when a prompt is dismissed. */
 async function askSettings(): Promise<TrainArgs | undefined> {
   const preset = await vscode.window.showQuickPick(
-    TRAIN_PRESETS.map((p) => ({ label: p.name, description: p.description, detail: `${p.defaultSteps.toLocaleString('en-US')} steps by default` })),
-    { title: 'HRM: Train (1/4) — preset', placeHolder: 'model size and puzzle size' },
+    [...TRAIN_PRESETS.map((p) => ({ label: p.name, description: p.description, detail: `${p.defaultSteps.toLocaleString('en-US')} steps by default`, config: false })),
+      { label: '$(json) From a config file…', description: 'a JSON file: { "preset", "steps", "seed", "mixing", "batch", "backend", "data" }', detail: undefined, config: true }],
+    { title: 'HRM: Train (1/5) — preset', placeHolder: 'model size and puzzle size' },
   );
   if (!preset) return undefined;
+  if (preset.config) {
+    const file = (await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Train with this config', filters: { 'Training config': ['json'] } }))?.[0];
+    if (!file) return undefined;
+    try {
+      return await readTrainConfig(file);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`HRM: Train: ${message(e)}`);
+      return undefined;
+    }
+  }
   const data = await askData();
   if (data === null) return undefined;
   const mixing = await vscode.window.showQuickPick([{ label: 'Off', on: false }, { label: 'On', on: true, description: 'data mixing: half the draws replaced by their easier hint twin' }],
-    { title: 'HRM: Train (3/4) — data mixing' });
+    { title: 'HRM: Train (3/5) — data mixing' });
   if (!mixing) return undefined;
   const defaultSteps = TRAIN_PRESETS.find((p) => p.name === preset.label)?.defaultSteps ?? 1000;
   const steps = await vscode.window.showInputBox({
-    title: 'HRM: Train (4/4) — steps', value: String(defaultSteps), prompt: 'optimizer steps',
+    title: 'HRM: Train (4/5) — steps', value: String(defaultSteps), prompt: 'optimizer steps',
     validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 ? undefined : 'a whole number ≥ 1'),
   });
   if (steps === undefined) return undefined;
-  return { preset: preset.label, ...data, mixing: mixing.on, steps: Number(steps.trim()) };
+  const current = readSettings().backend;
+  const backend = await vscode.window.showQuickPick(
+    BACKENDS.map((b) => ({ label: b, description: b === current ? 'the hrmLens.backend setting' : undefined })).sort((a, b) => Number(b.label === current) - Number(a.label === current)),
+    { title: 'HRM: Train (5/5) — backend (used if this is the engine\'s first TF.js request; else Restart Engine first)' },
+  );
+  if (!backend) return undefined;
+  return { preset: preset.label, ...data, mixing: mixing.on, steps: Number(steps.trim()), backend: backend.label as BackendName };
 }
 
 export function registerTrain(engine: EngineClient, status: TrainingStatusBar): vscode.Disposable {

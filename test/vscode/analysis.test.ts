@@ -81,3 +81,24 @@ suite('HRM dataset files', () => {
     assert.equal(first.command?.title, 'Inspect this puzzle');
   });
 });
+
+suite('HRM training config files', () => {
+  test('a config file is read with its fields checked; errors name the file and the field', async () => {
+    const { readTrainConfig } = await import('../../extension/commands/train');
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder);
+    const write = async (name: string, text: string) => {
+      const uri = vscode.Uri.joinPath(folder.uri, name);
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+      return uri;
+    };
+    const good = await readTrainConfig(await write('train-good.json', JSON.stringify({ preset: 'tiny-4x4', steps: 5, mixing: true, data: 'puzzles.txt' })));
+    assert.equal(good.preset, 'tiny-4x4');
+    assert.equal(good.steps, 5);
+    assert.equal(good.mixing, true);
+    assert.equal(good.data, path.join(folder.uri.fsPath, 'puzzles.txt'));
+    await assert.rejects(readTrainConfig(await write('train-bad1.json', '{ "preset": "tiny-4x4", "lr": 1 }')), /train-bad1\.json: unknown field "lr"/);
+    await assert.rejects(readTrainConfig(await write('train-bad2.json', '{ "steps": 0 }')), /train-bad2\.json: field "steps" must be an integer >= 1/);
+    await assert.rejects(readTrainConfig(await write('train-bad3.json', '{ "preset": ')), /train-bad3\.json: not valid JSON/);
+  });
+});
