@@ -65,7 +65,42 @@ export interface EnsembleResult {
   text: string;
 }
 
+export interface LandscapeParams {
+  checkpoint: string;
+  /** 16/36/81 characters, '.' or '0' blanks. */
+  puzzle: string;
+  /** Grid points per side, odd (default 41). */
+  size?: number;
+  /** Grid unit in z_H norm (default √(seq·hidden)/8). */
+  step?: number;
+  /** Segments of the trace (default: the model's haltMaxSteps). */
+  segments?: number;
+  /** Basin labels (iterate every point until its decoded grid settles). */
+  basins?: boolean;
+}
+
+export interface LandscapeResult {
+  size: number;
+  radius: number;
+  step: number;
+  segments: number;
+  /** Row-major [j + r][i + r]: conflict energy E of the decoded grid at each point. */
+  heights: Int16Array;
+  /** Destination (i, j) of each point after one segment, in grid units, [point][2]. */
+  flow: Float32Array;
+  /** z_H after every H-update relative to the centre, in grid units, [update][2]. */
+  trajectory: Float32Array;
+  segmentEnds: number[];
+  explainedVarianceRatio: number[];
+  centreEnergy: number;
+  /** Per point: 0 solution, k ≥ 1 spurious fixed point #k, −1 still moving (with `basins`). */
+  basins: { labels: Int16Array; attractors: { label: number; kind: 'solution' | 'spurious'; grid: string; energy: number; points: number }[]; moving: number } | null;
+  seconds: number;
+}
+
 export interface AnalysisMethods {
+  /** The error landscape of one puzzle on its PC1/PC2 plane (progress per batch of points; cancellable). */
+  landscape: { params: LandscapeParams; result: LandscapeResult; progress: { done: number; total: number } };
   probe: { params: ProbeParams; result: ProbeResult; progress: { done: number; total: number } };
   ensemble: { params: EnsembleParams; result: EnsembleResult; progress: { done: number; total: number } };
 }

@@ -139,8 +139,30 @@ function basinSettings(b: LandscapeOptions['basins']): Required<Omit<BasinOption
   return { maxSegments, patience, tolerance: o.tolerance };
 }
 
-/** Computes the landscape of one puzzle. */
+/** Computes the landscape of one puzzle (synchronously). */
 export function computeLandscape(model: HrmModel, puzzle: Grid, opts: LandscapeOptions = {}): Landscape {
+  const steps = landscapeSteps(model, puzzle, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same computation, yielding to the event loop after every batch of grid points, so that a host's cancel
+ * message or other requests can arrive while it runs (the engine's `landscape` method).
+ */
+export async function computeLandscapeAsync(model: HrmModel, puzzle: Grid, opts: LandscapeOptions = {}): Promise<Landscape> {
+  const steps = landscapeSteps(model, puzzle, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The computation as a generator: one `yield` after each batch of grid points. */
+function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions): Generator<void, Landscape> {
   const t0 = performance.now();
   const n = model.config.gridSize as GridSize;
   const geo = geometry(n);
@@ -300,6 +322,7 @@ export function computeLandscape(model: HrmModel, puzzle: Grid, opts: LandscapeO
         tok.dispose();
       }
       opts.onProgress?.({ phase: 'grid', done: start + nb, total: P });
+      yield;
     }
   } finally {
     for (const t of [cT, cLT, d1T, d2T, VT]) t.dispose();

@@ -2,7 +2,9 @@
  * The heavy half of the `probe` and `ensemble` handlers (loads TF.js): the same code paths as `hrm-lens probe` and
  * `hrm-lens ensemble` (engine/cli/probe-run.ts, ensemble-run.ts), with progress events and cancellation.
  */
-import type { EnsembleParams, EnsembleResult, ProbeParams, ProbeResult } from '../analysis/analysis-protocol';
+import type { EnsembleParams, EnsembleResult, LandscapeParams, LandscapeResult, ProbeParams, ProbeResult } from '../analysis/analysis-protocol';
+import { computeLandscapeAsync } from '../analysis/landscape';
+import { parseGrid } from '../sudoku/geometry';
 import { makeProbePuzzles, parseMask, probeSolutions, runProbe } from '../analysis/probe';
 import { buildPassMatrix, resolveCheckpoints } from '../ensemble/checkpoints';
 import { perturbationSet } from '../ensemble/perturb';
@@ -63,4 +65,24 @@ export async function ensembleRun(p: EnsembleParams, signal: AbortSignal, progre
     puzzles: report.puzzles, checkpoints: report.checkpoints, perturbations: report.perturbations, summary: report.summary, seconds,
     text: formatEnsembleReport(report, `ensemble on ${source}`, seconds),
   };
+}
+
+export async function landscapeRun(p: LandscapeParams, signal: AbortSignal, progress: Progress): Promise<LandscapeResult> {
+  await engineBackend();
+  const { model } = await loadModel(p.checkpoint);
+  try {
+    const parsed = parseGrid(p.puzzle.replace(/\s+/g, ''), model.config.gridSize as GridSize);
+    if ('error' in parsed) throw new Error(`puzzle: ${parsed.error}`);
+    const l = await computeLandscapeAsync(model, parsed.grid, {
+      size: p.size, step: p.step, segments: p.segments, basins: p.basins ?? false, signal,
+      onProgress: (e) => { if (e.phase === 'grid') progress({ done: e.done, total: e.total }); },
+    });
+    return {
+      size: l.size, radius: l.radius, step: l.step, segments: l.segments, heights: l.heights, flow: l.flow, trajectory: l.trajectory,
+      segmentEnds: l.segmentEnds, explainedVarianceRatio: l.explainedVarianceRatio, centreEnergy: l.centreEnergy, seconds: l.seconds,
+      basins: l.basins ? { labels: l.basins.labels, attractors: l.basins.attractors, moving: l.basins.moving } : null,
+    };
+  } finally {
+    model.dispose();
+  }
 }

@@ -28,3 +28,13 @@ export const ensemble: Handler<'ensemble'> = async (params, ctx) => {
   checkParam(params.data === undefined || (typeof params.data === 'string' && params.data.length > 0), 'data must be a dataset file');
   return (await load()).ensembleRun(params, ctx.signal, (e) => ctx.progress(e));
 };
+
+export const landscape: Handler<'landscape'> = async (params, ctx) => {
+  checkParam(typeof params.checkpoint === 'string' && params.checkpoint.length > 0, 'checkpoint must be a file path');
+  checkParam(typeof params.puzzle === 'string' && params.puzzle.length > 0, 'puzzle must be 16, 36 or 81 characters');
+  checkParam(params.size === undefined || (optInt(params.size, 1, 201) && params.size % 2 === 1), 'size must be an odd integer in 1..201');
+  checkParam(params.step === undefined || (typeof params.step === 'number' && params.step > 0 && Number.isFinite(params.step)), 'step must be a positive number');
+  checkParam(optInt(params.segments, 1, 64), 'segments must be an integer in 1..64');
+  checkParam(params.basins === undefined || typeof params.basins === 'boolean', 'basins must be true or false');
+  return (await load()).landscapeRun(params, ctx.signal, (e) => ctx.progress(e));
+};

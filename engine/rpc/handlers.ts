@@ -9,7 +9,7 @@
 import { ping, selfTestProgress } from './core-handlers';
 import { inspect } from './inspect-handlers';
 import { importCheckpointHandler } from './import-handlers';
-import { ensemble, probe } from './analysis-handlers';
+import { ensemble, landscape, probe } from './analysis-handlers';
 import { evaluate, train, trainStop } from './train-handlers';
 import type { HandlerRegistry } from './handler';
 
@@ -23,4 +23,5 @@ export const handlers: HandlerRegistry = {
   import: importCheckpointHandler,
   probe,
   ensemble,
+  landscape,
 };

@@ -224,11 +224,29 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
     assert.equal(spec.spec?.data?.puzzles, 3);
   });
 
+  test('landscape: heights and flow for every point of a 9×9 grid of the plane, progress, and cancellation', async () => {
+    const shipped = path.join(root, 'models', 'tiny-4x4.safetensors');
+    const c = call('landscape', { checkpoint: shipped, puzzle: PUZZLE, size: 9, segments: 2 });
+    const r = await ok(c);
+    assert.equal(r.size, 9);
+    assert.equal(r.heights.length, 81);
+    assert.equal(r.flow.length, 162);
+    assert.ok(r.heights instanceof Int16Array && r.flow instanceof Float32Array);
+    assert.equal(r.heights[40], r.centreEnergy, 'the centre point is the last state');
+    assert.deepEqual(c.events().at(-1), { done: 81, total: 81 });
+    // A large landscape cancelled after its first progress event answers Cancelled.
+    const big = call('landscape', { checkpoint: shipped, puzzle: PUZZLE, size: 61, segments: 2, basins: true });
+    while (big.events().length === 0) await sleep(5);
+    dispatcher.handle({ kind: 'cancel', id: big.id });
+    const res = await big.reply;
+    assert.ok('error' in res && res.error.code === 'Cancelled', JSON.stringify(res).slice(0, 300));
+  });
+
   test('bad params are refused with InvalidParams', async () => {
     const bad: [MethodName, object][] = [
       ['train', { preset: 'tiny-4x4' }], ['train', { preset: 'tiny-4x4', out: path.join(tmp, 'x'), steps: 0 }],
       ['train', { preset: 'tiny-4x4', out: path.join(tmp, 'y'), backend: 'gpu' }], ['evaluate', { checkpoint: trained }],
-      ['evaluate', { checkpoint: trained, data: 'x', segments: 0 }], ['import', { file: '', out: 'x' }], ['probe', { checkpoints: [] }], ['ensemble', { sources: ['a'], perturb: 'flip' }],
+      ['evaluate', { checkpoint: trained, data: 'x', segments: 0 }], ['import', { file: '', out: 'x' }], ['probe', { checkpoints: [] }], ['ensemble', { sources: ['a'], perturb: 'flip' }], ['landscape', { checkpoint: 'a', puzzle: PUZZLE, size: 4 }],
     ];
     for (const [method, params] of bad) {
       const r = await call(method, params as never).reply;
