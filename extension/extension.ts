@@ -43,7 +43,7 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi {
   context.subscriptions.push(log);
   const engine = registerEngine(context, log);
   const docs = registerResultDocuments(context);
-  const panels = registerInspectorPanels(context);
+  const panels = registerInspectorPanels(context, engine);
   const trainingStatus = new TrainingStatusBar();
   context.subscriptions.push(
     trainingStatus,

@@ -4,7 +4,7 @@
  * outlined) and the PCA trajectory of z_H (a point per H-update, lines coloured from early to late, the current
  * segment's updates enlarged). Colours come from the theme's CSS variables.
  */
-import type { InspectorTrace } from './protocol';
+import type { InspectorLandscape, InspectorTrace } from './protocol';
 
 const css = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 
@@ -101,4 +101,69 @@ export function drawPca(canvas: HTMLCanvasElement, t: InspectorTrace, current: n
   }
   ctx.fillStyle = fg;
   ctx.fillText(`PC1 ${(p.explained[0] * 100).toFixed(0)}% · PC2 ${(p.explained[1] * 100).toFixed(0)}%`, 6, 12);
+}
+
+/**
+ * The error landscape: E of the decoded grid at every point of the PC1/PC2 plane (darker = fewer conflicts), one
+ * flow arrow per few points (where one segment takes that state), and the puzzle's own z_H trajectory on top, the
+ * current segment's updates enlarged. The centre is the state after the last segment.
+ */
+export function drawLandscape(canvas: HTMLCanvasElement, l: InspectorLandscape, t: InspectorTrace, current: number): void {
+  const px = Math.max(4, Math.floor(328 / l.size));
+  const side = px * l.size;
+  const ctx = sized(canvas, side, side);
+  const maxE = Math.max(1, ...l.heights);
+  const hot = css('--vscode-charts-red', '#e15759');
+  const cool = css('--vscode-charts-green', '#59a14f');
+  for (let p = 0; p < l.heights.length; p++) {
+    const x = (p % l.size) * px;
+    const y = (l.size - 1 - Math.floor(p / l.size)) * px;
+    const e = l.heights[p] / maxE;
+    ctx.fillStyle = e === 0 ? cool : hot;
+    ctx.globalAlpha = e === 0 ? 0.55 : 0.15 + 0.85 * e;
+    ctx.fillRect(x, y, px, px);
+  }
+  ctx.globalAlpha = 1;
+  const toX = (i: number) => (i + l.radius + 0.5) * px;
+  const toY = (j: number) => (l.size - 1 - (j + l.radius) + 0.5) * px;
+  const fg = css('--vscode-foreground', '#888');
+  ctx.strokeStyle = fg;
+  ctx.globalAlpha = 0.6;
+  const every = Math.max(1, Math.round(l.size / 10));
+  for (let p = 0; p < l.heights.length; p++) {
+    const i = (p % l.size) - l.radius;
+    const j = Math.floor(p / l.size) - l.radius;
+    if (i % every !== 0 || j % every !== 0) continue;
+    const fi = l.flow[2 * p];
+    const fj = l.flow[2 * p + 1];
+    const len = Math.hypot(fi - i, fj - j) || 1;
+    const k = Math.min(1, every * 0.8 / len);
+    const ex = toX(i + (fi - i) * k);
+    const ey = toY(j + (fj - j) * k);
+    ctx.beginPath();
+    ctx.moveTo(toX(i), toY(j));
+    ctx.lineTo(ex, ey);
+    ctx.stroke();
+    ctx.fillStyle = fg;
+    ctx.fillRect(ex - 1, ey - 1, 2, 2);
+  }
+  ctx.globalAlpha = 1;
+  const n = l.trajectory.length / 2;
+  const perSegment = t.pca?.perSegment ?? Math.max(1, Math.round(n / t.segments.length));
+  ctx.strokeStyle = css('--vscode-focusBorder', fg);
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  for (let q = 0; q < n; q++) {
+    const x = toX(l.trajectory[2 * q]);
+    const y = toY(l.trajectory[2 * q + 1]);
+    if (q === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+  }
+  ctx.stroke();
+  for (let q = 0; q < n; q++) {
+    const cur = Math.floor(q / perSegment) === current;
+    ctx.fillStyle = cur ? css('--vscode-focusBorder', fg) : fg;
+    ctx.beginPath();
+    ctx.arc(toX(l.trajectory[2 * q]), toY(l.trajectory[2 * q + 1]), cur ? 4 : 2, 0, 2 * Math.PI);
+    ctx.fill();
+  }
 }

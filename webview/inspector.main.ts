@@ -8,7 +8,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import { renderGrid } from './inspector-grid';
 import { SegmentCharts } from './inspector-charts';
-import { drawPca, drawStability } from './inspector-canvases';
+import { drawLandscape, drawPca, drawStability } from './inspector-canvases';
 import type { HostToInspector, InspectorState, InspectorToHost, InspectorTrace } from './protocol';
 
 interface VsCodeApi {
@@ -39,6 +39,7 @@ function renderSegment(trace: InspectorTrace): void {
   renderGrid($('grid'), trace, k, state.showSolution);
   drawStability($<HTMLCanvasElement>('stability'), trace, k);
   drawPca($<HTMLCanvasElement>('pca'), trace, k);
+  if (state.landscape) drawLandscape($<HTMLCanvasElement>('landscape'), state.landscape, trace, k);
   $('figures').textContent = `${s.exact ? 'exact' : `${s.wrong ?? '?'} wrong`} · E ${s.energy} · loss ${fmt(s.loss)} · changed ${s.changed} · σ(q_halt) ${fmt(s.qHalt)} · σ(q_continue) ${fmt(s.qContinue)} · residual ${fmt(s.residualH)}`;
   for (const row of Array.from(document.querySelectorAll<HTMLTableRowElement>('#table tbody tr'))) row.classList.toggle('current', row.dataset.k === String(k));
 }
@@ -133,11 +134,35 @@ window.addEventListener('keydown', (e) => {
   else return;
   e.preventDefault();
 });
+function landscapeBusy(busy: boolean, text: string): void {
+  $('landscape-compute').toggleAttribute('disabled', busy);
+  $('landscape-cancel').hidden = !busy;
+  $('landscape-status').textContent = text;
+}
+
+$('landscape-compute').addEventListener('click', () => {
+  const size = Number($<HTMLSelectElement>('landscape-size').value) || 41;
+  landscapeBusy(true, 'computing…');
+  vscode.postMessage({ kind: 'compute-landscape', size });
+});
+$('landscape-cancel').addEventListener('click', () => vscode.postMessage({ kind: 'cancel-landscape' }));
+
 window.addEventListener('message', (e: MessageEvent<HostToInspector>) => {
-  if (e.data?.kind !== 'trace') return;
-  state = { trace: e.data.trace, segment: e.data.trace.segments.length - 1, showSolution: false };
-  save();
-  renderTrace(e.data.trace);
+  const m = e.data;
+  if (m?.kind === 'trace') {
+    state = { trace: m.trace, segment: m.trace.segments.length - 1, showSolution: false };
+    save();
+    renderTrace(m.trace);
+  } else if (m?.kind === 'landscape-progress') {
+    landscapeBusy(true, `${m.done} / ${m.total} points`);
+  } else if (m?.kind === 'landscape') {
+    state = { ...state, landscape: m.landscape };
+    save();
+    landscapeBusy(false, `${m.landscape.size}×${m.landscape.size} points in ${m.landscape.seconds.toFixed(1)} s · PC1 ${(100 * (m.landscape.explained[0] ?? 0)).toFixed(0)}% · PC2 ${(100 * (m.landscape.explained[1] ?? 0)).toFixed(0)}%`);
+    if (state.trace) renderSegment(state.trace);
+  } else if (m?.kind === 'landscape-error') {
+    landscapeBusy(false, m.message);
+  }
 });
 
 // VS Code switches the body's theme class (vscode-light / vscode-dark / vscode-high-contrast) on a theme change:

@@ -46,12 +46,35 @@ export interface InspectorTrace {
   vote: { answer: string | null; votes: number; pool: 'halted' | 'all'; poolSize: number; exact: boolean | null };
 }
 
-export type HostToInspector = { kind: 'trace'; trace: InspectorTrace };
-export type InspectorToHost = { kind: 'ready' } | { kind: 'rendered'; ms: number };
+/** The error landscape on the PC1/PC2 plane (plain arrays: it is kept in the saved state). */
+export interface InspectorLandscape {
+  size: number;
+  radius: number;
+  /** Row-major [j + r][i + r]: E of the decoded grid. */
+  heights: number[];
+  /** Destination (i, j) after one segment, [point][2]. */
+  flow: number[];
+  /** z_H after every H-update relative to the centre, grid units, [update][2]. */
+  trajectory: number[];
+  explained: number[];
+  seconds: number;
+}
+
+export type HostToInspector =
+  | { kind: 'trace'; trace: InspectorTrace }
+  | { kind: 'landscape-progress'; done: number; total: number }
+  | { kind: 'landscape'; landscape: InspectorLandscape }
+  | { kind: 'landscape-error'; message: string };
+export type InspectorToHost =
+  | { kind: 'ready' }
+  | { kind: 'rendered'; ms: number }
+  | { kind: 'compute-landscape'; size: number }
+  | { kind: 'cancel-landscape' };
 
 /** Kept across reloads with vscode.setState and given back to the panel serializer. */
 export interface InspectorState {
   trace?: InspectorTrace;
+  landscape?: InspectorLandscape;
   segment: number;
   showSolution: boolean;
 }

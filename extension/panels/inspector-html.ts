@@ -38,6 +38,7 @@ export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, no
   .chip.ok { border-color: var(--vscode-testing-iconPassed, #388a34); }
   .chip.bad { border-color: var(--vscode-errorForeground); color: var(--vscode-errorForeground); }
   .chip.vote { font-weight: 600; }
+  select { background: var(--vscode-dropdown-background); color: var(--vscode-dropdown-foreground); border: 1px solid var(--vscode-dropdown-border, transparent); }
   figcaption { color: var(--vscode-descriptionForeground); margin-bottom: 4px; }
 </style></head>
 <body>
@@ -64,6 +65,15 @@ export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, no
       <figure><figcaption>Fixed-point stability: segments × cells (shade = confidence, red = wrong, dot = changed)</figcaption><canvas id="stability" role="img" aria-label="stability heatmap"></canvas></figure>
       <figure><figcaption>Latent trajectory (z<sub>H</sub> after each H-update, PCA)</figcaption><canvas id="pca" role="img" aria-label="PCA trajectory"></canvas></figure>
     </div>
+    <figure><figcaption>Error landscape on the PC1/PC2 plane (E of the decoded grid: green = 0 conflicts, red = many; arrows: one segment of flow; line: this puzzle's trajectory, centre = last state)</figcaption>
+      <div class="controls">
+        <select id="landscape-size" aria-label="landscape grid size"><option value="21">21×21</option><option value="41" selected>41×41</option></select>
+        <vscode-button id="landscape-compute">Compute landscape</vscode-button>
+        <vscode-button id="landscape-cancel" secondary hidden>Cancel</vscode-button>
+        <span id="landscape-status" class="muted" aria-live="polite"></span>
+      </div>
+      <canvas id="landscape" role="img" aria-label="error landscape"></canvas>
+    </figure>
     <div id="charts"></div>
   </div>
   <script nonce="${nonce}" src="${script}"></script>

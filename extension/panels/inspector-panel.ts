@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { InspectSummary } from '../../engine/analysis/inspect';
-import type { HostToInspector, InspectorState, InspectorToHost, InspectorTrace } from '../../webview/protocol';
+import type { HostToInspector, InspectorLandscape, InspectorState, InspectorToHost, InspectorTrace } from '../../webview/protocol';
 import { inspectorHtml } from './inspector-html';
+import type { EngineClient } from '../engine/engine-client';
+import { isCancelled } from '../../engine/protocol';
 
 export const INSPECTOR_VIEW_TYPE = 'hrmLens.inspector';
 
@@ -38,8 +40,27 @@ export class InspectorPanels implements vscode.Disposable {
   private readonly renderedMs: number[] = [];
   private readonly bundleDir: vscode.Uri;
 
-  constructor(extensionUri: vscode.Uri) {
+  constructor(extensionUri: vscode.Uri, private readonly engine: EngineClient) {
     this.bundleDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+  }
+
+  /** Runs the engine's `landscape` for the panel's puzzle, streaming progress; Cancel from the webview stops it. */
+  private async landscape(panel: vscode.WebviewPanel, trace: InspectorTrace, size: number, cancel: vscode.CancellationTokenSource): Promise<boolean> {
+    const post = (m: HostToInspector) => void panel.webview.postMessage(m);
+    try {
+      const r = await this.engine.request('landscape', { checkpoint: trace.checkpoint, puzzle: trace.puzzle, size, segments: trace.segments.length }, {
+        token: cancel.token, onProgress: (e) => post({ kind: 'landscape-progress', done: e.done, total: e.total }),
+      });
+      const landscape: InspectorLandscape = {
+        size: r.size, radius: r.radius, heights: Array.from(r.heights), flow: Array.from(r.flow), trajectory: Array.from(r.trajectory),
+        explained: r.explainedVarianceRatio, seconds: r.seconds,
+      };
+      post({ kind: 'landscape', landscape });
+      return true;
+    } catch (e) {
+      post({ kind: 'landscape-error', message: isCancelled(e) ? 'cancelled' : `landscape failed: ${e instanceof Error ? e.message : String(e)}` });
+      return false;
+    }
   }
 
   /** Render times reported by the webviews (ms from the trace's arrival to the end of the first render). */
@@ -47,13 +68,35 @@ export class InspectorPanels implements vscode.Disposable {
     return this.renderedMs;
   }
 
+  private last: { panel: vscode.WebviewPanel; trace: InspectorTrace } | undefined;
+
+  /** Computes the landscape of the most recently opened panel, as its button does (used by the in-host test). */
+  async computeLandscapeInLastPanel(size: number): Promise<boolean> {
+    if (!this.last) throw new Error('no inspector panel');
+    const cancel = new vscode.CancellationTokenSource();
+    try {
+      return await this.landscape(this.last.panel, this.last.trace, size, cancel);
+    } finally {
+      cancel.dispose();
+    }
+  }
+
   private setup(panel: vscode.WebviewPanel, trace: InspectorTrace | undefined): void {
+    if (trace) this.last = { panel, trace };
     panel.webview.options = { enableScripts: true, localResourceRoots: [this.bundleDir] };
     panel.webview.html = inspectorHtml(panel.webview, this.bundleDir, randomBytes(16).toString('base64'));
     panel.iconPath = vscode.Uri.joinPath(this.bundleDir, '..', '..', 'media', 'hrm-activity.svg');
+    let cancel: vscode.CancellationTokenSource | undefined;
+    panel.onDidDispose(() => cancel?.cancel());
     panel.webview.onDidReceiveMessage((m: InspectorToHost) => {
       if (m.kind === 'ready' && trace) void panel.webview.postMessage({ kind: 'trace', trace } satisfies HostToInspector);
       if (m.kind === 'rendered' && Number.isFinite(m.ms)) this.renderedMs.push(m.ms);
+      if (m.kind === 'compute-landscape' && trace && !cancel) {
+        const size = [21, 41].includes(m.size) ? m.size : 41;
+        cancel = new vscode.CancellationTokenSource();
+        void this.landscape(panel, trace, size, cancel).finally(() => { cancel?.dispose(); cancel = undefined; });
+      }
+      if (m.kind === 'cancel-landscape') cancel?.cancel();
     });
   }
 
@@ -95,8 +138,8 @@ export class InspectorPanels implements vscode.Disposable {
   }
 }
 
-export function registerInspectorPanels(context: vscode.ExtensionContext): InspectorPanels {
-  const panels = new InspectorPanels(context.extensionUri);
+export function registerInspectorPanels(context: vscode.ExtensionContext, engine: EngineClient): InspectorPanels {
+  const panels = new InspectorPanels(context.extensionUri, engine);
   context.subscriptions.push(panels, vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, panels.serializer()));
   return panels;
 }

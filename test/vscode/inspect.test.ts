@@ -44,6 +44,8 @@ suite('HRM: Inspect Puzzle', () => {
     assert.ok(tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(INSPECTOR_VIEW_TYPE)),
       `no inspector tab among ${tabs.map((t) => t.label).join(', ')}`);
     metric('inspectorRenderMs', api.panels.renderTimes.at(-1) ?? NaN);
+    assert.equal(await api.panels.computeLandscapeInLastPanel(21), true, 'the engine computed the landscape for the panel');
+    await sleep(500);
     // Pictures of the panel in the dark and the light theme (taken by the runner; see run-in-code-server.mjs).
     const workbench = vscode.workspace.getConfiguration('workbench');
     for (const [theme, name] of [['Default Dark Modern', 'inspector-dark'], ['Default Light Modern', 'inspector-light']]) {
