@@ -18,6 +18,7 @@ import { TrainingStatusBar } from './status-bar';
 import { registerRunsView } from './views/runs-view';
 import type { RunsNode } from './views/runs-tree';
 import { registerTrajectoriesView } from './views/trajectories-view';
+import { TrajectoryStore } from './views/trajectory-store';
 import { registerCheckpointHover } from './hover/checkpoint-hover';
 import { registerCheckpointDecorations } from './hover/checkpoint-decorations';
 import { readSettings, type HrmLensSettings } from './settings';
@@ -35,6 +36,8 @@ export interface HrmLensApi {
   activationMs: number;
   /** The inspector panels (render times reported by the webviews). */
   panels: InspectorPanels;
+  /** The trajectories listed in the Trajectories view. */
+  trajectories: TrajectoryStore;
 }
 
 export function activate(context: vscode.ExtensionContext): HrmLensApi {
@@ -43,11 +46,13 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi {
   context.subscriptions.push(log);
   const engine = registerEngine(context, log);
   const docs = registerResultDocuments(context);
+  const trajectories = new TrajectoryStore(context.workspaceState);
+  context.subscriptions.push(trajectories);
   const panels = registerInspectorPanels(context, engine);
   const trainingStatus = new TrainingStatusBar();
   context.subscriptions.push(
     trainingStatus,
-    registerInspectPuzzle(context, engine, docs, panels),
+    registerInspectPuzzle(context, engine, docs, panels, trajectories),
     registerTrain(engine, trainingStatus),
     registerEvaluateCheckpoint(context, engine),
     registerResumeTraining(),
@@ -57,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi {
   );
   const decorations = registerCheckpointDecorations();
   const runsView = registerRunsView(() => decorations.provider.refresh());
-  context.subscriptions.push(runsView, registerTrajectoriesView(), registerCheckpointHover(), decorations.disposable);
+  context.subscriptions.push(runsView, registerTrajectoriesView(trajectories), registerCheckpointHover(), decorations.disposable);
   context.subscriptions.push(
     vscode.commands.registerCommand('hrmLens.showInfo', async () => {
       const version = String(context.extension.packageJSON.version ?? '?');
@@ -68,7 +73,7 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi {
   log.info(`HRM Lens activated in ${activationMs.toFixed(1)} ms (engine not started)`);
   return {
     engine: { ...engine.testApi(), stop: () => engine.stop() },
-    runs: runsView.provider, decorations: decorations.provider, settings: readSettings, activationMs, panels,
+    runs: runsView.provider, decorations: decorations.provider, settings: readSettings, activationMs, panels, trajectories,
   };
 }
 

@@ -13,6 +13,7 @@ import type { InspectSummary } from '../../engine/analysis/inspect';
 import { pickCheckpoint, workspaceCheckpointRefusal } from './checkpoints';
 import type { ResultDocuments } from './result-document';
 import type { InspectorPanels } from '../panels/inspector-panel';
+import type { TrajectoryStore } from '../views/trajectory-store';
 
 export interface InspectPuzzleArgs {
   puzzle?: string;
@@ -47,7 +48,7 @@ export function markdownOf(s: InspectSummary): string {
   ].join('\n');
 }
 
-export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments, panels: InspectorPanels): vscode.Disposable {
+export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments, panels: InspectorPanels, trajectories: TrajectoryStore): vscode.Disposable {
   return vscode.commands.registerCommand('hrmLens.inspectPuzzle', async (args: InspectPuzzleArgs = {}): Promise<InspectSummary | undefined> => {
     const puzzle = args.puzzle?.replace(/\s+/g, '') ?? puzzleFromSelection() ?? (await vscode.window.showInputBox({
       title: 'HRM: Inspect Puzzle', prompt: "16, 36 or 81 characters; '.' or '0' for a blank",
@@ -66,6 +67,7 @@ export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: 
         { location: vscode.ProgressLocation.Notification, title: 'HRM Lens: inspecting the puzzle…', cancellable: true },
         (_progress, token) => engine.request('inspect', { checkpoint, puzzle, segments: args.segments }, { token }),
       );
+      trajectories.add(summary);
       if (args.view === 'document') await docs.show('inspection', markdownOf(summary));
       else panels.show(summary);
       return summary;

@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { HrmLensApi } from '../../extension/extension';
 import { INSPECTOR_VIEW_TYPE } from '../../extension/panels/inspector-panel';
+import { trajectoriesHtml } from '../../extension/views/trajectories-view';
 
 interface SummaryLike { segments: { grid: string }[]; solution: string; mode: { mode: string } }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,5 +56,23 @@ suite('HRM: Inspect Puzzle', () => {
       await sleep(1500);
     }
     await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  test('the Trajectories view lists the inspected puzzles with their class (strict CSP, nonce on the script)', async function () {
+    this.timeout(30_000);
+    const entries = api.trajectories.entries();
+    const e = entries.find((x) => x.puzzle === '..4.3.....1..2..');
+    assert.ok(e, `inspected puzzle not listed (${entries.length} entries)`);
+    assert.equal(typeof e.mode, 'string');
+    assert.equal(e.wrong.length, 4);
+    const html = trajectoriesHtml('vscode-webview://x', entries, 'n0nce');
+    assert.match(html, /script-src 'nonce-n0nce'/);
+    assert.match(html, /default-src 'none'/);
+    assert.ok(html.includes(e.mode.replace(/-/g, ' ')));
+    assert.equal((html.match(/<script/g) ?? []).length, (html.match(/<script nonce="n0nce">/g) ?? []).length);
+    await vscode.commands.executeCommand('workbench.view.extension.hrmLens');
+    await sleep(2000);
+    console.log('HRM_LENS_SCREENSHOT trajectories-view');
+    await sleep(1500);
   });
 });
