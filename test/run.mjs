@@ -52,10 +52,20 @@ if (!unitOnly && existsSync(path.join(root, 'test', 'vscode', 'run-in-code-serve
   // The in-host tests load dist/: build it from the current sources first (about 2 s), so `npm ci && npm test` works.
   const build = spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) failed += 1;
+  await runCounted(path.join(root, 'test', 'vscode', 'run-in-code-server.mjs'));
+}
+
+if (!unitOnly && existsSync(path.join(root, 'test', 'e2e', 'inspector.e2e.mjs'))) {
+  console.log('\n== browser test: the inspector in code-server + Chromium (Playwright) ==');
+  await runCounted(path.join(root, 'test', 'e2e', 'inspector.e2e.mjs'));
+}
+
+/** Runs a test script that ends with "N passed, N failed, N skipped", streaming its output; adds its counts. */
+async function runCounted(script) {
   // Stream the output live (CI logs show progress) while keeping it to read the closing count line.
   const res = await new Promise((resolve) => {
     let stdout = '';
-    const child = spawn(process.execPath, [path.join(root, 'test', 'vscode', 'run-in-code-server.mjs')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout.on('data', (chunk) => { stdout += chunk; process.stdout.write(chunk); });
     child.on('close', (status) => resolve({ status, stdout }));
   });

@@ -23,7 +23,7 @@ function sized(canvas: HTMLCanvasElement, w: number, h: number): CanvasRendering
 export function drawStability(canvas: HTMLCanvasElement, t: InspectorTrace, current: number): void {
   const S = t.segments.length;
   const cells = t.puzzle.length;
-  const cw = Math.max(4, Math.min(10, Math.floor(720 / cells)));
+  const cw = Math.max(4, Math.min(24, Math.floor(720 / cells)));
   const ch = Math.max(8, Math.min(18, Math.floor(240 / S)));
   const left = 28;
   const ctx = sized(canvas, left + cells * cw + 2, S * ch + 2);
@@ -82,13 +82,27 @@ export function drawPca(canvas: HTMLCanvasElement, t: InspectorTrace, current: n
   const sy = (v: number) => size - pad - ((v - y0) / (y1 - y0 || 1)) * (size - 2 * pad);
   const early = css('--vscode-charts-blue', '#4e79a7');
   const late = css('--vscode-charts-orange', '#f28e2b');
+  // Arrows from each H-update to the next, coloured by step (early → late), with a head where they land.
   for (let i = 1; i < n; i++) {
+    const [ax, ay, bx, by] = [sx(p.points[2 * i - 2]), sy(p.points[2 * i - 1]), sx(p.points[2 * i]), sy(p.points[2 * i + 1])];
     ctx.strokeStyle = i < n / 2 ? early : late;
+    ctx.fillStyle = ctx.strokeStyle;
     ctx.globalAlpha = 0.4 + 0.6 * (i / n);
     ctx.beginPath();
-    ctx.moveTo(sx(p.points[2 * i - 2]), sy(p.points[2 * i - 1]));
-    ctx.lineTo(sx(p.points[2 * i]), sy(p.points[2 * i + 1]));
+    ctx.moveTo(ax, ay);
+    ctx.lineTo(bx, by);
     ctx.stroke();
+    const len = Math.hypot(bx - ax, by - ay);
+    if (len > 8) {
+      const a = Math.atan2(by - ay, bx - ax);
+      const [hx, hy] = [bx - 3 * Math.cos(a), by - 3 * Math.sin(a)];
+      ctx.beginPath();
+      ctx.moveTo(hx, hy);
+      ctx.lineTo(hx - 7 * Math.cos(a - 0.4), hy - 7 * Math.sin(a - 0.4));
+      ctx.lineTo(hx - 7 * Math.cos(a + 0.4), hy - 7 * Math.sin(a + 0.4));
+      ctx.closePath();
+      ctx.fill();
+    }
   }
   ctx.globalAlpha = 1;
   for (let i = 0; i < n; i++) {
@@ -124,6 +138,17 @@ export function drawLandscape(canvas: HTMLCanvasElement, l: InspectorLandscape, 
     ctx.fillRect(x, y, px, px);
   }
   ctx.globalAlpha = 1;
+  if (l.basins) {
+    // Basins: a square in each point, green for the solution's basin, another chart colour per spurious fixed point.
+    const spurious = ['--vscode-charts-purple', '--vscode-charts-yellow', '--vscode-charts-orange', '--vscode-charts-blue'].map((v) => css(v, '#b07aa1'));
+    const q = Math.max(2, Math.round(px * 0.45));
+    for (let p = 0; p < l.basins.labels.length; p++) {
+      const lab = l.basins.labels[p];
+      if (lab < 0) continue;
+      ctx.fillStyle = lab === 0 ? cool : spurious[(lab - 1) % spurious.length];
+      ctx.fillRect((p % l.size) * px + (px - q) / 2, (l.size - 1 - Math.floor(p / l.size)) * px + (px - q) / 2, q, q);
+    }
+  }
   const toX = (i: number) => (i + l.radius + 0.5) * px;
   const toY = (j: number) => (l.size - 1 - (j + l.radius) + 0.5) * px;
   const fg = css('--vscode-foreground', '#888');

@@ -1,12 +1,15 @@
 /**
  * The inspector panel's script: one segment scrubber (slider, ←/→ and Home/End keys, play) drives the grid, the
- * per-segment table row and the chart markers; the class badge shows the trajectory's mode with its evidence. State
- * (trace, segment, solution toggle) survives reloads through vscode.setState. Nothing is posted to the webview
- * before it says 'ready'.
+ * "segments since the last change" grid, the per-segment table row, the chart markers, the stability heatmap, the
+ * PCA trajectory and the landscape; the class badge shows the trajectory's mode with its evidence. State (trace,
+ * segment, solution toggle, landscape) survives reloads through vscode.setState. Nothing is posted to the webview
+ * before it says 'ready'. For the browser test: body[data-segment] is the current segment (1-based) and
+ * body[data-render-ms] the time from the trace's arrival to the first painted frame.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import { renderGrid } from './inspector-grid';
+import { renderGrid, renderSinceChange } from './inspector-grid';
+import { pngButton, pngOf } from './inspector-export';
 import { SegmentCharts } from './inspector-charts';
 import { drawLandscape, drawPca, drawStability } from './inspector-canvases';
 import type { HostToInspector, InspectorState, InspectorToHost, InspectorTrace } from './protocol';
@@ -36,7 +39,10 @@ function renderSegment(trace: InspectorTrace): void {
   const slider = $<HTMLInputElement>('scrubber');
   slider.value = String(k);
   $('segment-label').textContent = `segment ${s.segment} / ${trace.segments.length}`;
+  document.body.dataset.segment = String(s.segment);
   renderGrid($('grid'), trace, k, state.showSolution);
+  renderSinceChange($('since'), trace, k);
+  charts.setCurrent(k);
   drawStability($<HTMLCanvasElement>('stability'), trace, k);
   drawPca($<HTMLCanvasElement>('pca'), trace, k);
   if (state.landscape) drawLandscape($<HTMLCanvasElement>('landscape'), state.landscape, trace, k);
@@ -44,8 +50,7 @@ function renderSegment(trace: InspectorTrace): void {
   for (const row of Array.from(document.querySelectorAll<HTMLTableRowElement>('#table tbody tr'))) row.classList.toggle('current', row.dataset.k === String(k));
 }
 
-function renderTrace(trace: InspectorTrace): void {
-  const t0 = performance.now();
+function renderTrace(trace: InspectorTrace, t0 = performance.now()): void {
   $('empty').hidden = true;
   $('main').hidden = false;
   $('title').textContent = `${trace.puzzle} · ${trace.checkpoint.split(/[\\/]/).pop() ?? trace.checkpoint}`;
@@ -73,7 +78,15 @@ function renderTrace(trace: InspectorTrace): void {
   }));
   charts.render(trace, state.segment);
   renderSegment(trace);
-  vscode.postMessage({ kind: 'rendered', ms: performance.now() - t0 });
+  // Done when the frame with all of it is painted: the callback of the next frame's rAF runs after that paint.
+  const done = () => {
+    const ms = performance.now() - t0;
+    document.body.dataset.renderMs = ms.toFixed(1);
+    vscode.postMessage({ kind: 'rendered', ms });
+  };
+  // A hidden document gets no frames: report the synchronous render then.
+  if (document.visibilityState === 'hidden') done();
+  else requestAnimationFrame(() => requestAnimationFrame(done));
 }
 
 /** The perturbation strip: one chip per digit relabeling (✓ exact, ✗ wrong, ? no unique solution; H = halted), then the vote. */
@@ -142,28 +155,52 @@ function landscapeBusy(busy: boolean, text: string): void {
 
 $('landscape-compute').addEventListener('click', () => {
   const size = Number($<HTMLSelectElement>('landscape-size').value) || 41;
+  const basins = Boolean(($('landscape-basins') as HTMLElement & { checked?: boolean }).checked);
   landscapeBusy(true, 'computing…');
-  vscode.postMessage({ kind: 'compute-landscape', size });
+  vscode.postMessage({ kind: 'compute-landscape', size, basins });
 });
 $('landscape-cancel').addEventListener('click', () => vscode.postMessage({ kind: 'cancel-landscape' }));
 
 window.addEventListener('message', (e: MessageEvent<HostToInspector>) => {
   const m = e.data;
   if (m?.kind === 'trace') {
+    const t0 = performance.now();
     state = { trace: m.trace, segment: m.trace.segments.length - 1, showSolution: false };
     save();
-    renderTrace(m.trace);
+    // A new trace: the old landscape (computed for the old one) goes.
+    const old = $<HTMLCanvasElement>('landscape');
+    old.width = old.height = 0;
+    old.style.width = old.style.height = '0px';
+    landscapeBusy(false, '');
+    renderTrace(m.trace, t0);
   } else if (m?.kind === 'landscape-progress') {
     landscapeBusy(true, `${m.done} / ${m.total} points`);
   } else if (m?.kind === 'landscape') {
     state = { ...state, landscape: m.landscape };
     save();
-    landscapeBusy(false, `${m.landscape.size}×${m.landscape.size} points in ${m.landscape.seconds.toFixed(1)} s · PC1 ${(100 * (m.landscape.explained[0] ?? 0)).toFixed(0)}% · PC2 ${(100 * (m.landscape.explained[1] ?? 0)).toFixed(0)}%`);
+    const b = m.landscape.basins;
+    const basinText = b ? ` · basins: ${b.attractors.map((a) => `${a.kind === 'solution' ? 'solution' : `spurious #${a.label} (E ${a.energy})`} ${a.points}`).join(', ') || 'none'}; moving ${b.moving}` : '';
+    landscapeBusy(false, `${m.landscape.size}×${m.landscape.size} points in ${m.landscape.seconds.toFixed(1)} s · PC1 ${(100 * (m.landscape.explained[0] ?? 0)).toFixed(0)}% · PC2 ${(100 * (m.landscape.explained[1] ?? 0)).toFixed(0)}%${basinText}`);
     if (state.trace) renderSegment(state.trace);
   } else if (m?.kind === 'landscape-error') {
     landscapeBusy(false, m.message);
+  } else if (m?.kind === 'exported') {
+    $('export-status').textContent = m.message;
   }
 });
+
+// Exports: PNG of any chart or canvas (buttons carry data-png = its name), JSON / CSV of the trace (formatted by the host).
+for (const id of ['stability', 'pca', 'landscape']) $(`${id}-png`).replaceWith(Object.assign(pngButton(id), { id: `${id}-png` }));
+document.addEventListener('click', (e) => {
+  const b = (e.target as HTMLElement).closest<HTMLElement>('[data-png]');
+  if (!b) return;
+  const name = b.dataset.png ?? '';
+  const canvas = charts.canvases().find((c) => c.name === name)?.canvas ?? document.getElementById(name);
+  if (!(canvas instanceof HTMLCanvasElement) || (name === 'landscape' && !state.landscape)) { $('export-status').textContent = `nothing drawn in ${name} yet`; return; }
+  vscode.postMessage({ kind: 'export-png', name, dataUrl: pngOf(canvas) });
+});
+$('export-json').addEventListener('click', () => vscode.postMessage({ kind: 'export-trace', format: 'json' }));
+$('export-csv').addEventListener('click', () => vscode.postMessage({ kind: 'export-trace', format: 'csv' }));
 
 // VS Code switches the body's theme class (vscode-light / vscode-dark / vscode-high-contrast) on a theme change:
 // charts and canvases resolve colours when drawn, so draw them again.
@@ -174,4 +211,6 @@ new MutationObserver(() => {
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 if (state.trace) renderTrace(state.trace);
-vscode.postMessage({ kind: 'ready' });
+if (state.landscape && state.trace) landscapeBusy(false, `${state.landscape.size}×${state.landscape.size} points (restored)`);
+const restored = state.trace ? { checkpoint: state.trace.checkpoint, puzzle: state.trace.puzzle, segments: state.trace.segments.length } : undefined;
+vscode.postMessage({ kind: 'ready', restored });

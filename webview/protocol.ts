@@ -2,9 +2,15 @@
  * Every message between the extension host and the inspector webview, and the webview's persisted state. Types only
  * (no imports: webview/ may not import engine/ or extension/ code; the host maps the engine's InspectSummary here).
  *
- *   webview → host  { kind: 'ready' }                 once the script runs (the host posts nothing before it)
+ *   webview → host  { kind: 'ready', restored? }      once the script runs (the host posts nothing before it)
  *   host → webview  { kind: 'trace', trace }          the inspected puzzle, segment by segment
- *   webview → host  { kind: 'rendered', ms }          after the first full render of a trace (time from arrival)
+ *   webview → host  { kind: 'rendered', ms }          after the first full render of a trace (time from arrival to
+ *                                                     the first painted frame)
+ *   webview → host  { kind: 'compute-landscape' | 'cancel-landscape' }  the error landscape on demand
+ *   host → webview  { kind: 'landscape-progress' | 'landscape' | 'landscape-error' }
+ *   webview → host  { kind: 'export-png', name, dataUrl }   a chart or canvas, saved through the host's save dialog
+ *   webview → host  { kind: 'export-trace', format }        the trace as JSON or CSV (the host formats and saves it)
+ *   host → webview  { kind: 'exported', message }           where it was saved (or why not)
  */
 
 export interface InspectorSegment {
@@ -58,18 +64,31 @@ export interface InspectorLandscape {
   trajectory: number[];
   explained: number[];
   seconds: number;
+  /**
+   * Basins (asked with the basins box): per point 0 = the solution's basin, k ≥ 1 = spurious fixed point #k, −1 = still
+   * moving after the engine's segment budget; the attractors found. Absent in states saved before basins existed.
+   */
+  basins?: { labels: number[]; attractors: { label: number; kind: 'solution' | 'spurious'; grid: string; energy: number; points: number }[]; moving: number } | null;
 }
 
 export type HostToInspector =
   | { kind: 'trace'; trace: InspectorTrace }
   | { kind: 'landscape-progress'; done: number; total: number }
   | { kind: 'landscape'; landscape: InspectorLandscape }
-  | { kind: 'landscape-error'; message: string };
+  | { kind: 'landscape-error'; message: string }
+  | { kind: 'exported'; message: string };
 export type InspectorToHost =
-  | { kind: 'ready' }
+  /**
+   * `restored`: the trace the webview already shows from its saved state (after a reload or a tab switch); the host
+   * posts no trace when it is the same one, so the segment, the toggles and the landscape stay as they were.
+   */
+  | { kind: 'ready'; restored?: { checkpoint: string; puzzle: string; segments: number } }
   | { kind: 'rendered'; ms: number }
-  | { kind: 'compute-landscape'; size: number }
-  | { kind: 'cancel-landscape' };
+  | { kind: 'compute-landscape'; size: number; basins?: boolean }
+  | { kind: 'cancel-landscape' }
+  /** `dataUrl`: data:image/png;base64,…; `name`: a file stem such as 'stability'. */
+  | { kind: 'export-png'; name: string; dataUrl: string }
+  | { kind: 'export-trace'; format: 'json' | 'csv' };
 
 /** Kept across reloads with vscode.setState and given back to the panel serializer. */
 export interface InspectorState {

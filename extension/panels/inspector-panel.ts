@@ -2,6 +2,7 @@
  * The inspector panel: one webview panel per puzzle + checkpoint (revealed again when asked twice), fed the engine's
  * InspectSummary mapped to webview/protocol.ts's InspectorTrace after the webview says 'ready'. localResourceRoots is
  * only dist/webview; the panel is restored after a reload by a WebviewPanelSerializer from the webview's saved state.
+ * Exports (PNG of a chart or canvas, JSON / CSV of the trace) are saved through a save dialog (trace-export.ts).
  */
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
@@ -9,6 +10,7 @@ import * as vscode from 'vscode';
 import type { InspectSummary } from '../../engine/analysis/inspect';
 import type { HostToInspector, InspectorLandscape, InspectorState, InspectorToHost, InspectorTrace } from '../../webview/protocol';
 import { inspectorHtml } from './inspector-html';
+import { exportStem, pngBytes, saveExport, traceCsv, traceJson } from './trace-export';
 import type { EngineClient } from '../engine/engine-client';
 import { isCancelled } from '../../engine/protocol';
 
@@ -45,15 +47,16 @@ export class InspectorPanels implements vscode.Disposable {
   }
 
   /** Runs the engine's `landscape` for the panel's puzzle, streaming progress; Cancel from the webview stops it. */
-  private async landscape(panel: vscode.WebviewPanel, trace: InspectorTrace, size: number, cancel: vscode.CancellationTokenSource): Promise<boolean> {
+  private async landscape(panel: vscode.WebviewPanel, trace: InspectorTrace, size: number, cancel: vscode.CancellationTokenSource, basins = false): Promise<boolean> {
     const post = (m: HostToInspector) => void panel.webview.postMessage(m);
     try {
-      const r = await this.engine.request('landscape', { checkpoint: trace.checkpoint, puzzle: trace.puzzle, size, segments: trace.segments.length }, {
+      const r = await this.engine.request('landscape', { checkpoint: trace.checkpoint, puzzle: trace.puzzle, size, segments: trace.segments.length, basins }, {
         token: cancel.token, onProgress: (e) => post({ kind: 'landscape-progress', done: e.done, total: e.total }),
       });
       const landscape: InspectorLandscape = {
         size: r.size, radius: r.radius, heights: Array.from(r.heights), flow: Array.from(r.flow), trajectory: Array.from(r.trajectory),
         explained: r.explainedVarianceRatio, seconds: r.seconds,
+        basins: r.basins ? { labels: Array.from(r.basins.labels), attractors: r.basins.attractors.map((a) => ({ ...a })), moving: r.basins.moving } : null,
       };
       post({ kind: 'landscape', landscape });
       return true;
@@ -81,23 +84,46 @@ export class InspectorPanels implements vscode.Disposable {
     }
   }
 
-  private setup(panel: vscode.WebviewPanel, trace: InspectorTrace | undefined): void {
-    if (trace) this.last = { panel, trace };
+  /** The trace each panel shows now (a second inspection of the same puzzle + checkpoint replaces it). */
+  private readonly traces = new WeakMap<vscode.WebviewPanel, InspectorTrace>();
+
+  private setup(panel: vscode.WebviewPanel, initial: InspectorTrace | undefined): void {
+    if (initial) {
+      this.last = { panel, trace: initial };
+      this.traces.set(panel, initial);
+    }
     panel.webview.options = { enableScripts: true, localResourceRoots: [this.bundleDir] };
     panel.webview.html = inspectorHtml(panel.webview, this.bundleDir, randomBytes(16).toString('base64'));
     panel.iconPath = vscode.Uri.joinPath(this.bundleDir, '..', '..', 'media', 'hrm-activity.svg');
     let cancel: vscode.CancellationTokenSource | undefined;
     panel.onDidDispose(() => cancel?.cancel());
     panel.webview.onDidReceiveMessage((m: InspectorToHost) => {
-      if (m.kind === 'ready' && trace) void panel.webview.postMessage({ kind: 'trace', trace } satisfies HostToInspector);
+      const trace = this.traces.get(panel);
+      const same = m.kind === 'ready' && trace && m.restored?.checkpoint === trace.checkpoint && m.restored.puzzle === trace.puzzle && m.restored.segments === trace.segments.length;
+      if (m.kind === 'ready' && trace && !same) void panel.webview.postMessage({ kind: 'trace', trace } satisfies HostToInspector);
       if (m.kind === 'rendered' && Number.isFinite(m.ms)) this.renderedMs.push(m.ms);
       if (m.kind === 'compute-landscape' && trace && !cancel) {
         const size = [21, 41].includes(m.size) ? m.size : 41;
         cancel = new vscode.CancellationTokenSource();
-        void this.landscape(panel, trace, size, cancel).finally(() => { cancel?.dispose(); cancel = undefined; });
+        void this.landscape(panel, trace, size, cancel, m.basins === true).finally(() => { cancel?.dispose(); cancel = undefined; });
       }
       if (m.kind === 'cancel-landscape') cancel?.cancel();
+      if ((m.kind === 'export-png' || m.kind === 'export-trace') && trace) void this.export(panel, trace, m);
     });
+  }
+
+  private async export(panel: vscode.WebviewPanel, trace: InspectorTrace, m: Extract<InspectorToHost, { kind: 'export-png' | 'export-trace' }>): Promise<void> {
+    const stem = exportStem(trace);
+    let message: string;
+    if (m.kind === 'export-png') {
+      const bytes = pngBytes(m.dataUrl);
+      const name = m.name.replace(/[^\w-]+/g, '-').slice(0, 40);
+      message = bytes ? await saveExport(`${stem}-${name}.png`, bytes, { 'PNG image': ['png'] }) : 'not saved: not a PNG';
+    } else {
+      const text = m.format === 'json' ? traceJson(trace) : traceCsv(trace);
+      message = await saveExport(`${stem}-trace.${m.format}`, new TextEncoder().encode(text), m.format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] });
+    }
+    void panel.webview.postMessage({ kind: 'exported', message } satisfies HostToInspector);
   }
 
   /** Show `summary` in its panel (one per puzzle + checkpoint). */
@@ -107,6 +133,8 @@ export class InspectorPanels implements vscode.Disposable {
     const existing = this.open.get(key);
     if (existing) {
       existing.reveal();
+      this.traces.set(existing, trace);
+      this.last = { panel: existing, trace };
       void existing.webview.postMessage({ kind: 'trace', trace } satisfies HostToInspector);
       return existing;
     }
