@@ -1,13 +1,10 @@
 // The easy-puzzle probe: puzzle construction from the definitions (cell / row / box / random k, seeded, unique),
-// group summaries on hand-built traces, and an end-to-end run of the shipped tiny-4x4 model (two "checkpoints",
+// group summaries on hand-built traces, and an end-to-end run of the shipped tiny-4x4 shipped() (two "checkpoints",
 // batch-size independence, no leaked tensors).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { tf } from '../../engine/tf';
-import { selectBackend } from '../../engine/backend';
-import { loadModel } from '../../engine/train/load-model';
-import type { HrmModel } from '../../engine/model';
+import { useShippedModel } from './helpers/shipped-model';
 import { geometry } from '../../engine/sudoku/geometry';
 import { hasUniqueSolution } from '../../engine/sudoku/solver';
 import { logitsFromGrid } from '../../engine/analysis/decode';
@@ -16,15 +13,7 @@ import {
   type ProbePuzzle, makeProbePuzzles, maskName, parseMask, probeCheckpoint, probeMetrics, probeSolutions, runProbe, summarizeProbeGroup,
 } from '../../engine/analysis/probe';
 
-const checkpoint = path.resolve(__dirname, '..', '..', 'models', 'tiny-4x4.safetensors');
-let model: HrmModel;
-
-before(async () => {
-  await selectBackend({ backend: 'wasm' });
-  model = (await loadModel(checkpoint)).model;
-});
-
-after(() => model.dispose());
+const shipped = useShippedModel();
 
 test('parseMask / maskName round-trip; bad masks are rejected', () => {
   for (const t of ['cell', 'row', 'box', 'random:3']) assert.equal(maskName(parseMask(t)), t);
@@ -86,18 +75,18 @@ test('probe on the shipped model: two checkpoints in one report, batch-size inde
   const n = 4;
   const puzzles = makeProbePuzzles(probeSolutions(n, 12, 1), n, ['cell', 'row', 'box'].map(parseMask), 1);
   const before = tf.memory().numTensors;
-  const a = probeMetrics(model, puzzles, { batch: 5 });
-  const b = probeMetrics(model, puzzles, { batch: 64 });
+  const a = probeMetrics(shipped(), puzzles, { batch: 5 });
+  const b = probeMetrics(shipped(), puzzles, { batch: 64 });
   assert.equal(tf.memory().numTensors, before);
   assert.deepEqual(a.map((m) => [...m.exact]), b.map((m) => [...m.exact]));
   assert.deepEqual(a.map((m) => [...m.grids]), b.map((m) => [...m.grids]));
-  const rep = await runProbe([{ name: 'A', open: () => model }, { name: 'B', open: () => model }], puzzles, { batch: 16 });
+  const rep = await runProbe([{ name: 'A', open: () => shipped() }, { name: 'B', open: () => shipped() }], puzzles, { batch: 16 });
   assert.equal(tf.memory().numTensors, before);
   assert.equal(rep.checkpoints.length, 2);
   assert.deepEqual(rep.masks, ['cell', 'row', 'box']);
-  assert.equal(rep.segments, model.config.haltMaxSteps);
+  assert.equal(rep.segments, shipped().config.haltMaxSteps);
   assert.deepEqual(rep.checkpoints[0].groups, rep.checkpoints[1].groups);
-  const one = probeCheckpoint(model, 'A', puzzles);
+  const one = probeCheckpoint(shipped(), 'A', puzzles);
   for (const g of one.groups) {
     assert.equal(g.puzzles, 12);
     assert.ok(g.finalAccuracy >= 0 && g.finalAccuracy <= 1);
@@ -105,6 +94,6 @@ test('probe on the shipped model: two checkpoints in one report, batch-size inde
     assert.ok(Number.isFinite(g.meanLastResidual) && g.meanLastResidual >= 0);
   }
   assert.equal(one.overall.puzzles, 36);
-  // The shipped model solves nearly every 1-blank puzzle at segment 1 (a sanity bound, not a benchmark).
+  // The shipped shipped() solves nearly every 1-blank puzzle at segment 1 (a sanity bound, not a benchmark).
   assert.ok(one.groups[0].exactBySegment[0] >= 0.8, `cell exact at segment 1: ${one.groups[0].exactBySegment[0]}`);
 });

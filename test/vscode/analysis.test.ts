@@ -7,26 +7,16 @@ import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { HrmLensApi } from '../../extension/extension';
+import { useExtension } from './host';
 import type { ImportSummary } from '../../engine/interop/import-protocol';
 import type { EnsembleResult, ProbeResult } from '../../engine/analysis/analysis-protocol';
 
 const repo = path.resolve(__dirname, '..', '..', '..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 suite('HRM import, probe and ensemble', () => {
-  let api: HrmLensApi;
+  const host = useExtension();
 
-  suiteSetup(async () => {
-    const ext = vscode.extensions.getExtension<HrmLensApi>('hrm-lens.hrm-lens');
-    assert.ok(ext);
-    api = await ext.activate();
-  });
 
-  suiteTeardown(async () => {
-    await api.engine.stop();
-    for (let i = 0; i < 100 && api.engine.state() !== 'stopped'; i++) await sleep(20);
-  });
 
   test('the import, probe and ensemble commands are registered', async () => {
     const registered = new Set(await vscode.commands.getCommands(true));
@@ -44,8 +34,8 @@ suite('HRM import, probe and ensemble', () => {
     assert.ok(existsSync(r.file));
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder && r.dir.startsWith(folder.uri.fsPath), `${r.dir} is not in the workspace`);
-    api.runs.refresh();
-    const runs = (await api.runs.getChildren()) ?? [];
+    host().runs.refresh();
+    const runs = (await host().runs.getChildren()) ?? [];
     assert.ok(runs.some((n) => n.kind === 'run' && n.run.dir === r.dir), `the imported run ${r.dir} is not in the Runs tree`);
   });
 

@@ -8,26 +8,16 @@ import * as assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { HrmLensApi } from '../../extension/extension';
+import { useExtension } from './host';
 
 const COMMANDS = ['hrmLens.train', 'hrmLens.stopTraining', 'hrmLens.inspectPuzzle', 'hrmLens.evaluateCheckpoint'];
 
 interface TrainResultLike { run: string; checkpoint: string; step: number; cancelled: boolean }
 
 suite('HRM commands', () => {
-  let api: HrmLensApi;
+  useExtension(); // activates; afterwards leaves the engine stopped for the next suite
 
-  suiteSetup(async () => {
-    const ext = vscode.extensions.getExtension<HrmLensApi>('hrm-lens.hrm-lens');
-    assert.ok(ext);
-    api = await ext.activate();
-  });
 
-  // Leave the engine stopped, as later suites (engine-process) expect a fresh extension state.
-  suiteTeardown(async () => {
-    await api.engine.stop();
-    for (let i = 0; i < 100 && api.engine.state() !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 20));
-  });
 
   test('every new command is registered', async () => {
     const registered = new Set(await vscode.commands.getCommands(true));

@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { HrmLensApi } from '../../extension/extension';
+import { sleep, useExtension } from './host';
 import type { RunsNode } from '../../extension/views/runs-tree';
 import { trajectoriesPlaceholderHtml } from '../../extension/views/trajectories-view';
 
@@ -18,7 +18,6 @@ const NEW_COMMANDS = ['hrmLens.resumeTraining', 'hrmLens.runs.refresh', 'hrmLens
 interface TrainResultLike { run: string; checkpoint: string; step: number; cancelled: boolean; heldOut: { exact: number; cell: number } | null }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tooltipText = (t: vscode.TreeItem['tooltip']): string => (t === undefined ? '' : typeof t === 'string' ? t : t.value);
 
 function hoverText(hovers: vscode.Hover[]): string {
@@ -26,29 +25,20 @@ function hoverText(hovers: vscode.Hover[]): string {
 }
 
 suite('HRM Runs tree, hover and decorations', () => {
-  let api: HrmLensApi;
+  const host = useExtension();
   let trained: TrainResultLike;
 
-  suiteSetup(async () => {
-    const ext = vscode.extensions.getExtension<HrmLensApi>('hrm-lens.hrm-lens');
-    assert.ok(ext);
-    api = await ext.activate();
-  });
 
-  suiteTeardown(async () => {
-    await api.engine.stop();
-    for (let i = 0; i < 100 && api.engine.state() !== 'stopped'; i++) await sleep(20);
-  });
 
   async function runNode(dir: string): Promise<RunsNode & { kind: 'run' }> {
-    const runs = await api.runs.getChildren();
+    const runs = await host().runs.getChildren();
     const node = (runs ?? []).find((n): n is RunsNode & { kind: 'run' } => n.kind === 'run' && n.run.dir === dir);
     assert.ok(node, `run ${dir} is not in the Runs tree (${(runs ?? []).length} runs)`);
     return node;
   }
 
   async function checkpointNode(dir: string, file: string): Promise<RunsNode & { kind: 'checkpoint' }> {
-    const children = await api.runs.getChildren(await runNode(dir));
+    const children = await host().runs.getChildren(await runNode(dir));
     const node = (children ?? []).find((n): n is RunsNode & { kind: 'checkpoint' } => n.kind === 'checkpoint' && n.checkpoint.file === file);
     assert.ok(node, `checkpoint ${file} is not under its run`);
     return node;
@@ -71,7 +61,7 @@ suite('HRM Runs tree, hover and decorations', () => {
   test('a short training run appears in the Runs tree (refreshed), with its accuracy', async function () {
     this.timeout(180_000);
     let refreshed = 0;
-    const sub = api.runs.onDidChangeTreeData(() => { refreshed++; });
+    const sub = host().runs.onDidChangeTreeData(() => { refreshed++; });
     try {
       const r = await vscode.commands.executeCommand<TrainResultLike | undefined>('hrmLens.train', { preset: 'tiny-4x4', steps: 3, batch: 8, seed: 5 });
       assert.ok(r, 'Train returned no result (see the HRM Lens log)');
@@ -84,12 +74,12 @@ suite('HRM Runs tree, hover and decorations', () => {
       sub.dispose();
     }
     const run = await runNode(trained.run);
-    const runItem = await api.runs.getTreeItem(run);
+    const runItem = await host().runs.getTreeItem(run);
     assert.equal(runItem.contextValue, 'hrmRun');
     assert.equal(runItem.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
     assert.match(String(runItem.description), /tiny-4x4 · step 3\/3 · mixing off/);
     const ckpt = await checkpointNode(trained.run, trained.checkpoint);
-    const item = await api.runs.getTreeItem(ckpt);
+    const item = await host().runs.getTreeItem(ckpt);
     assert.equal(item.contextValue, 'hrmCheckpoint');
     assert.equal(item.description, `exact ${pct(trained.heldOut?.exact ?? NaN)}`);
     const tip = tooltipText(item.tooltip);
@@ -109,7 +99,7 @@ suite('HRM Runs tree, hover and decorations', () => {
     const e = await vscode.commands.executeCommand<{ exact: number; cell: number; savedTo: string | null } | undefined>(
       'hrmLens.evaluateCheckpoint', { checkpoint: trained.checkpoint, data });
     assert.ok(e?.savedTo, 'Evaluate Checkpoint stored nothing');
-    const tip = tooltipText((await api.runs.getTreeItem(await checkpointNode(trained.run, trained.checkpoint))).tooltip);
+    const tip = tooltipText((await host().runs.getTreeItem(await checkpointNode(trained.run, trained.checkpoint))).tooltip);
     assert.ok(tip.includes('runs-tree-four') && tip.includes(pct(e.exact)) && tip.includes(pct(e.cell)), tip);
 
     // Hover: a relative path in Markdown, an absolute one in JSON.
@@ -124,12 +114,12 @@ suite('HRM Runs tree, hover and decorations', () => {
 
     // Explorer decoration: the held-out exact accuracy in whole percent.
     const source = new vscode.CancellationTokenSource();
-    const deco = await api.decorations.provideFileDecoration(vscode.Uri.file(trained.checkpoint), source.token);
+    const deco = await host().decorations.provideFileDecoration(vscode.Uri.file(trained.checkpoint), source.token);
     assert.ok(deco, 'no decoration for the checkpoint');
     const expected = Math.floor((trained.heldOut?.exact ?? 0) * 100 + 1e-9);
     assert.equal(deco.badge, expected >= 100 ? '✓' : String(expected));
     assert.ok(deco.tooltip?.includes(pct(trained.heldOut?.exact ?? NaN)), deco.tooltip);
-    assert.equal(await api.decorations.provideFileDecoration(vscode.Uri.file(trained.checkpoint.replace('.safetensors', '.optim.safetensors')), source.token), undefined);
+    assert.equal(await host().decorations.provideFileDecoration(vscode.Uri.file(trained.checkpoint.replace('.safetensors', '.optim.safetensors')), source.token), undefined);
   });
 
   test('Resume Training continues the run to more steps; the new checkpoint appears first', async function () {
@@ -139,9 +129,9 @@ suite('HRM Runs tree, hover and decorations', () => {
     assert.ok(r, 'Resume Training returned no result (see the HRM Lens log)');
     assert.equal(r.step, 5);
     assert.equal(path.resolve(r.run), path.resolve(trained.run));
-    const children = (await api.runs.getChildren(await runNode(trained.run))) ?? [];
+    const children = (await host().runs.getChildren(await runNode(trained.run))) ?? [];
     const first = children[0];
     assert.ok(first?.kind === 'checkpoint' && first.checkpoint.step === 5, 'the newest checkpoint is not listed first');
-    assert.match(String((await api.runs.getTreeItem(await runNode(trained.run))).description), /tiny-4x4 · step 5 · mixing off/);
+    assert.match(String((await host().runs.getTreeItem(await runNode(trained.run))).description), /tiny-4x4 · step 5 · mixing off/);
   });
 });
