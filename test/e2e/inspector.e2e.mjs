@@ -258,8 +258,17 @@ try {
   });
 
   await step('a window reload restores the inspector panel (WebviewPanelSerializer)', async () => {
+    // Give the workbench a moment to persist the webview state and the editor layout before reloading.
+    await page.waitForTimeout(2000);
     await page.reload({ waitUntil: 'domcontentloaded' });
-    const f = await findFrame(page, panel4, 90_000);
+    let f;
+    try {
+      f = await findFrame(page, panel4, 45_000);
+    } catch {
+      // The restored panel's webview loads only when its tab is visible: bring the tab forward, then look again.
+      await page.locator('.tab', { hasText: PUZZLE_4.slice(0, 10) }).first().click({ timeout: 15_000 });
+      f = await findFrame(page, panel4, 45_000);
+    }
     assert((await segmentOf(f)) === 3, `segment ${await segmentOf(f)} after the reload`);
     assert((await f.locator('#grid .cell').count()) === 16, 'the grid is back');
   });
