@@ -150,6 +150,11 @@ export type TrainEvent =
     kind: 'step'; step: number; totalSteps: number; loss: number; cellAccuracy: number;
     /** Over the slots that halted this step; null when none did. */
     exactAccuracy: number | null; stepsPerSecond: number; backend: string;
+    /** Mean ACT segments of the slots that halted this step; null when none did. */
+    meanSteps: number | null;
+    /** Per segment index (entry s − 1): exact fraction of the slots at their s-th segment this step; null: none there. */
+    segmentExact: (number | null)[];
+    lr: number;
   }
   | { kind: 'checkpoint'; checkpoint: string; step: number };
 

@@ -14,6 +14,8 @@ import { registerImportCheckpoint } from './commands/import-checkpoint';
 import { registerAnalysisReports } from './commands/analysis-reports';
 import { registerPuzzleCodeLens } from './commands/puzzle-codelens';
 import { registerInspectorPanels, type InspectorPanels } from './panels/inspector-panel';
+import { registerTrainingDashboards, type TrainingDashboards } from './panels/training-dashboard';
+import { registerEnsemblePanel, type EnsemblePanel } from './panels/ensemble-panel';
 import { TrainingStatusBar } from './status-bar';
 import { registerRunsView } from './views/runs-view';
 import type { RunsNode } from './views/runs-tree';
@@ -38,6 +40,10 @@ export interface HrmLensApi {
   panels: InspectorPanels;
   /** The trajectories listed in the Trajectories view. */
   trajectories: TrajectoryStore;
+  /** The training dashboards (messages posted per run, for the in-host test). */
+  dashboards: TrainingDashboards;
+  /** The ensemble report panel (reports posted, for the in-host test). */
+  ensemble: EnsemblePanel;
 }
 
 export function activate(context: vscode.ExtensionContext): HrmLensApi {
@@ -50,14 +56,16 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi {
   context.subscriptions.push(trajectories);
   const panels = registerInspectorPanels(context, engine);
   const trainingStatus = new TrainingStatusBar();
+  const dashboards = registerTrainingDashboards(context);
+  const ensemble = registerEnsemblePanel(context);
   context.subscriptions.push(
     trainingStatus,
     registerInspectPuzzle(context, engine, docs, panels, trajectories),
-    registerTrain(engine, trainingStatus),
+    registerTrain(engine, trainingStatus, dashboards),
     registerEvaluateCheckpoint(context, engine),
     registerResumeTraining(),
     registerImportCheckpoint(engine),
-    registerAnalysisReports(context, engine, docs),
+    registerAnalysisReports(context, engine, docs, ensemble),
     registerPuzzleCodeLens(),
   );
   const decorations = registerCheckpointDecorations();
@@ -73,7 +81,7 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi {
   log.info(`HRM Lens activated in ${activationMs.toFixed(1)} ms (engine not started)`);
   return {
     engine: { ...engine.testApi(), stop: () => engine.stop() },
-    runs: runsView.provider, decorations: decorations.provider, settings: readSettings, activationMs, panels, trajectories,
+    runs: runsView.provider, decorations: decorations.provider, settings: readSettings, activationMs, panels, trajectories, dashboards, ensemble,
   };
 }
 

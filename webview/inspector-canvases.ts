@@ -5,20 +5,9 @@
  * segment's updates enlarged). Colours come from the theme's CSS variables.
  */
 import type { InspectorLandscape, InspectorTrace } from './protocol';
+import { css, sized } from './canvas';
 
-const css = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 
-function sized(canvas: HTMLCanvasElement, w: number, h: number): CanvasRenderingContext2D {
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(w * dpr);
-  canvas.height = Math.round(h * dpr);
-  canvas.style.width = `${w}px`;
-  canvas.style.height = `${h}px`;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) throw new Error('no 2-D canvas');
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  return ctx;
-}
 
 export function drawStability(canvas: HTMLCanvasElement, t: InspectorTrace, current: number): void {
   const S = t.segments.length;

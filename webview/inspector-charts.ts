@@ -5,11 +5,11 @@
  */
 import { Chart, CategoryScale, Legend, LineController, LineElement, LinearScale, LogarithmicScale, PointElement, Tooltip, type Plugin } from 'chart.js';
 import type { InspectorTrace } from './protocol';
+import { css } from './canvas';
 import { pngButton } from './inspector-export';
 
 Chart.register(CategoryScale, LinearScale, LogarithmicScale, LineController, LineElement, PointElement, Legend, Tooltip);
 
-const css = (name: string, fallback: string): string => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 
 interface Marks { current: number; firstExact: number | null; critical: number | null; fg: string; accent: string; good: string; bad: string }
 

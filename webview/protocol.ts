@@ -1,6 +1,7 @@
 /**
- * Every message between the extension host and the inspector webview, and the webview's persisted state. Types only
- * (no imports: webview/ may not import engine/ or extension/ code; the host maps the engine's InspectSummary here).
+ * Every message between the extension host and the webviews (inspector, training dashboard, ensemble report), and
+ * their persisted state. Types only (no imports: webview/ may not import engine/ or extension/ code; the host maps
+ * the engine's results here). The inspector:
  *
  *   webview → host  { kind: 'ready', restored? }      once the script runs (the host posts nothing before it)
  *   host → webview  { kind: 'trace', trace }          the inspected puzzle, segment by segment
@@ -96,4 +97,125 @@ export interface InspectorState {
   landscape?: InspectorLandscape;
   segment: number;
   showSolution: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The training dashboard (extension/panels/training-dashboard.ts ↔ webview/training.main.ts).
+//
+//   webview → host  { kind: 'ready' }                     once the script runs (the host posts nothing before it)
+//   host → webview  { kind: 'run', run, points, checkpoints }   the whole history (metrics.jsonl) and the run's status
+//   host → webview  { kind: 'points', points }            new steps while training (batched, a few per second)
+//   host → webview  { kind: 'checkpoint', checkpoint }    a checkpoint written
+//   host → webview  { kind: 'status', status, message }   training started / stopping / stopped / finished / failed
+//   webview → host  { kind: 'stop' | 'resume' }           the Stop and Resume buttons
+//   webview → host  { kind: 'inspect-checkpoint', file }  a click on a checkpoint mark
+//   webview → host  { kind: 'export-png', name, dataUrl } a chart or the heatmap
+// ---------------------------------------------------------------------------------------------------------------
+
+/** One optimizer step, as logged in metrics.jsonl and streamed by the engine's `train`. */
+export interface TrainPoint {
+  step: number;
+  loss: number;
+  /** Cell accuracy over the whole batch. */
+  cellAccuracy: number;
+  /** Over the slots that halted this step; null when none did. */
+  exactAccuracy: number | null;
+  meanSteps: number | null;
+  /** Entry s − 1: exact fraction of the slots at their s-th segment; null where none was (or not logged). */
+  segmentExact: (number | null)[];
+  /** From the step time (live) or its EMA; null when the log has none. */
+  stepsPerSecond: number | null;
+}
+
+export interface DashboardCheckpoint {
+  step: number;
+  file: string;
+  /** Held-out exact accuracy from its .eval.json, when evaluated. */
+  exact: number | null;
+}
+
+export type TrainingStatus = 'training' | 'stopping' | 'stopped' | 'finished' | 'failed' | 'idle';
+
+export interface DashboardRun {
+  dir: string;
+  name: string;
+  preset: string;
+  /** The run's target step count. */
+  totalSteps: number;
+  /** haltMaxSteps: rows of the step × segment heatmap. */
+  segments: number;
+  mixing: boolean;
+  backend: string | null;
+  status: TrainingStatus;
+  message: string;
+}
+
+export type HostToDashboard =
+  | { kind: 'run'; run: DashboardRun; points: TrainPoint[]; checkpoints: DashboardCheckpoint[] }
+  | { kind: 'points'; points: TrainPoint[]; backend?: string }
+  | { kind: 'checkpoint'; checkpoint: DashboardCheckpoint }
+  | { kind: 'status'; status: TrainingStatus; message: string }
+  | { kind: 'exported'; message: string };
+
+export type DashboardToHost =
+  | { kind: 'ready' }
+  | { kind: 'stop' }
+  | { kind: 'resume' }
+  | { kind: 'inspect-checkpoint'; file: string }
+  | { kind: 'export-png'; name: string; dataUrl: string };
+
+/** The dashboard keeps only which run it shows; the host reads the history again after a reload. */
+export interface DashboardState {
+  run?: string;
+  smoothing?: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The ensemble report panel (extension/panels/ensemble-panel.ts ↔ webview/ensemble.main.ts).
+//
+//   webview → host  { kind: 'ready', restored? }        (restored: the report's key when the state already holds it)
+//   host → webview  { kind: 'report', report }
+//   webview → host  { kind: 'export-png', name, dataUrl } | { kind: 'export-json' }
+//   host → webview  { kind: 'exported', message }
+// ---------------------------------------------------------------------------------------------------------------
+
+export type EnsembleConfig = 'baseline' | 'relabeling' | 'checkpoints' | 'both';
+export interface RuleFigures { oracle: number | null; labelFree: number | null }
+export interface EnsembleCurvePoint extends RuleFigures { k: number }
+
+/** The engine's EnsembleResult as the panel draws it (see engine/analysis/analysis-protocol.ts EnsembleDetail). */
+export interface EnsembleView {
+  /** Identifies the report (sources, data, time) for the reload handshake. */
+  key: string;
+  title: string;
+  puzzles: number;
+  checkpoints: number;
+  perturbations: number;
+  seconds: number;
+  summary: Record<EnsembleConfig, RuleFigures>;
+  checkpointNames: string[];
+  perturbationNames: string[];
+  puzzleIds: string[];
+  baselineCheckpoint: number;
+  identityPerturbation: number;
+  curves: Record<'relabelings' | 'relabelingsAllCheckpoints' | 'checkpoints' | 'checkpointsAllRelabelings', EnsembleCurvePoint[]>;
+  /** One digit per pass [puzzle][checkpoint][perturbation]: exact + 2 · halted. */
+  passes: string;
+  /** Per configuration, one digit per puzzle: oracle + 2 · label-free. */
+  solved: Record<EnsembleConfig, string>;
+  /** Row-major C × C. */
+  jaccard: { oracle: (number | null)[]; labelFree: (number | null)[] };
+}
+
+export type HostToEnsemble = { kind: 'report'; report: EnsembleView } | { kind: 'exported'; message: string };
+export type EnsembleToHost =
+  | { kind: 'ready'; restored?: string }
+  | { kind: 'export-png'; name: string; dataUrl: string }
+  | { kind: 'export-json' };
+
+export interface EnsembleState {
+  report?: EnsembleView;
+  /** Row order of the agreement matrix. */
+  sort?: 'input' | 'solved';
+  rule?: 'oracle' | 'labelFree';
 }

@@ -63,6 +63,34 @@ export interface EnsembleResult {
   seconds: number;
   /** The report as `hrm-lens ensemble` prints it. */
   text: string;
+  /** What the ensemble report panel draws: names, curves, every pass, the solved sets. */
+  detail: EnsembleDetail;
+}
+
+/** Accuracy of an ensemble of the first k relabelings or the last k checkpoints; null over no puzzles. */
+export interface EnsembleCurvePoint {
+  k: number;
+  oracle: number | null;
+  labelFree: number | null;
+}
+
+export interface EnsembleDetail {
+  checkpointNames: string[];
+  perturbationNames: string[];
+  puzzleIds: string[];
+  /** Index of the baseline checkpoint (the last) and of the identity relabeling. */
+  baselineCheckpoint: number;
+  identityPerturbation: number;
+  curves: Record<'relabelings' | 'relabelingsAllCheckpoints' | 'checkpoints' | 'checkpointsAllRelabelings', EnsembleCurvePoint[]>;
+  /**
+   * One digit per pass, row-major [puzzle][checkpoint][perturbation]: exact + 2 · halted ('0' wrong, '1' exact,
+   * '2' wrong and halted, '3' exact and halted). A string keeps 200 × 5 × 9 passes small on the wire.
+   */
+  passes: string;
+  /** Per configuration, one digit per puzzle: oracle + 2 · label-free (1 = solved by the oracle rule only, …). */
+  solved: Record<'baseline' | 'relabeling' | 'checkpoints' | 'both', string>;
+  /** Row-major C × C Jaccard overlap of the puzzles each checkpoint solves (all relabelings), per rule. */
+  jaccard: { oracle: (number | null)[]; labelFree: (number | null)[] };
 }
 
 export interface LandscapeParams {

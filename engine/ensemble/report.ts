@@ -21,6 +21,7 @@
  * Accuracies over no puzzles are NaN (null in JSON, empty in CSV). Writers return strings; the caller writes files.
  */
 import type { Grid } from '../sudoku/geometry';
+import type { EnsembleDetail } from '../analysis/analysis-protocol';
 import { type Pass, answersEqual, labelFreeVote, oracleCheckpointVote } from './votes';
 
 export interface PassMatrix {
@@ -324,4 +325,28 @@ export function jaccardCsv(r: EnsembleReport, rule: 'oracle' | 'labelFree' = 'or
 export function bandsCsv(r: EnsembleReport): string {
   const header = ['lo', 'hi', 'count', ...CONFIG_NAMES.flatMap((n) => [`${n}_oracle`, `${n}_labelFree`])];
   return csv([header, ...(r.bands ?? []).map((b) => [b.lo, b.hi, b.count, ...CONFIG_NAMES.flatMap((n) => [b.summary[n].oracle, b.summary[n].labelFree])])]);
+}
+
+const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** The report as the ensemble panel receives it (engine `ensemble` → EnsembleResult.detail): compact and JSON-safe. */
+export function ensembleDetail(r: EnsembleReport): EnsembleDetail {
+  const curve = (pts: readonly CurvePoint[]) => pts.map((p) => ({ k: p.k, oracle: finiteOrNull(p.oracle), labelFree: finiteOrNull(p.labelFree) }));
+  let passes = '';
+  for (let i = 0; i < r.passExact.length; i++) passes += String(r.passExact[i] + 2 * r.passHalted[i]);
+  const solved = {} as Record<ConfigName, string>;
+  for (const name of CONFIG_NAMES) {
+    const s = r.solved[name];
+    solved[name] = Array.from(s.oracle, (o, i) => String(o + 2 * s.labelFree[i])).join('');
+  }
+  return {
+    checkpointNames: r.checkpointNames, perturbationNames: r.perturbationNames, puzzleIds: r.puzzleIds,
+    baselineCheckpoint: r.baselineCheckpoint, identityPerturbation: r.identityPerturbation,
+    curves: {
+      relabelings: curve(r.curves.relabelings), relabelingsAllCheckpoints: curve(r.curves.relabelingsAllCheckpoints),
+      checkpoints: curve(r.curves.checkpoints), checkpointsAllRelabelings: curve(r.curves.checkpointsAllRelabelings),
+    },
+    passes, solved,
+    jaccard: { oracle: Array.from(r.jaccard.oracle, finiteOrNull), labelFree: Array.from(r.jaccard.labelFree, finiteOrNull) },
+  };
 }

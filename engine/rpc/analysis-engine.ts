@@ -8,7 +8,7 @@ import { parseGrid } from '../sudoku/geometry';
 import { makeProbePuzzles, parseMask, probeSolutions, runProbe } from '../analysis/probe';
 import { buildPassMatrix, resolveCheckpoints } from '../ensemble/checkpoints';
 import { perturbationSet } from '../ensemble/perturb';
-import { buildEnsembleReport } from '../ensemble/report';
+import { buildEnsembleReport, ensembleDetail } from '../ensemble/report';
 import { formatEnsembleReport } from '../cli/ensemble-run';
 import { formatProbeReport } from '../cli/probe-run';
 import { loadPuzzleSource } from '../cli/puzzle-source';
@@ -63,7 +63,7 @@ export async function ensembleRun(p: EnsembleParams, signal: AbortSignal, progre
   const seconds = (performance.now() - t0) / 1000;
   return {
     puzzles: report.puzzles, checkpoints: report.checkpoints, perturbations: report.perturbations, summary: report.summary, seconds,
-    text: formatEnsembleReport(report, `ensemble on ${source}`, seconds),
+    text: formatEnsembleReport(report, `ensemble on ${source}`, seconds), detail: ensembleDetail(report),
   };
 }
 

@@ -32,6 +32,7 @@ export async function trainRun(p: TrainParams, hooks: TrainRunHooks): Promise<Tr
       onStep: (m, rate) => hooks.progress({
         kind: 'step', step: m.step, totalSteps, loss: m.loss, cellAccuracy: m.batchCellAccuracy,
         exactAccuracy: Number.isFinite(m.exactAccuracy) ? m.exactAccuracy : null, stepsPerSecond: rate, backend: info.name,
+        meanSteps: Number.isFinite(m.meanSteps) ? m.meanSteps : null, segmentExact: m.segmentExact, lr: m.lr,
       }),
       onCheckpoint: (checkpoint, step) => hooks.progress({ kind: 'checkpoint', checkpoint, step }),
     });

@@ -68,6 +68,12 @@ export interface StepMetrics {
   meanSteps: number;
   /** Over all slots this step. */
   batchCellAccuracy: number;
+  /**
+   * Per segment index s = 1…haltMaxSteps (entry s − 1): the fraction of the slots whose prediction this step came
+   * from their s-th segment that are exactly right; null where no slot was at segment s. Rows of the training
+   * dashboard's step × segment heatmap.
+   */
+  segmentExact: (number | null)[];
   stepMs: number;
 }
 
@@ -271,12 +277,16 @@ export class Trainer {
 
     // 4. halting and metrics
     let haltedCount = 0, exactCount = 0, cellSum = 0, stepsSum = 0, batchCells = 0;
+    const segSlots = new Int32Array(cfg.haltMaxSteps), segExact = new Int32Array(cfg.haltMaxSteps);
     for (let b = 0; b < B; b++) this.slotSteps[b] += 1;
     const halted = haltDecisions(cfg, qHalt, qCont, this.slotSteps, { exploration: new Rng(deriveSeed(spec.seed, PURPOSE_EXPLORE, t)) });
     for (let b = 0; b < B; b++) {
       let right = 0;
       for (let c = 0; c < cells; c++) if (pred[b * cells + c] === this.labels[b * cells + c]) right++;
       batchCells += right / cells;
+      const seg = Math.min(cfg.haltMaxSteps, this.slotSteps[b]) - 1;
+      segSlots[seg]++;
+      if (right === cells) segExact[seg]++;
       if (halted[b]) {
         haltedCount++;
         cellSum += right / cells;
@@ -288,7 +298,8 @@ export class Trainer {
     const m: StepMetrics = {
       step: t, lr, loss: lossSum, lmLoss: lmSum, qHaltLoss: qhSum, qContinueLoss: qcSum, halted: haltedCount,
       exactAccuracy: haltedCount ? exactCount / haltedCount : NaN, cellAccuracy: haltedCount ? cellSum / haltedCount : NaN,
-      meanSteps: haltedCount ? stepsSum / haltedCount : NaN, batchCellAccuracy: batchCells / B, stepMs: performance.now() - t0,
+      meanSteps: haltedCount ? stepsSum / haltedCount : NaN, batchCellAccuracy: batchCells / B,
+      segmentExact: Array.from(segSlots, (n, k) => (n ? segExact[k] / n : null)), stepMs: performance.now() - t0,
     };
     return m;
   }
@@ -443,7 +454,10 @@ function sigmoid(x: number): number {
 
 function jsonSafe(m: StepMetrics): JsonObject {
   const o: JsonObject = {};
-  for (const [k, v] of Object.entries(m)) o[k] = Number.isFinite(v) ? v : null;
+  for (const [k, v] of Object.entries(m)) {
+    // The per-segment fractions are k / n of small counts: 4 decimals keep metrics.jsonl short.
+    o[k] = Array.isArray(v) ? v.map((x) => (x === null ? null : Math.round(x * 1e4) / 1e4)) : Number.isFinite(v) ? (v as number) : null;
+  }
   return o;
 }
 

@@ -5,7 +5,9 @@
  *   Probe args:    `{ checkpoints: [a, b?], masks?, count?, segments?, seed? }` — else a checkpoint pick, and an
  *                  optional second one to compare (e.g. trained with data mixing).
  *   Ensemble args: `{ sources: [run folder | checkpoint…], last?, perturb?, count?, data?, generate?, limit?,
- *                  segments?, seed? }` — else a run folder pick (its last 5 checkpoints) on 200 generated puzzles.
+ *                  segments?, seed?, view? }` — else a run folder pick (its last 5 checkpoints) on 200 generated
+ *                  puzzles. The report opens in the ensemble panel (extension/panels/ensemble-panel.ts), or as the
+ *                  Markdown document with `view: 'document'`.
  * Workspace checkpoints are refused in an untrusted workspace. Each returns the engine's result.
  */
 import * as path from 'node:path';
@@ -15,6 +17,9 @@ import type { EnsembleParams, EnsembleResult, ProbeParams, ProbeResult } from '.
 import type { EngineClient } from '../engine/engine-client';
 import type { ResultDocuments } from './result-document';
 import { pickCheckpoint, runsFolder, workspaceCheckpointRefusal } from './checkpoints';
+import { type EnsemblePanel, toEnsembleView } from '../panels/ensemble-panel';
+
+export type EnsembleArgs = EnsembleParams & { view?: 'panel' | 'document' };
 
 const pct = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -53,7 +58,7 @@ export function ensembleMarkdown(r: EnsembleResult): string {
     '```text', r.text.trimEnd(), '```', ''].join('\n');
 }
 
-export function registerAnalysisReports(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments): vscode.Disposable {
+export function registerAnalysisReports(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments, ensemblePanel: EnsemblePanel): vscode.Disposable {
   const shipped = path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
   const probe = vscode.commands.registerCommand('hrmLens.runProbe', async (args?: ProbeParams): Promise<ProbeResult | undefined> => {
     let params = args;
@@ -74,8 +79,9 @@ export function registerAnalysisReports(context: vscode.ExtensionContext, engine
       return undefined;
     }
   });
-  const ensemble = vscode.commands.registerCommand('hrmLens.ensembleReport', async (args?: EnsembleParams): Promise<EnsembleResult | undefined> => {
-    let params = args;
+  const ensemble = vscode.commands.registerCommand('hrmLens.ensembleReport', async (args?: EnsembleArgs): Promise<EnsembleResult | undefined> => {
+    const { view, ...given } = args ?? {};
+    let params: EnsembleParams | undefined = args ? (given as EnsembleParams) : undefined;
     if (!params) {
       const picked = await vscode.window.showOpenDialog({
         canSelectFiles: false, canSelectFolders: true, canSelectMany: true, defaultUri: runsFolder(),
@@ -88,7 +94,8 @@ export function registerAnalysisReports(context: vscode.ExtensionContext, engine
     try {
       const p = params;
       const r = await withEngineProgress('HRM: ensemble report', (token, onProgress) => engine.request('ensemble', p, { token, onProgress }));
-      await docs.show('ensemble', ensembleMarkdown(r));
+      if (view === 'document') await docs.show('ensemble', ensembleMarkdown(r));
+      else ensemblePanel.show(toEnsembleView(r, p));
       return r;
     } catch (e) {
       if (!isCancelled(e)) void vscode.window.showErrorMessage(`HRM: Ensemble Report failed: ${message(e)}`);

@@ -16,6 +16,7 @@ import type { TrainingStatusBar } from '../status-bar';
 import { TRAIN_PRESETS, runFolderName } from './train-presets';
 import { readSettings, runsFolderUri } from '../settings';
 import { readRunSpec } from '../views/run-files';
+import type { TrainingDashboards } from '../panels/training-dashboard';
 
 export interface TrainArgs {
   preset?: string;
@@ -122,10 +123,11 @@ async function askSettings(): Promise<TrainArgs | undefined> {
   return { preset: preset.label, ...data, mixing: mixing.on, steps: Number(steps.trim()), backend: backend.label as BackendName };
 }
 
-export function registerTrain(engine: EngineClient, status: TrainingStatusBar): vscode.Disposable {
+export function registerTrain(engine: EngineClient, status: TrainingStatusBar, dashboards: TrainingDashboards): vscode.Disposable {
   let current: string | undefined;
   const stop = async (): Promise<boolean> => {
     if (!current) return false;
+    dashboards.stopping(current);
     await engine.request('train.stop', { out: current });
     return true;
   };
@@ -158,6 +160,7 @@ export function registerTrain(engine: EngineClient, status: TrainingStatusBar): 
     const backend = settings.backend ?? readSettings().backend;
     current = out;
     status.start(resume ? `${preset} (resumed)` : preset);
+    dashboards.started(out, { preset, totalSteps: settings.steps ?? spec?.steps, backend });
     try {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `HRM: ${resume ? 'resuming' : 'training'} ${preset}`, cancellable: true },
@@ -169,6 +172,7 @@ export function registerTrain(engine: EngineClient, status: TrainingStatusBar): 
               ? { preset, steps: settings.steps, out, resume: true, backend }
               : { preset, steps: settings.steps, seed, mixing: settings.mixing, batch: settings.batch, data: settings.data, out, backend }, {
               onProgress: (e) => {
+                dashboards.event(out, e);
                 // The Runs view also watches the runs folder; this refresh does not depend on the file watcher.
                 if (e.kind === 'checkpoint') void vscode.commands.executeCommand('hrmLens.runs.refresh');
                 if (e.kind !== 'step') return;
@@ -185,9 +189,11 @@ export function registerTrain(engine: EngineClient, status: TrainingStatusBar): 
       );
       const rel = vscode.workspace.asRelativePath(result.checkpoint);
       const held = result.heldOut ? `; held-out exact ${(result.heldOut.exact * 100).toFixed(1)}%` : '';
+      dashboards.finished(out, result);
       void vscode.window.showInformationMessage(result.cancelled ? `HRM: training stopped at step ${result.step}; checkpoint ${rel}` : `HRM: training finished (${result.step} steps${held}); checkpoint ${rel}`);
       return result;
     } catch (e) {
+      dashboards.finished(out, { error: message(e), cancelled: isCancelled(e) });
       if (!isCancelled(e)) void vscode.window.showErrorMessage(`HRM: Train failed: ${message(e)}`);
       return undefined;
     } finally {

@@ -1,23 +1,15 @@
-/** The inspector webview's HTML: strict CSP with a per-load nonce, the bundle from dist/webview, theme colours only. */
+/** The inspector webview's page (webview/inspector.main.ts draws into it): strict CSP with a per-load nonce, theme colours only. */
 import * as vscode from 'vscode';
+import { webviewPage } from './webview-page';
 
 export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, nonce: string): string {
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(bundleDir, 'inspector.js'));
-  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-    `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>HRM Inspector</title>
-<style nonce="${nonce}">
-  body { color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); padding: 0 16px 16px; }
-  h1 { font-size: 1.1em; font-weight: 600; word-break: break-all; }
-  .row { display: flex; gap: 24px; flex-wrap: wrap; align-items: flex-start; }
+  return webviewPage(webview, bundleDir, nonce, {
+    title: 'HRM Inspector',
+    script: 'inspector',
+    style: `
   .badge { display: inline-block; padding: 2px 8px; border-radius: 10px; font-weight: 600; border: 1px solid var(--vscode-contrastBorder, transparent); }
   .badge.success { background: var(--vscode-testing-iconPassed, #388a34); color: var(--vscode-editor-background); }
   .badge.failure { background: var(--vscode-testing-iconFailed, #c72e0f); color: var(--vscode-editor-background); }
-  .muted { color: var(--vscode-descriptionForeground); }
   #grid, #since { display: grid; grid-template-columns: repeat(var(--n, 4), 2.2em); grid-auto-rows: 2.2em; border: 2px solid var(--vscode-foreground); width: max-content; }
   .cell { display: flex; align-items: center; justify-content: center; border: 1px solid var(--vscode-panel-border, #8886); font-size: 1.15em; }
   .cell.box-right { border-right: 2px solid var(--vscode-foreground); }
@@ -38,20 +30,15 @@ export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, no
   .chart .png { position: absolute; right: 0; bottom: 0; }
   .figure-head { display: flex; gap: 8px; align-items: center; justify-content: space-between; }
   .exports { display: flex; gap: 8px; align-items: center; }
-  table { border-collapse: collapse; }
   #table-box { max-height: 260px; overflow-y: auto; }
   td, th { padding: 2px 8px; text-align: right; border-bottom: 1px solid var(--vscode-panel-border, #8884); }
   tr.current { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
   tbody tr { cursor: pointer; }
-  figure { margin: 12px 0 0; }
   .chip { display: inline-block; margin: 0 4px 4px 0; padding: 1px 6px; border-radius: 4px; border: 1px solid var(--vscode-panel-border, #8886); font-family: var(--vscode-editor-font-family); }
   .chip.ok { border-color: var(--vscode-testing-iconPassed, #388a34); }
   .chip.bad { border-color: var(--vscode-errorForeground); color: var(--vscode-errorForeground); }
-  .chip.vote { font-weight: 600; }
-  select { background: var(--vscode-dropdown-background); color: var(--vscode-dropdown-foreground); border: 1px solid var(--vscode-dropdown-border, transparent); }
-  figcaption { color: var(--vscode-descriptionForeground); margin-bottom: 4px; }
-</style></head>
-<body>
+  .chip.vote { font-weight: 600; }`,
+    body: `
   <p id="empty" class="muted">Waiting for the trace…</p>
   <div id="main" hidden>
     <div class="figure-head"><h1 id="title"></h1>
@@ -91,7 +78,6 @@ export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, no
       </div>
       <canvas id="landscape" role="img" aria-label="error landscape"></canvas>
     </figure>
-  </div>
-  <script nonce="${nonce}" src="${script}"></script>
-</body></html>`;
+  </div>`,
+  });
 }

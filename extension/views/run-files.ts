@@ -37,6 +37,8 @@ export interface RunSpecInfo {
   backendDetail?: string;
   data?: string;
   created?: string;
+  /** The model's ACT segment budget (spec.model.haltMaxSteps). */
+  haltMaxSteps?: number;
 }
 
 export interface CheckpointInfo {
@@ -122,7 +124,9 @@ export async function readRunSpec(dir: string): Promise<RunSpecInfo | undefined>
   const train = isObject(s.train) ? s.train : {};
   const backend = isObject(s.backend) ? s.backend : {};
   const data = isObject(s.data) ? s.data : {};
+  const model = isObject(s.model) ? s.model : {};
   return {
+    haltMaxSteps: num(model.haltMaxSteps),
     preset: str(s.preset), seed: num(s.seed), mixing: typeof s.mixing === 'boolean' ? s.mixing : undefined,
     steps: num(train.steps), batch: num(train.batch), backend: str(backend.name), backendDetail: str(backend.detail),
     data: data.kind === 'file' ? str(data.path) : str(data.kind), created: str(json.created),

@@ -9,7 +9,9 @@
 //   a 9×9 puzzle with 16 segments (a random-weight checkpoint made by make-random-checkpoint.ts, picked from the
 //   quick pick): the time from the trace's arrival in the webview to the first painted frame (must be < 1 s) →
 //   back to the 4×4 tab (state kept: segment, landscape; high-contrast screenshot) → a window reload (the panel is
-//   restored by the serializer).
+//   restored by the serializer) → the HRM side view lists the puzzle with its class → palette "HRM: Train" through
+//   its five prompts (tiny-4x4, 40 steps): the training dashboard's step count grows live, then it says finished →
+//   hover the new checkpoint in the Runs tree: the tooltip shows its held-out accuracy.
 //
 // Builds nothing: run `npm run build` first. Screenshots: test/e2e/shots/e2e-*.png. Closing line:
 // "N passed, N failed, N skipped"; exit 1 on failure. Without code-server or Chromium: skipped (failed when CI is set).
@@ -271,6 +273,75 @@ try {
     }
     assert((await segmentOf(f)) === 3, `segment ${await segmentOf(f)} after the reload`);
     assert((await f.locator('#grid .cell').count()) === 16, 'the grid is back');
+  });
+
+  await step('the HRM side view lists the inspected puzzle with its class (kept across the reload)', async () => {
+    await page.locator('.activitybar a.action-label[aria-label^="HRM"]').click();
+    const side = await findFrame(page, `li[data-mode] code:has-text("${PUZZLE_4.slice(0, 12)}")`, 60_000);
+    const item = side.locator('li[data-mode]', { has: side.locator(`code:has-text("${PUZZLE_4.slice(0, 12)}")`) }).first();
+    const badge = (await item.locator('.badge').textContent())?.trim();
+    assert(/^(trivial|non-trivial) (success|failure)$/.test(badge ?? ''), `side view badge "${badge}"`);
+    const dist = await side.locator('.dist').textContent();
+    assert(dist?.includes(badge ?? '?'), `class distribution "${dist}"`);
+    await page.screenshot({ path: path.join(shots, 'e2e-side-view.png') });
+    return `"${badge}"; distribution: ${dist}`;
+  });
+
+  let dashboard;
+  await step('palette → HRM: Train (tiny-4x4, 40 steps): the training dashboard moves, then finishes', async () => {
+    const qi = await palette(page, 'HRM: Train');
+    const pick = async (title, text) => {
+      await qi.locator('.quick-input-title', { hasText: title }).waitFor({ timeout: 30_000 });
+      const row = qi.locator('.monaco-list-row', { hasText: text }).first();
+      await row.waitFor({ timeout: 30_000 });
+      await row.click();
+    };
+    await pick('preset', 'tiny-4x4');
+    await pick('training data', 'Generated puzzles');
+    await pick('data mixing', 'Off');
+    await qi.locator('.quick-input-title', { hasText: 'steps' }).waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Control+a');
+    await page.keyboard.type('40');
+    await page.keyboard.press('Enter');
+    await qi.locator('.quick-input-title', { hasText: 'backend' }).waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter'); // the setting's backend, listed first
+    dashboard = await findFrame(page, 'body[data-status] #title:has-text("tiny-4x4")', 120_000);
+    // Live: the step count grows while the run trains.
+    const stepsNow = async () => Number((await dashboard.locator('body').getAttribute('data-steps')) ?? 0);
+    const seen = new Set();
+    const end = Date.now() + 240_000;
+    let status = '';
+    while (Date.now() < end) {
+      status = (await dashboard.locator('body').getAttribute('data-status')) ?? '';
+      seen.add(await stepsNow());
+      if (status === 'finished' || status === 'failed') break;
+      await page.waitForTimeout(300);
+    }
+    assert(status === 'finished', `dashboard status "${status}"`);
+    assert((await stepsNow()) === 40, `40 steps shown, got ${await stepsNow()}`);
+    const live = [...seen].filter((n) => n > 0 && n < 40);
+    assert(live.length >= 2, `the dashboard moved while training (step counts seen: ${[...seen].sort((a, b) => a - b).join(', ')})`);
+    const backend = await dashboard.locator('[data-stat="backend"] .v').textContent();
+    assert(backend && backend !== '–', `backend "${backend}"`);
+    assert((await dashboard.locator('#checkpoints button').count()) >= 1, 'the final checkpoint is listed');
+    await page.screenshot({ path: path.join(shots, 'e2e-dashboard.png') });
+    return `${live.length} intermediate step counts seen; backend ${backend}`;
+  });
+
+  await step('hover a checkpoint in the Runs tree: its held-out accuracy', async () => {
+    const runRow = page.locator('.monaco-list-row', { hasText: /tiny-4x4-s0-/ }).first();
+    await runRow.waitFor({ timeout: 30_000 });
+    if ((await runRow.getAttribute('aria-expanded')) !== 'true') await runRow.click();
+    const ckRow = page.locator('.monaco-list-row', { hasText: 'step-000040' }).first();
+    await ckRow.waitFor({ timeout: 30_000 });
+    const desc = (await ckRow.locator('.label-description').textContent()) ?? '';
+    await ckRow.hover();
+    const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'held-out' }).first();
+    await hover.waitFor({ state: 'visible', timeout: 30_000 });
+    const text = (await hover.textContent()) ?? '';
+    assert(/\d+(\.\d+)?%/.test(text), `hover text "${text.slice(0, 200)}"`);
+    await page.screenshot({ path: path.join(shots, 'e2e-hover.png') });
+    return `description "${desc.trim()}"; hover: ${text.replace(/\s+/g, ' ').slice(0, 120)}`;
   });
 } catch (e) {
   if (failed === 0) { failed++; console.error(`e2e: ERROR: ${e instanceof Error ? e.stack ?? e.message : e}`); }

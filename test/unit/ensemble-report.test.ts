@@ -5,7 +5,7 @@ import { geometry } from '../../engine/sudoku/geometry';
 import { conflictEnergy } from '../../engine/sudoku/energy';
 import type { Pass } from '../../engine/ensemble/votes';
 import {
-  type PassMatrix, bandsCsv, buildEnsembleReport, curvesCsv, ensembleAccuracy, jaccardCsv, passesCsv, reportToJson, solvedCsv,
+  type PassMatrix, bandsCsv, buildEnsembleReport, curvesCsv, ensembleAccuracy, ensembleDetail, jaccardCsv, passesCsv, reportToJson, solvedCsv,
   summaryCsv,
 } from '../../engine/ensemble/report';
 
@@ -113,4 +113,16 @@ test('report: shape errors name the puzzle and checkpoint', () => {
   assert.throws(() => buildEnsembleReport({ passes: [[[h(S)], [h(S), h(S)]]], solutions: [S] }), /puzzle 0, checkpoint 1 has 2 perturbations/);
   const none = buildEnsembleReport({ passes: [], solutions: [] });
   assert.ok(Number.isNaN(none.summary.both.oracle));
+});
+
+test('detail for the panel: one digit per pass (exact + 2·halted) and per puzzle (oracle + 2·label-free), JSON-safe', () => {
+  const d = ensembleDetail(buildEnsembleReport(MATRIX));
+  // puzzle 0: c0 [S h, W1 h, W1 h] c1 [W1 h, S h, S h]; puzzle 1: c0 [S h, S h, W1 nh] c1 [S nh, W1 h, W2 h]; …
+  assert.equal(d.passes, '322233' + '330122' + '222223');
+  assert.equal(d.solved.baseline, '020');
+  assert.equal(d.solved.both, '330');
+  assert.deepEqual(d.checkpointNames, ['step-1000', 'step,2000']);
+  assert.equal(d.curves.relabelings.length, 3);
+  assert.equal(d.jaccard.oracle.length, 4);
+  assert.deepEqual(JSON.parse(JSON.stringify(d)), d, 'survives the JSON wire unchanged');
 });

@@ -1,13 +1,14 @@
 /**
  * Import, probe and ensemble inside a real VS Code: the commands are registered; HRM: Import Checkpoint with a
  * PyTorch fixture (torch.save zip from test/fixtures/torch) writes a native run that the Runs tree lists; HRM: Run
- * Fixed-Point Probe and HRM: Ensemble Report with arguments return the engine's figures and open the report document.
+ * Fixed-Point Probe and HRM: Ensemble Report with arguments return the engine's figures and open the report document;
+ * HRM: Ensemble Report without `view: 'document'` opens the ensemble panel and posts it the report's detail.
  */
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { useExtension } from './host';
+import { sleep, useExtension } from './host';
 import type { ImportSummary } from '../../engine/interop/import-protocol';
 import type { EnsembleResult, ProbeResult } from '../../engine/analysis/analysis-protocol';
 
@@ -47,11 +48,37 @@ suite('HRM import, probe and ensemble', () => {
     assert.equal(p.rows.find((x) => x.mask === 'cell')?.puzzles, 8);
     assert.equal(vscode.window.activeTextEditor?.document.uri.scheme, 'hrm-lens');
     assert.match(vscode.window.activeTextEditor?.document.getText() ?? '', /Fixed-point probe/);
-    const e = await vscode.commands.executeCommand<EnsembleResult | undefined>('hrmLens.ensembleReport', { sources: [shipped], generate: 6, segments: 2 });
+    const e = await vscode.commands.executeCommand<EnsembleResult | undefined>('hrmLens.ensembleReport', { sources: [shipped], generate: 6, segments: 2, view: 'document' });
     assert.ok(e, 'ensemble returned nothing');
     assert.equal(e.puzzles, 6);
     assert.equal(e.perturbations, 4);
     assert.match(vscode.window.activeTextEditor?.document.getText() ?? '', /Ensemble report/);
+  });
+
+  test('Ensemble Report opens the ensemble panel with the ablation, curves and agreement matrix data', async function () {
+    this.timeout(180_000);
+    const shipped = path.join(repo, 'models', 'tiny-4x4.safetensors');
+    const api = host();
+    const before = api.ensemble.postedReports;
+    const e = await vscode.commands.executeCommand<EnsembleResult | undefined>('hrmLens.ensembleReport', { sources: [shipped, shipped], generate: 60, segments: 4 });
+    assert.ok(e, 'ensemble returned nothing');
+    const d = e.detail;
+    assert.equal(d.passes.length, 60 * 2 * 4, 'one digit per pass');
+    assert.match(d.passes, /^[0-3]+$/);
+    assert.equal(d.curves.relabelings.length, 4);
+    assert.equal(d.curves.checkpoints.length, 2);
+    assert.equal(d.solved.both.length, 60);
+    // The same checkpoint twice: the checkpoint ensemble adds nothing to the baseline.
+    assert.equal(e.summary.checkpoints.oracle, e.summary.baseline.oracle);
+    const tab = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('hrmLens.ensemble'));
+    for (let i = 0; i < 100 && (!tab() || api.ensemble.postedReports === before); i++) await sleep(50);
+    assert.ok(tab(), 'the ensemble panel is open');
+    assert.equal(api.ensemble.postedReports, before + 1, 'the report was posted once the webview was ready');
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await sleep(1500);
+    console.log('HRM_LENS_SCREENSHOT ensemble-report');
+    await sleep(1000);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
 

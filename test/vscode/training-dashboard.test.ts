@@ -1,0 +1,62 @@
+/**
+ * The training dashboard inside a real VS Code: HRM: Train opens it beside the editor and it receives the run's
+ * history and live steps from the engine (messages counted by the host side), the engine logs per-segment exact
+ * fractions into metrics.jsonl, and "HRM: Open Training Dashboard" opens it again for a finished run.
+ */
+import * as assert from 'node:assert/strict';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { readMetricsHistory } from '../../extension/panels/training-history';
+import { sleep, useExtension } from './host';
+
+interface TrainResultLike { run: string; checkpoint: string; step: number; cancelled: boolean }
+
+function dashboardTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('hrmLens.training'));
+}
+
+suite('HRM training dashboard', () => {
+  const api = useExtension();
+
+  test('Train opens the dashboard, which gets the history and live steps; Open Training Dashboard reopens it', async function () {
+    this.timeout(240_000);
+    const r = await vscode.commands.executeCommand<TrainResultLike | undefined>('hrmLens.train', { preset: 'tiny-4x4', steps: 120, batch: 8, seed: 11 });
+    assert.ok(r, 'Train returned no result (see the HRM Lens log)');
+    assert.equal(r.step, 120);
+    const tabs = dashboardTabs();
+    assert.equal(tabs.length, 1, 'one dashboard tab');
+    assert.equal(tabs[0].label, `HRM Training: ${path.basename(r.run)}`);
+    // The final snapshot is posted after the result: wait for it.
+    const posted = () => api().dashboards.posted.get(path.resolve(r.run)) ?? {};
+    for (let i = 0; i < 100 && (posted().run ?? 0) < 2; i++) await sleep(50);
+    const counts = posted();
+    assert.ok((counts.run ?? 0) >= 2, `the history on 'ready' and again at the end: ${JSON.stringify(counts)}`);
+    assert.ok((counts.points ?? 0) >= 1, `live steps were posted while training: ${JSON.stringify(counts)}`);
+
+    const history = await readMetricsHistory(r.run);
+    assert.equal(history.points.length, 120);
+    assert.ok(history.points.every((p) => p.segmentExact.length === 4), 'tiny-4x4 has 4 ACT segments: 4 fractions per step');
+
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    assert.equal(dashboardTabs().length, 0);
+    const opened = await vscode.commands.executeCommand<string | undefined>('hrmLens.openTrainingDashboard', { run: r.run });
+    assert.equal(opened, path.resolve(r.run));
+    for (let i = 0; i < 100 && dashboardTabs().length === 0; i++) await sleep(50);
+    assert.equal(dashboardTabs().length, 1);
+    const before = posted().run ?? 0;
+    for (let i = 0; i < 200 && (posted().run ?? 0) === before; i++) await sleep(50);
+    assert.ok((posted().run ?? 0) > before, 'the reopened dashboard got the history');
+    // Screenshots for the README and the legibility check (the runner saves them under test/e2e/shots/).
+    await vscode.commands.executeCommand('workbench.action.closePanel');
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    const workbench = vscode.workspace.getConfiguration('workbench');
+    for (const [theme, name] of [['Default Dark Modern', 'dashboard-dark'], ['Default Light Modern', 'dashboard-light']]) {
+      await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+      await sleep(1500);
+      console.log(`HRM_LENS_SCREENSHOT ${name}`);
+      await sleep(1000);
+    }
+    await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});
