@@ -7,6 +7,8 @@ export function ensembleHtml(webview: vscode.Webview, bundleDir: vscode.Uri, non
     title: 'HRM Ensemble Report',
     script: 'ensemble',
     style: `
+  .head { justify-content: space-between; }
+  .note { max-width: 560px; }
   #ablation td:first-child, #ablation th:first-child { text-align: left; }
   #ablation td.best { font-weight: 700; }
   #ablation tr.focus { background: var(--vscode-list-inactiveSelectionBackground); }
@@ -19,13 +21,13 @@ export function ensembleHtml(webview: vscode.Webview, bundleDir: vscode.Uri, non
     body: `
   <p id="empty" class="muted">Waiting for the report…</p>
   <div id="main" hidden>
-    <div class="controls" style="justify-content: space-between"><h1 id="title"></h1>
+    <div class="controls head"><h1 id="title"></h1>
       <span><vscode-button id="export-json" secondary>JSON</vscode-button> <span id="export-status" class="muted" aria-live="polite"></span></span></div>
     <p id="figures" class="muted"></p>
     <div class="row">
       <figure><figcaption>Ablation (the paper's Table: baseline, + relabeling, + checkpoint ensemble, + both)</figcaption>
         <table id="ablation" aria-label="ablation table"><thead><tr><th>configuration</th><th>passes / puzzle</th><th>oracle</th><th>label-free</th></tr></thead><tbody></tbody></table>
-        <p class="muted" style="max-width: 520px"><i>Oracle</i>: solved when any pass of the ensemble is right (the paper's rule; it uses the labels).
+        <p class="muted note"><i>Oracle</i>: solved when any pass of the ensemble is right (the paper's rule; it uses the labels).
         <i>Label-free</i>: the plurality answer over halted passes, ties by lower E then higher q<sub>halt</sub> — what a user without labels gets.</p></figure>
       <figure><figcaption>Checkpoint overlap (Jaccard of the puzzles each checkpoint solves, all relabelings)</figcaption><canvas id="jaccard" role="img" aria-label="checkpoint Jaccard matrix"></canvas><div><span id="jaccard-png"></span></div></figure>
     </div>
