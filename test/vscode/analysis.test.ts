@@ -75,9 +75,14 @@ suite('HRM import, probe and ensemble', () => {
     assert.ok(tab(), 'the ensemble panel is open');
     assert.equal(api.ensemble.postedReports, before + 1, 'the report was posted once the webview was ready');
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
-    await sleep(1500);
-    console.log('HRM_LENS_SCREENSHOT ensemble-report');
-    await sleep(1000);
+    const workbench = vscode.workspace.getConfiguration('workbench');
+    for (const [theme, name] of [['Default Dark Modern', 'ensemble-dark'], ['Default Light Modern', 'ensemble-light']]) {
+      await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+      await sleep(1500);
+      console.log(`HRM_LENS_SCREENSHOT ${name}`);
+      await sleep(1000);
+    }
+    await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
