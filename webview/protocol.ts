@@ -134,7 +134,8 @@ export interface DashboardCheckpoint {
   exact: number | null;
 }
 
-export type TrainingStatus = 'training' | 'stopping' | 'stopped' | 'finished' | 'failed' | 'idle';
+/** 'external': metrics.jsonl grows but not from this window's HRM: Train (e.g. `hrm-lens train` in a terminal). */
+export type TrainingStatus = 'training' | 'stopping' | 'stopped' | 'finished' | 'failed' | 'idle' | 'external';
 
 export interface DashboardRun {
   dir: string;

@@ -40,7 +40,7 @@ function renderHeader(): void {
   if (!run) return;
   $('title').textContent = `${run.name} · ${run.preset}${run.mixing ? ' · data mixing' : ''}`;
   const badge = $('badge');
-  badge.textContent = run.status;
+  badge.textContent = run.status === 'external' ? 'training (another process)' : run.status;
   badge.className = `badge ${run.status}`;
   document.body.dataset.status = run.status;
   const last = points.at(-1)?.step ?? 0;
@@ -49,7 +49,7 @@ function renderHeader(): void {
   bar.value = Math.min(last, bar.max);
   $('progress-label').textContent = `step ${last} / ${run.totalSteps}`;
   $('message').textContent = run.message;
-  const training = run.status === 'training' || run.status === 'stopping';
+  const training = run.status === 'training' || run.status === 'stopping' || run.status === 'external';
   $('stop').toggleAttribute('disabled', run.status !== 'training');
   $('resume').toggleAttribute('disabled', training || checkpoints.length === 0);
 }
@@ -70,7 +70,7 @@ function renderStats(): void {
   const rate = recent((p) => p.stepsPerSecond, 10);
   const last = points.at(-1)?.step ?? 0;
   const left = run.totalSteps - last;
-  const eta = rate && left > 0 && (run.status === 'training') ? `${Math.round(left / rate)} s` : '–';
+  const eta = rate && left > 0 && (run.status === 'training' || run.status === 'external') ? `${Math.round(left / rate)} s` : '–';
   const cards: [string, string][] = [
     ['loss (last 20)', fixed(recent((p) => p.loss))], ['cell accuracy', pct(recent((p) => p.cellAccuracy))],
     ['exact (halted)', pct(recent((p) => p.exactAccuracy))], ['mean ACT segments', fixed(recent((p) => p.meanSteps), 2)],

@@ -3,9 +3,11 @@
  * HRM: Train runs into that folder, the engine's step events live (batched to a few posts per second): loss, cell
  * and exact accuracy, mean ACT steps, steps/s, the backend, the step × segment exact heatmap and the checkpoints, with
  * Stop and Resume. HRM: Train opens it beside the editor; "HRM: Open Training Dashboard" (Runs tree or palette) opens
- * it for any run. After a reload the serializer reopens it from the run folder kept in the webview's state.
+ * it for any run; a run trained by another process (`hrm-lens train` in a terminal) is followed by re-reading its
+ * metrics.jsonl when it changes (every 2 s while the panel is visible). After a reload the serializer reopens it from the run folder kept in the webview's state.
  */
 import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainEvent, TrainResult } from '../../engine/protocol';
@@ -19,6 +21,10 @@ import { pngBytes, saveExport } from './trace-export';
 
 export const TRAINING_VIEW_TYPE = 'hrmLens.training';
 const FLUSH_MS = 250;
+/** How often an open dashboard of a run nobody trains here looks at its metrics.jsonl (a CLI run, another window). */
+const POLL_MS = 2000;
+/** A log written this recently, short of the target step, counts as a run in progress elsewhere. */
+const RECENT_MS = 15_000;
 
 interface Live {
   status: TrainingStatus;
@@ -34,6 +40,18 @@ interface Open {
   pending: TrainPoint[];
   backend?: string;
   timer?: ReturnType<typeof setTimeout>;
+  /** Size and mtime of metrics.jsonl when last sent (the poll for runs trained elsewhere). */
+  seen?: { size: number; mtimeMs: number };
+  poll?: ReturnType<typeof setInterval>;
+}
+
+async function metricsStat(dir: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+  try {
+    const st = await fs.stat(path.join(dir, 'metrics.jsonl'));
+    return { size: st.size, mtimeMs: st.mtimeMs };
+  } catch {
+    return undefined;
+  }
 }
 
 /** A run nobody trains now: finished when its log reached the target step, stopped when it has steps, else idle. */
@@ -45,6 +63,8 @@ function restingStatus(lastStep: number | undefined, target: number | undefined)
 export class TrainingDashboards implements vscode.Disposable {
   private readonly open = new Map<string, Open>();
   private readonly live = new Map<string, Live>();
+  /** When HRM: Train in this window last ended a run (its log's later writes would be someone else's). */
+  private readonly ended = new Map<string, number>();
   private readonly bundleDir: vscode.Uri;
   /** Messages posted to each run's panel, counted by kind (for the in-host test). */
   readonly posted = new Map<string, Record<string, number>>();
@@ -64,15 +84,21 @@ export class TrainingDashboards implements vscode.Disposable {
 
   /** The full picture of a run: its spec, history and checkpoints, and the live status when it is training. */
   private async snapshot(dir: string): Promise<Extract<HostToDashboard, { kind: 'run' }>> {
-    const [run, history] = await Promise.all([readRun(dir), readMetricsHistory(dir)]);
+    const [run, history, stat] = await Promise.all([readRun(dir), readMetricsHistory(dir), metricsStat(dir)]);
     const live = this.live.get(dir);
     const spec = run?.spec;
+    const o = this.open.get(dir);
+    if (o && stat) o.seen = stat;
+    const lastStep = history.points.at(-1)?.step;
+    const elsewhere = !live && stat !== undefined && Date.now() - stat.mtimeMs < RECENT_MS && stat.mtimeMs > (this.ended.get(dir) ?? 0)
+      && (spec?.steps === undefined || (lastStep ?? 0) < spec.steps);
     const skipped = history.skipped ? ` (${history.skipped} unreadable line${history.skipped > 1 ? 's' : ''} of metrics.jsonl skipped)` : '';
     const info: DashboardRun = {
       dir, name: path.basename(dir), preset: spec?.preset ?? live?.preset ?? '?', totalSteps: live?.totalSteps ?? spec?.steps ?? history.points.at(-1)?.step ?? 0,
       segments: spec?.haltMaxSteps ?? Math.max(0, ...history.points.map((p) => p.segmentExact.length)), mixing: spec?.mixing ?? false,
-      backend: live?.backend ?? spec?.backend ?? null, status: live?.status ?? restingStatus(history.points.at(-1)?.step, spec?.steps),
-      message: (live?.message ?? (run ? `${history.points.length} steps logged` : 'not a run folder (yet)')) + skipped,
+      backend: live?.backend ?? spec?.backend ?? null, status: live?.status ?? (elsewhere ? 'external' : restingStatus(lastStep, spec?.steps)),
+      message: (live?.message ?? (elsewhere ? 'metrics.jsonl is growing: trained by another process (hrm-lens train?); Stop works only for HRM: Train in this window'
+        : run ? `${history.points.length} steps logged` : 'not a run folder (yet)')) + skipped,
     };
     return { kind: 'run', run: info, points: history.points, checkpoints: dashboardCheckpoints(run?.checkpoints ?? []) };
   }
@@ -93,8 +119,17 @@ export class TrainingDashboards implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(this.bundleDir, '..', '..', 'media', 'hrm-activity.svg');
     const entry: Open = { panel, ready: false, pending: [] };
     this.open.set(dir, entry);
+    // A run trained elsewhere (the CLI, another window): re-read its log when it changes, while the panel is visible.
+    entry.poll = setInterval(() => {
+      if (!entry.ready || !panel.visible || this.live.has(dir)) return;
+      void metricsStat(dir).then((st) => {
+        if (!st || (entry.seen && st.size === entry.seen.size && st.mtimeMs === entry.seen.mtimeMs)) return;
+        return this.sendSnapshot(dir);
+      });
+    }, POLL_MS);
     panel.onDidDispose(() => {
       if (entry.timer) clearTimeout(entry.timer);
+      clearInterval(entry.poll);
       if (this.open.get(dir) === entry) this.open.delete(dir);
     });
     panel.webview.onDidReceiveMessage(async (m: DashboardToHost) => {
@@ -193,6 +228,7 @@ export class TrainingDashboards implements vscode.Disposable {
       live.status = status;
       live.message = message;
     }
+    this.ended.set(key, Date.now());
     void this.sendSnapshot(key).finally(() => this.live.delete(key));
   }
 

@@ -7,7 +7,7 @@ export function trainingHtml(webview: vscode.Webview, bundleDir: vscode.Uri, non
     title: 'HRM Training',
     script: 'training',
     style: `
-  .badge.training, .badge.stopping { background: var(--vscode-progressBar-background, #0e70c0); color: var(--vscode-editor-background); }
+  .badge.training, .badge.stopping, .badge.external { background: var(--vscode-progressBar-background, #0e70c0); color: var(--vscode-editor-background); }
   .badge.finished { background: var(--vscode-testing-iconPassed, #388a34); color: var(--vscode-editor-background); }
   .badge.stopped, .badge.idle { background: var(--vscode-badge-background); color: var(--vscode-badge-foreground); }
   .badge.failed { background: var(--vscode-testing-iconFailed, #c72e0f); color: var(--vscode-editor-background); }

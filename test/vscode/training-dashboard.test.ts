@@ -1,9 +1,11 @@
 /**
  * The training dashboard inside a real VS Code: HRM: Train opens it beside the editor and it receives the run's
  * history and live steps from the engine (messages counted by the host side), the engine logs per-segment exact
- * fractions into metrics.jsonl, and "HRM: Open Training Dashboard" opens it again for a finished run.
+ * fractions into metrics.jsonl, and "HRM: Open Training Dashboard" opens it again for a finished run; a run trained
+ * by the CLI in another process is followed as its metrics.jsonl grows.
  */
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { readMetricsHistory } from '../../extension/panels/training-history';
@@ -58,5 +60,30 @@ suite('HRM training dashboard', () => {
     }
     await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('a run trained by `hrm-lens train` in another process: the open dashboard follows its metrics.jsonl', async function () {
+    this.timeout(240_000);
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder);
+    const out = path.join(folder.uri.fsPath, '.hrm', 'runs', 'cli-run');
+    const cli = path.resolve(__dirname, '..', '..', 'cli.js');
+    const child = spawn(process.execPath, [cli, 'train', '--preset', 'tiny-4x4', '--steps', '400', '--batch', '8', '--seed', '2', '--out', out, '--quiet', '--backend', 'wasm'],
+      { stdio: 'ignore', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    try {
+      const posted = () => api().dashboards.posted.get(path.resolve(out))?.run ?? 0;
+      // Open it as soon as the run folder exists; then every change of the log is re-sent.
+      for (let i = 0; i < 400 && posted() === 0; i++) {
+        await vscode.commands.executeCommand('hrmLens.openTrainingDashboard', { run: out });
+        await sleep(250);
+      }
+      const first = posted();
+      assert.ok(first >= 1, 'the dashboard got the history');
+      for (let i = 0; i < 200 && posted() < first + 2; i++) await sleep(100);
+      assert.ok(posted() >= first + 2, `re-sent as the CLI run's log grew (${posted() - first} updates)`);
+    } finally {
+      child.kill();
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
   });
 });
