@@ -6,7 +6,8 @@
  *                  optional second one to compare (e.g. trained with data mixing).
  *   Ensemble args: `{ sources: [run folder | checkpoint…], last?, perturb?, count?, data?, generate?, limit?,
  *                  segments?, seed?, view? }` — else a run folder pick (its last 5 checkpoints) on 200 generated
- *                  puzzles. The report opens in the ensemble panel (extension/panels/ensemble-panel.ts), or as the
+ *                  puzzles; from the Runs tree or the Explorer, the run (or checkpoint) it was invoked on, on 200
+ *                  generated puzzles. The report opens in the ensemble panel (extension/panels/ensemble-panel.ts), or as the
  *                  Markdown document with `view: 'document'`.
  * Workspace checkpoints are refused in an untrusted workspace. Each returns the engine's result.
  */
@@ -18,6 +19,7 @@ import type { EngineClient } from '../engine/engine-client';
 import type { ResultDocuments } from './result-document';
 import { pickCheckpoint, runsFolder, workspaceCheckpointRefusal } from './checkpoints';
 import { type EnsemblePanel, toEnsembleView } from '../panels/ensemble-panel';
+import { type RunsTarget, targetPath } from '../views/runs-view';
 
 export type EnsembleArgs = EnsembleParams & { view?: 'panel' | 'document' };
 
@@ -79,7 +81,10 @@ export function registerAnalysisReports(context: vscode.ExtensionContext, engine
       return undefined;
     }
   });
-  const ensemble = vscode.commands.registerCommand('hrmLens.ensembleReport', async (args?: EnsembleArgs): Promise<EnsembleResult | undefined> => {
+  const ensemble = vscode.commands.registerCommand('hrmLens.ensembleReport', async (target?: EnsembleArgs | RunsTarget): Promise<EnsembleResult | undefined> => {
+    // From the Runs tree (a run or a checkpoint node) or the Explorer (a folder or file): that source, 200 generated puzzles.
+    const fromView = typeof target === 'string' || target instanceof vscode.Uri || (typeof target === 'object' && target !== null && 'kind' in target);
+    const args: EnsembleArgs | undefined = fromView ? { sources: [targetPath(target as RunsTarget) ?? ''], last: 5, generate: 200 } : (target as EnsembleArgs | undefined);
     const { view, ...given } = args ?? {};
     let params: EnsembleParams | undefined = args ? (given as EnsembleParams) : undefined;
     if (!params) {
