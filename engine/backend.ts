@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { installWasmSlice } from './kernels/wasm-slice';
+import { installWasmGemm } from './kernels/wasm-gemm';
 import { getThreadsCount, setThreadsCount, setWasmPaths, tf, version_cpu, version_wasm } from './tf';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -331,13 +332,14 @@ async function tryWasm(threads: number, wasmDir: string | undefined, log: (m: st
   }
   if (!(await trySetBackend('wasm'))) return { ok: false, reason: `wasm backend did not initialise${notes.length ? ` (${notes.join('; ')})` : ''}` };
   installWasmSlice();
+  const gemm = installWasmGemm();
   let actual = 1;
   try {
     actual = getThreadsCount();
   } catch { /* not reported */ }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const detail = [`tfjs-backend-wasm ${version_wasm}${simd ? ' SIMD' : ''}, ${actual} thread${actual === 1 ? '' : 's'}`,
-    wasmDirSet ? `binaries from ${wasmDirSet}` : 'default binary location', 'copy-free Slice kernel', ...notes].join('; ');
+    wasmDirSet ? `binaries from ${wasmDirSet}` : 'default binary location', 'copy-free Slice kernel', gemm.detail, ...notes].join('; ');
   return { ok: true, info: { name: 'wasm', version: version_wasm, threads: actual, gpu: false, detail } };
 }
 

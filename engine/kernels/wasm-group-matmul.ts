@@ -16,6 +16,7 @@
  * nothing is installed and callers use the slice-based path.
  */
 import { tf } from '../tf';
+import { gemmInto, ownGemmInstalled } from './wasm-gemm';
 
 export const GROUP_MATMUL_KERNEL = 'HrmLensGroupMatMul';
 
@@ -29,6 +30,7 @@ interface WasmBackendInternals {
   dataIdMap: { get(dataId: object): TensorData | undefined };
   dataIdNextNumber: number;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
 }
 
 let installed: boolean | undefined;
@@ -65,6 +67,13 @@ export function installWasmGroupMatMul(): boolean {
       const [G, M, K] = a.shape;
       const N = b.shape[2];
       const out = bk.makeOutput([G, M, N], 'float32');
+      if (ownGemmInstalled()) {
+        // The project's GEMM (wasm-gemm.ts) when it replaced BatchMatMul: the same bits as tf.matMul of each block.
+        const heap = (t: tf.TensorInfo) => bk.typedArrayFromHeap(t) as Float32Array;
+        const av = heap(a), bv = heap(b), ov = heap(out);
+        for (let g = 0; g < G; g++) gemmInto(av.subarray(g * M * K, (g + 1) * M * K), bv.subarray(g * K * N, (g + 1) * K * N), ov.subarray(g * M * N, (g + 1) * M * N), M, K, N);
+        return out;
+      }
       const aOff = bk.dataIdMap.get(a.dataId)?.memoryOffset;
       const bOff = bk.dataIdMap.get(b.dataId)?.memoryOffset;
       const oOff = bk.dataIdMap.get(out.dataId)?.memoryOffset;
