@@ -3,7 +3,7 @@
 // before any training) and copies its final checkpoint and evaluation into models/. Seeded: the same backend gives
 // the same weights. Prints the wall time and the held-out accuracy for the README.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +22,15 @@ mkdirSync(outDir, { recursive: true });
 const stem = path.join(outDir, preset);
 copyFileSync(summary.checkpoint, `${stem}.safetensors`);
 copyFileSync(summary.checkpoint.replace(/\.safetensors$/, '.eval.json'), `${stem}.eval.json`);
+// The demo workspace of `npm start` shows this run in the Runs view and its training dashboard (scripts/start.mjs).
+if (preset === 'tiny-4x4') {
+  const demoRun = path.join(root, 'demo', 'shipped-run');
+  mkdirSync(demoRun, { recursive: true });
+  copyFileSync(path.join(runDir, 'metrics.jsonl'), path.join(demoRun, 'metrics.jsonl'));
+  const spec = JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8'));
+  if (spec.spec?.backend?.detail) spec.spec.backend.detail = spec.spec.backend.detail.split('; binaries')[0];
+  writeFileSync(path.join(demoRun, 'run.json'), `${JSON.stringify(spec, null, 2)}\n`);
+}
 const files = readdirSync(outDir).filter((f) => f.startsWith(preset));
 console.log(`default model: ${files.map((f) => path.join('models', f)).join(', ')}`);
 console.log(`trained ${summary.step} steps in ${(seconds / 60).toFixed(1)} min; held-out exact ${(summary.heldOut.exact * 100).toFixed(1)}% `

@@ -60,6 +60,11 @@ if (!unitOnly && existsSync(path.join(root, 'test', 'e2e', 'inspector.e2e.mjs'))
   await runCounted(path.join(root, 'test', 'e2e', 'inspector.e2e.mjs'));
 }
 
+if (!unitOnly && existsSync(path.join(root, 'test', 'e2e', 'start.e2e.mjs'))) {
+  console.log('\n== npm start: the packaged extension installed in code-server, on the demo workspace ==');
+  await runCounted(path.join(root, 'test', 'e2e', 'start.e2e.mjs'));
+}
+
 /** Runs a test script that ends with "N passed, N failed, N skipped", streaming its output; adds its counts. */
 async function runCounted(script) {
   // Stream the output live (CI logs show progress) while keeping it to read the closing count line.

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// `npm start` as a user runs it, checked: scripts/start.mjs --check packages the extension, makes the demo workspace,
+// starts code-server with the .vsix INSTALLED (not loaded from the repository) and drives headless Chromium through
+// it (the workbench with HRM Lens, the shipped run's accuracy in the Runs view, the inspector from a CodeLens). Each
+// "  ✔" / "  ✘" line of its output counts as one test. Closing line: "N passed, N failed, N skipped". Without
+// code-server or Chromium: skipped (failed when CI is set). Screenshot: test/e2e/shots/start-demo.png.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findChromium, findCodeServer } from '../../scripts/code-server.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const isCI = /^(1|true|yes)$/i.test(process.env.CI ?? '');
+if (!findCodeServer() || !findChromium()) {
+  const what = !findCodeServer() ? 'code-server is not installed' : 'Chromium is not installed';
+  console.log(isCI ? `start-e2e: ERROR: ${what}\n0 passed, 1 failed, 0 skipped` : `start-e2e: skipped: ${what}\n0 passed, 0 failed, 1 skipped`);
+  process.exit(isCI ? 1 : 0);
+}
+const child = spawn(process.execPath, [path.join(root, 'scripts', 'start.mjs'), '--check'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+let out = '';
+child.stdout.on('data', (c) => { out += c; process.stdout.write(c); });
+const status = await new Promise((resolve) => child.on('close', resolve));
+const passed = (out.match(/^ {2}✔ /gm) ?? []).length;
+let failed = (out.match(/^ {2}✘ /gm) ?? []).length;
+if (status !== 0 && failed === 0) failed = 1;
+if (passed === 0 && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed, 0 skipped`);
+process.exit(failed ? 1 : 0);
