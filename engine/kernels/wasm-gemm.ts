@@ -14,7 +14,9 @@
  * is compiled; when it does not validate, the plain-SIMD module is used (~25 GFLOP/s). HRM_LENS_GEMM=xnnpack disables
  * the override (for comparisons).
  */
+import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
+import { Worker } from 'node:worker_threads';
 import { tf } from '../tf';
 import { GEMM_MR, GEMM_NR, GEMM_RELAXED_WASM, GEMM_SIMD_WASM } from './gemm-binary';
 
@@ -40,10 +42,11 @@ export interface GemmInfo {
   detail: string;
 }
 
-let state: { info: GemmInfo; exports?: GemmExports; memory?: WebAssembly.Memory } | undefined;
+interface GemmState { info: GemmInfo; exports?: GemmExports; memory?: WebAssembly.Memory; module?: WebAssembly.Module }
+let state: GemmState | undefined;
 
-function compile(): { info: GemmInfo; exports?: GemmExports; memory?: WebAssembly.Memory } {
-  const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536 });
+function compile(): GemmState {
+  const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
   const tries: ['relaxed-simd' | 'simd', string][] = [['relaxed-simd', GEMM_RELAXED_WASM], ['simd', GEMM_SIMD_WASM]];
   const errors: string[] = [];
   for (const [kind, b64] of tries) {
@@ -59,7 +62,7 @@ function compile(): { info: GemmInfo; exports?: GemmExports; memory?: WebAssembl
         setFlagsFromString('--liftoff');
       }
       const exports = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as GemmExports;
-      return { info: { kernel: kind, detail: `own GEMM kernel (${kind === 'relaxed-simd' ? 'relaxed SIMD, FMA' : 'SIMD'}) for dense matMul` }, exports, memory };
+      return { info: { kernel: kind, detail: `own GEMM kernel (${kind === 'relaxed-simd' ? 'relaxed SIMD, FMA' : 'SIMD'}) for dense matMul` }, exports, memory, module: mod };
     } catch (e) {
       errors.push(`${kind}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -68,9 +71,86 @@ function compile(): { info: GemmInfo; exports?: GemmExports; memory?: WebAssembl
 }
 
 /** The module (compiled on first use). */
-export function gemmModule(): { info: GemmInfo; exports?: GemmExports; memory?: WebAssembly.Memory } {
+export function gemmModule(): GemmState {
   state ??= compile();
   return state;
+}
+
+// ---------------------------------------------------------------- worker threads
+// Each helper thread instantiates the same compiled module on the same shared memory and waits on its slot of a
+// control block: [0] = 1 job posted / 2 quit, [1..6] = the gemm arguments (its block of rows), [7] = 1 done. The
+// calling thread computes the last block itself, then waits for the others. Rows are split in multiples of the
+// micro-kernel's row count, and every row is computed the same way in any block: results do not depend on the
+// thread count.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control } = workerData;
+const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+const c = new Int32Array(control);
+for (;;) {
+  Atomics.wait(c, 0, 0);
+  if (c[0] === 2) break;
+  gemm(c[1], c[2], c[3], c[4], c[5], c[6]);
+  Atomics.store(c, 0, 0);
+  Atomics.store(c, 7, 1);
+  Atomics.notify(c, 7);
+}`;
+/** Products below this many multiply-adds run on the calling thread alone (posting a job costs tens of µs). */
+const PARALLEL_MIN_WORK = 1 << 21;
+const WORKER_TIMEOUT_MS = 60_000;
+let helpers: { worker: Worker; control: Int32Array }[] | undefined;
+let helpersBroken = false;
+
+/** Threads for one product: HRM_LENS_GEMM_THREADS, else HRM_LENS_THREADS, else the machine's cores (at most 4). */
+export function gemmThreads(): number {
+  const env = Number(process.env.HRM_LENS_GEMM_THREADS ?? process.env.HRM_LENS_THREADS);
+  const n = Number.isInteger(env) && env > 0 ? env : availableParallelism();
+  return Math.max(1, Math.min(4, n));
+}
+
+function startHelpers(count: number): { worker: Worker; control: Int32Array }[] {
+  const { module, memory } = gemmModule();
+  if (!module || !memory) return [];
+  return Array.from({ length: count }, () => {
+    const control = new Int32Array(new SharedArrayBuffer(8 * 4));
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control: control.buffer } });
+    worker.unref(); // never keeps the process alive
+    worker.on('error', () => { helpersBroken = true; });
+    return { worker, control };
+  });
+}
+
+/** C rows [0, Mp) of A·Bpacked, split over the helper threads and this one. */
+function gemmRows(exports: GemmExports, aOff: number, bPacked: number, cOff: number, Mp: number, K: number, Np: number): void {
+  const threads = helpersBroken || Mp * K * Np < PARALLEL_MIN_WORK ? 1 : gemmThreads();
+  if (threads <= 1) {
+    exports.gemm(aOff, bPacked, cOff, Mp, K, Np);
+    return;
+  }
+  helpers ??= startHelpers(3);
+  const used = helpers.slice(0, threads - 1);
+  const per = Math.ceil(Mp / threads / GEMM_MR) * GEMM_MR;
+  let row = 0;
+  const posted: Int32Array[] = [];
+  for (const h of used) {
+    const rows = Math.min(per, Mp - row);
+    if (rows <= 0) break;
+    const c = h.control;
+    c.set([0, aOff + 4 * row * K, bPacked, cOff + 4 * row * Np, rows, K, Np, 0]);
+    Atomics.store(c, 0, 1);
+    Atomics.notify(c, 0);
+    posted.push(c);
+    row += rows;
+  }
+  if (posted.length) gemmStats.parallel++;
+  if (row < Mp) exports.gemm(aOff + 4 * row * K, bPacked, cOff + 4 * row * Np, Mp - row, K, Np);
+  for (const c of posted) {
+    if (Atomics.wait(c, 7, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
+      // A helper that does not answer: compute its rows here and stop using helpers (its late writes are the same values).
+      helpersBroken = true;
+      exports.gemm(c[1], c[2], c[3], c[4], c[5], c[6]);
+    }
+  }
 }
 
 /** Bytes needed in the module's memory for A (Mp×K), packed B (K×Np) and C (Mp×Np). */
@@ -98,7 +178,7 @@ export function gemmInto(a: Float32Array, b: Float32Array, out: Float32Array, M:
   if (Mp > M) f.fill(0, aOff / 4 + M * K, aOff / 4 + Mp * K);
   f.set(b.subarray(0, K * N), bRaw / 4);
   exports.pack(bRaw, bPacked, K, N);
-  exports.gemm(aOff, bPacked, cOff, Mp, K, Np);
+  gemmRows(exports, aOff, bPacked, cOff, Mp, K, Np);
   const c = new Float32Array(memory.buffer, cOff, Mp * Np);
   if (Np === N) out.set(c.subarray(0, M * N));
   else for (let i = 0; i < M; i++) out.set(c.subarray(i * Np, i * Np + N), i * N);
@@ -111,8 +191,8 @@ export function ownGemmInstalled(): boolean {
   return installed !== undefined && installed.kernel !== 'off';
 }
 
-/** Products the overriding kernel computed itself (the others went to the original kernel). */
-export const gemmStats = { calls: 0 };
+/** Products the overriding kernel computed itself (the others went to the original kernel); products split over threads. */
+export const gemmStats = { calls: 0, parallel: 0 };
 
 /** Overrides the wasm BatchMatMul kernel once per process; returns what is used. Call after the wasm backend is set. */
 export function installWasmGemm(): GemmInfo {

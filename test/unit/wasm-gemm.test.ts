@@ -104,3 +104,27 @@ test('gradients through the kernel match the analytic ones', () => {
   assert.ok(maxScaledError(g[1].dataSync(), gb, M) < 1e-5);
   tf.dispose([a, b, w, ...g]);
 });
+
+test('helper threads: the same bits with 1, 2 and 3 threads (rows are split, each computed the same way)', () => {
+  const rng = new Rng(8);
+  const [M, K, N] = [262, 128, 130];
+  const a = rand(rng, M * K);
+  const b = rand(rng, K * N);
+  const saved = process.env.HRM_LENS_GEMM_THREADS;
+  const parallel0 = gemmStats.parallel;
+  try {
+    const runs = [1, 2, 3].map((t) => {
+      process.env.HRM_LENS_GEMM_THREADS = String(t);
+      const out = new Float32Array(M * N);
+      gemmInto(a, b, out, M, K, N);
+      return out;
+    });
+    assert.ok(maxScaledError(runs[0], reference(a, b, M, K, N), K) < 1e-5);
+    assert.deepEqual(runs[1], runs[0]);
+    assert.deepEqual(runs[2], runs[0]);
+    assert.equal(gemmStats.parallel, parallel0 + 2, 'the 2- and 3-thread runs were split over helper threads');
+  } finally {
+    if (saved === undefined) delete process.env.HRM_LENS_GEMM_THREADS;
+    else process.env.HRM_LENS_GEMM_THREADS = saved;
+  }
+});
