@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [-- name…]`: runs the benchmarks one after another, each in its own process, and
-// leaves their results in bench/results/. Names: sudoku, dataset, model, agreement (default: all that exist).
+// `npm run bench [-- --quick] [-- name…]`: without names, the one summary table (bench/summary.mjs: every backend
+// side by side with PyTorch). With names, those benchmarks one after another, each in its own process, results in
+// bench/results/. Names: summary, sudoku, dataset, model, agreement.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -8,9 +9,11 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const flags = args.filter((a) => a.startsWith('--'));
-const names = args.filter((a) => !a.startsWith('--'));
-const all = { sudoku: 'sudoku-bench.ts', dataset: 'dataset-bench.ts', model: 'model-bench.ts', agreement: 'agreement.ts' };
+// Flags pass through; a flag's value (`--runs 3`) is not a benchmark name.
+const flags = args.filter((a, i) => a.startsWith('--') || (i > 0 && args[i - 1].startsWith('--') && /^\d/.test(a)));
+const names = args.filter((a) => !flags.includes(a));
+const all = { summary: 'summary.mjs', sudoku: 'sudoku-bench.ts', dataset: 'dataset-bench.ts', model: 'model-bench.ts', agreement: 'agreement.ts' };
+if (names.length === 0) names.push('summary');
 let failed = 0;
 for (const [name, file] of Object.entries(all)) {
   if (names.length && !names.includes(name)) continue;

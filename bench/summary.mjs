@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// `npm run bench`: one table, every figure of issue 8 side by side in one run. For each TS backend configuration
+// (bench/summary-ts.ts, one process each) and for the PyTorch reference at 1 and 2 threads (bench/reference/
+// torch_bench.py, Debian python3-torch 1.13 + OpenBLAS): training steps/s, inference puzzle-segments/s, inspect
+// latency, the 16-segment capture of a 9×9 puzzle at the 27M configuration, ensemble puzzles/s, the 41×41 landscape,
+// peak RSS. Median (min–max) over the runs; ratio = TS median ÷ PyTorch 1-thread median (higher is better for TS).
+// Writes bench/results/summary.json and bench/results/summary.md.
+//   node bench/summary.mjs [--runs 3] [--quick]        (--quick: 1 run, still every row)
+// TS configurations: wasm as installed (own GEMM kernel on the machine's cores), wasm with tfjs's stock XNNPACK
+// matMul on 1 thread (the baseline before this project's kernels), cpu (inspect latency only: 17× slower than wasm).
+// tensorflow (tfjs-node) and webgpu are listed when installed; bench/gpu-check.sh measures them on a GPU machine.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const quick = process.argv.includes('--quick');
+const runsArg = process.argv.indexOf('--runs');
+const runs = quick ? 1 : runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 3;
+const load0 = loadavg()[0];
+const t0 = Date.now();
+
+const stat = (xs) => {
+  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length ? { median: s[Math.floor((s.length - 1) / 2)], min: s[0], max: s[s.length - 1], n: s.length } : null;
+};
+
+function tsColumn(name, env, rows) {
+  const t = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'summary-ts.ts'), '--backend', env.HRM_LENS_BACKEND ?? 'wasm', '--runs', String(runs), '--rows', rows],
+    { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
+  console.error(`bench: ${name}: ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  if (r.status !== 0) return { name, error: (r.stderr || 'failed').trim().split('\n').slice(-2).join(' ') };
+  const j = JSON.parse(r.stdout.trim().split('\n').pop());
+  return {
+    name, detail: j.detail, gemm: j.gemm,
+    train: j.train && stat(j.train.stepsPerSecond), infer: j.infer && stat(j.infer.segmentsPerSecond),
+    inspect: j.inspect && stat(j.inspect.warmSeconds.map((s) => s * 1000)), inspectCold: j.inspect && j.inspect.coldSeconds * 1000,
+    capture27m: j.capture27m && stat(j.capture27m.seconds), ensemble: j.ensemble && stat(j.ensemble.puzzlesPerSecond),
+    landscape: j.landscape && stat(j.landscape.seconds), peakRssMiB: j.peakRssMiB,
+  };
+}
+
+function torch(args, threads) {
+  const r = spawnSync('/usr/bin/python3', ['bench/reference/torch_bench.py', 'bench', ...args, '--threads', String(threads), '--blas-threads', String(threads)],
+    { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'torch bench failed').trim().split('\n').slice(-1)[0] };
+  return JSON.parse(r.stdout);
+}
+
+function torchColumn(threads) {
+  const t = Date.now();
+  if (!existsSync('/usr/bin/python3')) return { name: `PyTorch, ${threads} thread(s)`, error: 'no /usr/bin/python3' };
+  const main = torch(['--hidden', '128', '--batch', '32', '--heads', '4', '--runs', String(runs), '--warmup', '1', '--infer-batch', '256', '--infer-runs', String(runs)], threads);
+  const big = torch(['--hidden', '512', '--heads', '8', '--h-layers', '4', '--l-layers', '4', '--runs', '0', '--infer-batch', '1', '--infer-runs', String(Math.max(3, runs)), '--infer-warmup', '1'], threads);
+  console.error(`bench: PyTorch ${threads} thread(s): ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  if (main.error) return { name: `PyTorch 1.13, ${threads} thread(s)`, error: main.error };
+  const seg = big.error ? null : big.infer.puzzle_segments_per_s;
+  return {
+    name: `PyTorch 1.13 + OpenBLAS, ${threads} thread${threads > 1 ? 's' : ''}`,
+    train: main.train.steps_per_s, infer: main.infer.puzzle_segments_per_s,
+    // 16 segments of one puzzle at batch 1, from the per-segment rate (no state capture on this side).
+    capture27m: seg ? { median: 16 / seg.median, min: 16 / seg.max, max: 16 / seg.min, n: seg.n } : null,
+    peakRssMiB: Math.max(main.peak_rss_mib ?? 0, big.peak_rss_mib ?? 0),
+  };
+}
+
+const columns = [
+  tsColumn('HRM Lens, wasm as installed', {}, 'train,infer,inspect,capture27m,ensemble,landscape'),
+  tsColumn('HRM Lens, wasm with tfjs XNNPACK matMul, 1 thread', { HRM_LENS_GEMM: 'xnnpack', HRM_LENS_THREADS: '1', HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,inspect,capture27m,ensemble,landscape'),
+  tsColumn('HRM Lens, cpu backend', { HRM_LENS_BACKEND: 'cpu' }, 'inspect'),
+];
+for (const [pkg, backend] of [['@tensorflow/tfjs-node-gpu', 'tensorflow'], ['@tensorflow/tfjs-node', 'tensorflow'], ['webgpu', 'webgpu']]) {
+  if (existsSync(path.join(root, 'node_modules', pkg))) columns.push(tsColumn(`HRM Lens, ${backend} (${pkg})`, { HRM_LENS_BACKEND: backend }, 'train,infer,inspect,capture27m'));
+}
+const t1 = torchColumn(1);
+const t2 = torchColumn(2);
+
+const fmt = (s, d = 2) => (s ? `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})` : '–');
+const ratio = (ts, ref, higherBetter = true) => (ts && ref && !ref.error ? `${(higherBetter ? ts.median / ref.median : ref.median / ts.median).toFixed(2)}×` : '–');
+const all = [...columns, t1, t2];
+const head = `| | ${all.map((c) => c.name).join(' | ')} |`;
+const sep = `|---|${all.map(() => '---').join('|')}|`;
+const row = (label, f) => `| ${label} | ${all.map((c) => (c.error ? (label.startsWith('training') ? `not run: ${c.error}` : '') : f(c))).join(' | ')} |`;
+const lines = [head, sep,
+  row('training steps/s (9×9, h128, batch 32)', (c) => fmt(c.train, 3)),
+  row('inference puzzle-segments/s (batch 256)', (c) => fmt(c.infer, 1)),
+  row('inspect latency, ms (4×4, shipped model; warm / cold)', (c) => (c.inspect ? `${fmt(c.inspect, 0)} / ${c.inspectCold.toFixed(0)}` : '–')),
+  row('27M model: 16-segment capture of one 9×9 puzzle, s', (c) => fmt(c.capture27m, 2)),
+  row('ensemble puzzles/s (9 relabelings × 5 checkpoints, 4 segments, 9×9 h128)', (c) => fmt(c.ensemble, 3)),
+  row('41×41 landscape, s (4×4, shipped model)', (c) => fmt(c.landscape, 2)),
+  row('peak RSS, MiB', (c) => (c.peakRssMiB ? c.peakRssMiB.toFixed(0) : '–')),
+];
+const ratios = columns.filter((c) => !c.error && c.train).map((c) => `| ${c.name} ÷ PyTorch 1 thread | training ${ratio(c.train, t1.train)} · inference ${ratio(c.infer, t1.infer)} · 27M capture ${ratio(c.capture27m, t1.capture27m, false)} |`
+  + ` training ${ratio(c.train, t2.train)} · inference ${ratio(c.infer, t2.infer)} |`);
+const header = `\`npm run bench\` (bench/summary.mjs${quick ? ' --quick' : ` --runs ${runs}`}), ${new Date().toISOString().slice(0, 16)}Z; `
+  + `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}; load average ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}; ${((Date.now() - t0) / 60000).toFixed(1)} min. `
+  + 'Median (min–max) over the runs.';
+const md = `${header}\n\n${lines.join('\n')}\n\n| ratio | ÷ PyTorch 1 thread | ÷ PyTorch 2 threads |\n|---|---|---|\n${ratios.join('\n')}\n\n`
+  + columns.filter((c) => c.detail).map((c) => `- ${c.name}: ${c.detail}${c.gemm ? `; matMul: ${c.gemm}` : ''}`).join('\n') + '\n';
+console.log(`\n${md}`);
+mkdirSync(path.join(here, 'results'), { recursive: true });
+writeFileSync(path.join(here, 'results', 'summary.json'), `${JSON.stringify({ date: new Date().toISOString(), runs, loadavg: [load0, loadavg()[0]], columns, torch1: t1, torch2: t2 }, null, 2)}\n`);
+writeFileSync(path.join(here, 'results', 'summary.md'), md);
