@@ -6,8 +6,9 @@
 // peak RSS. Median (min–max) over the runs; ratio = TS median ÷ PyTorch 1-thread median (higher is better for TS).
 // Writes bench/results/summary.json and bench/results/summary.md.
 //   node bench/summary.mjs [--runs 3] [--quick]        (--quick: 1 run, still every row)
-// TS configurations: wasm as installed (own GEMM kernel on the machine's cores), wasm with tfjs's stock XNNPACK
-// matMul on 1 thread (the baseline before this project's kernels), cpu (inspect latency only: 17× slower than wasm).
+// TS configurations: wasm as installed (own GEMM kernel on the machine's cores), the same on 1 thread (equal-thread
+// comparison), wasm with tfjs's stock XNNPACK matMul on 1 thread (the baseline before this project's kernels), cpu
+// (inspect latency only: 17× slower than wasm).
 // tensorflow (tfjs-node) and webgpu are listed when installed; bench/gpu-check.sh measures them on a GPU machine.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -70,6 +71,7 @@ function torchColumn(threads) {
 
 const columns = [
   tsColumn('HRM Lens, wasm as installed', {}, 'train,infer,inspect,capture27m,ensemble,landscape'),
+  tsColumn('HRM Lens, wasm, own GEMM on 1 thread', { HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,capture27m'),
   tsColumn('HRM Lens, wasm with tfjs XNNPACK matMul, 1 thread', { HRM_LENS_GEMM: 'xnnpack', HRM_LENS_THREADS: '1', HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,inspect,capture27m,ensemble,landscape'),
   tsColumn('HRM Lens, cpu backend', { HRM_LENS_BACKEND: 'cpu' }, 'inspect'),
 ];
@@ -94,7 +96,7 @@ const lines = [head, sep,
   row('41×41 landscape, s (4×4, shipped model)', (c) => fmt(c.landscape, 2)),
   row('peak RSS, MiB', (c) => (c.peakRssMiB ? c.peakRssMiB.toFixed(0) : '–')),
 ];
-const ratios = columns.filter((c) => !c.error && c.train).map((c) => `| ${c.name} ÷ PyTorch 1 thread | training ${ratio(c.train, t1.train)} · inference ${ratio(c.infer, t1.infer)} · 27M capture ${ratio(c.capture27m, t1.capture27m, false)} |`
+const ratios = columns.filter((c) => !c.error && c.train).map((c) => `| ${c.name} | training ${ratio(c.train, t1.train)} · inference ${ratio(c.infer, t1.infer)} · 27M capture ${ratio(c.capture27m, t1.capture27m, false)} |`
   + ` training ${ratio(c.train, t2.train)} · inference ${ratio(c.infer, t2.infer)} |`);
 const header = `\`npm run bench\` (bench/summary.mjs${quick ? ' --quick' : ` --runs ${runs}`}), ${new Date().toISOString().slice(0, 16)}Z; `
   + `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}; load average ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}; ${((Date.now() - t0) / 60000).toFixed(1)} min. `

@@ -127,7 +127,14 @@ function gemmRows(exports: GemmExports, aOff: number, bPacked: number, cOff: num
     exports.gemm(aOff, bPacked, cOff, Mp, K, Np);
     return;
   }
-  helpers ??= startHelpers(3);
+  try {
+    helpers ??= startHelpers(3);
+  } catch {
+    // No worker threads here (or they failed to start): this thread computes every product.
+    helpersBroken = true;
+    exports.gemm(aOff, bPacked, cOff, Mp, K, Np);
+    return;
+  }
   const used = helpers.slice(0, threads - 1);
   const per = Math.ceil(Mp / threads / GEMM_MR) * GEMM_MR;
   let row = 0;

@@ -150,15 +150,18 @@ try {
     const qi = await palette(page, 'HRM: Inspect Puzzle');
     await qi.locator('.quick-input-title', { hasText: 'HRM: Inspect Puzzle' }).waitFor({ timeout: 30_000 });
     await page.keyboard.type(PUZZLE_4);
+    const tCommand = Date.now();
     await page.keyboard.press('Enter');
     frame = await findFrame(page, 'body[data-render-ms]', 120_000);
+    const commandToGrid = Date.now() - tCommand;
     const title = await frame.locator('#title').textContent();
     assert(title?.includes(PUZZLE_4), `title "${title}"`);
     const badge = await frame.locator('#badge').textContent();
     assert(/success|failure/.test(badge ?? ''), `class badge "${badge}"`);
     const chips = await frame.locator('#strip .chip').count();
     assert(chips === 5, `perturbation strip: ${chips} chips, expected 4 relabelings + the vote`);
-    return `class "${badge}", first render ${await frame.locator('body').getAttribute('data-render-ms')} ms`;
+    console.log(`e2e: inspect latency, command → first grid (engine cold start included): ${commandToGrid} ms`);
+    return `class "${badge}", first render ${await frame.locator('body').getAttribute('data-render-ms')} ms, command → first grid ${commandToGrid} ms`;
   });
 
   await step('Home, → and ← scrub the segments: label, slider and grid follow', async () => {
@@ -232,9 +235,11 @@ try {
     await page.keyboard.press('Enter');
     await qi.locator('.monaco-list-row', { hasText: 'step-000000.safetensors' }).first().waitFor({ timeout: 30_000 });
     await page.keyboard.type('step-000000');
+    const tCommand = Date.now();
     await page.keyboard.press('Enter');
     const f9 = await findFrame(page, `#title:has-text("${PUZZLE_9.replace(/0/g, '.').slice(0, 30)}")`, 120_000);
     await f9.locator('body[data-render-ms]').waitFor({ timeout: 60_000 });
+    console.log(`e2e: inspect latency, command → first grid (9×9, 16 segments, engine warm): ${Date.now() - tCommand} ms`);
     renderMs = Number(await f9.locator('body').getAttribute('data-render-ms'));
     assert((await f9.locator('#scrubber').getAttribute('max')) === '15', '16 segments');
     assert((await f9.locator('#grid .cell').count()) === 81, '81 cells');
