@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { sleep, useExtension } from './host';
+import { screenshotInThemes, sleep, useExtension } from './host';
 import type { ImportSummary } from '../../engine/interop/import-protocol';
 import type { EnsembleResult, ProbeResult } from '../../engine/analysis/analysis-protocol';
 
@@ -75,14 +75,7 @@ suite('HRM import, probe and ensemble', () => {
     assert.ok(tab(), 'the ensemble panel is open');
     assert.equal(api.ensemble.postedReports, before + 1, 'the report was posted once the webview was ready');
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
-    const workbench = vscode.workspace.getConfiguration('workbench');
-    for (const [theme, name] of [['Default Dark Modern', 'ensemble-dark'], ['Default Light Modern', 'ensemble-light']]) {
-      await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
-      await sleep(1500);
-      console.log(`HRM_LENS_SCREENSHOT ${name}`);
-      await sleep(1000);
-    }
-    await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+    await screenshotInThemes('ensemble');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });

@@ -26,3 +26,18 @@ export function useExtension(): () => HrmLensApi {
     return api;
   };
 }
+
+/**
+ * Pictures of what the window shows now, in the dark and the light theme: `<stem>-dark` and `<stem>-light`, taken by
+ * the runner (run-in-code-server.mjs saves them under test/e2e/shots/); the theme is reset afterwards.
+ */
+export async function screenshotInThemes(stem: string): Promise<void> {
+  const workbench = vscode.workspace.getConfiguration('workbench');
+  for (const [theme, name] of [['Default Dark Modern', `${stem}-dark`], ['Default Light Modern', `${stem}-light`]]) {
+    await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+    await sleep(1500);
+    console.log(`HRM_LENS_SCREENSHOT ${name}`);
+    await sleep(1200);
+  }
+  await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+}

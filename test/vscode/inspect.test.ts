@@ -8,9 +8,9 @@ import * as vscode from 'vscode';
 import type { HrmLensApi } from '../../extension/extension';
 import { INSPECTOR_VIEW_TYPE } from '../../extension/panels/inspector-panel';
 import { trajectoriesHtml } from '../../extension/views/trajectories-view';
+import { screenshotInThemes, sleep } from './host';
 
 interface SummaryLike { segments: { grid: string }[]; solution: string; mode: { mode: string } }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const metric = (name: string, value: number) => console.log(`HRM_LENS_METRIC ${name}=${value.toFixed(1)}`);
 
 suite('HRM: Inspect Puzzle', () => {
@@ -48,14 +48,7 @@ suite('HRM: Inspect Puzzle', () => {
     assert.equal(await api.panels.computeLandscapeInLastPanel(21), true, 'the engine computed the landscape for the panel');
     await sleep(500);
     // Pictures of the panel in the dark and the light theme (taken by the runner; see run-in-code-server.mjs).
-    const workbench = vscode.workspace.getConfiguration('workbench');
-    for (const [theme, name] of [['Default Dark Modern', 'inspector-dark'], ['Default Light Modern', 'inspector-light']]) {
-      await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
-      await sleep(1500);
-      console.log(`HRM_LENS_SCREENSHOT ${name}`);
-      await sleep(1500);
-    }
-    await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+    await screenshotInThemes('inspector');
   });
 
   test('the Trajectories view lists the inspected puzzles with their class (strict CSP, nonce on the script)', async function () {
