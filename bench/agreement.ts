@@ -46,7 +46,9 @@ const PY = '/usr/bin/python3';
 
 const root = path.resolve(import.meta.dirname, '..');
 const torchBench = path.join(root, 'bench', 'reference', 'torch_bench.py');
-const resultsFile = path.join(root, 'bench', 'results', 'agreement.json');
+// --out FILE writes the results elsewhere (e.g. a run on the threaded build: HRM_LENS_THREADS=2 … --out /tmp/a.json).
+const outArg = process.argv.indexOf('--out');
+const resultsFile = outArg >= 0 ? path.resolve(process.argv[outArg + 1]) : path.join(root, 'bench', 'results', 'agreement.json');
 
 const argv = process.argv.slice(2);
 const argValue = (name: string): string | undefined => {
@@ -55,6 +57,8 @@ const argValue = (name: string): string | undefined => {
 };
 const backends = (argValue('--backends') ?? 'wasm,cpu').split(',').map((s) => s.trim()).filter(Boolean) as ('wasm' | 'cpu')[];
 const keep = argv.includes('--keep');
+/** --threads N: wasm threads (N > 1 = tfjs's threaded build); default 1. */
+const wasmThreads = Number(argValue('--threads') ?? '1');
 
 // ---------------------------------------------------------------------------------------------------------------
 // Config field names. The reference (hrm_reference.py CONFIG_FIELDS) writes hLayers/lLayers/hCycles/lCycles and the
@@ -510,7 +514,7 @@ async function main(): Promise<void> {
 
     // 3. engine side, per backend.
     for (const backend of backends) {
-      const info = await selectBackend({ backend, threads: 1 });
+      const info = await selectBackend({ backend, threads: wasmThreads });
       for (const p of prepared) {
         const model = modelFromWeights(p.config, p.tensors);
         const r = await compare(model, p.dump, p.dump64, p.tokens);

@@ -52,7 +52,13 @@ run_checks() {
   echo "gpu-check: node $(node -v)"
   [ -d node_modules ] || { echo "gpu-check: unpacking node_modules"; tar -xzf "$bundle/node_modules.tgz"; }
   echo "gpu-check: PyTorch from the bundled wheels (a virtual environment in /tmp/gpu-check-venv)"
-  python3 -m venv /tmp/gpu-check-venv && /tmp/gpu-check-venv/bin/pip install -q --no-index --find-links "$bundle/wheels" torch numpy
+  local py=/tmp/gpu-check-venv/bin/python
+  if ! { python3 -m venv /tmp/gpu-check-venv && "$py" -m pip install -q --no-index --find-links "$bundle/wheels" torch numpy; }; then
+    # No python3-venv (Debian/Ubuntu ship it separately): install into a plain directory instead.
+    echo "gpu-check: no venv; installing the wheels into /tmp/gpu-check-py"
+    python3 -m pip install -q --no-index --find-links "$bundle/wheels" --target /tmp/gpu-check-py torch numpy
+    py=python3; export PYTHONPATH=/tmp/gpu-check-py${PYTHONPATH:+:$PYTHONPATH}
+  fi
   echo "=== the machine"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | sed 's/^/  /'
   command -v vulkaninfo >/dev/null && vulkaninfo --summary 2>&1 | grep -E 'deviceName|apiVersion' | sed 's/^/  /'
@@ -68,7 +74,7 @@ run_checks() {
     fi
   done
   echo "=== PyTorch on CUDA"
-  if r=$(timeout 1800 /tmp/gpu-check-venv/bin/python bench/reference/torch_device_bench.py --device cuda --runs "$runs" 2>/tmp/gpu-check-torch.err | tail -n 1); then
+  if r=$(timeout 1800 "$py" bench/reference/torch_device_bench.py --device cuda --runs "$runs" 2>/tmp/gpu-check-torch.err | tail -n 1); then
     echo "  $r"; results+=("\"torch_cuda\": $r")
   else
     echo "  failed: $(tail -n 3 /tmp/gpu-check-torch.err)"

@@ -7,12 +7,12 @@
 // Writes bench/results/summary.json and bench/results/summary.md.
 //   node bench/summary.mjs [--runs 3] [--quick]        (--quick: 1 run, still every row)
 // TS configurations: wasm as installed (own GEMM kernel on the machine's cores), the same on 1 thread (equal-thread
-// comparison), wasm with tfjs's stock XNNPACK matMul on 1 thread (the baseline before this project's kernels), cpu
+// comparison), wasm's threaded build (train, infer, inspect), wasm with tfjs's stock XNNPACK matMul on 1 thread (the baseline before this project's kernels), cpu
 // (inspect latency only: 17× slower than wasm).
 // tensorflow (tfjs-node) and webgpu are listed when installed; bench/gpu-check.sh measures them on a GPU machine.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,13 +31,14 @@ const stat = (xs) => {
 
 function tsColumn(name, env, rows) {
   const t = Date.now();
+  const l0 = loadavg()[0];
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'summary-ts.ts'), '--backend', env.HRM_LENS_BACKEND ?? 'wasm', '--runs', String(runs), '--rows', rows],
     { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
   console.error(`bench: ${name}: ${((Date.now() - t) / 1000).toFixed(0)} s`);
   if (r.status !== 0) return { name, error: (r.stderr || 'failed').trim().split('\n').slice(-2).join(' ') };
   const j = JSON.parse(r.stdout.trim().split('\n').pop());
   return {
-    name, detail: j.detail, gemm: j.gemm,
+    name, detail: j.detail, gemm: j.gemm, load: [l0, loadavg()[0]],
     train: j.train && stat(j.train.stepsPerSecond), infer: j.infer && stat(j.infer.segmentsPerSecond),
     inspect: j.inspect && stat(j.inspect.warmSeconds.map((s) => s * 1000)), inspectCold: j.inspect && j.inspect.coldSeconds * 1000,
     capture27m: j.capture27m && stat(j.capture27m.seconds), ensemble: j.ensemble && stat(j.ensemble.puzzlesPerSecond),
@@ -54,6 +55,7 @@ function torch(args, threads) {
 
 function torchColumn(threads) {
   const t = Date.now();
+  const l0 = loadavg()[0];
   if (!existsSync('/usr/bin/python3')) return { name: `PyTorch, ${threads} thread(s)`, error: 'no /usr/bin/python3' };
   const main = torch(['--hidden', '128', '--batch', '32', '--heads', '4', '--runs', String(runs), '--warmup', '1', '--infer-batch', '256', '--infer-runs', String(runs)], threads);
   const big = torch(['--hidden', '512', '--heads', '8', '--h-layers', '4', '--l-layers', '4', '--runs', '0', '--infer-batch', '1', '--infer-runs', String(Math.max(3, runs)), '--infer-warmup', '1'], threads);
@@ -65,13 +67,16 @@ function torchColumn(threads) {
     train: main.train.steps_per_s, infer: main.infer.puzzle_segments_per_s,
     // 16 segments of one puzzle at batch 1, from the per-segment rate (no state capture on this side).
     capture27m: seg ? { median: 16 / seg.median, min: 16 / seg.max, max: 16 / seg.min, n: seg.n } : null,
-    peakRssMiB: Math.max(main.peak_rss_mib ?? 0, big.peak_rss_mib ?? 0),
+    peakRssMiB: Math.max(main.peak_rss_mib ?? 0, big.peak_rss_mib ?? 0), load: [l0, loadavg()[0]],
   };
 }
 
 const columns = [
   tsColumn('HRM Lens, wasm as installed', {}, 'train,infer,inspect,capture27m,ensemble,landscape'),
   tsColumn('HRM Lens, wasm, own GEMM on 1 thread', { HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,capture27m'),
+  // tfjs-backend-wasm's threaded-SIMD build (engine-backends Appendix A) on the machine's cores, own GEMM on as many:
+  // not the default (no measured gain; ~1 s more start-up and ~130 MiB more RSS), shown so that the choice is visible.
+  tsColumn(`HRM Lens, wasm threaded build, ${Math.min(4, availableParallelism())} threads`, { HRM_LENS_THREADS: String(Math.min(4, availableParallelism())) }, 'train,infer,inspect'),
   tsColumn('HRM Lens, wasm with tfjs XNNPACK matMul, 1 thread', { HRM_LENS_GEMM: 'xnnpack', HRM_LENS_THREADS: '1', HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,inspect,capture27m,ensemble,landscape'),
   tsColumn('HRM Lens, cpu backend', { HRM_LENS_BACKEND: 'cpu' }, 'inspect'),
 ];
@@ -102,7 +107,8 @@ const header = `\`npm run bench\` (bench/summary.mjs${quick ? ' --quick' : ` --r
   + `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}; load average ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}; ${((Date.now() - t0) / 60000).toFixed(1)} min. `
   + 'Median (min–max) over the runs.';
 const md = `${header}\n\n${lines.join('\n')}\n\n| ratio | ÷ PyTorch 1 thread | ÷ PyTorch 2 threads |\n|---|---|---|\n${ratios.join('\n')}\n\n`
-  + columns.filter((c) => c.detail).map((c) => `- ${c.name}: ${c.detail}${c.gemm ? `; matMul: ${c.gemm}` : ''}`).join('\n') + '\n';
+  + columns.filter((c) => c.detail).map((c) => `- ${c.name}: ${c.detail}${c.gemm ? `; matMul: ${c.gemm}` : ''}`).join('\n') + '\n'
+  + `\nLoad average (1 min) at the start → end of each column: ${[...columns, t1, t2].filter((c) => c.load).map((c) => `${c.name} ${c.load[0].toFixed(1)} → ${c.load[1].toFixed(1)}`).join('; ')}.\n`;
 console.log(`\n${md}`);
 mkdirSync(path.join(here, 'results'), { recursive: true });
 writeFileSync(path.join(here, 'results', 'summary.json'), `${JSON.stringify({ date: new Date().toISOString(), runs, loadavg: [load0, loadavg()[0]], columns, torch1: t1, torch2: t2 }, null, 2)}\n`);
