@@ -138,7 +138,7 @@ function gemmRows(exports: GemmExports, aOff: number, bPacked: number, cOff: num
   const used = helpers.slice(0, threads - 1);
   const per = Math.ceil(Mp / threads / GEMM_MR) * GEMM_MR;
   let row = 0;
-  const posted: Int32Array[] = [];
+  const posted: { worker: Worker; control: Int32Array }[] = [];
   for (const h of used) {
     const rows = Math.min(per, Mp - row);
     if (rows <= 0) break;
@@ -146,15 +146,17 @@ function gemmRows(exports: GemmExports, aOff: number, bPacked: number, cOff: num
     c.set([0, aOff + 4 * row * K, bPacked, cOff + 4 * row * Np, rows, K, Np, 0]);
     Atomics.store(c, 0, 1);
     Atomics.notify(c, 0);
-    posted.push(c);
+    posted.push(h);
     row += rows;
   }
   if (posted.length) gemmStats.parallel++;
   if (row < Mp) exports.gemm(aOff + 4 * row * K, bPacked, cOff + 4 * row * Np, Mp - row, K, Np);
-  for (const c of posted) {
+  for (const { worker, control: c } of posted) {
     if (Atomics.wait(c, 7, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
-      // A helper that does not answer: compute its rows here and stop using helpers (its late writes are the same values).
+      // A helper that does not answer: end it (no late writes into memory reused by later products), compute its rows
+      // here, and use no helper from now on.
       helpersBroken = true;
+      void worker.terminate();
       exports.gemm(c[1], c[2], c[3], c[4], c[5], c[6]);
     }
   }
