@@ -75,7 +75,8 @@ const columns = [
   tsColumn('HRM Lens, wasm as installed', {}, 'train,infer,inspect,capture27m,ensemble,landscape'),
   tsColumn('HRM Lens, wasm, own GEMM on 1 thread', { HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,capture27m'),
   // tfjs-backend-wasm's threaded-SIMD build (engine-backends Appendix A) on the machine's cores, own GEMM on as many:
-  // not the default (no measured gain; ~1 s more start-up and ~130 MiB more RSS), shown so that the choice is visible.
+  // not the default (≤ 10 % on training/inference, ~1 s more start-up, ~130 MiB more RSS, slower inspect, and one of two
+  // `bench/agreement.ts --threads 2` runs went wrong from free-running segment 3), shown so that the choice is visible.
   tsColumn(`HRM Lens, wasm threaded build, ${Math.min(4, availableParallelism())} threads`, { HRM_LENS_THREADS: String(Math.min(4, availableParallelism())) }, 'train,infer,inspect'),
   tsColumn('HRM Lens, wasm with tfjs XNNPACK matMul, 1 thread', { HRM_LENS_GEMM: 'xnnpack', HRM_LENS_THREADS: '1', HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,inspect,capture27m,ensemble,landscape'),
   tsColumn('HRM Lens, cpu backend', { HRM_LENS_BACKEND: 'cpu' }, 'inspect'),

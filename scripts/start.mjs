@@ -44,7 +44,13 @@ if (!noPackage || !existsSync(vsix)) run('built and packaged dist/hrm-lens.vsix'
 let bin = findCodeServer();
 if (!bin) {
   console.log('start: code-server 4.100.3 is not installed; installing it (scripts/install-code-server.sh: Debian packages need root or sudo)…');
-  run('installed code-server', 'bash', [path.join(repoRoot, 'scripts', 'install-code-server.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync('bash', [path.join(repoRoot, 'scripts', 'install-code-server.sh')], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) {
+    console.error('start: could not install code-server (see above). Either, as root:\n    sudo bash scripts/install-code-server.sh\n'
+      + 'or, once the Debian packages chromium libkrb5-dev ripgrep build-essential python3 are installed, into a folder you own:\n'
+      + '    HRM_LENS_CODE_SERVER_HOME=$HOME/.cache/hrm-lens-code-server npm start\nthen run `npm start` again.');
+    process.exit(1);
+  }
   bin = findCodeServer();
   if (!bin) { console.error('start: code-server is still missing after scripts/install-code-server.sh'); process.exit(1); }
 }
