@@ -7,20 +7,14 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
 import type { EnsembleState, EnsembleToHost, EnsembleView, HostToEnsemble } from './protocol';
+import { vscodeApi } from './vscode-api';
 import { css } from './canvas';
 import { CONFIGS, cellAt, drawJaccard, drawMatrix, matrixColors, matrixLayout, type MatrixLayout } from './ensemble-canvases';
 import { pngButton, pngOf } from './inspector-export';
 
 Chart.register(LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
 
-interface VsCodeApi {
-  postMessage(message: EnsembleToHost): void;
-  getState(): EnsembleState | undefined;
-  setState(state: EnsembleState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi<EnsembleToHost, EnsembleState>();
 let state: EnsembleState = vscode.getState() ?? {};
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const pct = (x: number | null): string => (x === null || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);

@@ -13,15 +13,9 @@ import { pngButton, pngOf } from './inspector-export';
 import { SegmentCharts } from './inspector-charts';
 import { drawLandscape, drawPca, drawStability } from './inspector-canvases';
 import type { HostToInspector, InspectorState, InspectorToHost, InspectorTrace } from './protocol';
+import { vscodeApi } from './vscode-api';
 
-interface VsCodeApi {
-  postMessage(message: InspectorToHost): void;
-  getState(): InspectorState | undefined;
-  setState(state: InspectorState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi<InspectorToHost, InspectorState>();
 let state: InspectorState = vscode.getState() ?? { segment: 0, showSolution: false };
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const charts = new SegmentCharts($('charts'));

@@ -7,19 +7,13 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { DashboardCheckpoint, DashboardRun, DashboardState, DashboardToHost, HostToDashboard, TrainPoint } from './protocol';
+import { vscodeApi } from './vscode-api';
 import { css } from './canvas';
 import { TrainingCharts } from './training-charts';
 import { segmentMatrix } from './training-series';
 import { pngButton, pngOf } from './inspector-export';
 
-interface VsCodeApi {
-  postMessage(message: DashboardToHost): void;
-  getState(): DashboardState | undefined;
-  setState(state: DashboardState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi<DashboardToHost, DashboardState>();
 let state: DashboardState = vscode.getState() ?? {};
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const charts = new TrainingCharts($('charts'));
