@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { installWasmSlice } from './kernels/wasm-slice';
 import { installWasmGemm } from './kernels/wasm-gemm';
+import { installWasmOps } from './kernels/wasm-ops';
 import { getThreadsCount, setThreadsCount, setWasmPaths, tf, version_cpu, version_wasm } from './tf';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -333,13 +334,14 @@ async function tryWasm(threads: number, wasmDir: string | undefined, log: (m: st
   if (!(await trySetBackend('wasm'))) return { ok: false, reason: `wasm backend did not initialise${notes.length ? ` (${notes.join('; ')})` : ''}` };
   installWasmSlice();
   const gemm = installWasmGemm();
+  const fused = installWasmOps();
   let actual = 1;
   try {
     actual = getThreadsCount();
   } catch { /* not reported */ }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const detail = [`tfjs-backend-wasm ${version_wasm}${simd ? ' SIMD' : ''}, ${actual} thread${actual === 1 ? '' : 's'}`,
-    wasmDirSet ? `binaries from ${wasmDirSet}` : 'default binary location', 'copy-free Slice kernel', gemm.detail, ...notes].join('; ');
+    wasmDirSet ? `binaries from ${wasmDirSet}` : 'default binary location', 'copy-free Slice kernel', gemm.detail, fused ? 'fused element-wise kernels' : 'tfjs element-wise kernels', ...notes].join('; ');
   return { ok: true, info: { name: 'wasm', version: version_wasm, threads: actual, gpu: false, detail } };
 }
 

@@ -97,12 +97,25 @@ function wat(relaxed) {
   L.push(`      (local.set $j (i32.add (local.get $j) (i32.const ${NR})))`);
   L.push('      (br $jloop)))');
   L.push('  )');
+  L.push('  ;; unpad(src, dst, rows, Np, N): rows of Np floats → rows of N floats (N <= Np; the padded C of a product)');
+  L.push('  (func (export "unpad") (param $src i32) (param $dst i32) (param $rows i32) (param $Np i32) (param $N i32)');
+  L.push('    (local $r i32) (local $sb i32) (local $db i32)');
+  L.push('    (local.set $sb (i32.shl (local.get $Np) (i32.const 2)))');
+  L.push('    (local.set $db (i32.shl (local.get $N) (i32.const 2)))');
+  L.push('    (block $end (loop $loop');
+  L.push('      (br_if $end (i32.ge_u (local.get $r) (local.get $rows)))');
+  L.push('      (memory.copy (local.get $dst) (local.get $src) (local.get $db))');
+  L.push('      (local.set $src (i32.add (local.get $src) (local.get $sb)))');
+  L.push('      (local.set $dst (i32.add (local.get $dst) (local.get $db)))');
+  L.push('      (local.set $r (i32.add (local.get $r) (i32.const 1)))');
+  L.push('      (br $loop)))');
+  L.push('  )');
   L.push(')');
   return `${L.join('\n')}\n`;
 }
 
 const wabt = await wabtInit();
-const binary = (relaxed) => Buffer.from(wabt.parseWat('gemm.wat', wat(relaxed), { simd: true, relaxed_simd: relaxed, threads: true }).toBinary({}).buffer).toString('base64');
+const binary = (relaxed) => Buffer.from(wabt.parseWat('gemm.wat', wat(relaxed), { simd: true, relaxed_simd: relaxed, threads: true, bulk_memory: true }).toBinary({}).buffer).toString('base64');
 const watFile = path.join(root, 'engine/kernels/gemm.wat');
 const binFile = path.join(root, 'engine/kernels/gemm-binary.ts');
 const watText = wat(true);

@@ -29,6 +29,7 @@ export const MIN_WORK = 1;
 interface GemmExports {
   pack(b: number, out: number, K: number, N: number): void;
   gemm(a: number, bp: number, c: number, M: number, K: number, N: number): void;
+  unpad(src: number, dst: number, rows: number, Np: number, N: number): void;
 }
 interface WasmTensorInfo { dataId: object; shape: number[]; dtype: string }
 interface WasmBackendLike {
@@ -188,9 +189,43 @@ export function gemmInto(a: Float32Array, b: Float32Array, out: Float32Array, M:
   f.set(b.subarray(0, K * N), bRaw / 4);
   exports.pack(bRaw, bPacked, K, N);
   gemmRows(exports, aOff, bPacked, cOff, Mp, K, Np);
-  const c = new Float32Array(memory.buffer, cOff, Mp * Np);
-  if (Np === N) out.set(c.subarray(0, M * N));
-  else for (let i = 0; i < M; i++) out.set(c.subarray(i * Np, i * Np + N), i * N);
+  if (Np !== N) exports.unpad(cOff, cOff, M, Np, N); // in place: row i moves down to i·N ≤ i·Np
+  out.set(new Float32Array(memory.buffer, cOff, M * N));
+}
+
+/**
+ * G independent products C[g] = A[g] · B[g] (A: G×M×K, B: G×K×N, row-major, contiguous) into `out` (G×M×N): one copy in
+ * of each operand, G packs and products on this thread, one copy out. Each product is computed exactly as gemmInto
+ * computes it (the same bits as G separate calls).
+ */
+export function gemmGroupsInto(a: Float32Array, b: Float32Array, out: Float32Array, G: number, M: number, K: number, N: number): void {
+  const { exports, memory } = gemmModule();
+  if (!exports || !memory) throw new Error('the GEMM module is not available');
+  const Mp = M + (M % GEMM_MR ? GEMM_MR - (M % GEMM_MR) : 0);
+  const Np = Math.ceil(N / GEMM_NR) * GEMM_NR;
+  const aOff = 0;
+  const bRaw = aOff + 4 * G * Mp * K;
+  const bPacked = bRaw + 4 * G * K * N;
+  const cOff = bPacked + 4 * G * K * Np;
+  // With no padding (Mp = M, Np = N) the products land contiguous: no staging copy.
+  const direct = Mp === M && Np === N;
+  const stage = direct ? cOff : cOff + 4 * G * Mp * Np;
+  ensure(memory, stage + 4 * G * M * N);
+  const f = new Float32Array(memory.buffer);
+  if (Mp === M) f.set(a.subarray(0, G * M * K), aOff / 4);
+  else {
+    for (let g = 0; g < G; g++) {
+      f.set(a.subarray(g * M * K, (g + 1) * M * K), aOff / 4 + g * Mp * K);
+      f.fill(0, aOff / 4 + g * Mp * K + M * K, aOff / 4 + (g + 1) * Mp * K);
+    }
+  }
+  f.set(b.subarray(0, G * K * N), bRaw / 4);
+  for (let g = 0; g < G; g++) {
+    exports.pack(bRaw + 4 * g * K * N, bPacked + 4 * g * K * Np, K, N);
+    exports.gemm(aOff + 4 * g * Mp * K, bPacked + 4 * g * K * Np, cOff + 4 * g * Mp * Np, Mp, K, Np);
+    if (!direct) exports.unpad(cOff + 4 * g * Mp * Np, stage + 4 * g * M * N, M, Np, N);
+  }
+  out.set(new Float32Array(memory.buffer, stage, G * M * N));
 }
 
 let installed: GemmInfo | undefined;

@@ -16,7 +16,7 @@
  * nothing is installed and callers use the slice-based path.
  */
 import { tf } from '../tf';
-import { gemmInto, ownGemmInstalled } from './wasm-gemm';
+import { gemmGroupsInto, ownGemmInstalled } from './wasm-gemm';
 
 export const GROUP_MATMUL_KERNEL = 'HrmLensGroupMatMul';
 
@@ -70,8 +70,7 @@ export function installWasmGroupMatMul(): boolean {
       if (ownGemmInstalled()) {
         // The project's GEMM (wasm-gemm.ts) when it replaced BatchMatMul: the same bits as tf.matMul of each block.
         const heap = (t: tf.TensorInfo) => bk.typedArrayFromHeap(t) as Float32Array;
-        const av = heap(a), bv = heap(b), ov = heap(out);
-        for (let g = 0; g < G; g++) gemmInto(av.subarray(g * M * K, (g + 1) * M * K), bv.subarray(g * K * N, (g + 1) * K * N), ov.subarray(g * M * N, (g + 1) * M * N), M, K, N);
+        gemmGroupsInto(heap(a), heap(b), heap(out), G, M, K, N);
         return out;
       }
       const aOff = bk.dataIdMap.get(a.dataId)?.memoryOffset;

@@ -8,7 +8,8 @@
  * gradient is a cheap pad back into the variable. Activations stay rank-2 [B·S, D].
  */
 import { tf } from '../tf';
-import { attention, type RopeTensors, rmsNorm, swiglu } from './layers';
+import { addRmsNorm } from './fused';
+import { attention, type RopeTensors, swiglu } from './layers';
 import { blockWeightName, type Level } from './weights';
 
 export interface BlockWeights {
@@ -54,8 +55,8 @@ export function sliceBlockWeights(weights: ReadonlyMap<string, tf.Variable>, lev
 export function blockForward(h: tf.Tensor2D, w: BlockWeights, ctx: BlockContext, onProbs?: (p: tf.Tensor4D) => void): tf.Tensor2D {
   return tf.tidy(() => {
     const a = attention(h, w.wq, w.wk, w.wv, w.wo, ctx, ctx.rope, onProbs);
-    const h1 = rmsNorm(tf.add(h, a), ctx.eps);
-    return rmsNorm(tf.add(h1, swiglu(h1, w.wGate, w.wUp, w.wDown)), ctx.eps);
+    const h1 = addRmsNorm(h, a, ctx.eps);
+    return addRmsNorm(h1, swiglu(h1, w.wGate, w.wUp, w.wDown), ctx.eps);
   });
 }
 

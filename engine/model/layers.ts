@@ -9,6 +9,7 @@
  * All dense products go through `linear` (explicit-transpose custom gradient). Activations are rank-2 [B·S, D].
  */
 import { tf } from '../tf';
+import { ropeRows, swigluAct } from './fused';
 import { groupMatMul } from './group-matmul';
 import { linear } from './linear';
 
@@ -110,8 +111,8 @@ export function attention(
     const q0 = linear(x, wq);
     const k0 = linear(x, wk);
     const v0 = linear(x, wv);
-    const q4 = rope ? applyRope(q0, B, S, H, rope) : tf.reshape(q0, [B, S, H, hd]);
-    const k4 = rope ? applyRope(k0, B, S, H, rope) : tf.reshape(k0, [B, S, H, hd]);
+    const q4 = tf.reshape(rope ? ropeRows(q0, B, S, H, rope) : q0, [B, S, H, hd]);
+    const k4 = tf.reshape(rope ? ropeRows(k0, B, S, H, rope) : k0, [B, S, H, hd]);
     const G = B * H;
     const q = tf.reshape(tf.transpose(tf.mul(q4, 1 / Math.sqrt(hd)), [0, 2, 1, 3]), [G, S, hd]) as tf.Tensor3D; // [B·H, S, hd]
     const kT = tf.reshape(tf.transpose(k4, [0, 2, 3, 1]), [G, hd, S]) as tf.Tensor3D; // [B·H, hd, S]
@@ -128,6 +129,6 @@ export function swiglu(x: tf.Tensor2D, wGate: tf.Tensor2D, wUp: tf.Tensor2D, wDo
   return tf.tidy(() => {
     const gate = linear(x, wGate);
     const up = linear(x, wUp);
-    return linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up) as tf.Tensor2D, wDown);
+    return linear(swigluAct(gate, up), wDown);
   });
 }

@@ -1,0 +1,92 @@
+/**
+ * The block's element-wise steps as single ops: on wasm each is one fused kernel (engine/kernels/wasm-ops.ts), on
+ * other backends the tfjs composition it replaces. Gradients are written out with tfjs ops (they run only on the
+ * tape, for the last two module calls of a segment):
+ *
+ *   addRmsNorm(a, b)   y = x·r, x = a + b, r = rsqrt(mean(x²) + eps)    dx = r · (dy − y · mean(dy · y))   (same for a, b)
+ *   swigluAct(g, u)    y = silu(g) · u                                   dg = dy·u·σ(g)·(1 + g·(1 − σ(g))),  du = dy·silu(g)
+ *   ropeRows(x)        RoPE on x [B·S, H·hd], rows at positions 0..S−1    dx = the inverse rotation of dy (RoPE is orthogonal)
+ */
+import { tf } from '../tf';
+import { ADD_RMS_NORM, ROPE, SWIGLU, wasmOpsInstalled } from '../kernels/wasm-ops';
+import { applyRope, rmsNorm, type RopeTensors } from './layers';
+
+function fusedHere(): boolean {
+  return wasmOpsInstalled() && tf.getBackend() === 'wasm';
+}
+
+const f32 = (...ts: tf.Tensor[]) => ts.every((t) => t.dtype === 'float32');
+
+/** One customGrad per epsilon (customGrad passes tensors only). */
+const addRmsNormByEps = new Map<number, (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D>();
+
+function addRmsNormFused(eps: number): (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D {
+  let f = addRmsNormByEps.get(eps);
+  if (!f) {
+    f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+      const [y, r] = tf.engine().runKernel(ADD_RMS_NORM, { a, b }, { eps }) as unknown as [tf.Tensor2D, tf.Tensor2D];
+      save([y, r]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [sy, sr] = saved;
+          const dx = tf.mul(sr, tf.sub(dy, tf.mul(sy, tf.mean(tf.mul(dy, sy), -1, true))));
+          return [dx, tf.clone(dx)];
+        },
+      };
+    }) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+    addRmsNormByEps.set(eps, f);
+  }
+  return f;
+}
+
+/** rmsNorm(a + b) for a, b [rows, D]. */
+export function addRmsNorm(a: tf.Tensor2D, b: tf.Tensor2D, eps: number): tf.Tensor2D {
+  if (!fusedHere() || !f32(a, b) || a.shape[1] % 4 !== 0) return tf.tidy(() => rmsNorm(tf.add(a, b), eps));
+  return addRmsNormFused(eps)(a, b);
+}
+
+const swigluFused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [g, u, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+  save([g, u]);
+  return {
+    value: tf.engine().runKernel(SWIGLU, { g, u }, {}) as tf.Tensor2D,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sg, su] = saved;
+      const sig = tf.sigmoid(sg);
+      const silu = tf.mul(sg, sig);
+      const dSilu = tf.mul(sig, tf.add(1, tf.mul(sg, tf.sub(1, sig))));
+      return [tf.mul(tf.mul(dy, su), dSilu), tf.mul(dy, silu)];
+    },
+  };
+}) as unknown as (g: tf.Tensor2D, u: tf.Tensor2D) => tf.Tensor2D;
+
+/** silu(g) · u, element-wise (g, u the same shape). */
+export function swigluAct(g: tf.Tensor2D, u: tf.Tensor2D): tf.Tensor2D {
+  if (!fusedHere() || !f32(g, u) || tf.util.sizeFromShape(g.shape) % 4 !== 0) {
+    return tf.tidy(() => tf.mul(tf.mul(g, tf.sigmoid(g)), u) as tf.Tensor2D);
+  }
+  return swigluFused(g, u);
+}
+
+function ropeKernel(x: tf.Tensor2D, cos: tf.Tensor2D, sin: tf.Tensor2D, heads: number, sign: 1 | -1): tf.Tensor2D {
+  return tf.engine().runKernel(ROPE, { x, cos, sin }, { heads, sign }) as tf.Tensor2D;
+}
+
+/** RoPE on x [B·S, H·hd] (head-major columns; row b·S + s is at position s); returns [B·S, H·hd]. */
+export function ropeRows(x: tf.Tensor2D, batch: number, seqLen: number, heads: number, rope: RopeTensors): tf.Tensor2D {
+  const hd = x.shape[1] / heads;
+  if (!fusedHere() || !f32(x) || hd % 8 !== 0) {
+    return tf.tidy(() => tf.reshape(applyRope(x, batch, seqLen, heads, rope), [batch * seqLen, heads * hd]) as tf.Tensor2D);
+  }
+  return tf.tidy(() => {
+    const cos = tf.reshape(rope.cos, [seqLen, hd]) as tf.Tensor2D;
+    const sin = tf.reshape(rope.sin, [seqLen, hd]) as tf.Tensor2D;
+    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: ropeKernel(args[0] as tf.Tensor2D, cos, sin, heads, 1),
+      gradFunc: (dy: tf.Tensor) => ropeKernel(dy as tf.Tensor2D, cos, sin, heads, -1),
+    })) as unknown as (xi: tf.Tensor2D) => tf.Tensor2D;
+    return f(x);
+  });
+}

@@ -1,0 +1,122 @@
+/**
+ * The fused element-wise kernels for the wasm backend (engine/kernels/wasm-ops.ts, used through engine/model/fused.ts):
+ * each against the tfjs composition it replaces, values and gradients, on shapes with several rows, heads and
+ * positions; exp over its whole clamped range against Math.exp; a flat tensor count; the committed binary matches
+ * its generator (scripts/build-ops.mjs --check).
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { tf } from '../../engine/tf';
+import { selectBackend } from '../../engine/backend';
+import { wasmOpsInstalled } from '../../engine/kernels/wasm-ops';
+import { addRmsNorm, ropeRows, swigluAct } from '../../engine/model/fused';
+import { applyRope, rmsNorm, ropeTensors } from '../../engine/model/layers';
+import { Rng } from '../../engine/util/rng';
+
+before(async () => {
+  const info = await selectBackend({ backend: 'wasm' });
+  assert.equal(info.name, 'wasm');
+  assert.match(info.detail, /fused element-wise kernels/);
+  assert.ok(wasmOpsInstalled());
+});
+
+const rand = (rng: Rng, shape: [number, number], scale = 1) =>
+  tf.tensor2d(Float32Array.from({ length: shape[0] * shape[1] }, () => scale * rng.normal()), shape);
+
+function maxRelError(got: tf.Tensor, want: tf.Tensor): number {
+  const g = got.dataSync();
+  const w = want.dataSync();
+  assert.equal(g.length, w.length);
+  let e = 0;
+  for (let i = 0; i < w.length; i++) e = Math.max(e, Math.abs(g[i] - w[i]) / (1 + Math.abs(w[i])));
+  return e;
+}
+
+/** Values and the gradients of Σ y·w for both inputs, for the fused op and the composition. */
+function compare(name: string, inputs: tf.Tensor2D[], fused: (...x: tf.Tensor2D[]) => tf.Tensor2D, composite: (...x: tf.Tensor2D[]) => tf.Tensor2D, tol: number): void {
+  tf.tidy(() => {
+    const yF = fused(...inputs);
+    const yC = composite(...inputs);
+    const e = maxRelError(yF, yC);
+    assert.ok(e < tol, `${name}: values differ by ${e}`);
+    const w = tf.randomNormal(yC.shape, 0, 1, 'float32', 3);
+    const gF = tf.grads((...x: tf.Tensor[]) => tf.sum(tf.mul(fused(...(x as tf.Tensor2D[])), w)))(inputs);
+    const gC = tf.grads((...x: tf.Tensor[]) => tf.sum(tf.mul(composite(...(x as tf.Tensor2D[])), w)))(inputs);
+    gF.forEach((g, i) => {
+      const eg = maxRelError(g, gC[i]);
+      assert.ok(eg < 10 * tol, `${name}: gradient ${i} differs by ${eg}`);
+    });
+  });
+}
+
+test('the module compiles on the backend memory and the committed binary is current', () => {
+  const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'scripts', 'build-ops.mjs'), '--check'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test('addRmsNorm = rmsNorm(a + b), values and gradients', () => {
+  const rng = new Rng(1);
+  for (const [rows, D] of [[1, 4], [7, 64], [2624 / 8, 128]] as [number, number][]) {
+    const a = rand(rng, [rows, D], 3);
+    const b = rand(rng, [rows, D]);
+    compare(`addRmsNorm [${rows},${D}]`, [a, b], (x, y) => addRmsNorm(x, y, 1e-5), (x, y) => rmsNorm(tf.add(x, y), 1e-5), 2e-6);
+    a.dispose(); b.dispose();
+  }
+});
+
+test('swigluAct = silu(g) · u, values and gradients, also for large |g| and an odd number of vectors', () => {
+  const rng = new Rng(2);
+  for (const [rows, n, scale] of [[1, 4, 1], [3, 20, 4], [2624 / 8, 512, 1], [5, 12, 40]] as [number, number, number][]) {
+    const g = rand(rng, [rows, n], scale);
+    const u = rand(rng, [rows, n]);
+    compare(`swiglu [${rows},${n}]×${scale}`, [g, u], swigluAct, (x, y) => tf.mul(tf.mul(x, tf.sigmoid(x)), y), 2e-6);
+    g.dispose(); u.dispose();
+  }
+});
+
+test('exp inside the kernel stays within a few ulp over its range (through silu(g)·1 = g·σ(g))', () => {
+  const xs = Float32Array.from({ length: 4096 }, (_, i) => -87 + (175 * i) / 4095);
+  const g = tf.tensor2d(xs, [1, xs.length]);
+  const one = tf.onesLike(g) as tf.Tensor2D;
+  const y = swigluAct(g, one).dataSync();
+  let worst = 0;
+  xs.forEach((x, i) => {
+    const want = x / (1 + Math.exp(-x));
+    worst = Math.max(worst, Math.abs(y[i] - want) / Math.max(Math.abs(want), 1e-30));
+  });
+  assert.ok(worst < 1e-6, `max relative error ${worst}`);
+  g.dispose(); one.dispose();
+});
+
+test('ropeRows = applyRope (rotate-half), values and gradients, several heads and batches', () => {
+  const rng = new Rng(3);
+  for (const [B, S, H, hd] of [[1, 5, 1, 8], [3, 11, 2, 16], [4, 82, 4, 32]]) {
+    const rope = ropeTensors(S, hd, 10000);
+    const x = rand(rng, [B * S, H * hd]);
+    compare(`rope B${B} S${S} H${H} hd${hd}`, [x], (v) => ropeRows(v, B, S, H, rope),
+      (v) => tf.reshape(applyRope(v, B, S, H, rope), [B * S, H * hd]) as tf.Tensor2D, 1e-6);
+    x.dispose();
+    for (const t of Object.values(rope)) t.dispose();
+  }
+});
+
+test('the tensor count stays flat over repeated fused calls, on and off the tape', () => {
+  const rng = new Rng(4);
+  const a = rand(rng, [64, 32]);
+  const b = rand(rng, [64, 32]);
+  const rope = ropeTensors(8, 8, 10000);
+  const round = () => tf.tidy(() => {
+    addRmsNorm(a, b, 1e-5);
+    swigluAct(a, b);
+    ropeRows(a, 8, 8, 4, rope);
+    tf.grads((x: tf.Tensor) => tf.sum(swigluAct(ropeRows(addRmsNorm(x as tf.Tensor2D, b, 1e-5), 8, 8, 4, rope), b)))([a]);
+  });
+  round();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 5; i++) round();
+  assert.equal(tf.memory().numTensors, before);
+  a.dispose(); b.dispose();
+  for (const t of Object.values(rope)) t.dispose();
+});
