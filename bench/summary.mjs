@@ -7,7 +7,7 @@
 // Writes bench/results/summary.json and bench/results/summary.md.
 //   node bench/summary.mjs [--runs 3] [--quick]        (--quick: 1 run, still every row)
 // TS configurations: wasm as installed (own GEMM kernel on the machine's cores), the same on 1 thread (equal-thread
-// comparison), wasm's threaded build (train, infer, inspect), wasm with tfjs's stock XNNPACK matMul on 1 thread (the baseline before this project's kernels), cpu
+// comparison), wasm's threaded build (train, infer, inspect), wasm with the fused element-wise kernels off, wasm with tfjs's stock XNNPACK matMul and element-wise kernels on 1 thread (the baseline before this project's kernels), cpu
 // (inspect latency only: 17× slower than wasm).
 // tensorflow (tfjs-node) and webgpu are listed when installed; bench/gpu-check.sh measures them on a GPU machine.
 import { spawnSync } from 'node:child_process';
@@ -74,11 +74,13 @@ function torchColumn(threads) {
 const columns = [
   tsColumn('HRM Lens, wasm as installed', {}, 'train,infer,inspect,capture27m,ensemble,landscape'),
   tsColumn('HRM Lens, wasm, own GEMM on 1 thread', { HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,capture27m'),
+  // The fused element-wise kernels (engine/kernels/wasm-ops.ts) off: what they gain, in the same run.
+  tsColumn('HRM Lens, wasm as installed, fused kernels off', { HRM_LENS_FUSED: '0' }, 'train,infer'),
   // tfjs-backend-wasm's threaded-SIMD build (engine-backends Appendix A) on the machine's cores, own GEMM on as many:
   // not the default (≤ 10 % on training/inference, ~1 s more start-up, ~130 MiB more RSS, slower inspect, and one of two
   // `bench/agreement.ts --threads 2` runs went wrong from free-running segment 3), shown so that the choice is visible.
   tsColumn(`HRM Lens, wasm threaded build, ${Math.min(4, availableParallelism())} threads`, { HRM_LENS_THREADS: String(Math.min(4, availableParallelism())) }, 'train,infer,inspect'),
-  tsColumn('HRM Lens, wasm with tfjs XNNPACK matMul, 1 thread', { HRM_LENS_GEMM: 'xnnpack', HRM_LENS_THREADS: '1', HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,inspect,capture27m,ensemble,landscape'),
+  tsColumn('HRM Lens, wasm with tfjs kernels only (XNNPACK matMul), 1 thread', { HRM_LENS_GEMM: 'xnnpack', HRM_LENS_FUSED: '0', HRM_LENS_THREADS: '1', HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,inspect,capture27m,ensemble,landscape'),
   tsColumn('HRM Lens, cpu backend', { HRM_LENS_BACKEND: 'cpu' }, 'inspect'),
 ];
 for (const [pkg, backend] of [['@tensorflow/tfjs-node-gpu', 'tensorflow'], ['@tensorflow/tfjs-node', 'tensorflow'], ['webgpu', 'webgpu']]) {

@@ -12,7 +12,7 @@
  * use these (engine/model/fused.ts) fall back to the tfjs compositions on other backends, and give them gradients
  * written with tfjs ops. Values agree with the compositions to float rounding (tested); exp is Cephes' expf.
  *
- * It relies on the backend's internal module (`wasm.asm.memory`, `dataIdMap`), checked at install time; when a piece
+ * It relies on the backend's internal module (`wasm.asm.memory`, or `wasm.wasmMemory` in the threaded build; `dataIdMap`), checked at install time; when a piece
  * is missing (another tfjs version) nothing is installed and the compositions are used. HRM_LENS_FUSED=0 disables it
  * (for comparisons).
  */
@@ -30,7 +30,7 @@ interface OpsExports {
   rope(x: number, y: number, cos: number, sin: number, rows: number, S: number, H: number, hd: number, sign: number): void;
 }
 interface WasmBackendInternals {
-  wasm: { asm?: { memory?: unknown } };
+  wasm: { asm?: { memory?: unknown }; wasmMemory?: unknown };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
@@ -45,7 +45,8 @@ export function wasmOpsInstalled(): boolean {
 /** The backend's heap memory, when the backend exposes what the kernels need. */
 function heapMemory(b: unknown): WebAssembly.Memory | undefined {
   const be = b as Partial<WasmBackendInternals> | undefined;
-  const memory = be?.wasm?.asm?.memory;
+  // The single-threaded build exports its memory; the threaded build imports a shared one (Module.wasmMemory).
+  const memory = be?.wasm?.asm?.memory ?? be?.wasm?.wasmMemory;
   if (!be || typeof be.makeOutput !== 'function' || !be.dataIdMap || !(memory instanceof WebAssembly.Memory)) return undefined;
   return memory;
 }
