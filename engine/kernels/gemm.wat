@@ -2,7 +2,7 @@
 (module
   (import "env" "memory" (memory 1 65536 shared))
   ;; pack(b, out, K, N): B [K, N] row-major → panels [ceil(N / 16)][K][16], zero-padded
-  (func (export "pack") (param $b i32) (param $out i32) (param $K i32) (param $N i32)
+  (func $pack (export "pack") (param $b i32) (param $out i32) (param $K i32) (param $N i32)
     (local $j i32) (local $k i32) (local $c i32) (local $src i32) (local $o i32) (local $w i32)
     (local.set $o (local.get $out))
     (block $jend (loop $jloop
@@ -34,7 +34,7 @@
       (br $jloop)))
   )
   ;; gemm(a, bp, c, Mp, K, Np): C [Mp, Np] = A [Mp, K] · packed B; Mp % 2 == 0, Np % 16 == 0
-  (func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $K i32) (param $N i32)
+  (func $gemm (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $K i32) (param $N i32)
     (local $i i32) (local $j i32) (local $k i32) (local $ap i32) (local $bp i32) (local $cp i32) (local $ldc i32) (local $lda i32) (local $s v128) (local $panel i32)
     (local $c0_0 v128)
     (local $c0_1 v128)
@@ -102,7 +102,7 @@
       (br $jloop)))
   )
   ;; unpad(src, dst, rows, Np, N): rows of Np floats → rows of N floats (N <= Np; the padded C of a product)
-  (func (export "unpad") (param $src i32) (param $dst i32) (param $rows i32) (param $Np i32) (param $N i32)
+  (func $unpad (export "unpad") (param $src i32) (param $dst i32) (param $rows i32) (param $Np i32) (param $N i32)
     (local $r i32) (local $sb i32) (local $db i32)
     (local.set $sb (i32.shl (local.get $Np) (i32.const 2)))
     (local.set $db (i32.shl (local.get $N) (i32.const 2)))

@@ -7,6 +7,9 @@
  *   HrmLensAddRmsNorm  {a, b} → [y, r]   y = (a + b) · r, r = rsqrt(mean((a + b)²) + eps) per row   (replaces 6 kernels)
  *   HrmLensSwiGLU      {g, u} → y        y = silu(g) · u                                             (3 kernels, 4 passes)
  *   HrmLensRope        {x, cos, sin} → y rotary embedding on [rows, heads·hd]; sign −1 = its transpose (matMul + 4)
+ *   HrmLensAttention   {q, k, v} → o     softmax(q·kᵀ/√hd)·v per batch row and head, on [B·S, H·hd] rows: no
+ *                                        transposes, scores never leave a per-head scratch (6 transposes, 2 grouped
+ *                                        products, scale and softmax; the products use the GEMM micro-kernel)
  *
  * On a [2624, 512] SwiGLU the chain it replaces reads and writes ~43 MB; the fused kernel 16 MB. The model's ops that
  * use these (engine/model/fused.ts) fall back to the tfjs compositions on other backends, and give them gradients
@@ -18,21 +21,24 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { tf } from '../tf';
-import { OPS_SHARED_WASM, OPS_WASM } from './ops-binary';
+import { OPS_RELAXED_SHARED_WASM, OPS_RELAXED_WASM, OPS_SIMD_SHARED_WASM, OPS_SIMD_WASM } from './ops-binary';
 
 export const ADD_RMS_NORM = 'HrmLensAddRmsNorm';
 export const SWIGLU = 'HrmLensSwiGLU';
 export const ROPE = 'HrmLensRope';
+export const ATTENTION = 'HrmLensAttention';
 
 interface OpsExports {
   add_rms_norm(a: number, b: number, y: number, r: number, rows: number, D: number, eps: number): void;
   swiglu(g: number, u: number, y: number, n: number): void;
   rope(x: number, y: number, cos: number, sin: number, rows: number, S: number, H: number, hd: number, sign: number): void;
+  attention(q: number, k: number, v: number, out: number, scratch: number, B: number, S: number, H: number, hd: number, scale: number): void;
 }
 interface WasmBackendInternals {
   wasm: { asm?: { memory?: unknown }; wasmMemory?: unknown };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
 }
 
 let installed: boolean | undefined;
@@ -52,15 +58,24 @@ function heapMemory(b: unknown): WebAssembly.Memory | undefined {
 }
 
 function compile(memory: WebAssembly.Memory): OpsExports {
-  // Optimising compiler from the start (see wasm-gemm.ts): these run in few, long calls.
-  setFlagsFromString('--no-liftoff');
-  try {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const mod = new WebAssembly.Module(Buffer.from(shared ? OPS_SHARED_WASM : OPS_WASM, 'base64'));
-    return new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as OpsExports;
-  } finally {
-    setFlagsFromString('--liftoff');
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const tries = shared ? [OPS_RELAXED_SHARED_WASM, OPS_SIMD_SHARED_WASM] : [OPS_RELAXED_WASM, OPS_SIMD_WASM];
+  let error: unknown;
+  for (const [i, b64] of tries.entries()) {
+    // Optimising compiler from the start (see wasm-gemm.ts): these run in few, long calls. Relaxed SIMD is behind a
+    // flag in Node 20 (the attention products use its FMA); without it the plain-SIMD module is used.
+    if (i === 0) setFlagsFromString('--experimental-wasm-relaxed-simd');
+    setFlagsFromString('--no-liftoff');
+    try {
+      const mod = new WebAssembly.Module(Buffer.from(b64, 'base64'));
+      return new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as OpsExports;
+    } catch (e) {
+      error = e;
+    } finally {
+      setFlagsFromString('--liftoff');
+    }
   }
+  throw error;
 }
 
 /** Registers the kernels once per process; returns whether they are available. Call after the wasm backend is set. */
@@ -109,6 +124,24 @@ export function installWasmOps(): boolean {
     const y = bk.makeOutput([rows, width], 'float32');
     ops.rope(ptr(bk, x), ptr(bk, y), ptr(bk, cos), ptr(bk, inputs.sin as tf.TensorInfo), rows, S, heads, hd, sign);
     return y;
+  });
+  reg(ATTENTION, ({ inputs, backend, attrs }) => {
+    const bk = backend as unknown as WasmBackendInternals;
+    const q = inputs.q as tf.TensorInfo;
+    const { batch: B, seqLen: S, heads: H } = attrs as unknown as { batch: number; seqLen: number; heads: number };
+    const [rows, width] = q.shape;
+    const hd = width / H;
+    const Sp = S + (S % 2);
+    const Np = Math.ceil(S / 16) * 16;
+    const out = bk.makeOutput([rows, width], 'float32');
+    // Per-head scratch on the same heap (qa | kp | scores | vp | o), freed before returning.
+    const scratch = bk.makeOutput([Sp * hd + Np * hd + Sp * Np + Np * hd + Sp * hd], 'float32');
+    try {
+      ops.attention(ptr(bk, q), ptr(bk, inputs.k as tf.TensorInfo), ptr(bk, inputs.v as tf.TensorInfo), ptr(bk, out), ptr(bk, scratch), B, S, H, hd, Math.fround(1 / Math.sqrt(hd)));
+    } finally {
+      bk.disposeData(scratch.dataId, true);
+    }
+    return out;
   });
   return (installed = true);
 }

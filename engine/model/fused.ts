@@ -6,10 +6,13 @@
  *   addRmsNorm(a, b)   y = x·r, x = a + b, r = rsqrt(mean(x²) + eps)    dx = r · (dy − y · mean(dy · y))   (same for a, b)
  *   swigluAct(g, u)    y = silu(g) · u                                   dg = dy·u·σ(g)·(1 + g·(1 − σ(g))),  du = dy·silu(g)
  *   ropeRows(x)        RoPE on x [B·S, H·hd], rows at positions 0..S−1    dx = the inverse rotation of dy (RoPE is orthogonal)
+ *   attentionFused     o = P·v, P = softmax(q·kᵀ·c) per (batch, head)     with dO: dv = Pᵀ·dO, dS = P ⊙ (dO·vᵀ − Σ),
+ *     (q, k, v)        on [B·S, H·hd] rows, c = 1/√hd                      dq = c·dS·k, dk = c·dSᵀ·q (P recomputed)
  */
 import { tf } from '../tf';
-import { ADD_RMS_NORM, ROPE, SWIGLU, wasmOpsInstalled } from '../kernels/wasm-ops';
-import { applyRope, rmsNorm, type RopeTensors } from './layers';
+import { ADD_RMS_NORM, ATTENTION, ROPE, SWIGLU, wasmOpsInstalled } from '../kernels/wasm-ops';
+import { groupMatMul } from './group-matmul';
+import { type AttentionShape, applyRope, attentionCore, fromGroups, rmsNorm, type RopeTensors, toGroups } from './layers';
 
 function fusedHere(): boolean {
   return wasmOpsInstalled() && tf.getBackend() === 'wasm';
@@ -89,4 +92,37 @@ export function ropeRows(x: tf.Tensor2D, batch: number, seqLen: number, heads: n
     })) as unknown as (xi: tf.Tensor2D) => tf.Tensor2D;
     return f(x);
   });
+}
+
+/** Gradients of attentionCore for dO, with P recomputed from q and k (tfjs ops: run on the tape only). */
+function attentionGrad(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, dO: tf.Tensor2D, s: AttentionShape): tf.Tensor2D[] {
+  const c = 1 / Math.sqrt(q.shape[1] / s.heads);
+  const qs = toGroups(tf.mul(q, c), s);
+  const kg = toGroups(k, s);
+  const p = tf.softmax(groupMatMul(qs, tf.transpose(kg, [0, 2, 1]) as tf.Tensor3D)) as tf.Tensor3D;
+  const dOg = toGroups(dO, s);
+  const dV = groupMatMul(tf.transpose(p, [0, 2, 1]) as tf.Tensor3D, dOg);
+  const dP = groupMatMul(dOg, tf.transpose(toGroups(v, s), [0, 2, 1]) as tf.Tensor3D);
+  const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))) as tf.Tensor3D;
+  const dQ = tf.mul(fromGroups(groupMatMul(dS, kg), s), c) as tf.Tensor2D;
+  const dK = fromGroups(groupMatMul(tf.transpose(dS, [0, 2, 1]) as tf.Tensor3D, qs), s);
+  return [dQ, dK, fromGroups(dV, s)];
+}
+
+/**
+ * softmax(q·kᵀ/√hd)·v per batch row and head on [B·S, H·hd] rows (after RoPE); the same layout out. One kernel on
+ * wasm (hd a multiple of 16), attentionCore elsewhere.
+ */
+export function attentionFused(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, s: AttentionShape): tf.Tensor2D {
+  const hd = q.shape[1] / s.heads;
+  if (!fusedHere() || !f32(q, k, v) || hd % 16 !== 0) return attentionCore(q, k, v, s);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [qi, ki, vi, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([qi, ki, vi]);
+    return {
+      value: tf.engine().runKernel(ATTENTION, { q: qi, k: ki, v: vi }, { batch: s.batch, seqLen: s.seqLen, heads: s.heads }) as tf.Tensor2D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => attentionGrad(saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D, saved[2] as tf.Tensor2D, dy as tf.Tensor2D, s),
+    };
+  }) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D, c: tf.Tensor2D) => tf.Tensor2D;
+  return f(q, k, v);
 }

@@ -9,7 +9,7 @@
  * All dense products go through `linear` (explicit-transpose custom gradient). Activations are rank-2 [B·S, D].
  */
 import { tf } from '../tf';
-import { ropeRows, swigluAct } from './fused';
+import { attentionFused, ropeRows, swigluAct } from './fused';
 import { groupMatMul } from './group-matmul';
 import { linear } from './linear';
 
@@ -106,21 +106,43 @@ export function attention(
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const { batch: B, seqLen: S, heads: H } = s;
-    const D = wq.shape[1];
-    const hd = D / H;
     const q0 = linear(x, wq);
     const k0 = linear(x, wk);
     const v0 = linear(x, wv);
-    const q4 = tf.reshape(rope ? ropeRows(q0, B, S, H, rope) : q0, [B, S, H, hd]);
-    const k4 = tf.reshape(rope ? ropeRows(k0, B, S, H, rope) : k0, [B, S, H, hd]);
-    const G = B * H;
-    const q = tf.reshape(tf.transpose(tf.mul(q4, 1 / Math.sqrt(hd)), [0, 2, 1, 3]), [G, S, hd]) as tf.Tensor3D; // [B·H, S, hd]
-    const kT = tf.reshape(tf.transpose(k4, [0, 2, 3, 1]), [G, hd, S]) as tf.Tensor3D; // [B·H, hd, S]
-    const v = tf.reshape(tf.transpose(tf.reshape(v0, [B, S, H, hd]), [0, 2, 1, 3]), [G, S, hd]) as tf.Tensor3D; // [B·H, S, hd]
-    const probs = tf.softmax(groupMatMul(q, kT)) as tf.Tensor3D; // [B·H, S, S]
-    if (onProbs) onProbs(tf.reshape(probs, [B, H, S, S]) as tf.Tensor4D);
-    const o = tf.reshape(tf.transpose(tf.reshape(groupMatMul(probs, v), [B, H, S, hd]), [0, 2, 1, 3]), [B * S, D]) as tf.Tensor2D;
+    const q = rope ? ropeRows(q0, B, S, H, rope) : q0;
+    const k = rope ? ropeRows(k0, B, S, H, rope) : k0;
+    const o = onProbs ? attentionCore(q, k, v0, s, onProbs) : attentionFused(q, k, v0, s);
     return linear(o, wo);
+  });
+}
+
+/** q [B·S, H·hd] rows → [B·H, S, hd] (head-major groups). */
+export function toGroups(x: tf.Tensor, s: AttentionShape): tf.Tensor3D {
+  const { batch: B, seqLen: S, heads: H } = s;
+  const hd = x.shape[1] as number / H;
+  return tf.reshape(tf.transpose(tf.reshape(x, [B, S, H, hd]), [0, 2, 1, 3]), [B * H, S, hd]) as tf.Tensor3D;
+}
+
+/** [B·H, S, hd] groups → [B·S, H·hd] rows (the inverse of toGroups). */
+export function fromGroups(x: tf.Tensor3D, s: AttentionShape): tf.Tensor2D {
+  const { batch: B, seqLen: S, heads: H } = s;
+  const hd = x.shape[2];
+  return tf.reshape(tf.transpose(tf.reshape(x, [B, H, S, hd]), [0, 2, 1, 3]), [B * S, H * hd]) as tf.Tensor2D;
+}
+
+/**
+ * softmax(q·kᵀ/√hd)·v per batch row and head, composed of tfjs ops, on [B·S, H·hd] rows (after RoPE); returns the same
+ * layout. `onProbs` receives the probabilities [B, H, S, S].
+ */
+export function attentionCore(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, s: AttentionShape, onProbs?: (p: tf.Tensor4D) => void): tf.Tensor2D {
+  return tf.tidy(() => {
+    const { batch: B, seqLen: S, heads: H } = s;
+    const hd = q.shape[1] / H;
+    const qs = toGroups(tf.mul(q, 1 / Math.sqrt(hd)), s); // [B·H, S, hd]
+    const kT = tf.transpose(toGroups(k, s), [0, 2, 1]) as tf.Tensor3D; // [B·H, hd, S]
+    const probs = tf.softmax(groupMatMul(qs, kT)) as tf.Tensor3D; // [B·H, S, S]
+    if (onProbs) onProbs(tf.reshape(probs, [B, H, S, S]) as tf.Tensor4D);
+    return fromGroups(groupMatMul(probs, toGroups(v, s)), s);
   });
 }
 

@@ -1,5 +1,5 @@
 /**
- * The fused element-wise kernels for the wasm backend (engine/kernels/wasm-ops.ts, used through engine/model/fused.ts):
+ * The fused kernels for the wasm backend (engine/kernels/wasm-ops.ts, used through engine/model/fused.ts):
  * each against the tfjs composition it replaces, values and gradients, on shapes with several rows, heads and
  * positions; exp over its whole clamped range against Math.exp; a flat tensor count; the committed binary matches
  * its generator (scripts/build-ops.mjs --check).
@@ -11,8 +11,8 @@ import path from 'node:path';
 import { tf } from '../../engine/tf';
 import { selectBackend } from '../../engine/backend';
 import { wasmOpsInstalled } from '../../engine/kernels/wasm-ops';
-import { addRmsNorm, ropeRows, swigluAct } from '../../engine/model/fused';
-import { applyRope, rmsNorm, ropeTensors } from '../../engine/model/layers';
+import { addRmsNorm, attentionFused, ropeRows, swigluAct } from '../../engine/model/fused';
+import { applyRope, attentionCore, rmsNorm, ropeTensors } from '../../engine/model/layers';
 import { Rng } from '../../engine/util/rng';
 
 before(async () => {
@@ -102,6 +102,16 @@ test('ropeRows = applyRope (rotate-half), values and gradients, several heads an
   }
 });
 
+test('attentionFused = attentionCore (softmax(q·kᵀ/√hd)·v per batch and head), values and gradients, odd and even S', () => {
+  const rng = new Rng(5);
+  for (const [B, S, H, hd] of [[1, 1, 1, 16], [2, 5, 2, 16], [3, 17, 1, 32], [4, 82, 4, 32], [2, 36, 2, 48]]) {
+    const s = { batch: B, seqLen: S, heads: H };
+    const [q, k, v] = [rand(rng, [B * S, H * hd], 2), rand(rng, [B * S, H * hd], 2), rand(rng, [B * S, H * hd])];
+    compare(`attention B${B} S${S} H${H} hd${hd}`, [q, k, v], (a, b, c) => attentionFused(a, b, c, s), (a, b, c) => attentionCore(a, b, c, s), 2e-6);
+    q.dispose(); k.dispose(); v.dispose();
+  }
+});
+
 test('the tensor count stays flat over repeated fused calls, on and off the tape', () => {
   const rng = new Rng(4);
   const a = rand(rng, [64, 32]);
@@ -111,6 +121,8 @@ test('the tensor count stays flat over repeated fused calls, on and off the tape
     addRmsNorm(a, b, 1e-5);
     swigluAct(a, b);
     ropeRows(a, 8, 8, 4, rope);
+    attentionFused(a, b, a, { batch: 8, seqLen: 8, heads: 2 });
+    tf.grads((x: tf.Tensor) => tf.sum(attentionFused(x as tf.Tensor2D, b, b, { batch: 8, seqLen: 8, heads: 2 })))([a]);
     tf.grads((x: tf.Tensor) => tf.sum(swigluAct(ropeRows(addRmsNorm(x as tf.Tensor2D, b, 1e-5), 8, 8, 4, rope), b)))([a]);
   });
   round();
