@@ -5,7 +5,7 @@
 // latency, the 16-segment capture of a 9×9 puzzle at the 27M configuration, ensemble puzzles/s, the 41×41 landscape,
 // peak RSS. Median (min–max) over the runs; ratio = TS median ÷ PyTorch 1-thread median (higher is better for TS).
 // Writes bench/results/summary.json and bench/results/summary.md.
-//   node bench/summary.mjs [--runs 3] [--quick]        (--quick: 1 run, still every row)
+//   node bench/summary.mjs [--runs 3] [--rounds 1] [--quick]        (--quick: 1 run, still every row)
 // TS configurations: wasm as installed (own GEMM kernel on the machine's cores), the same on 1 thread (equal-thread
 // comparison), wasm's threaded build (train, infer, inspect), wasm with the fused element-wise kernels off, wasm with tfjs's stock XNNPACK matMul and element-wise kernels on 1 thread (the baseline before this project's kernels), cpu
 // (inspect latency only: 17× slower than wasm).
@@ -21,6 +21,11 @@ const root = path.resolve(here, '..');
 const quick = process.argv.includes('--quick');
 const runsArg = process.argv.indexOf('--runs');
 const runs = quick ? 1 : runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 3;
+// --rounds R repeats the whole sequence of columns R times. This VM's speed drifts by up to 1.5× over minutes, and the
+// columns run one after the other, so a ratio between two columns of one sequence mixes in the drift; with rounds,
+// each ratio is taken within a round (TS and PyTorch minutes apart, not ten) and reported as median (min–max).
+const roundsArg = process.argv.indexOf('--rounds');
+const rounds = roundsArg >= 0 ? Math.max(1, Number(process.argv[roundsArg + 1])) : 1;
 const load0 = loadavg()[0];
 const t0 = Date.now();
 
@@ -71,26 +76,64 @@ function torchColumn(threads) {
   };
 }
 
-const columns = [
-  tsColumn('HRM Lens, wasm as installed', {}, 'train,infer,inspect,capture27m,ensemble,landscape'),
-  tsColumn('HRM Lens, wasm, own GEMM on 1 thread', { HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,capture27m'),
-  // The fused element-wise kernels (engine/kernels/wasm-ops.ts) off: what they gain, in the same run.
-  tsColumn('HRM Lens, wasm as installed, fused kernels off', { HRM_LENS_FUSED: '0' }, 'train,infer'),
-  // tfjs-backend-wasm's threaded-SIMD build (engine-backends Appendix A) on the machine's cores, own GEMM on as many:
-  // not the default (≤ 10 % on training/inference, ~1 s more start-up, ~130 MiB more RSS, slower inspect, and one of two
-  // `bench/agreement.ts --threads 2` runs went wrong from free-running segment 3), shown so that the choice is visible.
-  tsColumn(`HRM Lens, wasm threaded build, ${Math.min(4, availableParallelism())} threads`, { HRM_LENS_THREADS: String(Math.min(4, availableParallelism())) }, 'train,infer,inspect'),
-  tsColumn('HRM Lens, wasm with tfjs kernels only (XNNPACK matMul), 1 thread', { HRM_LENS_GEMM: 'xnnpack', HRM_LENS_FUSED: '0', HRM_LENS_THREADS: '1', HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,inspect,capture27m,ensemble,landscape'),
-  tsColumn('HRM Lens, cpu backend', { HRM_LENS_BACKEND: 'cpu' }, 'inspect'),
-];
-for (const [pkg, backend] of [['@tensorflow/tfjs-node-gpu', 'tensorflow'], ['@tensorflow/tfjs-node', 'tensorflow'], ['webgpu', 'webgpu']]) {
-  if (existsSync(path.join(root, 'node_modules', pkg))) columns.push(tsColumn(`HRM Lens, ${backend} (${pkg})`, { HRM_LENS_BACKEND: backend }, 'train,infer,inspect,capture27m'));
+function round() {
+  const columns = [
+    tsColumn('HRM Lens, wasm as installed', {}, 'train,infer,inspect,capture27m,ensemble,landscape'),
+    tsColumn('HRM Lens, wasm, own GEMM on 1 thread', { HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,capture27m'),
+    // The fused element-wise kernels (engine/kernels/wasm-ops.ts) off: what they gain, in the same run.
+    tsColumn('HRM Lens, wasm as installed, fused kernels off', { HRM_LENS_FUSED: '0' }, 'train,infer'),
+    // tfjs-backend-wasm's threaded-SIMD build (engine-backends Appendix A) on the machine's cores, own GEMM on as many:
+    // not the default (~1 s more start-up, ~130 MiB more RSS, a slower cold inspect, and one of two
+    // `bench/agreement.ts --threads 2` runs on 2026-11-28 went wrong from free-running segment 3), shown so that the choice is visible.
+    tsColumn(`HRM Lens, wasm threaded build, ${Math.min(4, availableParallelism())} threads`, { HRM_LENS_THREADS: String(Math.min(4, availableParallelism())) }, 'train,infer,inspect'),
+    tsColumn('HRM Lens, wasm with tfjs kernels only (XNNPACK matMul), 1 thread', { HRM_LENS_GEMM: 'xnnpack', HRM_LENS_FUSED: '0', HRM_LENS_THREADS: '1', HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,inspect,capture27m,ensemble,landscape'),
+    tsColumn('HRM Lens, cpu backend', { HRM_LENS_BACKEND: 'cpu' }, 'inspect'),
+  ];
+  for (const [pkg, backend] of [['@tensorflow/tfjs-node-gpu', 'tensorflow'], ['@tensorflow/tfjs-node', 'tensorflow'], ['webgpu', 'webgpu']]) {
+    if (existsSync(path.join(root, 'node_modules', pkg))) columns.push(tsColumn(`HRM Lens, ${backend} (${pkg})`, { HRM_LENS_BACKEND: backend }, 'train,infer,inspect,capture27m'));
+  }
+  const t1 = torchColumn(1);
+  const t2 = torchColumn(2);
+  return { columns, t1, t2 };
 }
-const t1 = torchColumn(1);
-const t2 = torchColumn(2);
 
+
+const byRound = Array.from({ length: rounds }, (_, r) => {
+  if (rounds > 1) console.error(`bench: round ${r + 1} of ${rounds}`);
+  return round();
+});
+/** Stats of several rounds as one: median of the medians, min of the mins, max of the maxes. */
+const mergeStat = (list) => {
+  const ok = list.filter(Boolean);
+  if (!ok.length) return null;
+  const meds = ok.map((x) => x.median).sort((a, b) => a - b);
+  return { median: meds[Math.floor((meds.length - 1) / 2)], min: Math.min(...ok.map((x) => x.min)), max: Math.max(...ok.map((x) => x.max)), n: ok.reduce((n, x) => n + x.n, 0) };
+};
+const KEYS = ['train', 'infer', 'inspect', 'capture27m', 'ensemble', 'landscape'];
+const mergeColumn = (list) => {
+  const first = list.find((c) => !c.error) ?? list[0];
+  if (first.error) return first;
+  const out = { ...first, rounds: list };
+  for (const k of KEYS) out[k] = mergeStat(list.map((c) => c[k]));
+  out.peakRssMiB = Math.max(...list.map((c) => c.peakRssMiB ?? 0));
+  out.load = [list[0].load?.[0] ?? 0, list[list.length - 1].load?.[1] ?? 0];
+  return out;
+};
+const columns = byRound[0].columns.map((_, i) => mergeColumn(byRound.map((r) => r.columns[i])));
+const t1 = mergeColumn(byRound.map((r) => r.t1));
+const t2 = mergeColumn(byRound.map((r) => r.t2));
+/** The ratio TS ÷ reference taken within each round: median (min–max) over the rounds. */
+const roundRatio = (i, key, ref, higherBetter = true) => {
+  const xs = byRound.map((r) => {
+    const ts = r.columns[i][key];
+    const rf = r[ref]?.[key];
+    return ts && rf && !r[ref].error ? (higherBetter ? ts.median / rf.median : rf.median / ts.median) : NaN;
+  }).filter(Number.isFinite).sort((a, b) => a - b);
+  if (!xs.length) return '–';
+  const med = xs[Math.floor((xs.length - 1) / 2)];
+  return xs.length > 1 ? `${med.toFixed(2)}× (${xs[0].toFixed(2)}–${xs[xs.length - 1].toFixed(2)})` : `${med.toFixed(2)}×`;
+};
 const fmt = (s, d = 2) => (s ? `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})` : '–');
-const ratio = (ts, ref, higherBetter = true) => (ts && ref && !ref.error ? `${(higherBetter ? ts.median / ref.median : ref.median / ts.median).toFixed(2)}×` : '–');
 const all = [...columns, t1, t2];
 const head = `| | ${all.map((c) => c.name).join(' | ')} |`;
 const sep = `|---|${all.map(() => '---').join('|')}|`;
@@ -104,15 +147,15 @@ const lines = [head, sep,
   row('41×41 landscape, s (4×4, shipped model)', (c) => fmt(c.landscape, 2)),
   row('peak RSS, MiB', (c) => (c.peakRssMiB ? c.peakRssMiB.toFixed(0) : '–')),
 ];
-const ratios = columns.filter((c) => !c.error && c.train).map((c) => `| ${c.name} | training ${ratio(c.train, t1.train)} · inference ${ratio(c.infer, t1.infer)} · 27M capture ${ratio(c.capture27m, t1.capture27m, false)} |`
-  + ` training ${ratio(c.train, t2.train)} · inference ${ratio(c.infer, t2.infer)} |`);
-const header = `\`npm run bench\` (bench/summary.mjs${quick ? ' --quick' : ` --runs ${runs}`}), ${new Date().toISOString().slice(0, 16)}Z; `
+const ratios = columns.map((c, i) => [c, i]).filter(([c]) => !c.error && c.train).map(([c, i]) => `| ${c.name} | training ${roundRatio(i, 'train', 't1')} · inference ${roundRatio(i, 'infer', 't1')} · 27M capture ${roundRatio(i, 'capture27m', 't1', false)} |`
+  + ` training ${roundRatio(i, 'train', 't2')} · inference ${roundRatio(i, 'infer', 't2')} |`);
+const header = `\`npm run bench\` (bench/summary.mjs${quick ? ' --quick' : ` --runs ${runs}`}${rounds > 1 ? ` --rounds ${rounds}` : ''}), ${new Date().toISOString().slice(0, 16)}Z; `
   + `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}; load average ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}; ${((Date.now() - t0) / 60000).toFixed(1)} min. `
-  + 'Median (min–max) over the runs.';
+  + (rounds > 1 ? `Median (min–max) over ${rounds} rounds of every column (each a median of ${runs} run${runs > 1 ? 's' : ''}); ratios taken within each round.` : 'Median (min–max) over the runs.');
 const md = `${header}\n\n${lines.join('\n')}\n\n| ratio | ÷ PyTorch 1 thread | ÷ PyTorch 2 threads |\n|---|---|---|\n${ratios.join('\n')}\n\n`
   + columns.filter((c) => c.detail).map((c) => `- ${c.name}: ${c.detail}${c.gemm ? `; matMul: ${c.gemm}` : ''}`).join('\n') + '\n'
   + `\nLoad average (1 min) at the start → end of each column: ${[...columns, t1, t2].filter((c) => c.load).map((c) => `${c.name} ${c.load[0].toFixed(1)} → ${c.load[1].toFixed(1)}`).join('; ')}.\n`;
 console.log(`\n${md}`);
 mkdirSync(path.join(here, 'results'), { recursive: true });
-writeFileSync(path.join(here, 'results', 'summary.json'), `${JSON.stringify({ date: new Date().toISOString(), runs, loadavg: [load0, loadavg()[0]], columns, torch1: t1, torch2: t2 }, null, 2)}\n`);
+writeFileSync(path.join(here, 'results', 'summary.json'), `${JSON.stringify({ date: new Date().toISOString(), runs, rounds, loadavg: [load0, loadavg()[0]], columns, torch1: t1, torch2: t2 }, null, 2)}\n`);
 writeFileSync(path.join(here, 'results', 'summary.md'), md);
