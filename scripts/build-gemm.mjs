@@ -11,10 +11,10 @@
 // is shared, so worker threads can compute other row blocks of the same product (engine/kernels/wasm-gemm.ts). Measured
 // on this project's 2-vCPU Xeon (bench in README): ~40 GFLOP/s with relaxed SIMD against ~20 for XNNPACK's kernels
 // in tfjs-backend-wasm 4.22 (which has no FMA); ~25 without relaxed SIMD. Mp must be even (the caller pads A).
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
+import { writeOrCheck } from './generated-files.mjs';
 import { gemmFunctions, MR, NR } from './gemm-wat.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,15 +36,4 @@ export const GEMM_SIMD_WASM = '${binary(false)}';
 export const GEMM_MR = ${MR};
 export const GEMM_NR = ${NR};
 `;
-if (process.argv.includes('--check')) {
-  const same = (f, t) => { try { return readFileSync(f, 'utf8') === t; } catch { return false; } };
-  if (!same(watFile, watText) || !same(binFile, binText)) {
-    console.error('engine/kernels/gemm.wat or gemm-binary.ts is stale: run node scripts/build-gemm.mjs');
-    process.exit(1);
-  }
-  console.log('gemm kernel files are current');
-} else {
-  writeFileSync(watFile, watText);
-  writeFileSync(binFile, binText);
-  console.log(`wrote ${path.relative(root, watFile)} and ${path.relative(root, binFile)}`);
-}
+writeOrCheck(root, [[watFile, watText], [binFile, binText]], 'gemm kernel', 'node scripts/build-gemm.mjs');

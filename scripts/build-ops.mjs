@@ -15,10 +15,10 @@
 //                                             two halves of each head; sgn = −1 is the transpose (the gradient)  (hd % 8 = 0)
 // exp is Cephes' expf (range reduction by ln 2 in two parts, degree-6 polynomial, 2^n built in the exponent bits):
 // within ~1 ulp of a correctly rounded expf over the range used here.
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
+import { writeOrCheck } from './generated-files.mjs';
 import { gemmFunctions } from './gemm-wat.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -320,15 +320,4 @@ export const OPS_SIMD_WASM = '${binary(opsWat(false), false)}';
 export const OPS_RELAXED_SHARED_WASM = '${binary(shared(WAT), true)}';
 export const OPS_SIMD_SHARED_WASM = '${binary(shared(opsWat(false)), false)}';
 `;
-if (process.argv.includes('--check')) {
-  const same = (f, t) => { try { return readFileSync(f, 'utf8') === t; } catch { return false; } };
-  if (!same(watFile, WAT) || !same(binFile, binText)) {
-    console.error('engine/kernels/ops.wat or ops-binary.ts is stale: run node scripts/build-ops.mjs');
-    process.exit(1);
-  }
-  console.log('ops kernel files are current');
-} else {
-  writeFileSync(watFile, WAT);
-  writeFileSync(binFile, binText);
-  console.log(`wrote ${path.relative(root, watFile)} and ${path.relative(root, binFile)}`);
-}
+writeOrCheck(root, [[watFile, WAT], [binFile, binText]], 'ops kernel', 'node scripts/build-ops.mjs');

@@ -41,7 +41,7 @@ async function askData(): Promise<{ data?: string } | null> {
     ...files.map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(u), file: u.fsPath })),
     { label: '$(folder-opened) Browse…', browse: true, alwaysShow: true },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: 'HRM: Train (2/5) — training data', placeHolder: 'generated, or a CSV / one-per-line file with answers' });
+  const picked = await vscode.window.showQuickPick(items, { title: 'HRM: Train (2/5) — training data', placeHolder: 'generated, or a CSV / one-per-line file with answers', ignoreFocusOut: true });
   if (!picked) return null;
   if (picked.file) return { data: picked.file };
   if (!picked.browse) return {};
@@ -85,12 +85,15 @@ export async function readTrainConfig(file: vscode.Uri): Promise<TrainArgs> {
   };
 }
 
-/** Preset (or a config file), data, mixing, steps and backend from the user; undefined when a prompt is dismissed. */
+/**
+ * Preset (or a config file), data, mixing, steps and backend from the user; undefined when a prompt is dismissed (Escape).
+ * The prompts stay open when the focus moves (to a webview, say): a five-step wizard should not vanish on a click.
+ */
 async function askSettings(): Promise<TrainArgs | undefined> {
   const preset = await vscode.window.showQuickPick(
     [...TRAIN_PRESETS.map((p) => ({ label: p.name, description: p.description, detail: `${p.defaultSteps.toLocaleString('en-US')} steps by default`, config: false })),
       { label: '$(json) From a config file…', description: 'a JSON file: { "preset", "steps", "seed", "mixing", "batch", "backend", "data" }', detail: undefined, config: true }],
-    { title: 'HRM: Train (1/5) — preset', placeHolder: 'model size and puzzle size' },
+    { title: 'HRM: Train (1/5) — preset', placeHolder: 'model size and puzzle size', ignoreFocusOut: true },
   );
   if (!preset) return undefined;
   if (preset.config) {
@@ -106,18 +109,18 @@ async function askSettings(): Promise<TrainArgs | undefined> {
   const data = await askData();
   if (data === null) return undefined;
   const mixing = await vscode.window.showQuickPick([{ label: 'Off', on: false }, { label: 'On', on: true, description: 'data mixing: half the draws replaced by their easier hint twin' }],
-    { title: 'HRM: Train (3/5) — data mixing' });
+    { title: 'HRM: Train (3/5) — data mixing', ignoreFocusOut: true });
   if (!mixing) return undefined;
   const defaultSteps = TRAIN_PRESETS.find((p) => p.name === preset.label)?.defaultSteps ?? 1000;
   const steps = await vscode.window.showInputBox({
-    title: 'HRM: Train (4/5) — steps', value: String(defaultSteps), prompt: 'optimizer steps',
+    title: 'HRM: Train (4/5) — steps', value: String(defaultSteps), prompt: 'optimizer steps', ignoreFocusOut: true,
     validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 ? undefined : 'a whole number ≥ 1'),
   });
   if (steps === undefined) return undefined;
   const current = readSettings().backend;
   const backend = await vscode.window.showQuickPick(
     BACKENDS.map((b) => ({ label: b, description: b === current ? 'the hrmLens.backend setting' : undefined })).sort((a, b) => Number(b.label === current) - Number(a.label === current)),
-    { title: 'HRM: Train (5/5) — backend (used if this is the engine\'s first TF.js request; else Restart Engine first)' },
+    { title: 'HRM: Train (5/5) — backend (used if this is the engine\'s first TF.js request; else Restart Engine first)', ignoreFocusOut: true },
   );
   if (!backend) return undefined;
   return { preset: preset.label, ...data, mixing: mixing.on, steps: Number(steps.trim()), backend: backend.label as BackendName };

@@ -294,6 +294,8 @@ try {
 
   let dashboard;
   await step('palette → HRM: Train (tiny-4x4, 40 steps): the training dashboard moves, then finishes', async () => {
+    // The focus is in the side view's webview: give it back to the workbench first.
+    await page.locator('.part.editor .tab.active').first().click();
     const qi = await palette(page, 'HRM: Train');
     const pick = async (title, text) => {
       await qi.locator('.quick-input-title', { hasText: title }).waitFor({ timeout: 30_000 });

@@ -127,8 +127,10 @@ test('the tensor count stays flat over repeated fused calls, on and off the tape
   });
   round();
   const before = tf.memory().numTensors;
+  const dataIds = tf.engine().backend.numDataIds(); // the attention kernel's scratch is freed too
   for (let i = 0; i < 5; i++) round();
   assert.equal(tf.memory().numTensors, before);
+  assert.equal(tf.engine().backend.numDataIds(), dataIds);
   a.dispose(); b.dispose();
   for (const t of Object.values(rope)) t.dispose();
 });
