@@ -111,7 +111,10 @@ export function attention(
     const v0 = linear(x, wv);
     const q = rope ? ropeRows(q0, B, S, H, rope) : q0;
     const k = rope ? ropeRows(k0, B, S, H, rope) : k0;
-    const o = onProbs ? attentionCore(q, k, v0, s, onProbs) : attentionFused(q, k, v0, s);
+    // The output always comes from the same op (fused on wasm), so a capture never changes a trajectory; the
+    // probabilities for a capture are computed beside it.
+    const o = attentionFused(q, k, v0, s);
+    if (onProbs) onProbs(attentionProbs(q, k, s));
     return linear(o, wo);
   });
 }
@@ -132,18 +135,25 @@ export function fromGroups(x: tf.Tensor3D, s: AttentionShape): tf.Tensor2D {
 
 /**
  * softmax(q·kᵀ/√hd)·v per batch row and head, composed of tfjs ops, on [B·S, H·hd] rows (after RoPE); returns the same
- * layout. `onProbs` receives the probabilities [B, H, S, S].
+ * layout (the fused kernel's fallback and reference).
  */
-export function attentionCore(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, s: AttentionShape, onProbs?: (p: tf.Tensor4D) => void): tf.Tensor2D {
+export function attentionCore(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, s: AttentionShape): tf.Tensor2D {
+  return tf.tidy(() => fromGroups(groupMatMul(groupProbs(q, k, s), toGroups(v, s)), s));
+}
+
+/** softmax(q·kᵀ/√hd) per group: [B·H, S, S]. */
+function groupProbs(q: tf.Tensor2D, k: tf.Tensor2D, s: AttentionShape): tf.Tensor3D {
   return tf.tidy(() => {
-    const { batch: B, seqLen: S, heads: H } = s;
-    const hd = q.shape[1] / H;
+    const hd = q.shape[1] / s.heads;
     const qs = toGroups(tf.mul(q, 1 / Math.sqrt(hd)), s); // [B·H, S, hd]
     const kT = tf.transpose(toGroups(k, s), [0, 2, 1]) as tf.Tensor3D; // [B·H, hd, S]
-    const probs = tf.softmax(groupMatMul(qs, kT)) as tf.Tensor3D; // [B·H, S, S]
-    if (onProbs) onProbs(tf.reshape(probs, [B, H, S, S]) as tf.Tensor4D);
-    return fromGroups(groupMatMul(probs, toGroups(v, s)), s);
+    return tf.softmax(groupMatMul(qs, kT)) as tf.Tensor3D;
   });
+}
+
+/** The attention probabilities [B, H, S, S] of q, k [B·S, H·hd] rows (after RoPE), for a capture. */
+export function attentionProbs(q: tf.Tensor2D, k: tf.Tensor2D, s: AttentionShape): tf.Tensor4D {
+  return tf.tidy(() => tf.reshape(groupProbs(q, k, s), [s.batch, s.heads, s.seqLen, s.seqLen]) as tf.Tensor4D);
 }
 
 /** SwiGLU on x [B·S, D]: down(silu(x @ wGate) ⊙ (x @ wUp)). */

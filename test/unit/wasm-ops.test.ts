@@ -13,6 +13,7 @@ import { selectBackend } from '../../engine/backend';
 import { wasmOpsInstalled } from '../../engine/kernels/wasm-ops';
 import { addRmsNorm, attentionFused, ropeRows, swigluAct } from '../../engine/model/fused';
 import { applyRope, attentionCore, rmsNorm, ropeTensors } from '../../engine/model/layers';
+import { createModel, disposeCarry, initialCarry, makeConfig, runSegment } from '../../engine/model';
 import { Rng } from '../../engine/util/rng';
 
 before(async () => {
@@ -110,6 +111,31 @@ test('attentionFused = attentionCore (softmax(q·kᵀ/√hd)·v per batch and he
     compare(`attention B${B} S${S} H${H} hd${hd}`, [q, k, v], (a, b, c) => attentionFused(a, b, c, s), (a, b, c) => attentionCore(a, b, c, s), 2e-6);
     q.dispose(); k.dispose(); v.dispose();
   }
+});
+
+test('capturing the attention probabilities leaves a segment bit-identical (the output always comes from the fused op)', () => {
+  const model = createModel(makeConfig({ gridSize: 4, hidden: 64, heads: 4, H_layers: 1, L_layers: 1, positions: 'rope', haltMaxSteps: 4 }), 3);
+  const tokens = tf.tensor2d(Int32Array.from({ length: 2 * 16 }, (_, i) => (i * 5) % 5), [2, 16], 'int32');
+  const run = (capture: boolean) => {
+    let carry = initialCarry(model, 2);
+    const logits: Float32Array[] = [];
+    let probs = 0;
+    for (let seg = 1; seg <= 3; seg++) {
+      const out = runSegment(model, carry, tokens, capture ? { segmentIndex: seg, capture: { wants: (n) => n.endsWith('.attn'), record: (_n, p) => { probs += p.size; } } } : {});
+      disposeCarry(carry);
+      carry = out.carry;
+      logits.push(out.logits.dataSync() as Float32Array);
+      out.logits.dispose(); out.qHalt.dispose(); out.qContinue.dispose();
+    }
+    disposeCarry(carry);
+    return { logits, probs };
+  };
+  const plain = run(false);
+  const captured = run(true);
+  assert.ok(captured.probs > 0, 'attention probabilities were recorded');
+  plain.logits.forEach((l, i) => assert.deepEqual(captured.logits[i], l, `segment ${i + 1}`));
+  tokens.dispose();
+  model.dispose();
 });
 
 test('the tensor count stays flat over repeated fused calls, on and off the tape', () => {
