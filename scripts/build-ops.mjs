@@ -26,14 +26,16 @@ const f4 = (v) => `(v128.const f32x4 ${v} ${v} ${v} ${v})`;
 
 /**
  * Inline exp of 4 lanes (Cephes expf) for U independent vectors at once: `expU(srcs, dsts, pad)` writes exp(srcs[s])
- * into the locals dsts[s]. Inputs are clamped to [-87.33, 88]; n = round(x·log2 e) comes from adding 1.5·2²³ (its bits
+ * into the locals dsts[s]. Inputs are clamped to [-86.5, 88], so that every result is a normal float (≥ 2⁻¹²⁵·0.7: a
+ * denormal result costs a microcode assist of ~100 cycles on x86, and the softmax's padding columns hit it on every
+ * row); n = round(x·log2 e) comes from adding 1.5·2²³ (its bits
  * then hold n, and (bits + 127) << 23 is 2ⁿ); pmin/pmax are single instructions on x86, unlike min/max.
  * Two things make it fast under V8 (measured on [2624, 512], README Benchmarks): the constants live in locals set
  * once per call (EXP_CONSTS_INIT), since V8 rebuilds a v128.const from general registers each time it is used
  * (shuffle-port instructions that bounded the loop); and the U chains are interleaved step by step, since one chain
  * is a sequence of dependent multiply-adds that left the core waiting (unrolled ×4: 3.3× faster than one chain).
  */
-const EXP_CONSTS = [['hi', '88.0'], ['lo', '-87.3365478515625'], ['log2e', '1.44269504088896341'], ['magic', '12582912.0'],
+const EXP_CONSTS = [['hi', '88.0'], ['lo', '-86.5'], ['log2e', '1.44269504088896341'], ['magic', '12582912.0'],
   ['c1', '0.693359375'], ['c2', '-2.12194440e-4'], ['p0', '1.9875691500e-4'], ['p1', '1.3981999507e-3'],
   ['p2', '8.3334519073e-3'], ['p3', '4.1665795894e-2'], ['p4', '1.6666665459e-1'], ['p5', '5.0000001201e-1'], ['one', '1.0']];
 const EXP_CONSTS_LOCALS = `${EXP_CONSTS.map(([k]) => `(local $k_${k} v128)`).join(' ')} (local $k_bias v128)`;
@@ -169,7 +171,7 @@ ${expU(['(f32x4.neg (local.get $x0))'], ['$sig0'], '      ')}
   ;; attention(q, k, v, out, scr, B, S, H, hd, scale): non-causal softmax attention per (batch, head) on [B·S, H·hd]
   ;; rows (head-major columns), out in the same layout; hd % 16 = 0. Per (b, h): Q·scale gathered into qa [Sp, hd],
   ;; Kᵀ packed into 16-column panels, scores = gemm [Sp, Np], softmax over the first S columns of each row (the
-  ;; columns S..ceil4(S)−1 are set to −3.4e38 first: their exp is ~1e-38, added to sums ≥ 1, and they meet zero rows
+  ;; columns S..Np−1 are set to −3.4e38 first: their exp is ~1e-38, added to sums ≥ 1, and they meet zero rows
   ;; of V), V packed (rows ≥ S zero), O = gemm [Sp, hd], scattered back. scr holds qa | kp | sc | vp | o.
   (func (export "attention") (param $q i32) (param $k i32) (param $v i32) (param $out i32) (param $scr i32)
         (param $B i32) (param $S i32) (param $H i32) (param $hd i32) (param $scale f32)
@@ -177,6 +179,7 @@ ${expU(['(f32x4.neg (local.get $x0))'], ['$sig0'], '      ')}
     (local $D4 i32) (local $hd4 i32) (local $Sp i32) (local $Np i32) (local $S4 i32) (local $base i32) (local $row i32) (local $dst i32)
     (local $qa i32) (local $kp i32) (local $sc i32) (local $vp i32) (local $o i32) (local $sv v128)
     (local $mv v128) (local $m f32) (local $sum v128) (local $s f32) (local $inv v128) (local $rowb i32) (local $n4 i32)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128) (local $u0 v128) (local $u1 v128) (local $u2 v128) (local $u3 v128)
     ${EXP_CONSTS_LOCALS} ${expLocals(U)} ${lanes.map((l) => `(local $e${l} v128)`).join(' ')}
 ${EXP_CONSTS_INIT('    ')}
     (local.set $D4 (i32.shl (i32.mul (local.get $H) (local.get $hd)) (i32.const 2)))
@@ -201,7 +204,7 @@ ${EXP_CONSTS_INIT('    ')}
       (block $hend (loop $hloop
         (br_if $hend (i32.ge_u (local.get $h) (local.get $H)))
         (local.set $base (i32.add (i32.mul (i32.mul (local.get $b) (local.get $S)) (local.get $D4)) (i32.mul (local.get $h) (local.get $hd4))))
-        ;; 1. qa = Q · scale;  5. vp = V (panels of 16 columns);  2. kp = Kᵀ (panels of 16 keys)
+        ;; 1. qa = Q · scale;  5. vp = V (panels of 16 columns)
         (local.set $i (i32.const 0))
         (block $iend (loop $iloop
           (br_if $iend (i32.ge_u (local.get $i) (local.get $S)))
@@ -218,7 +221,39 @@ ${EXP_CONSTS_INIT('    ')}
               (v128.load (i32.add (i32.add (local.get $v) (local.get $row)) (local.get $d))))
             (local.set $d (i32.add (local.get $d) (i32.const 16)))
             (br $dloop)))
-          ;; Kᵀ: key i → panel i/16, lane i%16, one float per d
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $iloop)))
+        ;; 2. kp = Kᵀ: four keys at a time, each 4 × 4 block of (keys, dims) transposed with shuffles into panel i/16,
+        ;; lanes i%16..i%16+3 of rows d..d+3; the last S mod 4 keys one float at a time
+        (local.set $i (i32.const 0))
+        (block $kend (loop $kloop
+          (br_if $kend (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $S)))
+          (local.set $row (i32.add (i32.add (local.get $k) (local.get $base)) (i32.mul (local.get $i) (local.get $D4))))
+          (local.set $dst (i32.add (local.get $kp) (i32.add (i32.mul (i32.shr_u (local.get $i) (i32.const 4)) (i32.shl (local.get $hd4) (i32.const 4)))
+                                                             (i32.shl (i32.and (local.get $i) (i32.const 15)) (i32.const 2)))))
+          (local.set $d (i32.const 0))
+          (block $kdend (loop $kdloop
+            (br_if $kdend (i32.ge_u (local.get $d) (local.get $hd4)))
+            (local.set $t0 (v128.load (i32.add (local.get $row) (local.get $d))))
+            (local.set $t1 (v128.load (i32.add (i32.add (local.get $row) (local.get $D4)) (local.get $d))))
+            (local.set $t2 (v128.load (i32.add (i32.add (local.get $row) (i32.shl (local.get $D4) (i32.const 1))) (local.get $d))))
+            (local.set $t3 (v128.load (i32.add (i32.add (local.get $row) (i32.mul (local.get $D4) (i32.const 3))) (local.get $d))))
+            (local.set $u0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $t0) (local.get $t1)))
+            (local.set $u1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $t0) (local.get $t1)))
+            (local.set $u2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $t2) (local.get $t3)))
+            (local.set $u3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $t2) (local.get $t3)))
+            (local.set $rowb (i32.add (local.get $dst) (i32.shl (local.get $d) (i32.const 4))))
+            (v128.store offset=0 (local.get $rowb) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u0) (local.get $u2)))
+            (v128.store offset=64 (local.get $rowb) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u0) (local.get $u2)))
+            (v128.store offset=128 (local.get $rowb) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u1) (local.get $u3)))
+            (v128.store offset=192 (local.get $rowb) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u1) (local.get $u3)))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (br $kdloop)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $kloop)))
+        (block $k1end (loop $k1loop
+          (br_if $k1end (i32.ge_u (local.get $i) (local.get $S)))
+          (local.set $row (i32.add (local.get $base) (i32.mul (local.get $i) (local.get $D4))))
           (local.set $dst (i32.add (local.get $kp) (i32.add (i32.mul (i32.shr_u (local.get $i) (i32.const 4)) (i32.shl (local.get $hd4) (i32.const 4)))
                                                              (i32.shl (i32.and (local.get $i) (i32.const 15)) (i32.const 2)))))
           (local.set $j (i32.const 0))
@@ -229,7 +264,7 @@ ${EXP_CONSTS_INIT('    ')}
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
             (br $jloop)))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br $iloop)))
+          (br $k1loop)))
         ;; 3. scores
         (call $gemm (local.get $qa) (local.get $kp) (local.get $sc) (local.get $Sp) (local.get $hd) (local.get $Np))
         ;; 4. softmax of each row over its first S columns
@@ -239,11 +274,11 @@ ${EXP_CONSTS_INIT('    ')}
           (local.set $rowb (i32.add (local.get $sc) (i32.shl (i32.mul (local.get $i) (local.get $Np)) (i32.const 2))))
           (local.set $j (local.get $S))
           (block $pend (loop $ploop
-            (br_if $pend (i32.ge_u (local.get $j) (local.get $S4)))
+            (br_if $pend (i32.ge_u (local.get $j) (local.get $Np)))
             (f32.store (i32.add (local.get $rowb) (i32.shl (local.get $j) (i32.const 2))) (f32.const -3.4e38))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $ploop)))
-          (local.set $n4 (i32.shl (local.get $S4) (i32.const 2)))
+          (local.set $n4 (i32.shl (local.get $Np) (i32.const 2)))
           (local.set $mv (v128.load (local.get $rowb)))
           (local.set $j (i32.const 16))
           (block $mend (loop $mloop
@@ -270,6 +305,13 @@ ${expU(['(f32x4.sub (v128.load (i32.add (local.get $rowb) (local.get $j))) (loca
             (local.set $sum (f32x4.add (local.get $sum) (local.get $e0)))
             (local.set $j (i32.add (local.get $j) (i32.const 16)))
             (br $xloop)))
+          ;; the padding columns back to 0 (their exp, ~3e-38, divided by the sum would be a denormal: slow, and useless)
+          (local.set $j (local.get $S))
+          (block $zend (loop $zloop
+            (br_if $zend (i32.ge_u (local.get $j) (local.get $Np)))
+            (f32.store (i32.add (local.get $rowb) (i32.shl (local.get $j) (i32.const 2))) (f32.const 0))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $zloop)))
           (local.set $inv (f32x4.splat (call $hsum (local.get $sum))))
           (local.set $j (i32.const 0))
           (block $nend (loop $nloop
