@@ -342,13 +342,22 @@ try {
     const ckRow = page.locator('.monaco-list-row', { hasText: 'step-000040' }).first();
     await ckRow.waitFor({ timeout: 30_000 });
     const desc = (await ckRow.locator('.label-description').textContent()) ?? '';
-    await ckRow.hover();
+    // A hover shows after the pointer rests on the row; a tree refresh (the run's files change after training) re-renders
+    // the row and drops a pending hover. So move away and rest on the label again, a few times, before failing.
     const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'held-out' }).first();
-    await hover.waitFor({ state: 'visible', timeout: 30_000 });
+    let shown = false;
+    let attempt = 0;
+    for (; attempt < 6 && !shown; attempt++) {
+      await page.mouse.move(5, 5);
+      await page.waitForTimeout(200);
+      await ckRow.locator('.label-name').first().hover();
+      shown = await hover.waitFor({ state: 'visible', timeout: 6_000 }).then(() => true, () => false);
+    }
+    assert(shown, 'no hover with the held-out accuracy appeared over the checkpoint row in 6 tries');
     const text = (await hover.textContent()) ?? '';
     assert(/\d+(\.\d+)?%/.test(text), `hover text "${text.slice(0, 200)}"`);
     await page.screenshot({ path: path.join(shots, 'e2e-hover.png') });
-    return `description "${desc.trim()}"; hover: ${text.replace(/\s+/g, ' ').slice(0, 120)}`;
+    return `description "${desc.trim()}"; hover (try ${attempt}): ${text.replace(/\s+/g, ' ').slice(0, 120)}`;
   });
 } catch (e) {
   if (failed === 0) { failed++; console.error(`e2e: ERROR: ${e instanceof Error ? e.stack ?? e.message : e}`); }
