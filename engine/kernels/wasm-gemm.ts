@@ -19,6 +19,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { tf } from '../tf';
 import { GEMM_MR, GEMM_NR, GEMM_RELAXED_WASM, GEMM_SIMD_WASM } from './gemm-binary';
+import { heapGemm, type HeapGemm } from './wasm-ops';
 
 /**
  * Every 2-D product goes through the kernel, however small: a row of the result is then computed the same way whatever
@@ -35,6 +36,7 @@ interface WasmTensorInfo { dataId: object; shape: number[]; dtype: string }
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): WasmTensorInfo;
   typedArrayFromHeap(t: WasmTensorInfo): tf.TypedArray;
+  disposeData(dataId: object, force?: boolean): boolean;
 }
 
 export interface GemmInfo {
@@ -121,25 +123,29 @@ function startHelpers(count: number): { worker: Worker; control: Int32Array }[] 
   });
 }
 
-/** C rows [0, Mp) of A·Bpacked, split over the helper threads and this one. */
-function gemmRows(exports: GemmExports, aOff: number, bPacked: number, cOff: number, Mp: number, K: number, Np: number): void {
-  const threads = helpersBroken || Mp * K * Np < PARALLEL_MIN_WORK ? 1 : gemmThreads();
-  if (threads <= 1) {
-    exports.gemm(aOff, bPacked, cOff, Mp, K, Np);
-    return;
-  }
+type Helper = { worker: Worker; control: Int32Array };
+
+/** The helper threads (started on first use); none when they cannot start here. */
+function helperThreads(): Helper[] {
+  if (helpersBroken) return [];
   try {
     helpers ??= startHelpers(3);
   } catch {
     // No worker threads here (or they failed to start): this thread computes every product.
     helpersBroken = true;
-    exports.gemm(aOff, bPacked, cOff, Mp, K, Np);
-    return;
+    return [];
   }
-  const used = helpers.slice(0, threads - 1);
-  const per = Math.ceil(Mp / threads / GEMM_MR) * GEMM_MR;
+  return helpers;
+}
+
+/**
+ * Posts rows [0, Mp) of A·Bpacked (offsets in the module's memory) to the given helpers, in blocks of whole
+ * micro-kernel rows; returns the helpers that got a block and the first row none of them took.
+ */
+function post(used: Helper[], share: number, aOff: number, bPacked: number, cOff: number, Mp: number, K: number, Np: number): { posted: Helper[]; next: number } {
+  const per = Math.ceil(Mp / share / GEMM_MR) * GEMM_MR;
   let row = 0;
-  const posted: { worker: Worker; control: Int32Array }[] = [];
+  const posted: Helper[] = [];
   for (const h of used) {
     const rows = Math.min(per, Mp - row);
     if (rows <= 0) break;
@@ -151,16 +157,28 @@ function gemmRows(exports: GemmExports, aOff: number, bPacked: number, cOff: num
     row += rows;
   }
   if (posted.length) gemmStats.parallel++;
-  if (row < Mp) exports.gemm(aOff + 4 * row * K, bPacked, cOff + 4 * row * Np, Mp - row, K, Np);
+  return { posted, next: row };
+}
+
+/** Waits for the posted blocks; a helper that does not answer is ended and its block computed here. */
+function waitFor(exports: GemmExports, posted: Helper[]): void {
   for (const { worker, control: c } of posted) {
     if (Atomics.wait(c, 7, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
-      // A helper that does not answer: end it (no late writes into memory reused by later products), compute its rows
-      // here, and use no helper from now on.
+      // No late writes into memory reused by later products: end it, compute its rows here, use no helper from now on.
       helpersBroken = true;
       void worker.terminate();
       exports.gemm(c[1], c[2], c[3], c[4], c[5], c[6]);
     }
   }
+}
+
+/** C rows [0, Mp) of A·Bpacked, split over the helper threads and this one. */
+function gemmRows(exports: GemmExports, aOff: number, bPacked: number, cOff: number, Mp: number, K: number, Np: number): void {
+  const threads = Mp * K * Np < PARALLEL_MIN_WORK ? 1 : gemmThreads();
+  const used = threads <= 1 ? [] : helperThreads().slice(0, threads - 1);
+  const { posted, next } = post(used, used.length + 1, aOff, bPacked, cOff, Mp, K, Np);
+  if (next < Mp) exports.gemm(aOff + 4 * next * K, bPacked, cOff + 4 * next * Np, Mp - next, K, Np);
+  waitFor(exports, posted);
 }
 
 /** Bytes needed in the module's memory for A (Mp×K), packed B (K×Np) and C (Mp×Np). */
@@ -228,6 +246,65 @@ export function gemmGroupsInto(a: Float32Array, b: Float32Array, out: Float32Arr
   out.set(new Float32Array(memory.buffer, stage, G * M * N));
 }
 
+/**
+ * C = A · B where the tensors are, on the wasm backend's heap, for N a multiple of the panel width: B is packed into a
+ * heap scratch and this thread computes its rows in place with the same micro-kernel (the fused-kernel module on the
+ * heap, engine/kernels/ops.wat, carries the GEMM text of this module). Only the rows it leaves go through this module's
+ * memory: the helpers' share when the product is split (copied in, computed by the helpers while this thread computes
+ * its own, copied back), and an odd last row. Every row is computed the same way in either place, so the result has
+ * the bits of gemmInto whatever the split; what is saved is the copy of this thread's share of A and C.
+ */
+function heapProduct(backend: WasmBackendLike, heap: HeapGemm, a: WasmTensorInfo, b: WasmTensorInfo, out: WasmTensorInfo, M: number, K: number, N: number): void {
+  const { exports, memory } = gemmModule();
+  if (!exports || !memory) throw new Error('the GEMM module is not available');
+  const threads = M * K * N < PARALLEL_MIN_WORK ? 1 : gemmThreads();
+  const used = threads <= 1 ? [] : helperThreads().slice(0, threads - 1);
+  const even = M - (M % GEMM_MR);
+  // This thread's rows: all whole micro-kernel rows alone, else its share (the helpers start after the copy of theirs).
+  const own = used.length === 0 ? even : Math.min(even, Math.round(M / (used.length + 1) / GEMM_MR) * GEMM_MR);
+  const rest = M - own;
+  const scratch = own > 0 ? backend.makeOutput([K * N], 'float32') : undefined; // may grow the heap: before any view
+  try {
+    let posted: Helper[] = [];
+    let Mr = 0;
+    const cOff = (() => {
+      if (rest === 0) return 0;
+      Mr = rest + (rest % GEMM_MR ? GEMM_MR - (rest % GEMM_MR) : 0);
+      const bRaw = 4 * Mr * K;
+      const bPacked = bRaw + 4 * K * N;
+      const c = bPacked + 4 * K * N;
+      ensure(memory, c + 4 * Mr * N);
+      const f = new Float32Array(memory.buffer);
+      f.set((backend.typedArrayFromHeap(a) as Float32Array).subarray(own * K, M * K), 0);
+      if (Mr > rest) f.fill(0, rest * K, Mr * K);
+      f.set((backend.typedArrayFromHeap(b) as Float32Array).subarray(0, K * N), bRaw / 4);
+      exports.pack(bRaw, bPacked, K, N);
+      const { posted: p, next } = post(used, used.length, 0, bPacked, c, Mr, K, N);
+      posted = p;
+      if (next < Mr) exports.gemm(4 * next * K, bPacked, c + 4 * next * N, Mr - next, K, N);
+      return c;
+    })();
+    if (scratch) {
+      heap.pack(heap.offset(b), heap.offset(scratch), K, N);
+      heap.gemm(heap.offset(a), heap.offset(scratch), heap.offset(out), own, K, N);
+      gemmStats.inPlace++;
+    }
+    if (rest > 0) {
+      waitFor(exports, posted);
+      (backend.typedArrayFromHeap(out) as Float32Array).set(new Float32Array(memory.buffer, cOff, rest * N), own * N);
+    }
+  } finally {
+    if (scratch) backend.disposeData(scratch.dataId, true);
+  }
+}
+
+/** The in-place GEMM on this backend's heap, when it is there and computes exactly what this module computes. */
+function inPlaceGemm(backend: unknown): HeapGemm | undefined {
+  if (process.env.HRM_LENS_GEMM === 'copy') return undefined;
+  const heap = heapGemm(backend);
+  return heap && heap.relaxed === (gemmModule().info.kernel === 'relaxed-simd') ? heap : undefined;
+}
+
 let installed: GemmInfo | undefined;
 
 /** Whether installWasmGemm replaced the BatchMatMul kernel (the group kernel then uses the same GEMM). */
@@ -235,8 +312,11 @@ export function ownGemmInstalled(): boolean {
   return installed !== undefined && installed.kernel !== 'off';
 }
 
-/** Products the overriding kernel computed itself (the others went to the original kernel); products split over threads. */
-export const gemmStats = { calls: 0, parallel: 0 };
+/**
+ * Products the overriding kernel computed itself (the others went to the original kernel); products split over threads;
+ * products whose rows this thread computed in place on the backend's heap.
+ */
+export const gemmStats = { calls: 0, parallel: 0, inPlace: 0 };
 
 /** Overrides the wasm BatchMatMul kernel once per process; returns what is used. Call after the wasm backend is set. */
 export function installWasmGemm(): GemmInfo {
@@ -267,6 +347,11 @@ export function installWasmGemm(): GemmInfo {
       const backend = args.backend as unknown as WasmBackendLike;
       const out = backend.makeOutput(a.shape.length === 2 ? [M, N] : [1, M, N], 'float32');
       gemmStats.calls++;
+      const heap = N % GEMM_NR === 0 ? inPlaceGemm(backend) : undefined;
+      if (heap) {
+        heapProduct(backend, heap, a, b, out, M, K, N);
+        return out as unknown as tf.TensorInfo;
+      }
       gemmInto(backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, M, K, N);
       return out as unknown as tf.TensorInfo;
     },

@@ -33,6 +33,8 @@ interface OpsExports {
   swiglu(g: number, u: number, y: number, n: number): void;
   rope(x: number, y: number, cos: number, sin: number, rows: number, S: number, H: number, hd: number, sign: number): void;
   attention(q: number, k: number, v: number, out: number, scratch: number, B: number, S: number, H: number, hd: number, scale: number): void;
+  pack(b: number, out: number, K: number, N: number): void;
+  gemm(a: number, bp: number, c: number, Mp: number, K: number, Np: number): void;
 }
 interface WasmBackendInternals {
   wasm: { asm?: { memory?: unknown }; wasmMemory?: unknown };
@@ -57,7 +59,9 @@ function heapMemory(b: unknown): WebAssembly.Memory | undefined {
   return memory;
 }
 
-function compile(memory: WebAssembly.Memory): OpsExports {
+interface HeapModule { exports: OpsExports; relaxed: boolean }
+
+function compile(memory: WebAssembly.Memory): HeapModule {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const tries = shared ? [OPS_RELAXED_SHARED_WASM, OPS_SIMD_SHARED_WASM] : [OPS_RELAXED_WASM, OPS_SIMD_WASM];
   let error: unknown;
@@ -68,7 +72,7 @@ function compile(memory: WebAssembly.Memory): OpsExports {
     setFlagsFromString('--no-liftoff');
     try {
       const mod = new WebAssembly.Module(Buffer.from(b64, 'base64'));
-      return new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as OpsExports;
+      return { exports: new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as OpsExports, relaxed: i === 0 };
     } catch (e) {
       error = e;
     } finally {
@@ -78,18 +82,57 @@ function compile(memory: WebAssembly.Memory): OpsExports {
   throw error;
 }
 
+/** The module on the backend's heap, compiled once per backend (null: the backend lacks what it needs, or it failed). */
+const modules = new WeakMap<object, HeapModule | null>();
+function heapModule(backend: unknown): HeapModule | undefined {
+  if (!backend || typeof backend !== 'object') return undefined;
+  let m = modules.get(backend);
+  if (m === undefined) {
+    const memory = heapMemory(backend);
+    try {
+      m = memory ? compile(memory) : null;
+    } catch {
+      m = null;
+    }
+    modules.set(backend, m);
+  }
+  return m ?? undefined;
+}
+
+/** The GEMM functions of the module, working in place on the backend's heap (engine/kernels/wasm-gemm.ts uses them). */
+export interface HeapGemm {
+  /** Built with relaxed SIMD (an FMA per multiply-add), like the GEMM module's relaxed build; else plain SIMD. */
+  relaxed: boolean;
+  pack(b: number, out: number, K: number, N: number): void;
+  gemm(a: number, bp: number, c: number, Mp: number, K: number, Np: number): void;
+  /** Where a tensor's data starts on the heap. */
+  offset(t: { dataId: object }): number;
+}
+
+/** The in-place GEMM for this wasm backend, when the module compiles on its heap. */
+export function heapGemm(backend: unknown): HeapGemm | undefined {
+  const m = heapModule(backend);
+  if (!m) return undefined;
+  const bk = backend as WasmBackendInternals;
+  return {
+    relaxed: m.relaxed,
+    pack: m.exports.pack,
+    gemm: m.exports.gemm,
+    offset: (t) => {
+      const off = bk.dataIdMap.get(t.dataId)?.memoryOffset;
+      if (off === undefined) throw new Error('HRM Lens GEMM: tensor not on the wasm heap');
+      return off;
+    },
+  };
+}
+
 /** Registers the kernels once per process; returns whether they are available. Call after the wasm backend is set. */
 export function installWasmOps(): boolean {
   if (installed !== undefined) return installed;
   if (process.env.HRM_LENS_FUSED === '0') return (installed = false);
-  const memory = heapMemory(tf.findBackend('wasm'));
-  if (!memory) return (installed = false);
-  let ops: OpsExports;
-  try {
-    ops = compile(memory);
-  } catch {
-    return (installed = false);
-  }
+  const module = heapModule(tf.findBackend('wasm'));
+  if (!module) return (installed = false);
+  const ops = module.exports;
   const ptr = (bk: WasmBackendInternals, t: tf.TensorInfo): number => {
     const off = bk.dataIdMap.get(t.dataId)?.memoryOffset;
     if (off === undefined) throw new Error('HRM Lens fused kernel: tensor not on the wasm heap');

@@ -2,7 +2,8 @@
  * The project's own GEMM for the wasm backend (engine/kernels/wasm-gemm.ts): products against a float64 reference for
  * shapes that exercise the padding (odd M, N not a multiple of 16, K = 1); tf.matMul through the overridden
  * BatchMatMul kernel (2-D and batch-1 operands, small ones too, a row independent of the row count) against the same
- * reference; transposed and batched products still go to the original kernel; gradients through it; a flat tensor count; the committed binary matches its
+ * reference; transposed and batched products still go to the original kernel; gradients through it; a flat tensor count; products
+ * computed in place on the heap (N a multiple of 16) have the bits of the copying path for any thread count; the committed binary matches its
  * generator (scripts/build-gemm.mjs --check).
  */
 import { before, test } from 'node:test';
@@ -127,4 +128,45 @@ test('helper threads: the same bits with 1, 2 and 3 threads (rows are split, eac
     if (saved === undefined) delete process.env.HRM_LENS_GEMM_THREADS;
     else process.env.HRM_LENS_GEMM_THREADS = saved;
   }
+});
+
+test('in place on the heap: tf.matMul gives the bits of the copying path, with 1, 2 and 3 threads and an odd row count', () => {
+  const rng = new Rng(9);
+  const saved = { threads: process.env.HRM_LENS_GEMM_THREADS, gemm: process.env.HRM_LENS_GEMM };
+  const before = tf.memory().numTensors;
+  const dataIds = tf.engine().backend.numDataIds(); // the packed-B scratch on the heap is freed too
+  try {
+    for (const [M, K, N] of [[263, 128, 128], [2624, 128, 64], [1, 40, 16]]) {
+      const a = rand(rng, M * K);
+      const b = rand(rng, K * N);
+      const copied = new Float32Array(M * N);
+      gemmInto(a, b, copied, M, K, N);
+      assert.ok(maxScaledError(copied, reference(a, b, M, K, N), K) < 1e-5);
+      const ta = tf.tensor2d(a, [M, K]);
+      const tb = tf.tensor2d(b, [K, N]);
+      for (const threads of [1, 2, 3]) {
+        process.env.HRM_LENS_GEMM_THREADS = String(threads);
+        delete process.env.HRM_LENS_GEMM;
+        const inPlace0 = gemmStats.inPlace;
+        const c = tf.matMul(ta, tb);
+        assert.equal(gemmStats.inPlace, inPlace0 + (M > 1 ? 1 : 0), `[${M},${K}]·[${K},${N}], ${threads} thread(s): rows computed in place`);
+        assert.deepEqual(c.dataSync(), copied, `[${M},${K}]·[${K},${N}], ${threads} thread(s)`);
+        c.dispose();
+        process.env.HRM_LENS_GEMM = 'copy';
+        const inPlace1 = gemmStats.inPlace;
+        const d = tf.matMul(ta, tb);
+        assert.equal(gemmStats.inPlace, inPlace1, 'HRM_LENS_GEMM=copy turns it off');
+        assert.deepEqual(d.dataSync(), copied);
+        d.dispose();
+      }
+      tf.dispose([ta, tb]);
+    }
+  } finally {
+    for (const [k, v] of [['HRM_LENS_GEMM_THREADS', saved.threads], ['HRM_LENS_GEMM', saved.gemm]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+  assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
+  assert.equal(tf.engine().backend.numDataIds(), dataIds, 'no heap scratch left');
 });
