@@ -45,9 +45,9 @@ test('the module compiles (relaxed SIMD, else SIMD) and the committed binary is 
   assert.equal(r.status, 0, r.stderr);
 });
 
-test('gemmInto matches a float64 reference, padding included', () => {
+test('gemmInto matches a float64 reference, padding and cache blocks (K > 512 in three blocks, rows > 128) included', () => {
   const rng = new Rng(5);
-  for (const [M, K, N] of [[1, 1, 1], [3, 7, 5], [2, 16, 16], [33, 20, 17], [64, 128, 10], [7, 300, 2], [130, 64, 48], [2624 / 8, 128, 512 / 8]]) {
+  for (const [M, K, N] of [[1, 1, 1], [3, 7, 5], [2, 16, 16], [33, 20, 17], [64, 128, 10], [7, 300, 2], [130, 64, 48], [2624 / 8, 128, 512 / 8], [300, 1100, 40]]) {
     const a = rand(rng, M * K);
     const b = rand(rng, K * N);
     const out = new Float32Array(M * N).fill(Number.NaN);
