@@ -19,7 +19,8 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { tf } from '../tf';
 import { GEMM_MR, GEMM_NR, GEMM_RELAXED_WASM, GEMM_SIMD_WASM } from './gemm-binary';
-import { heapGemm, type HeapGemm } from './wasm-ops';
+import { OPS_RELAXED_SHARED_WASM, OPS_SIMD_SHARED_WASM } from './ops-binary';
+import { heapGemm, type HeapGemm } from './wasm-heap';
 
 /**
  * Every 2-D product goes through the kernel, however small: a row of the result is then computed the same way whatever
@@ -80,24 +81,29 @@ export function gemmModule(): GemmState {
 }
 
 // ---------------------------------------------------------------- worker threads
-// Each helper thread instantiates the same compiled module on the same shared memory and waits on its slot of a
-// control block: [0] = 1 job posted / 2 quit, [1..6] = the gemm arguments (its block of rows), [7] = 1 done. The
-// calling thread computes the last block itself, then waits for the others. Rows are split in multiples of the
-// micro-kernel's row count, and every row is computed the same way in any block: results do not depend on the
-// thread count.
+// Each helper thread instantiates the same compiled module on the same shared memory (and the fused-kernel module,
+// engine/kernels/ops.wat, for attention) and waits on its slot of a control block: [0] = 1 job posted / 2 quit,
+// [1..6] = the arguments, [7] = 1 done, [9] = the job (0: gemm on a block of rows; 1: attention on a block of batch rows,
+// with B, S, H, hd in [10..13] and the scale as a float in [14]). For products the calling thread computes the last
+// block itself, then waits for the others. Rows are split in multiples of the micro-kernel's row count, and every row is
+// computed the same way in any block: results do not depend on the thread count.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control } = workerData;
+const { module, ops, memory, control } = workerData;
 const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+const attention = ops ? new WebAssembly.Instance(ops, { env: { memory } }).exports.attention : undefined;
 const c = new Int32Array(control);
+const f = new Float32Array(control);
 for (;;) {
   Atomics.wait(c, 0, 0);
   if (c[0] === 2) break;
-  gemm(c[1], c[2], c[3], c[4], c[5], c[6]);
+  if (c[9] === 1) attention(c[1], c[2], c[3], c[4], c[5], c[10], c[11], c[12], c[13], f[14]);
+  else gemm(c[1], c[2], c[3], c[4], c[5], c[6]);
   Atomics.store(c, 0, 0);
   Atomics.store(c, 7, 1);
   Atomics.notify(c, 7);
 }`;
+const CONTROL_SLOTS = 16;
 /** Products below this many multiply-adds run on the calling thread alone (posting a job costs tens of µs). */
 const PARALLEL_MIN_WORK = 1 << 21;
 const WORKER_TIMEOUT_MS = 60_000;
@@ -111,12 +117,29 @@ export function gemmThreads(): number {
   return Math.max(1, Math.min(4, n));
 }
 
+/** The fused-kernel module for the helpers (importing a shared memory), built like the GEMM module; null when it fails. */
+let helperOps: WebAssembly.Module | null | undefined;
+function helperOpsModule(): WebAssembly.Module | null {
+  if (helperOps !== undefined) return helperOps;
+  const { info } = gemmModule();
+  try {
+    setFlagsFromString('--no-liftoff');
+    helperOps = new WebAssembly.Module(Buffer.from(info.kernel === 'relaxed-simd' ? OPS_RELAXED_SHARED_WASM : OPS_SIMD_SHARED_WASM, 'base64'));
+  } catch {
+    helperOps = null;
+  } finally {
+    setFlagsFromString('--liftoff');
+  }
+  return helperOps;
+}
+
 function startHelpers(count: number): { worker: Worker; control: Int32Array }[] {
   const { module, memory } = gemmModule();
   if (!module || !memory) return [];
+  const ops = helperOpsModule();
   return Array.from({ length: count }, () => {
-    const control = new Int32Array(new SharedArrayBuffer(8 * 4));
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control: control.buffer } });
+    const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, ops, memory, control: control.buffer } });
     worker.unref(); // never keeps the process alive
     worker.on('error', () => { helpersBroken = true; });
     return { worker, control };
@@ -150,7 +173,7 @@ function post(used: Helper[], share: number, aOff: number, bPacked: number, cOff
     const rows = Math.min(per, Mp - row);
     if (rows <= 0) break;
     const c = h.control;
-    c.set([0, aOff + 4 * row * K, bPacked, cOff + 4 * row * Np, rows, K, Np, 0]);
+    c.set([0, aOff + 4 * row * K, bPacked, cOff + 4 * row * Np, rows, K, Np, 0, 0, 0]);
     Atomics.store(c, 0, 1);
     Atomics.notify(c, 0);
     posted.push(h);
@@ -298,6 +321,48 @@ function heapProduct(backend: WasmBackendLike, heap: HeapGemm, a: WasmTensorInfo
   }
 }
 
+/**
+ * Attention (engine/kernels/ops.wat `attention`) for the batch rows [b0, B) on a helper thread, from a copy of their
+ * q, k, v rows in this module's memory, while the caller computes the rows [0, b0) in place. `heap` is the backend's
+ * heap as floats; q, k, v, out are byte offsets there of [B·S, H·hd] row-major tensors. Returns the step that waits for
+ * the helper and copies its output rows into out (false when the helper failed: the caller then computes those rows
+ * itself), or undefined when no helper (or no helper attention) is available:
+ * the caller then computes every row. Each (batch, head) block is computed the same way wherever it runs.
+ */
+export function attentionOnHelper(heap: Float32Array, q: number, k: number, v: number, out: number, b0: number, B: number, S: number, H: number, hd: number, scale: number): (() => boolean) | undefined {
+  if (b0 >= B || process.env.HRM_LENS_ATTENTION_THREADS === '1' || gemmThreads() < 2) return undefined;
+  const { exports, memory } = gemmModule();
+  const helper = helperThreads()[0];
+  if (!exports || !memory || !helper || !helperOpsModule()) return undefined;
+  const width = H * hd;
+  const n = (B - b0) * S * width; // floats per operand
+  const from = b0 * S * width;
+  const Sp = S + (S % 2);
+  const Np = Math.ceil(S / 16) * 16;
+  const scratchFloats = Sp * hd + Np * hd + Sp * Np + Np * hd + Sp * hd;
+  ensure(memory, 4 * (4 * n + scratchFloats));
+  const f = new Float32Array(memory.buffer);
+  f.set(heap.subarray(q / 4 + from, q / 4 + from + n), 0);
+  f.set(heap.subarray(k / 4 + from, k / 4 + from + n), n);
+  f.set(heap.subarray(v / 4 + from, v / 4 + from + n), 2 * n);
+  const c = helper.control;
+  c.set([0, 0, 4 * n, 8 * n, 12 * n, 16 * n, 0, 0, 0, 1, B - b0, S, H, hd]);
+  new Float32Array(c.buffer)[14] = scale;
+  Atomics.store(c, 0, 1);
+  Atomics.notify(c, 0);
+  gemmStats.attentionSplit++;
+  return () => {
+    if (Atomics.wait(c, 7, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
+      // A helper that does not answer: end it and use no helper from now on; the caller computes these rows itself.
+      helpersBroken = true;
+      void helper.worker.terminate();
+      return false;
+    }
+    heap.set(new Float32Array(memory.buffer, 12 * n, n), out / 4 + from);
+    return true;
+  };
+}
+
 /** The in-place GEMM on this backend's heap, when it is there and computes exactly what this module computes. */
 function inPlaceGemm(backend: unknown): HeapGemm | undefined {
   if (process.env.HRM_LENS_GEMM === 'copy') return undefined;
@@ -314,9 +379,9 @@ export function ownGemmInstalled(): boolean {
 
 /**
  * Products the overriding kernel computed itself (the others went to the original kernel); products split over threads;
- * products whose rows this thread computed in place on the backend's heap.
+ * products whose rows this thread computed in place on the backend's heap; attention calls split with a helper.
  */
-export const gemmStats = { calls: 0, parallel: 0, inPlace: 0 };
+export const gemmStats = { calls: 0, parallel: 0, inPlace: 0, attentionSplit: 0 };
 
 /** Overrides the wasm BatchMatMul kernel once per process; returns what is used. Call after the wasm backend is set. */
 export function installWasmGemm(): GemmInfo {

@@ -11,33 +11,31 @@
  *                                        transposes, scores never leave a per-head scratch (6 transposes, 2 grouped
  *                                        products, scale and softmax; the products use the GEMM micro-kernel)
  *
+ * Large attention calls (the h128 batch-32 step and up) split their batch rows: the second half runs on a helper
+ * thread of engine/kernels/wasm-gemm.ts from a copy (attentionOnHelper), the first half here in place; each (batch,
+ * head) block is computed the same way on either side (same bits, tested). HRM_LENS_ATTENTION_THREADS=1 keeps one thread.
+ *
  * On a [2624, 512] SwiGLU the chain it replaces reads and writes ~43 MB; the fused kernel 16 MB. The model's ops that
  * use these (engine/model/fused.ts) fall back to the tfjs compositions on other backends, and give them gradients
  * written with tfjs ops. Values agree with the compositions to float rounding (tested); exp is Cephes' expf.
  *
- * It relies on the backend's internal module (`wasm.asm.memory`, or `wasm.wasmMemory` in the threaded build; `dataIdMap`), checked at install time; when a piece
- * is missing (another tfjs version) nothing is installed and the compositions are used. HRM_LENS_FUSED=0 disables it
+ * The module lives on the backend's heap (engine/kernels/wasm-heap.ts); when the backend lacks what it needs (another
+ * tfjs version) nothing is installed and the compositions are used. HRM_LENS_FUSED=0 disables it
  * (for comparisons).
  */
-import { setFlagsFromString } from 'node:v8';
 import { tf } from '../tf';
-import { OPS_RELAXED_SHARED_WASM, OPS_RELAXED_WASM, OPS_SIMD_SHARED_WASM, OPS_SIMD_WASM } from './ops-binary';
+import { attentionOnHelper } from './wasm-gemm';
+import { heapModule } from './wasm-heap';
 
 export const ADD_RMS_NORM = 'HrmLensAddRmsNorm';
 export const SWIGLU = 'HrmLensSwiGLU';
 export const ROPE = 'HrmLensRope';
 export const ATTENTION = 'HrmLensAttention';
 
-interface OpsExports {
-  add_rms_norm(a: number, b: number, y: number, r: number, rows: number, D: number, eps: number): void;
-  swiglu(g: number, u: number, y: number, n: number): void;
-  rope(x: number, y: number, cos: number, sin: number, rows: number, S: number, H: number, hd: number, sign: number): void;
-  attention(q: number, k: number, v: number, out: number, scratch: number, B: number, S: number, H: number, hd: number, scale: number): void;
-  pack(b: number, out: number, K: number, N: number): void;
-  gemm(a: number, bp: number, c: number, Mp: number, K: number, Np: number): void;
-}
+/** Attention calls of at least this many (b, s, s', h, d) terms split their batch rows with a helper thread. */
+const ATTENTION_SPLIT_MIN_WORK = 1 << 24;
+
 interface WasmBackendInternals {
-  wasm: { asm?: { memory?: unknown }; wasmMemory?: unknown };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
@@ -48,82 +46,6 @@ let installed: boolean | undefined;
 /** Whether the fused kernels are registered (installWasmOps ran on a wasm backend that has what they need). */
 export function wasmOpsInstalled(): boolean {
   return installed === true;
-}
-
-/** The backend's heap memory, when the backend exposes what the kernels need. */
-function heapMemory(b: unknown): WebAssembly.Memory | undefined {
-  const be = b as Partial<WasmBackendInternals> | undefined;
-  // The single-threaded build exports its memory; the threaded build imports a shared one (Module.wasmMemory).
-  const memory = be?.wasm?.asm?.memory ?? be?.wasm?.wasmMemory;
-  if (!be || typeof be.makeOutput !== 'function' || !be.dataIdMap || !(memory instanceof WebAssembly.Memory)) return undefined;
-  return memory;
-}
-
-interface HeapModule { exports: OpsExports; relaxed: boolean }
-
-function compile(memory: WebAssembly.Memory): HeapModule {
-  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const tries = shared ? [OPS_RELAXED_SHARED_WASM, OPS_SIMD_SHARED_WASM] : [OPS_RELAXED_WASM, OPS_SIMD_WASM];
-  let error: unknown;
-  for (const [i, b64] of tries.entries()) {
-    // Optimising compiler from the start (see wasm-gemm.ts): these run in few, long calls. Relaxed SIMD is behind a
-    // flag in Node 20 (the attention products use its FMA); without it the plain-SIMD module is used.
-    if (i === 0) setFlagsFromString('--experimental-wasm-relaxed-simd');
-    setFlagsFromString('--no-liftoff');
-    try {
-      const mod = new WebAssembly.Module(Buffer.from(b64, 'base64'));
-      return { exports: new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as OpsExports, relaxed: i === 0 };
-    } catch (e) {
-      error = e;
-    } finally {
-      setFlagsFromString('--liftoff');
-    }
-  }
-  throw error;
-}
-
-/** The module on the backend's heap, compiled once per backend (null: the backend lacks what it needs, or it failed). */
-const modules = new WeakMap<object, HeapModule | null>();
-function heapModule(backend: unknown): HeapModule | undefined {
-  if (!backend || typeof backend !== 'object') return undefined;
-  let m = modules.get(backend);
-  if (m === undefined) {
-    const memory = heapMemory(backend);
-    try {
-      m = memory ? compile(memory) : null;
-    } catch {
-      m = null;
-    }
-    modules.set(backend, m);
-  }
-  return m ?? undefined;
-}
-
-/** The GEMM functions of the module, working in place on the backend's heap (engine/kernels/wasm-gemm.ts uses them). */
-export interface HeapGemm {
-  /** Built with relaxed SIMD (an FMA per multiply-add), like the GEMM module's relaxed build; else plain SIMD. */
-  relaxed: boolean;
-  pack(b: number, out: number, K: number, N: number): void;
-  gemm(a: number, bp: number, c: number, Mp: number, K: number, Np: number): void;
-  /** Where a tensor's data starts on the heap. */
-  offset(t: { dataId: object }): number;
-}
-
-/** The in-place GEMM for this wasm backend, when the module compiles on its heap. */
-export function heapGemm(backend: unknown): HeapGemm | undefined {
-  const m = heapModule(backend);
-  if (!m) return undefined;
-  const bk = backend as WasmBackendInternals;
-  return {
-    relaxed: m.relaxed,
-    pack: m.exports.pack,
-    gemm: m.exports.gemm,
-    offset: (t) => {
-      const off = bk.dataIdMap.get(t.dataId)?.memoryOffset;
-      if (off === undefined) throw new Error('HRM Lens GEMM: tensor not on the wasm heap');
-      return off;
-    },
-  };
 }
 
 /** Registers the kernels once per process; returns whether they are available. Call after the wasm backend is set. */
@@ -180,7 +102,16 @@ export function installWasmOps(): boolean {
     // Per-head scratch on the same heap (qa | kp | scores | vp | o), freed before returning.
     const scratch = bk.makeOutput([Sp * hd + Np * hd + Sp * Np + Np * hd + Sp * hd], 'float32');
     try {
-      ops.attention(ptr(bk, q), ptr(bk, inputs.k as tf.TensorInfo), ptr(bk, inputs.v as tf.TensorInfo), ptr(bk, out), ptr(bk, scratch), B, S, H, hd, Math.fround(1 / Math.sqrt(hd)));
+      const [pq, pk, pv, po, ps] = [ptr(bk, q), ptr(bk, inputs.k as tf.TensorInfo), ptr(bk, inputs.v as tf.TensorInfo), ptr(bk, out), ptr(bk, scratch)];
+      const scale = Math.fround(1 / Math.sqrt(hd));
+      // Large calls: the second half of the batch rows on a helper thread (from a copy), the first half here in place.
+      const b0 = B * S * S * H * hd >= ATTENTION_SPLIT_MIN_WORK ? Math.ceil(B / 2) : B;
+      const finish = b0 < B ? attentionOnHelper(new Float32Array(module.memory.buffer), pq, pk, pv, po, b0, B, S, H, hd, scale) : undefined;
+      ops.attention(pq, pk, pv, po, ps, finish ? b0 : B, S, H, hd, scale);
+      if (finish && !finish()) {
+        const skip = b0 * S * width * 4;
+        ops.attention(pq + skip, pk + skip, pv + skip, po + skip, ps, B - b0, S, H, hd, scale);
+      }
     } finally {
       bk.disposeData(scratch.dataId, true);
     }

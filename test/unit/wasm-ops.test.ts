@@ -1,8 +1,8 @@
 /**
  * The fused kernels for the wasm backend (engine/kernels/wasm-ops.ts, used through engine/model/fused.ts):
  * each against the tfjs composition it replaces, values and gradients, on shapes with several rows, heads and
- * positions; exp over its whole clamped range against Math.exp; a flat tensor count; the committed binary matches
- * its generator (scripts/build-ops.mjs --check).
+ * positions; exp over its whole clamped range against Math.exp; large attention calls split with a helper thread give
+ * the bits of one thread; a flat tensor count; the committed binary matches its generator (scripts/build-ops.mjs --check).
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { tf } from '../../engine/tf';
 import { selectBackend } from '../../engine/backend';
 import { wasmOpsInstalled } from '../../engine/kernels/wasm-ops';
+import { gemmStats, gemmThreads } from '../../engine/kernels/wasm-gemm';
 import { addRmsNorm, attentionFused, ropeRows, swigluAct } from '../../engine/model/fused';
 import { applyRope, attentionCore, rmsNorm, ropeTensors } from '../../engine/model/layers';
 import { createModel, disposeCarry, initialCarry, makeConfig, runSegment } from '../../engine/model';
@@ -110,6 +111,31 @@ test('attentionFused = attentionCore (softmax(q·kᵀ/√hd)·v per batch and he
     const [q, k, v] = [rand(rng, [B * S, H * hd], 2), rand(rng, [B * S, H * hd], 2), rand(rng, [B * S, H * hd])];
     compare(`attention B${B} S${S} H${H} hd${hd}`, [q, k, v], (a, b, c) => attentionFused(a, b, c, s), (a, b, c) => attentionCore(a, b, c, s), 2e-6);
     q.dispose(); k.dispose(); v.dispose();
+  }
+});
+
+test('large attention calls split their batch rows with a helper thread: the same bits as one thread, odd batch too', () => {
+  const rng = new Rng(6);
+  const saved = process.env.HRM_LENS_ATTENTION_THREADS;
+  try {
+    for (const [B, S, H, hd] of [[33, 82, 4, 32], [8, 130, 4, 64]]) {
+      const s = { batch: B, seqLen: S, heads: H };
+      const [q, k, v] = [rand(rng, [B * S, H * hd], 2), rand(rng, [B * S, H * hd], 2), rand(rng, [B * S, H * hd])];
+      process.env.HRM_LENS_ATTENTION_THREADS = '1';
+      const split0 = gemmStats.attentionSplit;
+      const one = attentionFused(q, k, v, s);
+      assert.equal(gemmStats.attentionSplit, split0, 'HRM_LENS_ATTENTION_THREADS=1 keeps it on one thread');
+      delete process.env.HRM_LENS_ATTENTION_THREADS;
+      const two = attentionFused(q, k, v, s);
+      if (gemmThreads() >= 2) assert.equal(gemmStats.attentionSplit, split0 + 1, `B${B} S${S}: split with a helper`);
+      assert.deepEqual(two.dataSync(), one.dataSync(), `B${B} S${S} H${H} hd${hd}`);
+      const want = attentionCore(q, k, v, s);
+      assert.ok(maxRelError(two, want) < 2e-6, `B${B} S${S}: against the composition`);
+      tf.dispose([q, k, v, one, two, want]);
+    }
+  } finally {
+    if (saved === undefined) delete process.env.HRM_LENS_ATTENTION_THREADS;
+    else process.env.HRM_LENS_ATTENTION_THREADS = saved;
   }
 });
 
