@@ -10,9 +10,13 @@
 // reference's separate multiply and add):
 //   add_rms_norm(a, b, y, r, rows, D, eps)   y = (a + b) · r,  r = 1 / sqrt(mean((a + b)², last axis) + eps)  (D % 4 = 0)
 //   swiglu(g, u, y, n)                        y = (g · sigmoid(g)) · u                                          (n % 4 = 0)
+//   swiglu_grad(g, u, dy, dg, du, n)          its gradients: dg = dy·u·σ(g)·(1 + g·(1 − σ(g))), du = dy·g·σ(g)  (n % 4 = 0)
 //   rope(x, y, cos, sin, rows, S, H, hd, sgn) rotary embedding, rotate-half convention, on [rows, H·hd] with row r at
 //                                             position r mod S: y1 = x1·c − x2·(sgn·s), y2 = x2·c + x1·(sgn·s) for the
 //                                             two halves of each head; sgn = −1 is the transpose (the gradient)  (hd % 8 = 0)
+//   attention(q, k, v, out, scr, …)           softmax(q·kᵀ/√hd)·v per (batch, head) on [B·S, H·hd] rows       (hd % 16 = 0)
+//   attention_grad(q, k, v, dO, dq, dk, dv, scr, …)  its gradients for dO, P recomputed the same way (products with the
+//                                             GEMM micro-kernel; see the functions for the steps)
 // exp is Cephes' expf (range reduction by ln 2 in two parts, degree-6 polynomial, 2^n built in the exponent bits):
 // within ~1 ulp of a correctly rounded expf over the range used here.
 import path from 'node:path';
@@ -70,6 +74,19 @@ function expU(srcs, dsts, pad) {
   const L = [];
   for (const step of steps) for (let s = 0; s < srcs.length; s++) L.push(pad + step(s));
   return L.join('\n');
+}
+/**
+ * swiglu_grad's stores for lane group s (byte offset off from $i): σ from exp(−g) in $sig{s}, then dg and du.
+ */
+function swigluGradStore(s, off, pad) {
+  const at = (p) => `(i32.add (local.get ${p}) (local.get $i))`;
+  return [
+    `(local.set $sig${s} (f32x4.div ${K('one')} (f32x4.add ${K('one')} (local.get $sig${s}))))`,
+    `(local.set $y${s} (v128.load offset=${off} ${at('$dy')}))`,
+    `(v128.store offset=${off} ${at('$dg')} (f32x4.mul (f32x4.mul (local.get $y${s}) (v128.load offset=${off} ${at('$u')}))`,
+    `  (f32x4.mul (local.get $sig${s}) (f32x4.add ${K('one')} (f32x4.mul (local.get $x${s}) (f32x4.sub ${K('one')} (local.get $sig${s})))))))`,
+    `(v128.store offset=${off} ${at('$du')} (f32x4.mul (local.get $y${s}) (f32x4.mul (local.get $x${s}) (local.get $sig${s}))))`,
+  ].map((l) => pad + l).join('\n');
 }
 /**
  * The attention kernel's loop over one (batch, head) block: key rows i < S ($row = $base + i·row stride), and in each
@@ -155,6 +172,30 @@ ${expU(['(f32x4.neg (local.get $x0))'], ['$sig0'], '      ')}
       (br $l1)))
   )
 
+  ;; swiglu_grad(g, u, dy, dg, du, n): the gradients of swiglu for dy, in the order of the tfjs composition they
+  ;; replace: σ = 1 / (1 + exp(−g)), dg = (dy · u) · (σ · (1 + g · (1 − σ))), du = dy · (g · σ)      (n % 4 = 0)
+  (func (export "swiglu_grad") (param $g i32) (param $u i32) (param $dy i32) (param $dg i32) (param $du i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $end4 i32) ${EXP_CONSTS_LOCALS} ${expLocals(U)}
+    ${lanes.map((s) => `(local $x${s} v128) (local $sig${s} v128) (local $y${s} v128)`).join(' ')}
+${EXP_CONSTS_INIT('    ')}
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $end4 (i32.and (local.get $end) (i32.const ${-16 * U})))
+    (block $e (loop $l
+      (br_if $e (i32.ge_u (local.get $i) (local.get $end4)))
+${lanes.map((s) => `      (local.set $x${s} (v128.load offset=${16 * s} (i32.add (local.get $g) (local.get $i))))`).join('\n')}
+${expU(lanes.map((s) => `(f32x4.neg (local.get $x${s}))`), lanes.map((s) => `$sig${s}`), '      ')}
+${lanes.map((s) => swigluGradStore(s, 16 * s, '      ')).join('\n')}
+      (local.set $i (i32.add (local.get $i) (i32.const ${16 * U})))
+      (br $l)))
+    (block $e1 (loop $l1
+      (br_if $e1 (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $x0 (v128.load (i32.add (local.get $g) (local.get $i))))
+${expU(['(f32x4.neg (local.get $x0))'], ['$sig0'], '      ')}
+${swigluGradStore(0, 0, '      ')}
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $l1)))
+  )
+
   (func (export "rope") (param $x i32) (param $y i32) (param $cos i32) (param $sin i32) (param $rows i32) (param $S i32) (param $H i32) (param $hd i32) (param $sgn f32)
     (local $row i32) (local $h i32) (local $i i32) (local $pos i32) (local $half i32) (local $cb i32) (local $sb i32) (local $xb i32) (local $yb i32)
     (local $x1 v128) (local $x2 v128) (local $c1 v128) (local $c2 v128) (local $s1 v128) (local $s2 v128) (local $sg v128)
@@ -192,6 +233,61 @@ ${expU(['(f32x4.neg (local.get $x0))'], ['$sig0'], '      ')}
       (br $rloop)))
   )
 
+  ;; softmax_rows(sc, S, Np): each row i < S of sc [·, Np] becomes the softmax of its first S columns; the columns
+  ;; S..Np−1 are set to −3.4e38 first (their exp, ~1e-38, adds nothing to sums ≥ 1), then back to 0.
+  (func $softmax_rows (param $sc i32) (param $S i32) (param $Np i32)
+    (local $i i32) (local $j i32) (local $rowb i32) (local $n4 i32) (local $mv v128) (local $m f32) (local $sum v128) (local $inv v128)
+    ${EXP_CONSTS_LOCALS} ${expLocals(U)} ${lanes.map((l) => `(local $e${l} v128)`).join(' ')}
+${EXP_CONSTS_INIT('    ')}
+    (local.set $i (i32.const 0))
+    (block $send (loop $sloop
+      (br_if $send (i32.ge_u (local.get $i) (local.get $S)))
+      (local.set $rowb (i32.add (local.get $sc) (i32.shl (i32.mul (local.get $i) (local.get $Np)) (i32.const 2))))
+      (local.set $j (local.get $S))
+      (block $pend (loop $ploop
+        (br_if $pend (i32.ge_u (local.get $j) (local.get $Np)))
+        (f32.store (i32.add (local.get $rowb) (i32.shl (local.get $j) (i32.const 2))) (f32.const -3.4e38))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $ploop)))
+      (local.set $n4 (i32.shl (local.get $Np) (i32.const 2)))
+      (local.set $mv (v128.load (local.get $rowb)))
+      (local.set $j (i32.const 16))
+      (block $mend (loop $mloop
+        (br_if $mend (i32.ge_u (local.get $j) (local.get $n4)))
+        (local.set $mv (f32x4.pmax (local.get $mv) (v128.load (i32.add (local.get $rowb) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $mloop)))
+      (local.set $m (f32.max (f32.max (f32x4.extract_lane 0 (local.get $mv)) (f32x4.extract_lane 1 (local.get $mv)))
+                             (f32.max (f32x4.extract_lane 2 (local.get $mv)) (f32x4.extract_lane 3 (local.get $mv)))))
+      (local.set $mv (f32x4.splat (local.get $m)))
+      (local.set $sum (v128.const i32x4 0 0 0 0))
+      (local.set $j (i32.const 0))
+      (block $xend4 (loop $xloop4
+        (br_if $xend4 (i32.gt_u (i32.add (local.get $j) (i32.const ${16 * U})) (local.get $n4)))
+${expU(lanes.map((l) => `(f32x4.sub (v128.load offset=${16 * l} (i32.add (local.get $rowb) (local.get $j))) (local.get $mv))`), lanes.map((l) => `$e${l}`), '        ')}
+${lanes.map((l) => `        (v128.store offset=${16 * l} (i32.add (local.get $rowb) (local.get $j)) (local.get $e${l}))`).join('\n')}
+        (local.set $sum (f32x4.add (local.get $sum) ${lanes.slice(1).reduce((acc, l) => `(f32x4.add ${acc} (local.get $e${l}))`, '(local.get $e0)')}))
+        (local.set $j (i32.add (local.get $j) (i32.const ${16 * U})))
+        (br $xloop4)))
+      (block $xend (loop $xloop
+        (br_if $xend (i32.ge_u (local.get $j) (local.get $n4)))
+${expU(['(f32x4.sub (v128.load (i32.add (local.get $rowb) (local.get $j))) (local.get $mv))'], ['$e0'], '        ')}
+        (v128.store (i32.add (local.get $rowb) (local.get $j)) (local.get $e0))
+        (local.set $sum (f32x4.add (local.get $sum) (local.get $e0)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $xloop)))
+      ;; the padding columns back to 0 (their exp, ~3e-38, divided by the sum would be a denormal: slow, and useless)
+      (local.set $j (local.get $S))
+      (block $zend (loop $zloop
+        (br_if $zend (i32.ge_u (local.get $j) (local.get $Np)))
+        (f32.store (i32.add (local.get $rowb) (i32.shl (local.get $j) (i32.const 2))) (f32.const 0))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $zloop)))
+      (local.set $inv (f32x4.splat (call $hsum (local.get $sum))))
+${vectorsInPlace('      ', ['nend', 'nloop'], '$j', '$n4', '$rowb', 'div', '$inv')}      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $sloop)))
+  )
+
   ;; attention(q, k, v, out, scr, B, S, H, hd, scale): non-causal softmax attention per (batch, head) on [B·S, H·hd]
   ;; rows (head-major columns), out in the same layout; hd % 16 = 0. Per (b, h): Q·scale gathered into qa [Sp, hd],
   ;; Kᵀ packed into 16-column panels, scores = gemm [Sp, Np], softmax over the first S columns of each row (the
@@ -201,11 +297,8 @@ ${expU(['(f32x4.neg (local.get $x0))'], ['$sig0'], '      ')}
         (param $B i32) (param $S i32) (param $H i32) (param $hd i32) (param $scale f32)
     (local $b i32) (local $h i32) (local $i i32) (local $j i32) (local $d i32) (local $p i32)
     (local $D4 i32) (local $hd4 i32) (local $Sp i32) (local $Np i32) (local $S4 i32) (local $base i32) (local $row i32) (local $dst i32)
-    (local $qa i32) (local $kp i32) (local $sc i32) (local $vp i32) (local $o i32) (local $sv v128)
-    (local $mv v128) (local $m f32) (local $sum v128) (local $s f32) (local $inv v128) (local $rowb i32) (local $n4 i32)
+    (local $qa i32) (local $kp i32) (local $sc i32) (local $vp i32) (local $o i32) (local $sv v128) (local $rowb i32)
     (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128) (local $u0 v128) (local $u1 v128) (local $u2 v128) (local $u3 v128)
-    ${EXP_CONSTS_LOCALS} ${expLocals(U)} ${lanes.map((l) => `(local $e${l} v128)`).join(' ')}
-${EXP_CONSTS_INIT('    ')}
     (local.set $D4 (i32.shl (i32.mul (local.get $H) (local.get $hd)) (i32.const 2)))
     (local.set $hd4 (i32.shl (local.get $hd) (i32.const 2)))
     (local.set $Sp (i32.add (local.get $S) (i32.and (local.get $S) (i32.const 1))))
@@ -281,59 +374,173 @@ ${headRows(['iend', 'iloop', 'dend', 'dloop'], `            (v128.store (i32.add
         ;; 3. scores
         (call $gemm (local.get $qa) (local.get $kp) (local.get $sc) (local.get $Sp) (local.get $hd) (local.get $Np))
         ;; 4. softmax of each row over its first S columns
-        (local.set $i (i32.const 0))
-        (block $send (loop $sloop
-          (br_if $send (i32.ge_u (local.get $i) (local.get $S)))
-          (local.set $rowb (i32.add (local.get $sc) (i32.shl (i32.mul (local.get $i) (local.get $Np)) (i32.const 2))))
-          (local.set $j (local.get $S))
-          (block $pend (loop $ploop
-            (br_if $pend (i32.ge_u (local.get $j) (local.get $Np)))
-            (f32.store (i32.add (local.get $rowb) (i32.shl (local.get $j) (i32.const 2))) (f32.const -3.4e38))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $ploop)))
-          (local.set $n4 (i32.shl (local.get $Np) (i32.const 2)))
-          (local.set $mv (v128.load (local.get $rowb)))
-          (local.set $j (i32.const 16))
-          (block $mend (loop $mloop
-            (br_if $mend (i32.ge_u (local.get $j) (local.get $n4)))
-            (local.set $mv (f32x4.pmax (local.get $mv) (v128.load (i32.add (local.get $rowb) (local.get $j)))))
-            (local.set $j (i32.add (local.get $j) (i32.const 16)))
-            (br $mloop)))
-          (local.set $m (f32.max (f32.max (f32x4.extract_lane 0 (local.get $mv)) (f32x4.extract_lane 1 (local.get $mv)))
-                                 (f32.max (f32x4.extract_lane 2 (local.get $mv)) (f32x4.extract_lane 3 (local.get $mv)))))
-          (local.set $mv (f32x4.splat (local.get $m)))
-          (local.set $sum (v128.const i32x4 0 0 0 0))
-          (local.set $j (i32.const 0))
-          (block $xend4 (loop $xloop4
-            (br_if $xend4 (i32.gt_u (i32.add (local.get $j) (i32.const ${16 * U})) (local.get $n4)))
-${expU(lanes.map((l) => `(f32x4.sub (v128.load offset=${16 * l} (i32.add (local.get $rowb) (local.get $j))) (local.get $mv))`), lanes.map((l) => `$e${l}`), '            ')}
-${lanes.map((l) => `            (v128.store offset=${16 * l} (i32.add (local.get $rowb) (local.get $j)) (local.get $e${l}))`).join('\n')}
-            (local.set $sum (f32x4.add (local.get $sum) ${lanes.slice(1).reduce((acc, l) => `(f32x4.add ${acc} (local.get $e${l}))`, '(local.get $e0)')}))
-            (local.set $j (i32.add (local.get $j) (i32.const ${16 * U})))
-            (br $xloop4)))
-          (block $xend (loop $xloop
-            (br_if $xend (i32.ge_u (local.get $j) (local.get $n4)))
-${expU(['(f32x4.sub (v128.load (i32.add (local.get $rowb) (local.get $j))) (local.get $mv))'], ['$e0'], '            ')}
-            (v128.store (i32.add (local.get $rowb) (local.get $j)) (local.get $e0))
-            (local.set $sum (f32x4.add (local.get $sum) (local.get $e0)))
-            (local.set $j (i32.add (local.get $j) (i32.const 16)))
-            (br $xloop)))
-          ;; the padding columns back to 0 (their exp, ~3e-38, divided by the sum would be a denormal: slow, and useless)
-          (local.set $j (local.get $S))
-          (block $zend (loop $zloop
-            (br_if $zend (i32.ge_u (local.get $j) (local.get $Np)))
-            (f32.store (i32.add (local.get $rowb) (i32.shl (local.get $j) (i32.const 2))) (f32.const 0))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $zloop)))
-          (local.set $inv (f32x4.splat (call $hsum (local.get $sum))))
-${vectorsInPlace('          ', ['nend', 'nloop'], '$j', '$n4', '$rowb', 'div', '$inv')}          (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br $sloop)))
+        (call $softmax_rows (local.get $sc) (local.get $S) (local.get $Np))
         ;; 6. O = P · V
         (call $gemm (local.get $sc) (local.get $vp) (local.get $o) (local.get $Sp) (local.get $Np) (local.get $hd))
         ;; 7. scatter O rows back
 ${headRows(['oend', 'oloop', 'od', 'odl'], `            (v128.store (i32.add (i32.add (local.get $out) (local.get $row)) (local.get $d))
               (v128.load (i32.add (i32.add (local.get $o) (i32.mul (local.get $i) (local.get $hd4))) (local.get $d))))
 `)}        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $hloop)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bloop)))
+  )
+
+  ;; Helpers of attention_grad, per (batch, head) block of [B·S, H·hd] rows (row stride D4 bytes, head width hd4 bytes):
+  ;; gather rows i < S into a contiguous [S, hd] (times sv), scatter them back (times sv), pack them transposed into
+  ;; 16-column panels [Np / 16][hd][16] (columns ≥ S left as they are: zero), and transpose a contiguous matrix.
+  (func $gather (param $src i32) (param $D4 i32) (param $S i32) (param $hd4 i32) (param $dst i32) (param $sv v128)
+    (local $i i32) (local $d i32)
+    (block $iend (loop $iloop
+      (br_if $iend (i32.ge_u (local.get $i) (local.get $S)))
+      (local.set $d (i32.const 0))
+      (block $dend (loop $dloop
+        (br_if $dend (i32.ge_u (local.get $d) (local.get $hd4)))
+        (v128.store (i32.add (local.get $dst) (local.get $d)) (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $d))) (local.get $sv)))
+        (local.set $d (i32.add (local.get $d) (i32.const 16)))
+        (br $dloop)))
+      (local.set $src (i32.add (local.get $src) (local.get $D4)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $hd4)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $iloop)))
+  )
+  (func $scatter (param $src i32) (param $D4 i32) (param $S i32) (param $hd4 i32) (param $dst i32) (param $sv v128)
+    (local $i i32) (local $d i32)
+    (block $iend (loop $iloop
+      (br_if $iend (i32.ge_u (local.get $i) (local.get $S)))
+      (local.set $d (i32.const 0))
+      (block $dend (loop $dloop
+        (br_if $dend (i32.ge_u (local.get $d) (local.get $hd4)))
+        (v128.store (i32.add (local.get $dst) (local.get $d)) (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $d))) (local.get $sv)))
+        (local.set $d (i32.add (local.get $d) (i32.const 16)))
+        (br $dloop)))
+      (local.set $src (i32.add (local.get $src) (local.get $hd4)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $D4)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $iloop)))
+  )
+  (func $packT (param $src i32) (param $D4 i32) (param $S i32) (param $hd i32) (param $dst i32)
+    (local $i i32) (local $j i32) (local $panel i32)
+    (block $iend (loop $iloop
+      (br_if $iend (i32.ge_u (local.get $i) (local.get $S)))
+      (local.set $panel (i32.add (local.get $dst) (i32.add (i32.mul (i32.shr_u (local.get $i) (i32.const 4)) (i32.shl (local.get $hd) (i32.const 6)))
+                                                         (i32.shl (i32.and (local.get $i) (i32.const 15)) (i32.const 2)))))
+      (local.set $j (i32.const 0))
+      (block $jend (loop $jloop
+        (br_if $jend (i32.ge_u (local.get $j) (local.get $hd)))
+        (f32.store (i32.add (local.get $panel) (i32.shl (local.get $j) (i32.const 6)))
+          (f32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $jloop)))
+      (local.set $src (i32.add (local.get $src) (local.get $D4)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $iloop)))
+  )
+  (func $transpose (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32)
+    (local $r i32) (local $c i32) (local $out i32)
+    (block $rend (loop $rloop
+      (br_if $rend (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $out (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2))))
+      (local.set $c (i32.const 0))
+      (block $cend (loop $cloop
+        (br_if $cend (i32.ge_u (local.get $c) (local.get $cols)))
+        (f32.store (local.get $out) (f32.load (local.get $src)))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.shl (local.get $rows) (i32.const 2))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop)))
+  )
+
+  ;; attention_grad(q, k, v, dO, dq, dk, dv, scr, B, S, H, hd, scale): the gradients of attention for dO, per (batch,
+  ;; head), P recomputed exactly as attention computes it: qa = Q·c, P = softmax(qa·Kᵀ) (through $softmax_rows), then
+  ;; dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − Σ_j dP ⊙ P), dQ = c·(dS·K), dK = dSᵀ·qa. Padding (the odd query row, the key
+  ;; columns S..Np−1) is zero in every operand, so it adds nothing. scr (4·Sp·hd + 5·Np·hd + 2·Sp·Np floats):
+  ;; qa | kp | sc | oa | op | pt | t | vt | kr | krp | qp
+  (func (export "attention_grad") (param $q i32) (param $k i32) (param $v i32) (param $dO i32) (param $dq i32) (param $dk i32) (param $dv i32)
+        (param $scr i32) (param $B i32) (param $S i32) (param $H i32) (param $hd i32) (param $scale f32)
+    (local $b i32) (local $h i32) (local $i i32) (local $j i32) (local $D4 i32) (local $hd4 i32) (local $Sp i32) (local $Np i32)
+    (local $n4 i32) (local $base i32) (local $rowb i32) (local $prow i32) (local $acc v128) (local $sv v128) (local $one v128) (local $s v128)
+    (local $qa i32) (local $kp i32) (local $sc i32) (local $oa i32) (local $op i32) (local $pt i32) (local $t i32) (local $vt i32)
+    (local $kr i32) (local $krp i32) (local $qp i32) (local $sh i32) (local $nh i32) (local $ss i32)
+    (local.set $D4 (i32.shl (i32.mul (local.get $H) (local.get $hd)) (i32.const 2)))
+    (local.set $hd4 (i32.shl (local.get $hd) (i32.const 2)))
+    (local.set $Sp (i32.add (local.get $S) (i32.and (local.get $S) (i32.const 1))))
+    (local.set $Np (i32.and (i32.add (local.get $S) (i32.const 15)) (i32.const -16)))
+    (local.set $n4 (i32.shl (local.get $Np) (i32.const 2)))
+    (local.set $sh (i32.mul (local.get $Sp) (local.get $hd4)))
+    (local.set $nh (i32.mul (local.get $Np) (local.get $hd4)))
+    (local.set $ss (i32.shl (i32.mul (local.get $Sp) (local.get $Np)) (i32.const 2)))
+    (local.set $qa (local.get $scr))
+    (local.set $kp (i32.add (local.get $qa) (local.get $sh)))
+    (local.set $sc (i32.add (local.get $kp) (local.get $nh)))
+    (local.set $oa (i32.add (local.get $sc) (local.get $ss)))
+    (local.set $op (i32.add (local.get $oa) (local.get $sh)))
+    (local.set $pt (i32.add (local.get $op) (local.get $sh)))
+    (local.set $t (i32.add (local.get $pt) (local.get $ss)))
+    (local.set $vt (i32.add (local.get $t) (local.get $nh)))
+    (local.set $kr (i32.add (local.get $vt) (local.get $nh)))
+    (local.set $krp (i32.add (local.get $kr) (local.get $nh)))
+    (local.set $qp (i32.add (local.get $krp) (local.get $nh)))
+    ;; the padding no block overwrites: qa's and oa's odd row, kp's and vt's columns ≥ S, kr's rows ≥ S
+    (memory.fill (local.get $scr) (i32.const 0) (i32.sub (i32.add (local.get $qp) (local.get $sh)) (local.get $scr)))
+    (local.set $sv (f32x4.splat (local.get $scale)))
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $b (i32.const 0))
+    (block $bend (loop $bloop
+      (br_if $bend (i32.ge_u (local.get $b) (local.get $B)))
+      (local.set $h (i32.const 0))
+      (block $hend (loop $hloop
+        (br_if $hend (i32.ge_u (local.get $h) (local.get $H)))
+        (local.set $base (i32.add (i32.mul (i32.mul (local.get $b) (local.get $S)) (local.get $D4)) (i32.mul (local.get $h) (local.get $hd4))))
+        ;; P = softmax(qa · Kᵀ), as in attention
+        (call $gather (i32.add (local.get $q) (local.get $base)) (local.get $D4) (local.get $S) (local.get $hd4) (local.get $qa) (local.get $sv))
+        (call $packT (i32.add (local.get $k) (local.get $base)) (local.get $D4) (local.get $S) (local.get $hd) (local.get $kp))
+        (call $gemm (local.get $qa) (local.get $kp) (local.get $sc) (local.get $Sp) (local.get $hd) (local.get $Np))
+        (call $softmax_rows (local.get $sc) (local.get $S) (local.get $Np))
+        ;; dV = Pᵀ · dO
+        (call $gather (i32.add (local.get $dO) (local.get $base)) (local.get $D4) (local.get $S) (local.get $hd4) (local.get $oa) (local.get $one))
+        (call $pack (local.get $oa) (local.get $op) (local.get $Sp) (local.get $hd))
+        (call $transpose (local.get $sc) (local.get $Sp) (local.get $Np) (local.get $pt))
+        (call $gemm (local.get $pt) (local.get $op) (local.get $t) (local.get $Np) (local.get $Sp) (local.get $hd))
+        (call $scatter (local.get $t) (local.get $D4) (local.get $S) (local.get $hd4) (i32.add (local.get $dv) (local.get $base)) (local.get $one))
+        ;; dP = dO · Vᵀ (into pt), then dS = P ⊙ (dP − Σ dP ⊙ P) in place, row by row (rows ≥ S stay zero)
+        (call $packT (i32.add (local.get $v) (local.get $base)) (local.get $D4) (local.get $S) (local.get $hd) (local.get $vt))
+        (call $gemm (local.get $oa) (local.get $vt) (local.get $pt) (local.get $Sp) (local.get $hd) (local.get $Np))
+        (local.set $i (i32.const 0))
+        (block $send (loop $sloop
+          (br_if $send (i32.ge_u (local.get $i) (local.get $S)))
+          (local.set $rowb (i32.add (local.get $pt) (i32.mul (local.get $i) (local.get $n4))))
+          (local.set $prow (i32.add (local.get $sc) (i32.mul (local.get $i) (local.get $n4))))
+          (local.set $acc (v128.const i32x4 0 0 0 0))
+          (local.set $j (i32.const 0))
+          (block $aend (loop $aloop
+            (br_if $aend (i32.ge_u (local.get $j) (local.get $n4)))
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (i32.add (local.get $rowb) (local.get $j))) (v128.load (i32.add (local.get $prow) (local.get $j))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $aloop)))
+          (local.set $s (f32x4.splat (call $hsum (local.get $acc))))
+          (local.set $j (i32.const 0))
+          (block $dend (loop $dloop
+            (br_if $dend (i32.ge_u (local.get $j) (local.get $n4)))
+            (v128.store (i32.add (local.get $rowb) (local.get $j))
+              (f32x4.mul (v128.load (i32.add (local.get $prow) (local.get $j))) (f32x4.sub (v128.load (i32.add (local.get $rowb) (local.get $j))) (local.get $s))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $dloop)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $sloop)))
+        ;; dQ = c · (dS · K)
+        (call $gather (i32.add (local.get $k) (local.get $base)) (local.get $D4) (local.get $S) (local.get $hd4) (local.get $kr) (local.get $one))
+        (call $pack (local.get $kr) (local.get $krp) (local.get $Np) (local.get $hd))
+        (call $gemm (local.get $pt) (local.get $krp) (local.get $t) (local.get $Sp) (local.get $Np) (local.get $hd))
+        (call $scatter (local.get $t) (local.get $D4) (local.get $S) (local.get $hd4) (i32.add (local.get $dq) (local.get $base)) (local.get $sv))
+        ;; dK = dSᵀ · qa
+        (call $transpose (local.get $pt) (local.get $Sp) (local.get $Np) (local.get $sc))
+        (call $pack (local.get $qa) (local.get $qp) (local.get $Sp) (local.get $hd))
+        (call $gemm (local.get $sc) (local.get $qp) (local.get $t) (local.get $Np) (local.get $Sp) (local.get $hd))
+        (call $scatter (local.get $t) (local.get $D4) (local.get $S) (local.get $hd4) (i32.add (local.get $dk) (local.get $base)) (local.get $one))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
         (br $hloop)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bloop)))

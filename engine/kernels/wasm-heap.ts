@@ -12,8 +12,10 @@ import { OPS_RELAXED_SHARED_WASM, OPS_RELAXED_WASM, OPS_SIMD_SHARED_WASM, OPS_SI
 export interface OpsExports {
   add_rms_norm(a: number, b: number, y: number, r: number, rows: number, D: number, eps: number): void;
   swiglu(g: number, u: number, y: number, n: number): void;
+  swiglu_grad(g: number, u: number, dy: number, dg: number, du: number, n: number): void;
   rope(x: number, y: number, cos: number, sin: number, rows: number, S: number, H: number, hd: number, sign: number): void;
   attention(q: number, k: number, v: number, out: number, scratch: number, B: number, S: number, H: number, hd: number, scale: number): void;
+  attention_grad(q: number, k: number, v: number, dO: number, dq: number, dk: number, dv: number, scratch: number, B: number, S: number, H: number, hd: number, scale: number): void;
   pack(b: number, out: number, K: number, N: number): void;
   gemm(a: number, bp: number, c: number, Mp: number, K: number, Np: number): void;
 }

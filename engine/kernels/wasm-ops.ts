@@ -6,10 +6,13 @@
  *
  *   HrmLensAddRmsNorm  {a, b} → [y, r]   y = (a + b) · r, r = rsqrt(mean((a + b)²) + eps) per row   (replaces 6 kernels)
  *   HrmLensSwiGLU      {g, u} → y        y = silu(g) · u                                             (3 kernels, 4 passes)
+ *   HrmLensSwiGLUGrad  {g, u, dy} → [dg, du]  its gradients                                           (~10 kernels)
  *   HrmLensRope        {x, cos, sin} → y rotary embedding on [rows, heads·hd]; sign −1 = its transpose (matMul + 4)
  *   HrmLensAttention   {q, k, v} → o     softmax(q·kᵀ/√hd)·v per batch row and head, on [B·S, H·hd] rows: no
  *                                        transposes, scores never leave a per-head scratch (6 transposes, 2 grouped
  *                                        products, scale and softmax; the products use the GEMM micro-kernel)
+ *   HrmLensAttentionGrad {q, k, v, dO} → [dq, dk, dv]  its gradients, P recomputed as the forward computes it
+ *                                        (replaces ~25 kernels: 5 grouped products, softmax, 8 transposes, …)
  *
  * Large attention calls (the h128 batch-32 step and up) split their batch rows: the second half runs on a helper
  * thread of engine/kernels/wasm-gemm.ts from a copy (attentionOnHelper), the first half here in place; each (batch,
@@ -29,8 +32,10 @@ import { heapModule } from './wasm-heap';
 
 export const ADD_RMS_NORM = 'HrmLensAddRmsNorm';
 export const SWIGLU = 'HrmLensSwiGLU';
+export const SWIGLU_GRAD = 'HrmLensSwiGLUGrad';
 export const ROPE = 'HrmLensRope';
 export const ATTENTION = 'HrmLensAttention';
+export const ATTENTION_GRAD = 'HrmLensAttentionGrad';
 
 /** Attention calls of at least this many (b, s, s', h, d) terms split their batch rows with a helper thread. */
 const ATTENTION_SPLIT_MIN_WORK = 1 << 24;
@@ -79,6 +84,14 @@ export function installWasmOps(): boolean {
     ops.swiglu(ptr(bk, g), ptr(bk, inputs.u as tf.TensorInfo), ptr(bk, y), tf.util.sizeFromShape(g.shape));
     return y;
   });
+  reg(SWIGLU_GRAD, ({ inputs, backend }) => {
+    const bk = backend as unknown as WasmBackendInternals;
+    const g = inputs.g as tf.TensorInfo;
+    const dg = bk.makeOutput(g.shape, 'float32');
+    const du = bk.makeOutput(g.shape, 'float32');
+    ops.swiglu_grad(ptr(bk, g), ptr(bk, inputs.u as tf.TensorInfo), ptr(bk, inputs.dy as tf.TensorInfo), ptr(bk, dg), ptr(bk, du), tf.util.sizeFromShape(g.shape));
+    return [dg, du];
+  });
   reg(ROPE, ({ inputs, backend, attrs }) => {
     const bk = backend as unknown as WasmBackendInternals;
     const x = inputs.x as tf.TensorInfo;
@@ -116,6 +129,24 @@ export function installWasmOps(): boolean {
       bk.disposeData(scratch.dataId, true);
     }
     return out;
+  });
+  reg(ATTENTION_GRAD, ({ inputs, backend, attrs }) => {
+    const bk = backend as unknown as WasmBackendInternals;
+    const q = inputs.q as tf.TensorInfo;
+    const { batch: B, seqLen: S, heads: H } = attrs as unknown as { batch: number; seqLen: number; heads: number };
+    const [rows, width] = q.shape;
+    const hd = width / H;
+    const Sp = S + (S % 2);
+    const Np = Math.ceil(S / 16) * 16;
+    const [dq, dk, dv] = [0, 1, 2].map(() => bk.makeOutput([rows, width], 'float32'));
+    const scratch = bk.makeOutput([4 * Sp * hd + 5 * Np * hd + 2 * Sp * Np], 'float32');
+    try {
+      ops.attention_grad(ptr(bk, q), ptr(bk, inputs.k as tf.TensorInfo), ptr(bk, inputs.v as tf.TensorInfo), ptr(bk, inputs.dO as tf.TensorInfo),
+        ptr(bk, dq), ptr(bk, dk), ptr(bk, dv), ptr(bk, scratch), B, S, H, hd, Math.fround(1 / Math.sqrt(hd)));
+    } finally {
+      bk.disposeData(scratch.dataId, true);
+    }
+    return [dq, dk, dv];
   });
   return (installed = true);
 }

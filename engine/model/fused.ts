@@ -5,12 +5,14 @@
  *
  *   addRmsNorm(a, b)   y = x·r, x = a + b, r = rsqrt(mean(x²) + eps)    dx = r · (dy − y · mean(dy · y))   (same for a, b)
  *   swigluAct(g, u)    y = silu(g) · u                                   dg = dy·u·σ(g)·(1 + g·(1 − σ(g))),  du = dy·silu(g)
+ *                                                                          (one kernel on wasm too)
  *   ropeRows(x)        RoPE on x [B·S, H·hd], rows at positions 0..S−1    dx = the inverse rotation of dy (RoPE is orthogonal)
  *   attentionFused     o = P·v, P = softmax(q·kᵀ·c) per (batch, head)     with dO: dv = Pᵀ·dO, dS = P ⊙ (dO·vᵀ − Σ),
- *     (q, k, v)        on [B·S, H·hd] rows, c = 1/√hd                      dq = c·dS·k, dk = c·dSᵀ·q (P recomputed)
+ *     (q, k, v)        on [B·S, H·hd] rows, c = 1/√hd                      dq = c·dS·k, dk = c·dSᵀ·q (P recomputed); on wasm
+ *                                                                          one kernel too (HRM_LENS_FUSED_GRAD=0: tfjs ops)
  */
 import { tf } from '../tf';
-import { ADD_RMS_NORM, ATTENTION, ROPE, SWIGLU, wasmOpsInstalled } from '../kernels/wasm-ops';
+import { ADD_RMS_NORM, ATTENTION, ATTENTION_GRAD, ROPE, SWIGLU, SWIGLU_GRAD, wasmOpsInstalled } from '../kernels/wasm-ops';
 import { groupMatMul } from './group-matmul';
 import { type AttentionShape, applyRope, attentionCore, fromGroups, rmsNorm, type RopeTensors, toGroups } from './layers';
 
@@ -57,6 +59,7 @@ const swigluFused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => 
     value: tf.engine().runKernel(SWIGLU, { g, u }, {}) as tf.Tensor2D,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sg, su] = saved;
+      if (process.env.HRM_LENS_FUSED_GRAD !== '0') return tf.engine().runKernel(SWIGLU_GRAD, { g: sg, u: su, dy }, {}) as tf.Tensor[];
       const sig = tf.sigmoid(sg);
       const silu = tf.mul(sg, sig);
       const dSilu = tf.mul(sig, tf.add(1, tf.mul(sg, tf.sub(1, sig))));
@@ -121,7 +124,9 @@ export function attentionFused(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, s
     save([qi, ki, vi]);
     return {
       value: tf.engine().runKernel(ATTENTION, { q: qi, k: ki, v: vi }, { batch: s.batch, seqLen: s.seqLen, heads: s.heads }) as tf.Tensor2D,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => attentionGrad(saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D, saved[2] as tf.Tensor2D, dy as tf.Tensor2D, s),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => (process.env.HRM_LENS_FUSED_GRAD === '0'
+        ? attentionGrad(saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D, saved[2] as tf.Tensor2D, dy as tf.Tensor2D, s)
+        : tf.engine().runKernel(ATTENTION_GRAD, { q: saved[0], k: saved[1], v: saved[2], dO: dy }, { batch: s.batch, seqLen: s.seqLen, heads: s.heads }) as tf.Tensor[]),
     };
   }) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D, c: tf.Tensor2D) => tf.Tensor2D;
   return f(q, k, v);
