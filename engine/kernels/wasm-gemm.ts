@@ -83,27 +83,28 @@ export function gemmModule(): GemmState {
 // ---------------------------------------------------------------- worker threads
 // Each helper thread instantiates the same compiled module on the same shared memory (and the fused-kernel module,
 // engine/kernels/ops.wat, for attention) and waits on its slot of a control block: [0] = 1 job posted / 2 quit,
-// [1..6] = the arguments, [7] = 1 done, [9] = the job (0: gemm on a block of rows; 1: attention on a block of batch rows,
-// with B, S, H, hd in [10..13] and the scale as a float in [14]). For products the calling thread computes the last
+// [1..6] = the gemm arguments, [7] = 1 done, [9] = the job (0: gemm on a block of rows; 1: attention, 2: its gradient,
+// on a block of batch rows, with B, S, H, hd in [10..13], the scale as a float in [14], the pointers in [16..23]). For products the calling thread computes the last
 // block itself, then waits for the others. Rows are split in multiples of the micro-kernel's row count, and every row is
 // computed the same way in any block: results do not depend on the thread count.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, ops, memory, control } = workerData;
+const { module, opsModule, memory, control } = workerData;
 const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
-const attention = ops ? new WebAssembly.Instance(ops, { env: { memory } }).exports.attention : undefined;
+const ops = opsModule ? new WebAssembly.Instance(opsModule, { env: { memory } }).exports : undefined;
 const c = new Int32Array(control);
 const f = new Float32Array(control);
 for (;;) {
   Atomics.wait(c, 0, 0);
   if (c[0] === 2) break;
-  if (c[9] === 1) attention(c[1], c[2], c[3], c[4], c[5], c[10], c[11], c[12], c[13], f[14]);
+  if (c[9] === 1) ops.attention(c[16], c[17], c[18], c[19], c[20], c[10], c[11], c[12], c[13], f[14]);
+  else if (c[9] === 2) ops.attention_grad(c[16], c[17], c[18], c[19], c[20], c[21], c[22], c[23], c[10], c[11], c[12], c[13], f[14]);
   else gemm(c[1], c[2], c[3], c[4], c[5], c[6]);
   Atomics.store(c, 0, 0);
   Atomics.store(c, 7, 1);
   Atomics.notify(c, 7);
 }`;
-const CONTROL_SLOTS = 16;
+const CONTROL_SLOTS = 24;
 /** Products below this many multiply-adds run on the calling thread alone (posting a job costs tens of µs). */
 const PARALLEL_MIN_WORK = 1 << 21;
 const WORKER_TIMEOUT_MS = 60_000;
@@ -139,7 +140,7 @@ function startHelpers(count: number): { worker: Worker; control: Int32Array }[] 
   const ops = helperOpsModule();
   return Array.from({ length: count }, () => {
     const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * 4));
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, ops, memory, control: control.buffer } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, opsModule: ops, memory, control: control.buffer } });
     worker.unref(); // never keeps the process alive
     worker.on('error', () => { helpersBroken = true; });
     return { worker, control };
@@ -321,33 +322,48 @@ function heapProduct(backend: WasmBackendLike, heap: HeapGemm, a: WasmTensorInfo
   }
 }
 
+/** A per-(batch, head) kernel of engine/kernels/ops.wat that a helper thread can run on a block of batch rows. */
+export interface HeadKernelJob {
+  kind: 'attention' | 'attention_grad';
+  /** Byte offsets on the heap of the [B·S, H·hd] inputs (q, k, v; then dO for the gradient) and outputs (out; dq, dk, dv). */
+  inputs: number[];
+  outputs: number[];
+  /** Floats of the kernel's per-head scratch. */
+  scratch: number;
+  B: number;
+  S: number;
+  H: number;
+  hd: number;
+  scale: number;
+}
+
 /**
- * Attention (engine/kernels/ops.wat `attention`) for the batch rows [b0, B) on a helper thread, from a copy of their
- * q, k, v rows in this module's memory, while the caller computes the rows [0, b0) in place. `heap` is the backend's
- * heap as floats; q, k, v, out are byte offsets there of [B·S, H·hd] row-major tensors. Returns the step that waits for
- * the helper and copies its output rows into out (false when the helper failed: the caller then computes those rows
- * itself), or undefined when no helper (or no helper attention) is available:
- * the caller then computes every row. Each (batch, head) block is computed the same way wherever it runs.
+ * Runs `job` for the batch rows [b0, B) on a helper thread, from a copy of their input rows in this module's memory,
+ * while the caller computes the rows [0, b0) in place. `heap` is the backend's heap as floats. Returns the step that
+ * waits for the helper and copies its output rows into the outputs (false when the helper failed: the caller then
+ * computes those rows itself), or undefined when no helper (or no helper kernel) is available: the caller then
+ * computes every row. Each (batch, head) block is computed the same way wherever it runs.
  */
-export function attentionOnHelper(heap: Float32Array, q: number, k: number, v: number, out: number, b0: number, B: number, S: number, H: number, hd: number, scale: number): (() => boolean) | undefined {
+export function headKernelOnHelper(heap: Float32Array, job: HeadKernelJob, b0: number): (() => boolean) | undefined {
+  const { B, S, H, hd } = job;
   if (b0 >= B || process.env.HRM_LENS_ATTENTION_THREADS === '1' || gemmThreads() < 2) return undefined;
   const { exports, memory } = gemmModule();
   const helper = helperThreads()[0];
   if (!exports || !memory || !helper || !helperOpsModule()) return undefined;
-  const width = H * hd;
-  const n = (B - b0) * S * width; // floats per operand
-  const from = b0 * S * width;
-  const Sp = S + (S % 2);
-  const Np = Math.ceil(S / 16) * 16;
-  const scratchFloats = Sp * hd + Np * hd + Sp * Np + Np * hd + Sp * hd;
-  ensure(memory, 4 * (4 * n + scratchFloats));
+  const n = (B - b0) * S * H * hd; // floats per operand
+  const from = b0 * S * H * hd;
+  const operands = job.inputs.length + job.outputs.length;
+  ensure(memory, 4 * (operands * n + job.scratch));
   const f = new Float32Array(memory.buffer);
-  f.set(heap.subarray(q / 4 + from, q / 4 + from + n), 0);
-  f.set(heap.subarray(k / 4 + from, k / 4 + from + n), n);
-  f.set(heap.subarray(v / 4 + from, v / 4 + from + n), 2 * n);
+  job.inputs.forEach((off, i) => f.set(heap.subarray(off / 4 + from, off / 4 + from + n), i * n));
+  const at = (i: number) => 4 * i * n; // operand i's byte offset in this memory
+  const pointers = Array.from({ length: operands + 1 }, (_, i) => at(i)); // inputs, outputs, scratch
   const c = helper.control;
-  c.set([0, 0, 4 * n, 8 * n, 12 * n, 16 * n, 0, 0, 0, 1, B - b0, S, H, hd]);
-  new Float32Array(c.buffer)[14] = scale;
+  c.fill(0);
+  c[9] = job.kind === 'attention' ? 1 : 2;
+  c.set([B - b0, S, H, hd], 10);
+  new Float32Array(c.buffer)[14] = job.scale;
+  c.set(pointers, 16);
   Atomics.store(c, 0, 1);
   Atomics.notify(c, 0);
   gemmStats.attentionSplit++;
@@ -358,7 +374,7 @@ export function attentionOnHelper(heap: Float32Array, q: number, k: number, v: n
       void helper.worker.terminate();
       return false;
     }
-    heap.set(new Float32Array(memory.buffer, 12 * n, n), out / 4 + from);
+    job.outputs.forEach((off, i) => heap.set(new Float32Array(memory.buffer, at(job.inputs.length + i), n), off / 4 + from));
     return true;
   };
 }

@@ -14,8 +14,8 @@
  *   HrmLensAttentionGrad {q, k, v, dO} → [dq, dk, dv]  its gradients, P recomputed as the forward computes it
  *                                        (replaces ~25 kernels: 5 grouped products, softmax, 8 transposes, …)
  *
- * Large attention calls (the h128 batch-32 step and up) split their batch rows: the second half runs on a helper
- * thread of engine/kernels/wasm-gemm.ts from a copy (attentionOnHelper), the first half here in place; each (batch,
+ * Large attention calls, forward and gradient (the h128 batch-32 step and up), split their batch rows: the second half runs on a helper
+ * thread of engine/kernels/wasm-gemm.ts from a copy (headKernelOnHelper), the first half here in place; each (batch,
  * head) block is computed the same way on either side (same bits, tested). HRM_LENS_ATTENTION_THREADS=1 keeps one thread.
  *
  * On a [2624, 512] SwiGLU the chain it replaces reads and writes ~43 MB; the fused kernel 16 MB. The model's ops that
@@ -27,7 +27,7 @@
  * (for comparisons).
  */
 import { tf } from '../tf';
-import { attentionOnHelper } from './wasm-gemm';
+import { headKernelOnHelper, type HeadKernelJob } from './wasm-gemm';
 import { heapModule } from './wasm-heap';
 
 export const ADD_RMS_NORM = 'HrmLensAddRmsNorm';
@@ -66,6 +66,18 @@ export function installWasmOps(): boolean {
     return off;
   };
   const reg = (kernelName: string, kernelFunc: tf.KernelFunc) => tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+  /**
+   * Runs a per-(batch, head) kernel over all batch rows: `run(n, skip)` computes n batch rows from the one at byte
+   * offset `skip`. Large calls give the second half of the rows to a helper thread (from a copy) and compute the first
+   * half here in place; each block is computed the same way on either side.
+   */
+  const onBatchRows = (job: HeadKernelJob, run: (n: number, skip: number) => void): void => {
+    const { B, S, H, hd } = job;
+    const b0 = B * S * S * H * hd >= ATTENTION_SPLIT_MIN_WORK ? Math.ceil(B / 2) : B;
+    const finish = b0 < B ? headKernelOnHelper(new Float32Array(module.memory.buffer), job, b0) : undefined;
+    run(finish ? b0 : B, 0);
+    if (finish && !finish()) run(B - b0, b0 * S * H * hd * 4);
+  };
 
   reg(ADD_RMS_NORM, ({ inputs, backend, attrs }) => {
     const bk = backend as unknown as WasmBackendInternals;
@@ -113,18 +125,12 @@ export function installWasmOps(): boolean {
     const Np = Math.ceil(S / 16) * 16;
     const out = bk.makeOutput([rows, width], 'float32');
     // Per-head scratch on the same heap (qa | kp | scores | vp | o), freed before returning.
-    const scratch = bk.makeOutput([Sp * hd + Np * hd + Sp * Np + Np * hd + Sp * hd], 'float32');
+    const scratchFloats = Sp * hd + Np * hd + Sp * Np + Np * hd + Sp * hd;
+    const scratch = bk.makeOutput([scratchFloats], 'float32');
     try {
       const [pq, pk, pv, po, ps] = [ptr(bk, q), ptr(bk, inputs.k as tf.TensorInfo), ptr(bk, inputs.v as tf.TensorInfo), ptr(bk, out), ptr(bk, scratch)];
-      const scale = Math.fround(1 / Math.sqrt(hd));
-      // Large calls: the second half of the batch rows on a helper thread (from a copy), the first half here in place.
-      const b0 = B * S * S * H * hd >= ATTENTION_SPLIT_MIN_WORK ? Math.ceil(B / 2) : B;
-      const finish = b0 < B ? attentionOnHelper(new Float32Array(module.memory.buffer), pq, pk, pv, po, b0, B, S, H, hd, scale) : undefined;
-      ops.attention(pq, pk, pv, po, ps, finish ? b0 : B, S, H, hd, scale);
-      if (finish && !finish()) {
-        const skip = b0 * S * width * 4;
-        ops.attention(pq + skip, pk + skip, pv + skip, po + skip, ps, B - b0, S, H, hd, scale);
-      }
+      const job: HeadKernelJob = { kind: 'attention', inputs: [pq, pk, pv], outputs: [po], scratch: scratchFloats, B, S, H, hd, scale: Math.fround(1 / Math.sqrt(hd)) };
+      onBatchRows(job, (n, skip) => ops.attention(pq + skip, pk + skip, pv + skip, po + skip, ps, n, S, H, hd, job.scale));
     } finally {
       bk.disposeData(scratch.dataId, true);
     }
@@ -139,10 +145,13 @@ export function installWasmOps(): boolean {
     const Sp = S + (S % 2);
     const Np = Math.ceil(S / 16) * 16;
     const [dq, dk, dv] = [0, 1, 2].map(() => bk.makeOutput([rows, width], 'float32'));
-    const scratch = bk.makeOutput([4 * Sp * hd + 5 * Np * hd + 2 * Sp * Np], 'float32');
+    const scratchFloats = 4 * Sp * hd + 5 * Np * hd + 2 * Sp * Np;
+    const scratch = bk.makeOutput([scratchFloats], 'float32');
     try {
-      ops.attention_grad(ptr(bk, q), ptr(bk, inputs.k as tf.TensorInfo), ptr(bk, inputs.v as tf.TensorInfo), ptr(bk, inputs.dO as tf.TensorInfo),
-        ptr(bk, dq), ptr(bk, dk), ptr(bk, dv), ptr(bk, scratch), B, S, H, hd, Math.fround(1 / Math.sqrt(hd)));
+      const [pq, pk, pv, pd] = [q, inputs.k, inputs.v, inputs.dO].map((t) => ptr(bk, t as tf.TensorInfo));
+      const [gq, gk, gv, ps] = [dq, dk, dv, scratch].map((t) => ptr(bk, t));
+      const job: HeadKernelJob = { kind: 'attention_grad', inputs: [pq, pk, pv, pd], outputs: [gq, gk, gv], scratch: scratchFloats, B, S, H, hd, scale: Math.fround(1 / Math.sqrt(hd)) };
+      onBatchRows(job, (n, skip) => ops.attention_grad(pq + skip, pk + skip, pv + skip, pd + skip, gq + skip, gk + skip, gv + skip, ps, n, S, H, hd, job.scale));
     } finally {
       bk.disposeData(scratch.dataId, true);
     }

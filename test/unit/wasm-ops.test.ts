@@ -114,7 +114,7 @@ test('attentionFused = attentionCore (softmax(q·kᵀ/√hd)·v per batch and he
   }
 });
 
-test('large attention calls split their batch rows with a helper thread: the same bits as one thread, odd batch too', () => {
+test('large attention calls (and their gradients) split their batch rows with a helper thread: the same bits as one thread, odd batch too', () => {
   const rng = new Rng(6);
   const saved = process.env.HRM_LENS_ATTENTION_THREADS;
   try {
@@ -131,7 +131,17 @@ test('large attention calls split their batch rows with a helper thread: the sam
       assert.deepEqual(two.dataSync(), one.dataSync(), `B${B} S${S} H${H} hd${hd}`);
       const want = attentionCore(q, k, v, s);
       assert.ok(maxRelError(two, want) < 2e-6, `B${B} S${S}: against the composition`);
-      tf.dispose([q, k, v, one, two, want]);
+      // The gradient kernel splits the same way.
+      const w = rand(rng, [B * S, H * hd]);
+      const grads = () => tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attentionFused(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, s), w)))([q, k, v]);
+      process.env.HRM_LENS_ATTENTION_THREADS = '1';
+      const g1 = grads();
+      delete process.env.HRM_LENS_ATTENTION_THREADS;
+      const split1 = gemmStats.attentionSplit;
+      const g2 = grads();
+      if (gemmThreads() >= 2) assert.equal(gemmStats.attentionSplit, split1 + 2, `B${B} S${S}: forward and gradient split`);
+      g1.forEach((g, i) => assert.deepEqual(g2[i].dataSync(), g.dataSync(), `B${B} S${S}: gradient ${i}`));
+      tf.dispose([q, k, v, one, two, want, w, ...g1, ...g2]);
     }
   } finally {
     if (saved === undefined) delete process.env.HRM_LENS_ATTENTION_THREADS;
