@@ -14,6 +14,8 @@
 //   rope(x, y, cos, sin, rows, S, H, hd, sgn) rotary embedding, rotate-half convention, on [rows, H·hd] with row r at
 //                                             position r mod S: y1 = x1·c − x2·(sgn·s), y2 = x2·c + x1·(sgn·s) for the
 //                                             two halves of each head; sgn = −1 is the transpose (the gradient)  (hd % 8 = 0)
+//   gemm_swiglu(a, bp, y, M, K, I, tile)     y = silu(a·Wg) ⊙ (a·Wu), the gate|up weight packed by pack: the MLP's two
+//                                             products and swiglu in one pass (off the tape)                    (I % 16 = 0)
 //   attention(q, k, v, out, scr, …)           softmax(q·kᵀ/√hd)·v per (batch, head) on [B·S, H·hd] rows       (hd % 16 = 0)
 //   attention_grad(q, k, v, dO, dq, dk, dv, scr, …)  its gradients for dO, P recomputed the same way (products with the
 //                                             GEMM micro-kernel; see the functions for the steps)
@@ -23,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 import { writeOrCheck } from './generated-files.mjs';
-import { gemmFunctions } from './gemm-wat.mjs';
+import { gemmFunctions, MR, NV, NR } from './gemm-wat.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -109,6 +111,82 @@ ${body}            (local.set $d (i32.add (local.get $d) (i32.const 16)))
 
 const U = 4;
 const lanes = Array.from({ length: U }, (_, s) => s);
+
+/**
+ * gemm_swiglu(a, bp, y, M, K, I, tile): y [M, I] = silu(A·Wg) ⊙ (A·Wu) for A [M, K] and the gate|up weight [K, 2I]
+ * packed by $pack (gate panels first, then up panels): per 2-row tile of 16 columns, the gate tile is computed with
+ * the GEMM micro-kernel's chain and parked at `tile` (128 bytes of scratch), the up tile computed the same way, and
+ * silu(gate)·up stored, with swiglu's own formula and exp. Every value is the bits of the separate products followed by
+ * swiglu; the gate and up products never reach memory. M % 2 = 0, I % 16 = 0.
+ */
+function gemmSwiglu(relaxed) {
+  const madd = (acc, sv, b) => (relaxed
+    ? `(local.set ${acc} (f32x4.relaxed_madd (local.get ${sv}) (local.get ${b}) (local.get ${acc})))`
+    : `(local.set ${acc} (f32x4.add (local.get ${acc}) (f32x4.mul (local.get ${sv}) (local.get ${b}))))`);
+  const acc = [];
+  for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) acc.push([r, v, `$c${r}_${v}`]);
+  const L = [];
+  L.push('  (func (export "gemm_swiglu") (param $a i32) (param $bp i32) (param $y i32) (param $M i32) (param $K i32) (param $I i32) (param $tile i32)');
+  L.push('    (local $i i32) (local $j i32) (local $k i32) (local $ap i32) (local $bg i32) (local $bu i32) (local $b i32) (local $yp i32) (local $ldy i32) (local $lda i32)');
+  L.push('    (local $panel i32) (local $half i32) (local $pass i32) (local $s v128)');
+  L.push(`    ${acc.map(([, , n]) => `(local ${n} v128)`).join(' ')} ${Array.from({ length: NV }, (_, v) => `(local $b${v} v128)`).join(' ')}`);
+  L.push(`    ${EXP_CONSTS_LOCALS} ${expLocals(U)} ${lanes.map((l) => `(local $x${l} v128) (local $sig${l} v128)`).join(' ')}`);
+  L.push(EXP_CONSTS_INIT('    '));
+  L.push('    (local.set $ldy (i32.shl (local.get $I) (i32.const 2)))');
+  L.push('    (local.set $lda (i32.shl (local.get $K) (i32.const 2)))');
+  L.push(`    (local.set $panel (i32.mul (local.get $K) (i32.const ${NR * 4})))`);
+  L.push(`    (local.set $half (i32.mul (i32.div_u (local.get $I) (i32.const ${NR})) (local.get $panel)))`);
+  L.push('    (block $jend (loop $jloop');
+  L.push('      (br_if $jend (i32.ge_u (local.get $j) (local.get $I)))');
+  L.push(`      (local.set $bg (i32.add (local.get $bp) (i32.mul (i32.div_u (local.get $j) (i32.const ${NR})) (local.get $panel))))`);
+  L.push('      (local.set $bu (i32.add (local.get $bg) (local.get $half)))');
+  L.push('      (local.set $i (i32.const 0))');
+  L.push('      (block $iend (loop $iloop');
+  L.push('        (br_if $iend (i32.ge_u (local.get $i) (local.get $M)))');
+  L.push('        ;; pass 0: the gate tile (parked at $tile), pass 1: the up tile (kept in the accumulators)');
+  L.push('        (local.set $pass (i32.const 0))');
+  L.push('        (block $pend (loop $ploop');
+  L.push('          (br_if $pend (i32.ge_u (local.get $pass) (i32.const 2)))');
+  for (const [, , n] of acc) L.push(`          (local.set ${n} (v128.const i32x4 0 0 0 0))`);
+  L.push('          (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))');
+  L.push('          (local.set $b (select (local.get $bu) (local.get $bg) (local.get $pass)))');
+  L.push('          (local.set $k (local.get $K))');
+  L.push('          (block $kend (loop $kloop');
+  L.push('            (br_if $kend (i32.eqz (local.get $k)))');
+  for (let v = 0; v < NV; v++) L.push(`            (local.set $b${v} (v128.load offset=${v * 16} (local.get $b)))`);
+  for (let r = 0; r < MR; r++) {
+    const addr = r === 0 ? '(local.get $ap)' : `(i32.add (local.get $ap) (i32.mul (local.get $lda) (i32.const ${r})))`;
+    L.push(`            (local.set $s (v128.load32_splat ${addr}))`);
+    for (let v = 0; v < NV; v++) L.push(`            ${madd(`$c${r}_${v}`, '$s', `$b${v}`)}`);
+  }
+  L.push('            (local.set $ap (i32.add (local.get $ap) (i32.const 4)))');
+  L.push(`            (local.set $b (i32.add (local.get $b) (i32.const ${NR * 4})))`);
+  L.push('            (local.set $k (i32.sub (local.get $k) (i32.const 1)))');
+  L.push('            (br $kloop)))');
+  L.push('          (if (i32.eqz (local.get $pass)) (then');
+  acc.forEach(([, , n], t) => L.push(`            (v128.store offset=${16 * t} (local.get $tile) (local.get ${n}))`));
+  L.push('          ))');
+  L.push('          (local.set $pass (i32.add (local.get $pass) (i32.const 1)))');
+  L.push('          (br $ploop)))');
+  L.push('        (local.set $yp (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $I)) (local.get $j)) (i32.const 2))))');
+  // silu(gate) · up, U vectors at a time, exactly swiglu's formula
+  for (let g0 = 0; g0 < acc.length; g0 += U) {
+    const grp = acc.slice(g0, g0 + U);
+    grp.forEach((_, l) => L.push(`        (local.set $x${l} (v128.load offset=${16 * (g0 + l)} (local.get $tile)))`));
+    L.push(expU(grp.map((_, l) => `(f32x4.neg (local.get $x${l}))`), grp.map((_, l) => `$sig${l}`), '        '));
+    grp.forEach(([r, v, n], l) => {
+      const addr = r === 0 ? '(local.get $yp)' : `(i32.add (local.get $yp) (i32.mul (local.get $ldy) (i32.const ${r})))`;
+      L.push(`        (v128.store offset=${16 * v} ${addr}`);
+      L.push(`          (f32x4.mul (f32x4.mul (local.get $x${l}) (f32x4.div ${K('one')} (f32x4.add ${K('one')} (local.get $sig${l})))) (local.get ${n})))`);
+    });
+  }
+  L.push(`        (local.set $i (i32.add (local.get $i) (i32.const ${MR})))`);
+  L.push('        (br $iloop)))');
+  L.push(`      (local.set $j (i32.add (local.get $j) (i32.const ${NR})))`);
+  L.push('      (br $jloop)))');
+  L.push('  )');
+  return L.join('\n');
+}
 
 const opsWat = (RELAXED) => `;; generated by scripts/build-ops.mjs (${RELAXED ? 'relaxed SIMD' : 'SIMD'}); do not edit
 (module
@@ -545,6 +623,7 @@ ${headRows(['oend', 'oloop', 'od', 'odl'], `            (v128.store (i32.add (i3
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bloop)))
   )
+${gemmSwiglu(RELAXED)}
 ${gemmFunctions(RELAXED).join('\n')}
 )
 `;

@@ -84,7 +84,8 @@ export function gemmModule(): GemmState {
 // Each helper thread instantiates the same compiled module on the same shared memory (and the fused-kernel module,
 // engine/kernels/ops.wat, for attention) and waits on its slot of a control block: [0] = 1 job posted / 2 quit,
 // [1..6] = the gemm arguments, [7] = 1 done, [9] = the job (0: gemm on a block of rows; 1: attention, 2: its gradient,
-// on a block of batch rows, with B, S, H, hd in [10..13], the scale as a float in [14], the pointers in [16..23]). For products the calling thread computes the last
+// on a block of batch rows, with B, S, H, hd in [10..13], the scale as a float in [14], the pointers in [16..23];
+// 3: gemm_swiglu on a block of rows, M, K, I in [10..12], the pointers in [16..19]). For products the calling thread computes the last
 // block itself, then waits for the others. Rows are split in multiples of the micro-kernel's row count, and every row is
 // computed the same way in any block: results do not depend on the thread count.
 const WORKER_SOURCE = `
@@ -99,6 +100,7 @@ for (;;) {
   if (c[0] === 2) break;
   if (c[9] === 1) ops.attention(c[16], c[17], c[18], c[19], c[20], c[10], c[11], c[12], c[13], f[14]);
   else if (c[9] === 2) ops.attention_grad(c[16], c[17], c[18], c[19], c[20], c[21], c[22], c[23], c[10], c[11], c[12], c[13], f[14]);
+  else if (c[9] === 3) ops.gemm_swiglu(c[16], c[17], c[18], c[10], c[11], c[12], c[19]);
   else gemm(c[1], c[2], c[3], c[4], c[5], c[6]);
   Atomics.store(c, 0, 0);
   Atomics.store(c, 7, 1);
@@ -375,6 +377,45 @@ export function headKernelOnHelper(heap: Float32Array, job: HeadKernelJob, b0: n
       return false;
     }
     job.outputs.forEach((off, i) => heap.set(new Float32Array(memory.buffer, at(job.inputs.length + i), n), off / 4 + from));
+    return true;
+  };
+}
+
+/**
+ * The MLP's gate|up products and swiglu (engine/kernels/ops.wat `gemm_swiglu`) for the rows [r0, M) of A on a helper
+ * thread, from a copy of those rows and of the packed weight (`bp`, K × 2I floats) in this module's memory, while the
+ * caller computes the rows [0, r0) in place; (M − r0) even. Returns the step that waits and copies the rows of y back
+ * (false when the helper failed: the caller computes them itself), or undefined when no helper is available.
+ */
+export function gemmSwigluOnHelper(heap: Float32Array, a: number, bp: number, y: number, r0: number, M: number, K: number, I: number): (() => boolean) | undefined {
+  if (r0 >= M || gemmThreads() < 2) return undefined;
+  const { exports, memory } = gemmModule();
+  const helper = helperThreads()[0];
+  if (!exports || !memory || !helper || !helperOpsModule()) return undefined;
+  const rows = M - r0;
+  const aAt = 0;
+  const bAt = 4 * rows * K;
+  const yAt = bAt + 4 * 2 * I * K;
+  const tileAt = yAt + 4 * rows * I;
+  ensure(memory, tileAt + 256);
+  const f = new Float32Array(memory.buffer);
+  f.set(heap.subarray(a / 4 + r0 * K, a / 4 + M * K), aAt / 4);
+  f.set(heap.subarray(bp / 4, bp / 4 + 2 * I * K), bAt / 4);
+  const c = helper.control;
+  c.fill(0);
+  c[9] = 3;
+  c.set([rows, K, I], 10);
+  c.set([aAt, bAt, yAt, tileAt], 16);
+  Atomics.store(c, 0, 1);
+  Atomics.notify(c, 0);
+  gemmStats.parallel++;
+  return () => {
+    if (Atomics.wait(c, 7, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
+      helpersBroken = true;
+      void helper.worker.terminate();
+      return false;
+    }
+    heap.set(new Float32Array(memory.buffer, yAt, rows * I), y / 4 + r0 * I);
     return true;
   };
 }

@@ -18,6 +18,7 @@ export interface OpsExports {
   attention_grad(q: number, k: number, v: number, dO: number, dq: number, dk: number, dv: number, scratch: number, B: number, S: number, H: number, hd: number, scale: number): void;
   pack(b: number, out: number, K: number, N: number): void;
   gemm(a: number, bp: number, c: number, Mp: number, K: number, Np: number): void;
+  gemm_swiglu(a: number, bp: number, y: number, M: number, K: number, I: number, tile: number): void;
 }
 interface WasmBackendInternals {
   wasm: { asm?: { memory?: unknown }; wasmMemory?: unknown };

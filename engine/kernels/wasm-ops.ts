@@ -7,6 +7,8 @@
  *   HrmLensAddRmsNorm  {a, b} → [y, r]   y = (a + b) · r, r = rsqrt(mean((a + b)²) + eps) per row   (replaces 6 kernels)
  *   HrmLensSwiGLU      {g, u} → y        y = silu(g) · u                                             (3 kernels, 4 passes)
  *   HrmLensSwiGLUGrad  {g, u, dy} → [dg, du]  its gradients                                           (~10 kernels)
+ *   HrmLensGateUpSwiGLU {x, gu} → y      silu(x·Wg) ⊙ (x·Wu) for the gate|up weight [D, 2I], off the tape: the MLP's two
+ *                                        products and swiglu in one pass, the same bits (2 products, 2 slices, swiglu)
  *   HrmLensRope        {x, cos, sin} → y rotary embedding on [rows, heads·hd]; sign −1 = its transpose (matMul + 4)
  *   HrmLensAttention   {q, k, v} → o     softmax(q·kᵀ/√hd)·v per batch row and head, on [B·S, H·hd] rows: no
  *                                        transposes, scores never leave a per-head scratch (6 transposes, 2 grouped
@@ -27,15 +29,19 @@
  * (for comparisons).
  */
 import { tf } from '../tf';
-import { headKernelOnHelper, type HeadKernelJob } from './wasm-gemm';
+import { gemmSwigluOnHelper, headKernelOnHelper, type HeadKernelJob } from './wasm-gemm';
 import { heapModule } from './wasm-heap';
 
 export const ADD_RMS_NORM = 'HrmLensAddRmsNorm';
 export const SWIGLU = 'HrmLensSwiGLU';
 export const SWIGLU_GRAD = 'HrmLensSwiGLUGrad';
+export const GATE_UP_SWIGLU = 'HrmLensGateUpSwiGLU';
 export const ROPE = 'HrmLensRope';
 export const ATTENTION = 'HrmLensAttention';
 export const ATTENTION_GRAD = 'HrmLensAttentionGrad';
+
+/** Gate|up products of at least this many multiply-adds (per half) split their rows with a helper thread. */
+const GATE_UP_SPLIT_MIN_WORK = 1 << 20;
 
 /** Attention calls of at least this many (b, s, s', h, d) terms split their batch rows with a helper thread. */
 const ATTENTION_SPLIT_MIN_WORK = 1 << 24;
@@ -103,6 +109,28 @@ export function installWasmOps(): boolean {
     const du = bk.makeOutput(g.shape, 'float32');
     ops.swiglu_grad(ptr(bk, g), ptr(bk, inputs.u as tf.TensorInfo), ptr(bk, inputs.dy as tf.TensorInfo), ptr(bk, dg), ptr(bk, du), tf.util.sizeFromShape(g.shape));
     return [dg, du];
+  });
+  reg(GATE_UP_SWIGLU, ({ inputs, backend }) => {
+    const bk = backend as unknown as WasmBackendInternals;
+    const x = inputs.x as tf.TensorInfo;
+    const gu = inputs.gu as tf.TensorInfo;
+    const [M, K] = x.shape;
+    const I = gu.shape[1] / 2;
+    const y = bk.makeOutput([M, I], 'float32');
+    const scratch = bk.makeOutput([2 * I * K + 64], 'float32'); // the packed weight, then the tile
+    try {
+      const [px, pg, py, ps] = [ptr(bk, x), ptr(bk, gu), ptr(bk, y), ptr(bk, scratch)];
+      const tile = ps + 4 * 2 * I * K;
+      ops.pack(pg, ps, K, 2 * I);
+      // Large calls: the second half of the rows on a helper thread (from a copy), the first half here in place.
+      const r0 = M * K * I >= GATE_UP_SPLIT_MIN_WORK ? 2 * Math.ceil(M / 4) : M;
+      const finish = r0 < M ? gemmSwigluOnHelper(new Float32Array(module.memory.buffer), px, ps, py, r0, M, K, I) : undefined;
+      ops.gemm_swiglu(px, ps, py, finish ? r0 : M, K, I, tile);
+      if (finish && !finish()) ops.gemm_swiglu(px + 4 * r0 * K, ps, py + 4 * r0 * I, M - r0, K, I, tile);
+    } finally {
+      bk.disposeData(scratch.dataId, true);
+    }
+    return y;
   });
   reg(ROPE, ({ inputs, backend, attrs }) => {
     const bk = backend as unknown as WasmBackendInternals;

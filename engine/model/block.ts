@@ -8,8 +8,9 @@
  * gradient is a cheap pad back into the variable. Activations stay rank-2 [B·S, D].
  */
 import { tf } from '../tf';
-import { addRmsNorm } from './fused';
+import { addRmsNorm, gateUpSwiglu } from './fused';
 import { attention, type RopeTensors, swiglu } from './layers';
+import { linear } from './linear';
 import { blockWeightName, type Level } from './weights';
 
 export interface BlockWeights {
@@ -19,6 +20,8 @@ export interface BlockWeights {
   wo: tf.Tensor2D;
   wGate: tf.Tensor2D;
   wUp: tf.Tensor2D;
+  /** The gate|up weight itself [D, 2·inter] (wGate and wUp are its column slices). */
+  wGateUp: tf.Tensor2D;
   wDown: tf.Tensor2D;
 }
 
@@ -48,6 +51,7 @@ export function sliceBlockWeights(weights: ReadonlyMap<string, tf.Variable>, lev
     wo: get('self_attn.o_proj.weight'),
     wGate: tf.slice(gu, [0, 0], [D, inter]),
     wUp: tf.slice(gu, [0, inter], [D, inter]),
+    wGateUp: gu,
     wDown: get('mlp.down_proj.weight'),
   };
 }
@@ -56,7 +60,9 @@ export function blockForward(h: tf.Tensor2D, w: BlockWeights, ctx: BlockContext,
   return tf.tidy(() => {
     const a = attention(h, w.wq, w.wk, w.wv, w.wo, ctx, ctx.rope, onProbs);
     const h1 = addRmsNorm(h, a, ctx.eps);
-    return addRmsNorm(h1, swiglu(h1, w.wGate, w.wUp, w.wDown), ctx.eps);
+    // Off the tape on wasm the gate|up products and swiglu are one kernel (the same bits); else the separate ops.
+    const act = gateUpSwiglu(h1, w.wGateUp);
+    return addRmsNorm(h1, act ? linear(act, w.wDown) : swiglu(h1, w.wGate, w.wUp, w.wDown), ctx.eps);
   });
 }
 

@@ -12,7 +12,7 @@
  *                                                                          one kernel too (HRM_LENS_FUSED_GRAD=0: tfjs ops)
  */
 import { tf } from '../tf';
-import { ADD_RMS_NORM, ATTENTION, ATTENTION_GRAD, ROPE, SWIGLU, SWIGLU_GRAD, wasmOpsInstalled } from '../kernels/wasm-ops';
+import { ADD_RMS_NORM, ATTENTION, ATTENTION_GRAD, GATE_UP_SWIGLU, ROPE, SWIGLU, SWIGLU_GRAD, wasmOpsInstalled } from '../kernels/wasm-ops';
 import { groupMatMul } from './group-matmul';
 import { type AttentionShape, applyRope, attentionCore, fromGroups, rmsNorm, type RopeTensors, toGroups } from './layers';
 
@@ -74,6 +74,17 @@ export function swigluAct(g: tf.Tensor2D, u: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => tf.mul(tf.mul(g, tf.sigmoid(g)), u) as tf.Tensor2D);
   }
   return swigluFused(g, u);
+}
+
+/**
+ * silu(x·Wg) ⊙ (x·Wu) for x [M, D] and the MLP's gate|up weight gu [D, 2I] (gate columns first), as one kernel: only
+ * off the tape (no gradient is recorded; the taped path keeps the separate products and swigluAct, whose values are the
+ * same bits). Undefined when the kernel does not apply here (another backend, a tape, an odd row count, I % 16 ≠ 0).
+ */
+export function gateUpSwiglu(x: tf.Tensor2D, gu: tf.Tensor2D): tf.Tensor2D | undefined {
+  if (!fusedHere() || tf.engine().state.gradientDepth > 0 || process.env.HRM_LENS_FUSED_MLP === '0') return undefined;
+  if (!f32(x, gu) || x.shape[0] % 2 !== 0 || gu.shape[1] % 32 !== 0 || x.shape[1] !== gu.shape[0]) return undefined;
+  return tf.engine().runKernel(GATE_UP_SWIGLU, { x, gu }, {}) as tf.Tensor2D;
 }
 
 function ropeKernel(x: tf.Tensor2D, cos: tf.Tensor2D, sin: tf.Tensor2D, heads: number, sign: 1 | -1): tf.Tensor2D {

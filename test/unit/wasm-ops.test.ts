@@ -12,7 +12,7 @@ import { tf } from '../../engine/tf';
 import { selectBackend } from '../../engine/backend';
 import { wasmOpsInstalled } from '../../engine/kernels/wasm-ops';
 import { gemmStats, gemmThreads } from '../../engine/kernels/wasm-gemm';
-import { addRmsNorm, attentionFused, ropeRows, swigluAct } from '../../engine/model/fused';
+import { addRmsNorm, attentionFused, gateUpSwiglu, ropeRows, swigluAct } from '../../engine/model/fused';
 import { applyRope, attentionCore, rmsNorm, ropeTensors } from '../../engine/model/layers';
 import { createModel, disposeCarry, initialCarry, makeConfig, runSegment } from '../../engine/model';
 import { Rng } from '../../engine/util/rng';
@@ -149,7 +149,34 @@ test('large attention calls (and their gradients) split their batch rows with a 
   }
 });
 
-test('capturing the attention probabilities leaves a segment bit-identical (the output always comes from the fused op)', () => {
+test('gateUpSwiglu (off the tape) = swigluAct of the two products, bit for bit, split with a helper or not; not on a tape', () => {
+  const rng = new Rng(7);
+  const saved = process.env.HRM_LENS_GEMM_THREADS;
+  try {
+    for (const [M, D, I] of [[2624, 128, 512], [34, 64, 256], [6, 32, 16]]) {
+      const x = rand(rng, [M, D]);
+      const gu = rand(rng, [D, 2 * I], 0.2);
+      const want = tf.tidy(() => swigluAct(tf.matMul(x, gu.slice([0, 0], [D, I])), tf.matMul(x, gu.slice([0, I], [D, I]))));
+      for (const threads of ['1', '2']) {
+        process.env.HRM_LENS_GEMM_THREADS = threads;
+        const got = gateUpSwiglu(x, gu);
+        assert.ok(got, `[${M}, ${D}] · [${D}, ${2 * I}]: the kernel applies`);
+        assert.deepEqual(got.dataSync(), want.dataSync(), `[${M}, ${D}] · [${D}, ${2 * I}], ${threads} thread(s)`);
+        got.dispose();
+      }
+      let onTape: tf.Tensor | undefined;
+      tf.grads((a: tf.Tensor) => { onTape = gateUpSwiglu(a as tf.Tensor2D, gu); return tf.sum(a); })([x]).forEach((g) => g.dispose());
+      assert.equal(onTape, undefined, 'on a tape the separate ops run (they have gradients)');
+      tf.dispose([x, gu, want]);
+    }
+    assert.equal(gateUpSwiglu(rand(rng, [5, 32]), rand(rng, [32, 32])), undefined, 'an odd row count keeps the separate ops');
+  } finally {
+    if (saved === undefined) delete process.env.HRM_LENS_GEMM_THREADS;
+    else process.env.HRM_LENS_GEMM_THREADS = saved;
+  }
+});
+
+test('capturing the attention probabilities, or the separate MLP ops, leave a segment bit-identical', () => {
   const model = createModel(makeConfig({ gridSize: 4, hidden: 64, heads: 4, H_layers: 1, L_layers: 1, positions: 'rope', haltMaxSteps: 4 }), 3);
   const tokens = tf.tensor2d(Int32Array.from({ length: 2 * 16 }, (_, i) => (i * 5) % 5), [2, 16], 'int32');
   const run = (capture: boolean) => {
@@ -170,6 +197,14 @@ test('capturing the attention probabilities leaves a segment bit-identical (the 
   const captured = run(true);
   assert.ok(captured.probs > 0, 'attention probabilities were recorded');
   plain.logits.forEach((l, i) => assert.deepEqual(captured.logits[i], l, `segment ${i + 1}`));
+  // The fused MLP kernel (off the tape) leaves the segments bit-identical too.
+  process.env.HRM_LENS_FUSED_MLP = '0';
+  try {
+    const separate = run(false);
+    plain.logits.forEach((l, i) => assert.deepEqual(separate.logits[i], l, `segment ${i + 1}, separate MLP ops`));
+  } finally {
+    delete process.env.HRM_LENS_FUSED_MLP;
+  }
   tokens.dispose();
   model.dispose();
 });
