@@ -420,6 +420,13 @@ export function gemmSwigluOnHelper(heap: Float32Array, a: number, bp: number, y:
   };
 }
 
+/**
+ * Products with fewer rows go through the copies: in place, B is packed twice (on the heap for this thread, in this
+ * module's memory for the helper), which costs more than the copies of A and C when A has few rows (the 27M model's
+ * one-puzzle products: 82 rows, B up to 512 × 3072).
+ */
+const IN_PLACE_MIN_ROWS = 256;
+
 /** The in-place GEMM on this backend's heap, when it is there and computes exactly what this module computes. */
 function inPlaceGemm(backend: unknown): HeapGemm | undefined {
   if (process.env.HRM_LENS_GEMM === 'copy') return undefined;
@@ -469,7 +476,7 @@ export function installWasmGemm(): GemmInfo {
       const backend = args.backend as unknown as WasmBackendLike;
       const out = backend.makeOutput(a.shape.length === 2 ? [M, N] : [1, M, N], 'float32');
       gemmStats.calls++;
-      const heap = N % GEMM_NR === 0 ? inPlaceGemm(backend) : undefined;
+      const heap = N % GEMM_NR === 0 && M >= IN_PLACE_MIN_ROWS ? inPlaceGemm(backend) : undefined;
       if (heap) {
         heapProduct(backend, heap, a, b, out, M, K, N);
         return out as unknown as tf.TensorInfo;
