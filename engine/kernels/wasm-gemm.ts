@@ -85,9 +85,9 @@ export function gemmModule(): GemmState {
 // engine/kernels/ops.wat, for attention) and waits on its slot of a control block: [0] = 1 job posted / 2 quit,
 // [1..6] = the gemm arguments, [7] = 1 done, [9] = the job (0: gemm on a block of rows; 1: attention, 2: its gradient,
 // on a block of batch rows, with B, S, H, hd in [10..13], the scale as a float in [14], the pointers in [16..23];
-// 3: gemm_swiglu on a block of rows, M, K, I in [10..12], the pointers in [16..19]). For products the calling thread computes the last
-// block itself, then waits for the others. Rows are split in multiples of the micro-kernel's row count, and every row is
-// computed the same way in any block: results do not depend on the thread count.
+// 3: gemm_swiglu on a block of rows, M, K, I in [10..12], the pointers in [16..19]). For products the calling thread
+// computes the last block itself, then waits for the others. Rows are split in multiples of the micro-kernel's row
+// count, and every row is computed the same way in any block: results do not depend on the thread count.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, opsModule, memory, control } = workerData;
