@@ -78,6 +78,35 @@ function expU(srcs, dsts, pad) {
   return L.join('\n');
 }
 /**
+ * The loops of swiglu and swiglu_grad over n floats of g: U vectors per iteration, then one at a time; each step
+ * loads g into $x{s}, puts exp(−g) in $sig{s} and calls `store(s, byteOffset, pad)` for the lane group's results.
+ */
+function overG(store) {
+  return `    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $end4 (i32.and (local.get $end) (i32.const ${-16 * U})))
+    (block $e (loop $l
+      (br_if $e (i32.ge_u (local.get $i) (local.get $end4)))
+${lanes.map((s) => `      (local.set $x${s} (v128.load offset=${16 * s} (i32.add (local.get $g) (local.get $i))))`).join('\n')}
+${expU(lanes.map((s) => `(f32x4.neg (local.get $x${s}))`), lanes.map((s) => `$sig${s}`), '      ')}
+${lanes.map((s) => store(s, 16 * s, '      ')).join('\n')}
+      (local.set $i (i32.add (local.get $i) (i32.const ${16 * U})))
+      (br $l)))
+    (block $e1 (loop $l1
+      (br_if $e1 (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $x0 (v128.load (i32.add (local.get $g) (local.get $i))))
+${expU(['(f32x4.neg (local.get $x0))'], ['$sig0'], '      ')}
+${store(0, 0, '      ')}
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $l1)))`;
+}
+
+/** swiglu's store for lane group s: y = (g · (1 / (1 + exp(−g)))) · u. */
+function swigluStore(s, off, pad) {
+  return [`(v128.store offset=${off} (i32.add (local.get $y) (local.get $i))`,
+    `  (f32x4.mul (f32x4.mul (local.get $x${s}) (f32x4.div ${K('one')} (f32x4.add ${K('one')} (local.get $sig${s}))))`,
+    `    (v128.load offset=${off} (i32.add (local.get $u) (local.get $i)))))`].map((l) => pad + l).join('\n');
+}
+/**
  * swiglu_grad's stores for lane group s (byte offset off from $i): σ from exp(−g) in $sig{s}, then dg and du.
  */
 function swigluGradStore(s, off, pad) {
@@ -108,6 +137,25 @@ ${body}            (local.set $d (i32.add (local.get $d) (i32.const 16)))
           (br $${iloop})))
 `;
 }
+
+/**
+ * The attention kernels' loop over (batch b, head h), with $base the byte offset of the block's first row and head
+ * columns in a [B·S, H·hd] tensor; the body goes between the two halves.
+ */
+const PER_HEAD_OPEN = `    (local.set $b (i32.const 0))
+    (block $bend (loop $bloop
+      (br_if $bend (i32.ge_u (local.get $b) (local.get $B)))
+      (local.set $h (i32.const 0))
+      (block $hend (loop $hloop
+        (br_if $hend (i32.ge_u (local.get $h) (local.get $H)))
+        (local.set $base (i32.add (i32.mul (i32.mul (local.get $b) (local.get $S)) (local.get $D4)) (i32.mul (local.get $h) (local.get $hd4))))
+`;
+const PER_HEAD_CLOSE = `        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $hloop)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bloop)))
+`;
+const perHead = (body) => PER_HEAD_OPEN + body + PER_HEAD_CLOSE;
 
 const U = 4;
 const lanes = Array.from({ length: U }, (_, s) => s);
@@ -227,27 +275,7 @@ ${vectorsInPlace('      ', ['e2', 'l2'], '$i', '$rb', '$y', 'mul', '$s')}      (
     (local $i i32) (local $end i32) (local $end4 i32) ${EXP_CONSTS_LOCALS} ${expLocals(U)}
     ${lanes.map((s) => `(local $x${s} v128) (local $sig${s} v128)`).join(' ')}
 ${EXP_CONSTS_INIT('    ')}
-    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $end4 (i32.and (local.get $end) (i32.const ${-16 * U})))
-    ;; ${U} vectors per iteration, then one at a time
-    (block $e (loop $l
-      (br_if $e (i32.ge_u (local.get $i) (local.get $end4)))
-${lanes.map((s) => `      (local.set $x${s} (v128.load offset=${16 * s} (i32.add (local.get $g) (local.get $i))))`).join('\n')}
-${expU(lanes.map((s) => `(f32x4.neg (local.get $x${s}))`), lanes.map((s) => `$sig${s}`), '      ')}
-${lanes.map((s) => `      (v128.store offset=${16 * s} (i32.add (local.get $y) (local.get $i))
-        (f32x4.mul (f32x4.mul (local.get $x${s}) (f32x4.div ${K('one')} (f32x4.add ${K('one')} (local.get $sig${s}))))
-          (v128.load offset=${16 * s} (i32.add (local.get $u) (local.get $i)))))`).join('\n')}
-      (local.set $i (i32.add (local.get $i) (i32.const ${16 * U})))
-      (br $l)))
-    (block $e1 (loop $l1
-      (br_if $e1 (i32.ge_u (local.get $i) (local.get $end)))
-      (local.set $x0 (v128.load (i32.add (local.get $g) (local.get $i))))
-${expU(['(f32x4.neg (local.get $x0))'], ['$sig0'], '      ')}
-      (v128.store (i32.add (local.get $y) (local.get $i))
-        (f32x4.mul (f32x4.mul (local.get $x0) (f32x4.div ${K('one')} (f32x4.add ${K('one')} (local.get $sig0))))
-          (v128.load (i32.add (local.get $u) (local.get $i)))))
-      (local.set $i (i32.add (local.get $i) (i32.const 16)))
-      (br $l1)))
+${overG((s, off, pad) => swigluStore(s, off, pad))}
   )
 
   ;; swiglu_grad(g, u, dy, dg, du, n): the gradients of swiglu for dy, in the order of the tfjs composition they
@@ -256,22 +284,7 @@ ${expU(['(f32x4.neg (local.get $x0))'], ['$sig0'], '      ')}
     (local $i i32) (local $end i32) (local $end4 i32) ${EXP_CONSTS_LOCALS} ${expLocals(U)}
     ${lanes.map((s) => `(local $x${s} v128) (local $sig${s} v128) (local $y${s} v128)`).join(' ')}
 ${EXP_CONSTS_INIT('    ')}
-    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $end4 (i32.and (local.get $end) (i32.const ${-16 * U})))
-    (block $e (loop $l
-      (br_if $e (i32.ge_u (local.get $i) (local.get $end4)))
-${lanes.map((s) => `      (local.set $x${s} (v128.load offset=${16 * s} (i32.add (local.get $g) (local.get $i))))`).join('\n')}
-${expU(lanes.map((s) => `(f32x4.neg (local.get $x${s}))`), lanes.map((s) => `$sig${s}`), '      ')}
-${lanes.map((s) => swigluGradStore(s, 16 * s, '      ')).join('\n')}
-      (local.set $i (i32.add (local.get $i) (i32.const ${16 * U})))
-      (br $l)))
-    (block $e1 (loop $l1
-      (br_if $e1 (i32.ge_u (local.get $i) (local.get $end)))
-      (local.set $x0 (v128.load (i32.add (local.get $g) (local.get $i))))
-${expU(['(f32x4.neg (local.get $x0))'], ['$sig0'], '      ')}
-${swigluGradStore(0, 0, '      ')}
-      (local.set $i (i32.add (local.get $i) (i32.const 16)))
-      (br $l1)))
+${overG(swigluGradStore)}
   )
 
   (func (export "rope") (param $x i32) (param $y i32) (param $cos i32) (param $sin i32) (param $rows i32) (param $S i32) (param $H i32) (param $hd i32) (param $sgn f32)
@@ -392,14 +405,7 @@ ${vectorsInPlace('      ', ['nend', 'nloop'], '$j', '$n4', '$rowb', 'div', '$inv
     (memory.fill (local.get $kp) (i32.const 0) (i32.mul (local.get $Np) (local.get $hd4)))
     (memory.fill (local.get $vp) (i32.const 0) (i32.mul (local.get $Np) (local.get $hd4)))
     (local.set $sv (f32x4.splat (local.get $scale)))
-    (local.set $b (i32.const 0))
-    (block $bend (loop $bloop
-      (br_if $bend (i32.ge_u (local.get $b) (local.get $B)))
-      (local.set $h (i32.const 0))
-      (block $hend (loop $hloop
-        (br_if $hend (i32.ge_u (local.get $h) (local.get $H)))
-        (local.set $base (i32.add (i32.mul (i32.mul (local.get $b) (local.get $S)) (local.get $D4)) (i32.mul (local.get $h) (local.get $hd4))))
-        ;; 1. qa = Q · scale;  5. vp = V (panels of 16 columns)
+${PER_HEAD_OPEN}        ;; 1. qa = Q · scale;  5. vp = V (panels of 16 columns)
 ${headRows(['iend', 'iloop', 'dend', 'dloop'], `            (v128.store (i32.add (i32.add (local.get $qa) (i32.mul (local.get $i) (local.get $hd4))) (local.get $d))
               (f32x4.mul (v128.load (i32.add (i32.add (local.get $q) (local.get $row)) (local.get $d))) (local.get $sv)))
             ;; V row i, columns d..d+3 → panel d/16, row i, lane d%16
@@ -458,16 +464,13 @@ ${headRows(['iend', 'iloop', 'dend', 'dloop'], `            (v128.store (i32.add
         ;; 7. scatter O rows back
 ${headRows(['oend', 'oloop', 'od', 'odl'], `            (v128.store (i32.add (i32.add (local.get $out) (local.get $row)) (local.get $d))
               (v128.load (i32.add (i32.add (local.get $o) (i32.mul (local.get $i) (local.get $hd4))) (local.get $d))))
-`)}        (local.set $h (i32.add (local.get $h) (i32.const 1)))
-        (br $hloop)))
-      (local.set $b (i32.add (local.get $b) (i32.const 1)))
-      (br $bloop)))
-  )
+`)}${PER_HEAD_CLOSE}  )
 
   ;; Helpers of attention_grad, per (batch, head) block of [B·S, H·hd] rows (row stride D4 bytes, head width hd4 bytes):
-  ;; gather rows i < S into a contiguous [S, hd] (times sv), scatter them back (times sv), pack them transposed into
+  ;; gather rows i < S into a contiguous [S, hd] (times sv), scatter them back (times sv; both through $rows: S rows of
+  ;; hd4 bytes from a stride to a stride), pack them transposed into
   ;; 16-column panels [Np / 16][hd][16] (columns ≥ S left as they are: zero), and transpose a contiguous matrix.
-  (func $gather (param $src i32) (param $D4 i32) (param $S i32) (param $hd4 i32) (param $dst i32) (param $sv v128)
+  (func $rows (param $src i32) (param $ss i32) (param $dst i32) (param $ds i32) (param $S i32) (param $hd4 i32) (param $sv v128)
     (local $i i32) (local $d i32)
     (block $iend (loop $iloop
       (br_if $iend (i32.ge_u (local.get $i) (local.get $S)))
@@ -477,25 +480,16 @@ ${headRows(['oend', 'oloop', 'od', 'odl'], `            (v128.store (i32.add (i3
         (v128.store (i32.add (local.get $dst) (local.get $d)) (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $d))) (local.get $sv)))
         (local.set $d (i32.add (local.get $d) (i32.const 16)))
         (br $dloop)))
-      (local.set $src (i32.add (local.get $src) (local.get $D4)))
-      (local.set $dst (i32.add (local.get $dst) (local.get $hd4)))
+      (local.set $src (i32.add (local.get $src) (local.get $ss)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $ds)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $iloop)))
   )
+  (func $gather (param $src i32) (param $D4 i32) (param $S i32) (param $hd4 i32) (param $dst i32) (param $sv v128)
+    (call $rows (local.get $src) (local.get $D4) (local.get $dst) (local.get $hd4) (local.get $S) (local.get $hd4) (local.get $sv))
+  )
   (func $scatter (param $src i32) (param $D4 i32) (param $S i32) (param $hd4 i32) (param $dst i32) (param $sv v128)
-    (local $i i32) (local $d i32)
-    (block $iend (loop $iloop
-      (br_if $iend (i32.ge_u (local.get $i) (local.get $S)))
-      (local.set $d (i32.const 0))
-      (block $dend (loop $dloop
-        (br_if $dend (i32.ge_u (local.get $d) (local.get $hd4)))
-        (v128.store (i32.add (local.get $dst) (local.get $d)) (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $d))) (local.get $sv)))
-        (local.set $d (i32.add (local.get $d) (i32.const 16)))
-        (br $dloop)))
-      (local.set $src (i32.add (local.get $src) (local.get $hd4)))
-      (local.set $dst (i32.add (local.get $dst) (local.get $D4)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $iloop)))
+    (call $rows (local.get $src) (local.get $hd4) (local.get $dst) (local.get $D4) (local.get $S) (local.get $hd4) (local.get $sv))
   )
   (func $packT (param $src i32) (param $D4 i32) (param $S i32) (param $hd i32) (param $dst i32)
     (local $i i32) (local $j i32) (local $panel i32)
@@ -565,14 +559,7 @@ ${headRows(['oend', 'oloop', 'od', 'odl'], `            (v128.store (i32.add (i3
     (memory.fill (local.get $scr) (i32.const 0) (i32.sub (i32.add (local.get $qp) (local.get $sh)) (local.get $scr)))
     (local.set $sv (f32x4.splat (local.get $scale)))
     (local.set $one (f32x4.splat (f32.const 1)))
-    (local.set $b (i32.const 0))
-    (block $bend (loop $bloop
-      (br_if $bend (i32.ge_u (local.get $b) (local.get $B)))
-      (local.set $h (i32.const 0))
-      (block $hend (loop $hloop
-        (br_if $hend (i32.ge_u (local.get $h) (local.get $H)))
-        (local.set $base (i32.add (i32.mul (i32.mul (local.get $b) (local.get $S)) (local.get $D4)) (i32.mul (local.get $h) (local.get $hd4))))
-        ;; P = softmax(qa · Kᵀ), as in attention
+${perHead(`        ;; P = softmax(qa · Kᵀ), as in attention
         (call $gather (i32.add (local.get $q) (local.get $base)) (local.get $D4) (local.get $S) (local.get $hd4) (local.get $qa) (local.get $sv))
         (call $packT (i32.add (local.get $k) (local.get $base)) (local.get $D4) (local.get $S) (local.get $hd) (local.get $kp))
         (call $gemm (local.get $qa) (local.get $kp) (local.get $sc) (local.get $Sp) (local.get $hd) (local.get $Np))
@@ -618,11 +605,7 @@ ${headRows(['oend', 'oloop', 'od', 'odl'], `            (v128.store (i32.add (i3
         (call $pack (local.get $qa) (local.get $qp) (local.get $Sp) (local.get $hd))
         (call $gemm (local.get $sc) (local.get $qp) (local.get $t) (local.get $Np) (local.get $Sp) (local.get $hd))
         (call $scatter (local.get $t) (local.get $D4) (local.get $S) (local.get $hd4) (i32.add (local.get $dk) (local.get $base)) (local.get $one))
-        (local.set $h (i32.add (local.get $h) (i32.const 1)))
-        (br $hloop)))
-      (local.set $b (i32.add (local.get $b) (i32.const 1)))
-      (br $bloop)))
-  )
+`)}  )
 ${gemmSwiglu(RELAXED)}
 ${gemmFunctions(RELAXED).join('\n')}
 )

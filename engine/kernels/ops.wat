@@ -58,7 +58,6 @@
     (local.set $k_bias (v128.const i32x4 127 127 127 127))
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
     (local.set $end4 (i32.and (local.get $end) (i32.const -64)))
-    ;; 4 vectors per iteration, then one at a time
     (block $e (loop $l
       (br_if $e (i32.ge_u (local.get $i) (local.get $end4)))
       (local.set $x0 (v128.load offset=0 (i32.add (local.get $g) (local.get $i))))
@@ -142,9 +141,9 @@
       (local.set $ep0 (f32x4.add (f32x4.mul (local.get $ep0) (local.get $er0)) (local.get $k_p5)))
       (local.set $ep0 (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $ep0) (local.get $er0)) (local.get $er0)) (local.get $er0)) (local.get $k_one)))
       (local.set $sig0 (f32x4.mul (local.get $ep0) (i32x4.shl (i32x4.add (local.get $ej0) (local.get $k_bias)) (i32.const 23))))
-      (v128.store (i32.add (local.get $y) (local.get $i))
+      (v128.store offset=0 (i32.add (local.get $y) (local.get $i))
         (f32x4.mul (f32x4.mul (local.get $x0) (f32x4.div (local.get $k_one) (f32x4.add (local.get $k_one) (local.get $sig0))))
-          (v128.load (i32.add (local.get $u) (local.get $i)))))
+          (v128.load offset=0 (i32.add (local.get $u) (local.get $i)))))
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br $l1)))
   )
@@ -563,9 +562,10 @@
   )
 
   ;; Helpers of attention_grad, per (batch, head) block of [B·S, H·hd] rows (row stride D4 bytes, head width hd4 bytes):
-  ;; gather rows i < S into a contiguous [S, hd] (times sv), scatter them back (times sv), pack them transposed into
+  ;; gather rows i < S into a contiguous [S, hd] (times sv), scatter them back (times sv; both through $rows: S rows of
+  ;; hd4 bytes from a stride to a stride), pack them transposed into
   ;; 16-column panels [Np / 16][hd][16] (columns ≥ S left as they are: zero), and transpose a contiguous matrix.
-  (func $gather (param $src i32) (param $D4 i32) (param $S i32) (param $hd4 i32) (param $dst i32) (param $sv v128)
+  (func $rows (param $src i32) (param $ss i32) (param $dst i32) (param $ds i32) (param $S i32) (param $hd4 i32) (param $sv v128)
     (local $i i32) (local $d i32)
     (block $iend (loop $iloop
       (br_if $iend (i32.ge_u (local.get $i) (local.get $S)))
@@ -575,25 +575,16 @@
         (v128.store (i32.add (local.get $dst) (local.get $d)) (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $d))) (local.get $sv)))
         (local.set $d (i32.add (local.get $d) (i32.const 16)))
         (br $dloop)))
-      (local.set $src (i32.add (local.get $src) (local.get $D4)))
-      (local.set $dst (i32.add (local.get $dst) (local.get $hd4)))
+      (local.set $src (i32.add (local.get $src) (local.get $ss)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $ds)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $iloop)))
   )
+  (func $gather (param $src i32) (param $D4 i32) (param $S i32) (param $hd4 i32) (param $dst i32) (param $sv v128)
+    (call $rows (local.get $src) (local.get $D4) (local.get $dst) (local.get $hd4) (local.get $S) (local.get $hd4) (local.get $sv))
+  )
   (func $scatter (param $src i32) (param $D4 i32) (param $S i32) (param $hd4 i32) (param $dst i32) (param $sv v128)
-    (local $i i32) (local $d i32)
-    (block $iend (loop $iloop
-      (br_if $iend (i32.ge_u (local.get $i) (local.get $S)))
-      (local.set $d (i32.const 0))
-      (block $dend (loop $dloop
-        (br_if $dend (i32.ge_u (local.get $d) (local.get $hd4)))
-        (v128.store (i32.add (local.get $dst) (local.get $d)) (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $d))) (local.get $sv)))
-        (local.set $d (i32.add (local.get $d) (i32.const 16)))
-        (br $dloop)))
-      (local.set $src (i32.add (local.get $src) (local.get $hd4)))
-      (local.set $dst (i32.add (local.get $dst) (local.get $D4)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $iloop)))
+    (call $rows (local.get $src) (local.get $hd4) (local.get $dst) (local.get $D4) (local.get $S) (local.get $hd4) (local.get $sv))
   )
   (func $packT (param $src i32) (param $D4 i32) (param $S i32) (param $hd i32) (param $dst i32)
     (local $i i32) (local $j i32) (local $panel i32)

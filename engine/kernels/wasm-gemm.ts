@@ -360,23 +360,33 @@ export function headKernelOnHelper(heap: Float32Array, job: HeadKernelJob, b0: n
   job.inputs.forEach((off, i) => f.set(heap.subarray(off / 4 + from, off / 4 + from + n), i * n));
   const at = (i: number) => 4 * i * n; // operand i's byte offset in this memory
   const pointers = Array.from({ length: operands + 1 }, (_, i) => at(i)); // inputs, outputs, scratch
+  gemmStats.attentionSplit++;
+  return postJob(helper, job.kind === 'attention' ? 1 : 2, [B - b0, S, H, hd], pointers, job.scale, () => {
+    job.outputs.forEach((off, i) => heap.set(new Float32Array(memory.buffer, at(job.inputs.length + i), n), off / 4 + from));
+  });
+}
+
+/**
+ * Posts an ops-module job (control block [9] = kind, [10..] = ints, [14] = the float, [16..] = pointers) to a helper;
+ * returns the step that waits for it and then runs `copyBack` (false, without copying, when the helper does not answer:
+ * it is ended, no helper is used from now on, and the caller computes those rows itself).
+ */
+function postJob(helper: Helper, kind: number, ints: number[], pointers: number[], float: number, copyBack: () => void): () => boolean {
   const c = helper.control;
   c.fill(0);
-  c[9] = job.kind === 'attention' ? 1 : 2;
-  c.set([B - b0, S, H, hd], 10);
-  new Float32Array(c.buffer)[14] = job.scale;
+  c[9] = kind;
+  c.set(ints, 10);
+  new Float32Array(c.buffer)[14] = float;
   c.set(pointers, 16);
   Atomics.store(c, 0, 1);
   Atomics.notify(c, 0);
-  gemmStats.attentionSplit++;
   return () => {
     if (Atomics.wait(c, 7, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
-      // A helper that does not answer: end it and use no helper from now on; the caller computes these rows itself.
       helpersBroken = true;
       void helper.worker.terminate();
       return false;
     }
-    job.outputs.forEach((off, i) => heap.set(new Float32Array(memory.buffer, at(job.inputs.length + i), n), off / 4 + from));
+    copyBack();
     return true;
   };
 }
@@ -401,23 +411,10 @@ export function gemmSwigluOnHelper(heap: Float32Array, a: number, bp: number, y:
   const f = new Float32Array(memory.buffer);
   f.set(heap.subarray(a / 4 + r0 * K, a / 4 + M * K), aAt / 4);
   f.set(heap.subarray(bp / 4, bp / 4 + 2 * I * K), bAt / 4);
-  const c = helper.control;
-  c.fill(0);
-  c[9] = 3;
-  c.set([rows, K, I], 10);
-  c.set([aAt, bAt, yAt, tileAt], 16);
-  Atomics.store(c, 0, 1);
-  Atomics.notify(c, 0);
   gemmStats.parallel++;
-  return () => {
-    if (Atomics.wait(c, 7, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
-      helpersBroken = true;
-      void helper.worker.terminate();
-      return false;
-    }
+  return postJob(helper, 3, [rows, K, I], [aAt, bAt, yAt, tileAt], 0, () => {
     heap.set(new Float32Array(memory.buffer, yAt, rows * I), y / 4 + r0 * I);
-    return true;
-  };
+  });
 }
 
 /**

@@ -59,6 +59,13 @@ export function wasmOpsInstalled(): boolean {
   return installed === true;
 }
 
+/** The attention kernels' sizes: [B·S, H·hd] rows, S padded to even (query rows) and to 16 (key columns). */
+function headShape(q: tf.TensorInfo, attrs: unknown): { B: number; S: number; H: number; hd: number; Sp: number; Np: number; rows: number; width: number } {
+  const { batch: B, seqLen: S, heads: H } = attrs as { batch: number; seqLen: number; heads: number };
+  const [rows, width] = q.shape;
+  return { B, S, H, hd: width / H, Sp: S + (S % 2), Np: Math.ceil(S / 16) * 16, rows, width };
+}
+
 /** Registers the kernels once per process; returns whether they are available. Call after the wasm backend is set. */
 export function installWasmOps(): boolean {
   if (installed !== undefined) return installed;
@@ -146,11 +153,7 @@ export function installWasmOps(): boolean {
   reg(ATTENTION, ({ inputs, backend, attrs }) => {
     const bk = backend as unknown as WasmBackendInternals;
     const q = inputs.q as tf.TensorInfo;
-    const { batch: B, seqLen: S, heads: H } = attrs as unknown as { batch: number; seqLen: number; heads: number };
-    const [rows, width] = q.shape;
-    const hd = width / H;
-    const Sp = S + (S % 2);
-    const Np = Math.ceil(S / 16) * 16;
+    const { B, S, H, hd, Sp, Np, rows, width } = headShape(q, attrs);
     const out = bk.makeOutput([rows, width], 'float32');
     // Per-head scratch on the same heap (qa | kp | scores | vp | o), freed before returning.
     const scratchFloats = Sp * hd + Np * hd + Sp * Np + Np * hd + Sp * hd;
@@ -167,11 +170,7 @@ export function installWasmOps(): boolean {
   reg(ATTENTION_GRAD, ({ inputs, backend, attrs }) => {
     const bk = backend as unknown as WasmBackendInternals;
     const q = inputs.q as tf.TensorInfo;
-    const { batch: B, seqLen: S, heads: H } = attrs as unknown as { batch: number; seqLen: number; heads: number };
-    const [rows, width] = q.shape;
-    const hd = width / H;
-    const Sp = S + (S % 2);
-    const Np = Math.ceil(S / 16) * 16;
+    const { B, S, H, hd, Sp, Np, rows, width } = headShape(q, attrs);
     const [dq, dk, dv] = [0, 1, 2].map(() => bk.makeOutput([rows, width], 'float32'));
     const scratchFloats = 4 * Sp * hd + 5 * Np * hd + 2 * Sp * Np;
     const scratch = bk.makeOutput([scratchFloats], 'float32');
