@@ -25,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 import { writeOrCheck } from './generated-files.mjs';
-import { gemmFunctions, MR, NV, NR } from './gemm-wat.mjs';
+import { gemmFunctions, kLoop, MR, NV, NR } from './gemm-wat.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -168,9 +168,6 @@ const lanes = Array.from({ length: U }, (_, s) => s);
  * swiglu; the gate and up products never reach memory. M % 2 = 0, I % 16 = 0.
  */
 function gemmSwiglu(relaxed) {
-  const madd = (acc, sv, b) => (relaxed
-    ? `(local.set ${acc} (f32x4.relaxed_madd (local.get ${sv}) (local.get ${b}) (local.get ${acc})))`
-    : `(local.set ${acc} (f32x4.add (local.get ${acc}) (f32x4.mul (local.get ${sv}) (local.get ${b}))))`);
   const acc = [];
   for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) acc.push([r, v, `$c${r}_${v}`]);
   const L = [];
@@ -199,18 +196,7 @@ function gemmSwiglu(relaxed) {
   L.push('          (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))');
   L.push('          (local.set $b (select (local.get $bu) (local.get $bg) (local.get $pass)))');
   L.push('          (local.set $k (local.get $K))');
-  L.push('          (block $kend (loop $kloop');
-  L.push('            (br_if $kend (i32.eqz (local.get $k)))');
-  for (let v = 0; v < NV; v++) L.push(`            (local.set $b${v} (v128.load offset=${v * 16} (local.get $b)))`);
-  for (let r = 0; r < MR; r++) {
-    const addr = r === 0 ? '(local.get $ap)' : `(i32.add (local.get $ap) (i32.mul (local.get $lda) (i32.const ${r})))`;
-    L.push(`            (local.set $s (v128.load32_splat ${addr}))`);
-    for (let v = 0; v < NV; v++) L.push(`            ${madd(`$c${r}_${v}`, '$s', `$b${v}`)}`);
-  }
-  L.push('            (local.set $ap (i32.add (local.get $ap) (i32.const 4)))');
-  L.push(`            (local.set $b (i32.add (local.get $b) (i32.const ${NR * 4})))`);
-  L.push('            (local.set $k (i32.sub (local.get $k) (i32.const 1)))');
-  L.push('            (br $kloop)))');
+  L.push(...kLoop(relaxed, '$b', '          '));
   L.push('          (if (i32.eqz (local.get $pass)) (then');
   acc.forEach(([, , n], t) => L.push(`            (v128.store offset=${16 * t} (local.get $tile) (local.get ${n}))`));
   L.push('          ))');
@@ -414,7 +400,7 @@ ${headRows(['iend', 'iloop', 'dend', 'dloop'], `            (v128.store (i32.add
                          (i32.and (local.get $d) (i32.const 63))))
               (v128.load (i32.add (i32.add (local.get $v) (local.get $row)) (local.get $d))))
 `)}        ;; 2. kp = Kᵀ: four keys at a time, each 4 × 4 block of (keys, dims) transposed with shuffles into panel i/16,
-        ;; lanes i%16..i%16+3 of rows d..d+3; the last S mod 4 keys one float at a time
+        ;; lanes i%16..i%16+3 of rows d..d+3; the last S mod 4 keys one float at a time ($packT)
         (local.set $i (i32.const 0))
         (block $kend (loop $kloop
           (br_if $kend (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $S)))
@@ -441,20 +427,7 @@ ${headRows(['iend', 'iloop', 'dend', 'dloop'], `            (v128.store (i32.add
             (br $kdloop)))
           (local.set $i (i32.add (local.get $i) (i32.const 4)))
           (br $kloop)))
-        (block $k1end (loop $k1loop
-          (br_if $k1end (i32.ge_u (local.get $i) (local.get $S)))
-          (local.set $row (i32.add (local.get $base) (i32.mul (local.get $i) (local.get $D4))))
-          (local.set $dst (i32.add (local.get $kp) (i32.add (i32.mul (i32.shr_u (local.get $i) (i32.const 4)) (i32.shl (local.get $hd4) (i32.const 4)))
-                                                             (i32.shl (i32.and (local.get $i) (i32.const 15)) (i32.const 2)))))
-          (local.set $j (i32.const 0))
-          (block $jend (loop $jloop
-            (br_if $jend (i32.ge_u (local.get $j) (local.get $hd4)))
-            (f32.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 4)))
-              (f32.load (i32.add (i32.add (local.get $k) (local.get $row)) (local.get $j))))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $jloop)))
-          (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br $k1loop)))
+        (call $packT (i32.add (local.get $k) (local.get $base)) (local.get $D4) (local.get $i) (local.get $S) (local.get $hd) (local.get $kp))
         ;; 3. scores
         (call $gemm (local.get $qa) (local.get $kp) (local.get $sc) (local.get $Sp) (local.get $hd) (local.get $Np))
         ;; 4. softmax of each row over its first S columns
@@ -469,7 +442,8 @@ ${headRows(['oend', 'oloop', 'od', 'odl'], `            (v128.store (i32.add (i3
   ;; Helpers of attention_grad, per (batch, head) block of [B·S, H·hd] rows (row stride D4 bytes, head width hd4 bytes):
   ;; gather rows i < S into a contiguous [S, hd] (times sv), scatter them back (times sv; both through $rows: S rows of
   ;; hd4 bytes from a stride to a stride), pack them transposed into
-  ;; 16-column panels [Np / 16][hd][16] (columns ≥ S left as they are: zero), and transpose a contiguous matrix.
+  ;; 16-column panels [Np / 16][hd][16] from key i on (columns ≥ S left as they are: zero), and transpose a contiguous
+  ;; matrix.
   (func $rows (param $src i32) (param $ss i32) (param $dst i32) (param $ds i32) (param $S i32) (param $hd4 i32) (param $sv v128)
     (local $i i32) (local $d i32)
     (block $iend (loop $iloop
@@ -491,8 +465,9 @@ ${headRows(['oend', 'oloop', 'od', 'odl'], `            (v128.store (i32.add (i3
   (func $scatter (param $src i32) (param $D4 i32) (param $S i32) (param $hd4 i32) (param $dst i32) (param $sv v128)
     (call $rows (local.get $src) (local.get $hd4) (local.get $dst) (local.get $D4) (local.get $S) (local.get $hd4) (local.get $sv))
   )
-  (func $packT (param $src i32) (param $D4 i32) (param $S i32) (param $hd i32) (param $dst i32)
-    (local $i i32) (local $j i32) (local $panel i32)
+  (func $packT (param $src i32) (param $D4 i32) (param $i i32) (param $S i32) (param $hd i32) (param $dst i32)
+    (local $j i32) (local $panel i32)
+    (local.set $src (i32.add (local.get $src) (i32.mul (local.get $i) (local.get $D4))))
     (block $iend (loop $iloop
       (br_if $iend (i32.ge_u (local.get $i) (local.get $S)))
       (local.set $panel (i32.add (local.get $dst) (i32.add (i32.mul (i32.shr_u (local.get $i) (i32.const 4)) (i32.shl (local.get $hd) (i32.const 6)))
@@ -561,7 +536,7 @@ ${headRows(['oend', 'oloop', 'od', 'odl'], `            (v128.store (i32.add (i3
     (local.set $one (f32x4.splat (f32.const 1)))
 ${perHead(`        ;; P = softmax(qa · Kᵀ), as in attention
         (call $gather (i32.add (local.get $q) (local.get $base)) (local.get $D4) (local.get $S) (local.get $hd4) (local.get $qa) (local.get $sv))
-        (call $packT (i32.add (local.get $k) (local.get $base)) (local.get $D4) (local.get $S) (local.get $hd) (local.get $kp))
+        (call $packT (i32.add (local.get $k) (local.get $base)) (local.get $D4) (i32.const 0) (local.get $S) (local.get $hd) (local.get $kp))
         (call $gemm (local.get $qa) (local.get $kp) (local.get $sc) (local.get $Sp) (local.get $hd) (local.get $Np))
         (call $softmax_rows (local.get $sc) (local.get $S) (local.get $Np))
         ;; dV = Pᵀ · dO
@@ -571,7 +546,7 @@ ${perHead(`        ;; P = softmax(qa · Kᵀ), as in attention
         (call $gemm (local.get $pt) (local.get $op) (local.get $t) (local.get $Np) (local.get $Sp) (local.get $hd))
         (call $scatter (local.get $t) (local.get $D4) (local.get $S) (local.get $hd4) (i32.add (local.get $dv) (local.get $base)) (local.get $one))
         ;; dP = dO · Vᵀ (into pt), then dS = P ⊙ (dP − Σ dP ⊙ P) in place, row by row (rows ≥ S stay zero)
-        (call $packT (i32.add (local.get $v) (local.get $base)) (local.get $D4) (local.get $S) (local.get $hd) (local.get $vt))
+        (call $packT (i32.add (local.get $v) (local.get $base)) (local.get $D4) (i32.const 0) (local.get $S) (local.get $hd) (local.get $vt))
         (call $gemm (local.get $oa) (local.get $vt) (local.get $pt) (local.get $Sp) (local.get $hd) (local.get $Np))
         (local.set $i (i32.const 0))
         (block $send (loop $sloop

@@ -12,11 +12,30 @@ export const KC = 512;
 export const MC = 128;
 
 
-export function gemmFunctions(relaxed) {
-  const L = [];
+/**
+ * The micro-kernel's loop over k (the local $k counts down to 0): per k, the NV vectors of the B panel at `bp` and one
+ * splatted A value per row (rows $lda bytes apart from $ap) into the MR × NV accumulators $c{r}_{v}; $ap and `bp`
+ * advance. `pad` indents the lines. gemm and the ops module's gemm_swiglu share it, so both compute each element with
+ * the same chain of multiply-adds.
+ */
+export function kLoop(relaxed, bp, pad) {
   const madd = (acc, s, b) => (relaxed
     ? `(local.set ${acc} (f32x4.relaxed_madd (local.get ${s}) (local.get ${b}) (local.get ${acc})))`
     : `(local.set ${acc} (f32x4.add (local.get ${acc}) (f32x4.mul (local.get ${s}) (local.get ${b}))))`);
+  const L = ['(block $kend (loop $kloop', '  (br_if $kend (i32.eqz (local.get $k)))'];
+  for (let v = 0; v < NV; v++) L.push(`  (local.set $b${v} (v128.load offset=${v * 16} (local.get ${bp})))`);
+  for (let r = 0; r < MR; r++) {
+    const addr = r === 0 ? '(local.get $ap)' : `(i32.add (local.get $ap) (i32.mul (local.get $lda) (i32.const ${r})))`;
+    L.push(`  (local.set $s (v128.load32_splat ${addr}))`);
+    for (let v = 0; v < NV; v++) L.push(`  ${madd(`$c${r}_${v}`, '$s', `$b${v}`)}`);
+  }
+  L.push('  (local.set $ap (i32.add (local.get $ap) (i32.const 4)))', `  (local.set ${bp} (i32.add (local.get ${bp}) (i32.const ${NR * 4})))`,
+    '  (local.set $k (i32.sub (local.get $k) (i32.const 1)))', '  (br $kloop)))');
+  return L.map((l) => pad + l);
+}
+
+export function gemmFunctions(relaxed) {
+  const L = [];
   L.push(`  ;; pack(b, out, K, N): B [K, N] row-major → panels [ceil(N / ${NR})][K][${NR}], zero-padded`);
   L.push('  (func $pack (export "pack") (param $b i32) (param $out i32) (param $K i32) (param $N i32)');
   L.push('    (local $j i32) (local $k i32) (local $c i32) (local $src i32) (local $o i32) (local $w i32)');
@@ -83,18 +102,7 @@ export function gemmFunctions(relaxed) {
   L.push('            (local.set $ap (i32.add (local.get $a) (i32.add (i32.mul (local.get $i) (local.get $lda)) (i32.shl (local.get $k0) (i32.const 2)))))');
   L.push(`            (local.set $bp (i32.add (i32.add (local.get $b) (i32.mul (i32.div_u (local.get $j) (i32.const ${NR})) (local.get $panel))) (i32.mul (local.get $k0) (i32.const ${NR * 4}))))`);
   L.push('            (local.set $k (local.get $kc))');
-  L.push('            (block $kend (loop $kloop');
-  L.push('              (br_if $kend (i32.eqz (local.get $k)))');
-  for (let v = 0; v < NV; v++) L.push(`              (local.set $b${v} (v128.load offset=${v * 16} (local.get $bp)))`);
-  for (let r = 0; r < MR; r++) {
-    const addr = r === 0 ? '(local.get $ap)' : `(i32.add (local.get $ap) (i32.mul (local.get $lda) (i32.const ${r})))`;
-    L.push(`              (local.set $s (v128.load32_splat ${addr}))`);
-    for (let v = 0; v < NV; v++) L.push(`              ${madd(`$c${r}_${v}`, '$s', `$b${v}`)}`);
-  }
-  L.push('              (local.set $ap (i32.add (local.get $ap) (i32.const 4)))');
-  L.push(`              (local.set $bp (i32.add (local.get $bp) (i32.const ${NR * 4})))`);
-  L.push('              (local.set $k (i32.sub (local.get $k) (i32.const 1)))');
-  L.push('              (br $kloop)))');
+  L.push(...kLoop(relaxed, '$bp', '            '));
   for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) L.push(`            (v128.store offset=${v * 16} ${cAddr(r)} (local.get $c${r}_${v}))`);
   L.push(`            (local.set $i (i32.add (local.get $i) (i32.const ${MR})))`);
   L.push('            (br $iloop)))');

@@ -494,7 +494,7 @@
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $iloop)))
         ;; 2. kp = Kᵀ: four keys at a time, each 4 × 4 block of (keys, dims) transposed with shuffles into panel i/16,
-        ;; lanes i%16..i%16+3 of rows d..d+3; the last S mod 4 keys one float at a time
+        ;; lanes i%16..i%16+3 of rows d..d+3; the last S mod 4 keys one float at a time ($packT)
         (local.set $i (i32.const 0))
         (block $kend (loop $kloop
           (br_if $kend (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $S)))
@@ -521,20 +521,7 @@
             (br $kdloop)))
           (local.set $i (i32.add (local.get $i) (i32.const 4)))
           (br $kloop)))
-        (block $k1end (loop $k1loop
-          (br_if $k1end (i32.ge_u (local.get $i) (local.get $S)))
-          (local.set $row (i32.add (local.get $base) (i32.mul (local.get $i) (local.get $D4))))
-          (local.set $dst (i32.add (local.get $kp) (i32.add (i32.mul (i32.shr_u (local.get $i) (i32.const 4)) (i32.shl (local.get $hd4) (i32.const 4)))
-                                                             (i32.shl (i32.and (local.get $i) (i32.const 15)) (i32.const 2)))))
-          (local.set $j (i32.const 0))
-          (block $jend (loop $jloop
-            (br_if $jend (i32.ge_u (local.get $j) (local.get $hd4)))
-            (f32.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 4)))
-              (f32.load (i32.add (i32.add (local.get $k) (local.get $row)) (local.get $j))))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $jloop)))
-          (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br $k1loop)))
+        (call $packT (i32.add (local.get $k) (local.get $base)) (local.get $D4) (local.get $i) (local.get $S) (local.get $hd) (local.get $kp))
         ;; 3. scores
         (call $gemm (local.get $qa) (local.get $kp) (local.get $sc) (local.get $Sp) (local.get $hd) (local.get $Np))
         ;; 4. softmax of each row over its first S columns
@@ -564,7 +551,8 @@
   ;; Helpers of attention_grad, per (batch, head) block of [B·S, H·hd] rows (row stride D4 bytes, head width hd4 bytes):
   ;; gather rows i < S into a contiguous [S, hd] (times sv), scatter them back (times sv; both through $rows: S rows of
   ;; hd4 bytes from a stride to a stride), pack them transposed into
-  ;; 16-column panels [Np / 16][hd][16] (columns ≥ S left as they are: zero), and transpose a contiguous matrix.
+  ;; 16-column panels [Np / 16][hd][16] from key i on (columns ≥ S left as they are: zero), and transpose a contiguous
+  ;; matrix.
   (func $rows (param $src i32) (param $ss i32) (param $dst i32) (param $ds i32) (param $S i32) (param $hd4 i32) (param $sv v128)
     (local $i i32) (local $d i32)
     (block $iend (loop $iloop
@@ -586,8 +574,9 @@
   (func $scatter (param $src i32) (param $D4 i32) (param $S i32) (param $hd4 i32) (param $dst i32) (param $sv v128)
     (call $rows (local.get $src) (local.get $hd4) (local.get $dst) (local.get $D4) (local.get $S) (local.get $hd4) (local.get $sv))
   )
-  (func $packT (param $src i32) (param $D4 i32) (param $S i32) (param $hd i32) (param $dst i32)
-    (local $i i32) (local $j i32) (local $panel i32)
+  (func $packT (param $src i32) (param $D4 i32) (param $i i32) (param $S i32) (param $hd i32) (param $dst i32)
+    (local $j i32) (local $panel i32)
+    (local.set $src (i32.add (local.get $src) (i32.mul (local.get $i) (local.get $D4))))
     (block $iend (loop $iloop
       (br_if $iend (i32.ge_u (local.get $i) (local.get $S)))
       (local.set $panel (i32.add (local.get $dst) (i32.add (i32.mul (i32.shr_u (local.get $i) (i32.const 4)) (i32.shl (local.get $hd) (i32.const 6)))
@@ -663,7 +652,7 @@
         (local.set $base (i32.add (i32.mul (i32.mul (local.get $b) (local.get $S)) (local.get $D4)) (i32.mul (local.get $h) (local.get $hd4))))
         ;; P = softmax(qa · Kᵀ), as in attention
         (call $gather (i32.add (local.get $q) (local.get $base)) (local.get $D4) (local.get $S) (local.get $hd4) (local.get $qa) (local.get $sv))
-        (call $packT (i32.add (local.get $k) (local.get $base)) (local.get $D4) (local.get $S) (local.get $hd) (local.get $kp))
+        (call $packT (i32.add (local.get $k) (local.get $base)) (local.get $D4) (i32.const 0) (local.get $S) (local.get $hd) (local.get $kp))
         (call $gemm (local.get $qa) (local.get $kp) (local.get $sc) (local.get $Sp) (local.get $hd) (local.get $Np))
         (call $softmax_rows (local.get $sc) (local.get $S) (local.get $Np))
         ;; dV = Pᵀ · dO
@@ -673,7 +662,7 @@
         (call $gemm (local.get $pt) (local.get $op) (local.get $t) (local.get $Np) (local.get $Sp) (local.get $hd))
         (call $scatter (local.get $t) (local.get $D4) (local.get $S) (local.get $hd4) (i32.add (local.get $dv) (local.get $base)) (local.get $one))
         ;; dP = dO · Vᵀ (into pt), then dS = P ⊙ (dP − Σ dP ⊙ P) in place, row by row (rows ≥ S stay zero)
-        (call $packT (i32.add (local.get $v) (local.get $base)) (local.get $D4) (local.get $S) (local.get $hd) (local.get $vt))
+        (call $packT (i32.add (local.get $v) (local.get $base)) (local.get $D4) (i32.const 0) (local.get $S) (local.get $hd) (local.get $vt))
         (call $gemm (local.get $oa) (local.get $vt) (local.get $pt) (local.get $Sp) (local.get $hd) (local.get $Np))
         (local.set $i (i32.const 0))
         (block $send (loop $sloop

@@ -79,6 +79,15 @@ export function installWasmOps(): boolean {
     return off;
   };
   const reg = (kernelName: string, kernelFunc: tf.KernelFunc) => tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+  /** Runs `fn` with `floats` float32 of scratch on the heap (its byte offset), freed afterwards. */
+  const withScratch = (bk: WasmBackendInternals, floats: number, fn: (scratch: number) => void): void => {
+    const scratch = bk.makeOutput([floats], 'float32');
+    try {
+      fn(ptr(bk, scratch));
+    } finally {
+      bk.disposeData(scratch.dataId, true);
+    }
+  };
   /**
    * Runs a per-(batch, head) kernel over all batch rows: `run(n, skip)` computes n batch rows from the one at byte
    * offset `skip`. Large calls give the second half of the rows to a helper thread (from a copy) and compute the first
@@ -124,9 +133,8 @@ export function installWasmOps(): boolean {
     const [M, K] = x.shape;
     const I = gu.shape[1] / 2;
     const y = bk.makeOutput([M, I], 'float32');
-    const scratch = bk.makeOutput([2 * I * K + 64], 'float32'); // the packed weight, then the tile
-    try {
-      const [px, pg, py, ps] = [ptr(bk, x), ptr(bk, gu), ptr(bk, y), ptr(bk, scratch)];
+    withScratch(bk, 2 * I * K + 64, (ps) => { // the packed weight, then the tile
+      const [px, pg, py] = [ptr(bk, x), ptr(bk, gu), ptr(bk, y)];
       const tile = ps + 4 * 2 * I * K;
       ops.pack(pg, ps, K, 2 * I);
       // Large calls: the second half of the rows on a helper thread (from a copy), the first half here in place.
@@ -134,9 +142,7 @@ export function installWasmOps(): boolean {
       const finish = r0 < M ? gemmSwigluOnHelper(new Float32Array(module.memory.buffer), px, ps, py, r0, M, K, I) : undefined;
       ops.gemm_swiglu(px, ps, py, finish ? r0 : M, K, I, tile);
       if (finish && !finish()) ops.gemm_swiglu(px + 4 * r0 * K, ps, py + 4 * r0 * I, M - r0, K, I, tile);
-    } finally {
-      bk.disposeData(scratch.dataId, true);
-    }
+    });
     return y;
   });
   reg(ROPE, ({ inputs, backend, attrs }) => {
@@ -155,16 +161,13 @@ export function installWasmOps(): boolean {
     const q = inputs.q as tf.TensorInfo;
     const { B, S, H, hd, Sp, Np, rows, width } = headShape(q, attrs);
     const out = bk.makeOutput([rows, width], 'float32');
-    // Per-head scratch on the same heap (qa | kp | scores | vp | o), freed before returning.
+    // Per-head scratch on the same heap (qa | kp | scores | vp | o).
     const scratchFloats = Sp * hd + Np * hd + Sp * Np + Np * hd + Sp * hd;
-    const scratch = bk.makeOutput([scratchFloats], 'float32');
-    try {
-      const [pq, pk, pv, po, ps] = [ptr(bk, q), ptr(bk, inputs.k as tf.TensorInfo), ptr(bk, inputs.v as tf.TensorInfo), ptr(bk, out), ptr(bk, scratch)];
+    withScratch(bk, scratchFloats, (ps) => {
+      const [pq, pk, pv, po] = [ptr(bk, q), ptr(bk, inputs.k as tf.TensorInfo), ptr(bk, inputs.v as tf.TensorInfo), ptr(bk, out)];
       const job: HeadKernelJob = { kind: 'attention', inputs: [pq, pk, pv], outputs: [po], scratch: scratchFloats, B, S, H, hd, scale: Math.fround(1 / Math.sqrt(hd)) };
       onBatchRows(job, (n, skip) => ops.attention(pq + skip, pk + skip, pv + skip, po + skip, ps, n, S, H, hd, job.scale));
-    } finally {
-      bk.disposeData(scratch.dataId, true);
-    }
+    });
     return out;
   });
   reg(ATTENTION_GRAD, ({ inputs, backend, attrs }) => {
@@ -173,15 +176,12 @@ export function installWasmOps(): boolean {
     const { B, S, H, hd, Sp, Np, rows, width } = headShape(q, attrs);
     const [dq, dk, dv] = [0, 1, 2].map(() => bk.makeOutput([rows, width], 'float32'));
     const scratchFloats = 4 * Sp * hd + 5 * Np * hd + 2 * Sp * Np;
-    const scratch = bk.makeOutput([scratchFloats], 'float32');
-    try {
+    withScratch(bk, scratchFloats, (ps) => {
       const [pq, pk, pv, pd] = [q, inputs.k, inputs.v, inputs.dO].map((t) => ptr(bk, t as tf.TensorInfo));
-      const [gq, gk, gv, ps] = [dq, dk, dv, scratch].map((t) => ptr(bk, t));
+      const [gq, gk, gv] = [dq, dk, dv].map((t) => ptr(bk, t));
       const job: HeadKernelJob = { kind: 'attention_grad', inputs: [pq, pk, pv, pd], outputs: [gq, gk, gv], scratch: scratchFloats, B, S, H, hd, scale: Math.fround(1 / Math.sqrt(hd)) };
       onBatchRows(job, (n, skip) => ops.attention_grad(pq + skip, pk + skip, pv + skip, pd + skip, gq + skip, gk + skip, gv + skip, ps, n, S, H, hd, job.scale));
-    } finally {
-      bk.disposeData(scratch.dataId, true);
-    }
+    });
     return [dq, dk, dv];
   });
   return (installed = true);
