@@ -22,6 +22,8 @@ const web = { bundle: true, platform: 'browser', format: 'iife', target: 'es2022
 const entries = [
   { ...node, entryPoints: { extension: 'extension/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'engine/cli.ts' }, outdir: 'dist' },
+  // The trainer's data-parallel helper thread (engine/train/data-parallel.ts starts it from beside the bundle).
+  { ...node, entryPoints: { 'micro-batch-worker': 'engine/train/micro-batch-worker.ts' }, outdir: 'dist' },
 ];
 if (existsSync(path.join(root, 'engine/server.ts'))) entries.push({ ...node, entryPoints: { engine: 'engine/server.ts' }, outdir: 'dist' });
 if (existsSync(path.join(root, 'test/vscode/index.ts'))) entries.push({ ...node, entryPoints: { 'test/vscode/index': 'test/vscode/index.ts' }, outdir: 'dist', external: [...node.external, 'mocha'] });

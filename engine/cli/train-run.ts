@@ -63,6 +63,7 @@ export async function runTraining(flags: TrainFlags): Promise<void> {
         log(process.stderr.isTTY ? `\r${line}\u001b[K` : `${line}\n`);
       },
       onCheckpoint: (file) => log(`\ncheckpoint ${file}\n`),
+      onParallelism: (d) => log(`${process.stderr.isTTY ? '\n' : ''}a step is ${d}\n`),
     });
     const result = end.heldOut as EvalResult;
     log(`held-out (${result.puzzles} puzzles, ${result.segments} segments): exact ${(result.exact * 100).toFixed(1)}%, `

@@ -113,8 +113,22 @@ const WORKER_TIMEOUT_MS = 60_000;
 let helpers: { worker: Worker; control: Int32Array }[] | undefined;
 let helpersBroken = false;
 
+let threadsOverride: number | undefined;
+
+/** Runs fn with the products (and the attention kernels) on this thread alone, e.g. while another thread works too. */
+export function onOneThread<T>(fn: () => T): T {
+  const prev = threadsOverride;
+  threadsOverride = 1;
+  try {
+    return fn();
+  } finally {
+    threadsOverride = prev;
+  }
+}
+
 /** Threads for one product: HRM_LENS_GEMM_THREADS, else HRM_LENS_THREADS, else the machine's cores (at most 4). */
 export function gemmThreads(): number {
+  if (threadsOverride !== undefined) return threadsOverride;
   const env = Number(process.env.HRM_LENS_GEMM_THREADS ?? process.env.HRM_LENS_THREADS);
   const n = Number.isInteger(env) && env > 0 ? env : availableParallelism();
   return Math.max(1, Math.min(4, n));

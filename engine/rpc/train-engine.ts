@@ -35,6 +35,7 @@ export async function trainRun(p: TrainParams, hooks: TrainRunHooks): Promise<Tr
         meanSteps: Number.isFinite(m.meanSteps) ? m.meanSteps : null, segmentExact: m.segmentExact, lr: m.lr,
       }),
       onCheckpoint: (checkpoint, step) => hooks.progress({ kind: 'checkpoint', checkpoint, step }),
+      onParallelism: (d) => hooks.log('info', `train: a step is ${d}`),
     });
     if (hooks.signal.aborted) throw new EngineError(`train cancelled at step ${end.step}; last checkpoint: ${end.checkpoint}`, 'Cancelled');
     return {

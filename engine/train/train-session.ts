@@ -76,6 +76,8 @@ export interface TrainLoopHooks {
   /** After every step, with the smoothed rate (steps per second). */
   onStep?(m: StepMetrics, stepsPerSecond: number): void;
   onCheckpoint?(file: string, step: number): void;
+  /** How steps are computed (Trainer.describeParallelism): after the first step, and whenever it changes. */
+  onParallelism?(description: string): void;
   /** Run the held-out evaluation also when stopped early (the CLI does; default false). */
   evaluateWhenStopped?: boolean;
 }
@@ -95,9 +97,13 @@ const nextTick = () => new Promise<void>((r) => setImmediate(r));
 export async function runTrainLoop(trainer: Trainer, totalSteps: number, hooks: TrainLoopHooks): Promise<TrainLoopResult> {
   const every = trainer.spec.train.checkpointEvery;
   let ema = 0;
+  let parallelism = '';
   while (trainer.step < totalSteps && !hooks.shouldStop()) {
     const m = trainer.trainStep();
     trainer.logMetrics(m);
+    const now = trainer.describeParallelism();
+    if (now !== parallelism) hooks.onParallelism?.(now);
+    parallelism = now;
     ema = ema === 0 ? m.stepMs : 0.9 * ema + 0.1 * m.stepMs;
     hooks.onStep?.(m, 1000 / ema);
     if (m.step % every === 0 && m.step !== totalSteps) {

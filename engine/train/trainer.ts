@@ -19,9 +19,10 @@ import * as path from 'node:path';
 import { tf } from '../tf';
 import {
   type Carry, type HrmConfig, type HrmModel, configFromJson, configToJson, createModel, disposeCarry, haltDecisions,
-  initialCarry, linearWeightNames, modelFromWeights, puzzleEmbeddingName, resetCarry, runSegment, segmentGradients,
-  trainableWeightNames,
+  initialCarry, linearWeightNames, modelFromWeights, puzzleEmbeddingName, resetCarry, trainableWeightNames,
 } from '../model';
+import { currentBackend } from '../backend';
+import { onOneThread } from '../kernels/wasm-gemm';
 import { gridToString, gridToTokens, type GridSize } from '../sudoku/geometry';
 import { Rng } from '../util/rng';
 import { deriveSeed } from '../util/hash-seed';
@@ -29,7 +30,6 @@ import { writeFileAtomic } from '../util/atomic-write';
 import { AdamATan2 } from './adam-atan2';
 import { SignSGD } from './sign-sgd';
 import { Ema } from './ema';
-import { hrmLoss } from './losses';
 import { learningRate } from './schedule';
 import {
   type JsonObject, type StateDict, combineStates, latestCheckpoint, loadCheckpoint, pickState, saveCheckpoint, writeEvalResult,
@@ -38,7 +38,8 @@ import { MetricsLog } from './metrics-log';
 import { TrainDataSource, type TrainDataSpec } from './data-source';
 import type { TrainSettings } from './presets';
 import { type EvalPuzzle, type EvalResult, evaluate } from './evaluate';
-import { withoutTape } from './no-tape';
+import { type MicroBatchInput, type MicroBatchResult, runMicroBatch } from './micro-batch';
+import { DataParallelHelper } from './data-parallel';
 import { PuzzleGenerator } from '../sudoku/generator';
 
 export interface RunSpec {
@@ -78,6 +79,8 @@ export interface StepMetrics {
 }
 
 const PURPOSE_EXPLORE = 11;
+/** Below this batch the wasm backend keeps one micro-batch by default (halves would be too small to pay off). */
+const MIN_SPLIT_BATCH = 8;
 const PURPOSE_EVAL = 12;
 
 export class Trainer {
@@ -92,6 +95,10 @@ export class Trainer {
   private readonly signSgd: SignSGD | undefined;
   private readonly ema: Ema | undefined;
   private readonly transposeNames: Set<string>;
+  /** Bumped by every optimizer step: the data-parallel helper's copy of the weights is resent when it changes. */
+  private weightsVersion = 0;
+  private helper: DataParallelHelper | undefined | null;
+  private helperFailure: string | undefined;
 
   private constructor(
     readonly dir: string,
@@ -193,8 +200,8 @@ export class Trainer {
     disposeCarry(this.carry);
     this.carry = resetCarryNext;
 
-    // 2. forward + backward per micro-batch
-    const micro = Math.min(B, spec.train.microBatch ?? B);
+    // 2. forward + backward per micro-batch (every second one on the data-parallel helper thread, when there is one)
+    const micro = this.microBatchSize();
     const qHalt = new Float32Array(B);
     const qCont = new Float32Array(B);
     const pred = new Int32Array(B * cells);
@@ -202,50 +209,13 @@ export class Trainer {
     let grads: Map<string, tf.Tensor> | undefined;
     const newZH: tf.Tensor3D[] = [];
     const newZL: tf.Tensor3D[] = [];
-    for (let start = 0; start < B; start += micro) {
-      const size = Math.min(micro, B - start);
-      const sub: Carry = B === size ? this.carry : {
-        zH: tf.slice(this.carry.zH, [start, 0, 0], [size, -1, -1]),
-        zL: tf.slice(this.carry.zL, [start, 0, 0], [size, -1, -1]),
-      };
-      const tokT = tf.tensor2d(this.tokens.subarray(start * cells, (start + size) * cells), [size, cells], 'int32');
-      const labT = tf.tensor2d(this.labels.subarray(start * cells, (start + size) * cells), [size, cells], 'int32');
-      const isLast = new Float32Array(size);
-      for (let b = 0; b < size; b++) isLast[b] = this.slotSteps[start + b] + 1 >= cfg.haltMaxSteps ? 1 : 0;
-      const parts: tf.Scalar[] = [];
-      const res = segmentGradients(model, sub, tokT, (out) => {
-        const exact = exactRows(out.logits, labT);
-        let continueTarget: tf.Tensor | undefined;
-        if (cfg.variant === 'hrm') {
-          const target = withoutTape(() => {
-            const next = runSegment(model, { zH: out.zH, zL: out.zL }, tokT);
-            const nh = next.qHalt.dataSync();
-            const nc = next.qContinue.dataSync();
-            disposeCarry(next.carry);
-            next.logits.dispose(); next.qHalt.dispose(); next.qContinue.dispose();
-            const v = new Float32Array(size);
-            for (let b = 0; b < size; b++) v[b] = sigmoid(isLast[b] ? nh[b] : Math.max(nh[b], nc[b]));
-            return v;
-          });
-          continueTarget = tf.tensor1d(target);
-        }
-        const loss = hrmLoss({
-          logits: out.logits, labels: labT, qHalt: out.qHalt, qContinue: out.qContinue,
-          haltTarget: tf.tensor1d(exact), continueTarget, lossType: spec.train.lossType, globalBatch: B,
-        });
-        parts.push(tf.keep(loss.lm), tf.keep(loss.qHalt), tf.keep(loss.qContinue));
-        return loss.total;
-      });
-      lossSum += res.loss.dataSync()[0];
-      const [lm, qh, qc] = parts.map((p) => p.dataSync()[0]);
-      lmSum += lm; qhSum += qh; qcSum += qc;
-      parts.forEach((p) => p.dispose());
-      qHalt.set(res.output.qHalt.dataSync(), start);
-      qCont.set(res.output.qContinue.dataSync(), start);
-      pred.set(argMaxData(res.output.logits), start * cells);
-      newZH.push(res.output.carry.zH);
-      newZL.push(res.output.carry.zL);
-      res.output.logits.dispose(); res.output.qHalt.dispose(); res.output.qContinue.dispose(); res.loss.dispose();
+    const collect = (start: number, res: MicroBatchResult): void => {
+      lossSum += res.loss; lmSum += res.lm; qhSum += res.qHalt; qcSum += res.qContinue;
+      qHalt.set(res.qHaltValues, start);
+      qCont.set(res.qContinueValues, start);
+      pred.set(res.pred, start * cells);
+      newZH.push(res.carry.zH);
+      newZL.push(res.carry.zL);
       if (grads === undefined) grads = res.grads;
       else {
         for (const [name, g] of res.grads) {
@@ -253,9 +223,45 @@ export class Trainer {
           if (prev) { grads.set(name, tf.add(prev, g)); prev.dispose(); g.dispose(); } else grads.set(name, g);
         }
       }
-      if (sub !== this.carry) disposeCarry(sub);
-      tokT.dispose();
-      labT.dispose();
+    };
+    const inputAt = (start: number): MicroBatchInput => {
+      const size = Math.min(micro, B - start);
+      const isLast = new Float32Array(size);
+      for (let b = 0; b < size; b++) isLast[b] = this.slotSteps[start + b] + 1 >= cfg.haltMaxSteps ? 1 : 0;
+      return {
+        carry: B === size ? this.carry : {
+          zH: tf.slice(this.carry.zH, [start, 0, 0], [size, -1, -1]),
+          zL: tf.slice(this.carry.zL, [start, 0, 0], [size, -1, -1]),
+        },
+        tokens: this.tokens.subarray(start * cells, (start + size) * cells),
+        labels: this.labels.subarray(start * cells, (start + size) * cells),
+        isLast, lossType: spec.train.lossType, globalBatch: B,
+      };
+    };
+    const release = (input: MicroBatchInput): void => { if (input.carry !== this.carry) disposeCarry(input.carry); };
+    const t1pre = performance.now();
+    const helper = micro < B ? this.dataParallelHelper() : undefined;
+    helper?.syncWeights(this.weightsVersion);
+    for (let start = 0; start < B; start += micro) {
+      const input = inputAt(start);
+      const next = start + micro;
+      const nextInput = helper && next < B ? inputAt(next) : undefined;
+      const onHelper = nextInput !== undefined && (helper as DataParallelHelper).begin(nextInput);
+      const t1 = performance.now();
+      const res = onHelper ? onOneThread(() => runMicroBatch(model, input)) : runMicroBatch(model, input);
+      const t2 = performance.now();
+      release(input);
+      collect(start, res);
+      if (nextInput) {
+        const t3 = performance.now();
+        const other = (onHelper ? (helper as DataParallelHelper).finish(20 * (performance.now() - t1)) : undefined)
+          ?? runMicroBatch(model, nextInput);
+        const t4 = performance.now();
+        release(nextInput);
+        collect(next, other);
+        if (process.env.TIMING) console.log(`main ${(t2 - t1).toFixed(0)} collect ${(t3 - t2).toFixed(0)} wait ${(t4 - t3).toFixed(0)} collect2 ${(performance.now() - t4).toFixed(0)}`);
+        start = next;
+      }
     }
     disposeCarry(this.carry);
     this.carry = newZH.length === 1 ? { zH: newZH[0], zL: newZL[0] } : {
@@ -263,6 +269,7 @@ export class Trainer {
     };
     if (newZH.length > 1) { newZH.forEach((x) => x.dispose()); newZL.forEach((x) => x.dispose()); }
 
+    const tOpt = performance.now();
     // 3. optimizer steps
     const lr = learningRate(t, { base: spec.train.lr, warmup: spec.train.warmup, total: spec.train.steps, minRatio: spec.train.lrMinRatio });
     const puzzleLr = learningRate(t, { base: spec.train.puzzleEmbLr, warmup: spec.train.warmup, total: spec.train.steps, minRatio: spec.train.lrMinRatio });
@@ -274,6 +281,8 @@ export class Trainer {
     puzzleGrad?.dispose();
     for (const x of g.values()) x.dispose();
     this.ema?.update();
+    this.weightsVersion += 1;
+    if (process.env.TIMING) console.log(`pre ${(t1pre - t0).toFixed(0)} opt ${(performance.now() - tOpt).toFixed(0)}`);
 
     // 4. halting and metrics
     let haltedCount = 0, exactCount = 0, cellSum = 0, stepsSum = 0, batchCells = 0;
@@ -335,11 +344,47 @@ export class Trainer {
   }
 
   async close(): Promise<void> {
+    await this.helper?.close();
+    this.helper = null;
     this.metrics.close();
     disposeCarry(this.carry);
     this.adam.dispose();
     this.ema?.dispose();
     this.model.dispose();
+  }
+
+  /**
+   * Slots per micro-batch: the spec's microBatch, else on the wasm backend half the batch (two micro-batches, which the
+   * data-parallel helper runs side by side on two cores, and one after the other on one core: the same bits either
+   * way), else the whole batch.
+   */
+  microBatchSize(): number {
+    const B = this.spec.train.batch;
+    if (this.spec.train.microBatch !== undefined) return Math.max(1, Math.min(B, this.spec.train.microBatch));
+    return currentBackend()?.name === 'wasm' && B >= MIN_SPLIT_BATCH ? Math.ceil(B / 2) : B;
+  }
+
+  /** How a step is computed, for logs and tests: micro-batches, and whether a helper thread takes every second one. */
+  describeParallelism(): string {
+    const B = this.spec.train.batch;
+    const micro = this.microBatchSize();
+    const count = Math.ceil(B / micro);
+    const parts = count === 1 ? 'one batch' : `${count} micro-batches of ≤ ${micro}`;
+    if (count === 1) return parts;
+    if (this.helper) return `${parts}, every second one on a data-parallel helper thread`;
+    if (this.helper === undefined) return `${parts} (helper thread not started yet)`;
+    return `${parts}, one after the other${this.helperFailure ? ` (the helper thread stopped: ${this.helperFailure})` : ''}`;
+  }
+
+  /** The data-parallel helper thread, started on first use; undefined where there is none. */
+  private dataParallelHelper(): DataParallelHelper | undefined {
+    if (this.helper === undefined) this.helper = DataParallelHelper.start(this.model) ?? null;
+    if (this.helper?.failure !== undefined) {
+      this.helperFailure = this.helper.failure;
+      void this.helper.close();
+      this.helper = null;
+    }
+    return this.helper ?? undefined;
   }
 
   private withEvalWeights<T>(fn: () => T): T {
@@ -419,37 +464,6 @@ function makeData(spec: RunSpec, pool?: TrainDataSpec): { data: TrainDataSource;
   const exclude = new Set(evalSet.map((p) => gridToString(p.puzzle)));
   const dataSpec: TrainDataSpec = pool ?? { kind: 'generated', size, minClues: tr.minClues, maxClues: tr.maxClues, fixedSetSize: tr.fixedSetSize };
   return { data: new TrainDataSource(dataSpec, { seed: spec.seed, mixing: spec.mixing, augment: spec.augment, exclude }), evalSet };
-}
-
-/** 1 where argmax(logits) equals the label on every cell. */
-function exactRows(logits: tf.Tensor3D, labels: tf.Tensor2D): Float32Array {
-  const [B, C, V] = logits.shape;
-  const l = logits.dataSync();
-  const y = labels.dataSync();
-  const out = new Float32Array(B);
-  for (let b = 0; b < B; b++) {
-    let ok = 1;
-    for (let c = 0; c < C && ok; c++) {
-      const base = (b * C + c) * V;
-      let best = 0;
-      for (let v = 1; v < V; v++) if (l[base + v] > l[base + best]) best = v;
-      if (best !== y[b * C + c]) ok = 0;
-    }
-    out[b] = ok;
-  }
-  return out;
-}
-
-/** argmax over the last axis, read back and disposed. */
-export function argMaxData(logits: tf.Tensor3D): Int32Array {
-  const a = tf.argMax(logits, 2);
-  const data = a.dataSync() as Int32Array;
-  a.dispose();
-  return data;
-}
-
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
 }
 
 function jsonSafe(m: StepMetrics): JsonObject {

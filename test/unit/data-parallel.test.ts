@@ -1,0 +1,103 @@
+/**
+ * Data-parallel training on the wasm backend: the helper thread runs a micro-batch to the same bits as this thread,
+ * and a trainer that uses it produces, step for step, the same weights and losses as one that runs its micro-batches
+ * one after the other. A closed helper is not used again (its micro-batch is then computed here).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { tf } from '../../engine/tf';
+import { selectBackend } from '../../engine/backend';
+import { createModel, disposeCarry, initialCarry, makeConfig } from '../../engine/model';
+import { Trainer } from '../../engine/train/trainer';
+import { getPreset } from '../../engine/train/presets';
+import { DataParallelHelper } from '../../engine/train/data-parallel';
+import { runMicroBatch } from '../../engine/train/micro-batch';
+import { generatePuzzles } from '../../engine/sudoku/generator';
+import { gridToTokens } from '../../engine/sudoku/geometry';
+
+// Two compute threads even on a one-core machine, so that the helper is really used here.
+process.env.HRM_LENS_GEMM_THREADS = '2';
+
+const config = makeConfig({ ...getPreset('tiny-4x4').model, hidden: 32, heads: 2, interMultiple: 32 });
+
+function sameBits(a: Float32Array | Int32Array, b: Float32Array | Int32Array, what: string): void {
+  assert.equal(a.length, b.length, `${what}: length`);
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) assert.fail(`${what}: element ${i} differs (${a[i]} vs ${b[i]})`);
+}
+
+test('the helper thread runs a micro-batch to the same bits as this thread', { timeout: 120_000 }, async () => {
+  await selectBackend({ backend: 'wasm' });
+  const model = createModel(config, 3);
+  const helper = DataParallelHelper.start(model);
+  assert.ok(helper, 'a helper starts on the wasm backend with two compute threads');
+  const puzzles = generatePuzzles({ n: 4, seed: 4 }, 6);
+  const cells = model.dims.cells;
+  const tokens = new Int32Array(6 * cells), labels = new Int32Array(6 * cells);
+  puzzles.forEach((p, i) => { tokens.set(gridToTokens(p.puzzle), i * cells); labels.set(gridToTokens(p.solution), i * cells); });
+  const carry = initialCarry(model, 6);
+  const input = { carry, tokens, labels, isLast: new Float32Array([0, 1, 0, 0, 1, 0]), lossType: 'stablemax' as const, globalBatch: 12 };
+  try {
+    helper.syncWeights(1);
+    assert.ok(helper.begin(input));
+    const here = runMicroBatch(model, input);
+    const there = helper.finish(60_000);
+    assert.ok(there, `the helper answered (${helper.failure ?? ''})`);
+    assert.equal(there.loss, here.loss);
+    assert.deepEqual([there.lm, there.qHalt, there.qContinue], [here.lm, here.qHalt, here.qContinue]);
+    sameBits(there.qHaltValues, here.qHaltValues, 'q_halt');
+    sameBits(there.qContinueValues, here.qContinueValues, 'q_continue');
+    sameBits(there.pred, here.pred, 'predictions');
+    sameBits(there.carry.zH.dataSync() as Float32Array, here.carry.zH.dataSync() as Float32Array, 'zH');
+    sameBits(there.carry.zL.dataSync() as Float32Array, here.carry.zL.dataSync() as Float32Array, 'zL');
+    assert.deepEqual([...there.grads.keys()].sort(), [...here.grads.keys()].sort());
+    for (const [name, g] of here.grads) sameBits(there.grads.get(name)?.dataSync() as Float32Array, g.dataSync() as Float32Array, `gradient of ${name}`);
+    for (const r of [here, there]) { disposeCarry(r.carry); r.grads.forEach((g) => g.dispose()); }
+
+    await helper.close();
+    assert.equal(helper.begin(input), false, 'a closed helper takes no job');
+    assert.ok(helper.failure);
+  } finally {
+    disposeCarry(carry);
+    model.dispose();
+    await helper.close();
+  }
+});
+
+test('a trainer with the helper thread gives the bits of one without it, step for step', { timeout: 180_000 }, async () => {
+  await selectBackend({ backend: 'wasm' });
+  const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-dp-'));
+  const preset = getPreset('tiny-4x4');
+  const spec = {
+    preset: 'tiny-4x4', model: config, train: { ...preset.train, batch: 8, steps: 100, evalPuzzles: 0 },
+    seed: 7, mixing: true, augment: true, data: { kind: 'generated' as const }, backend: {},
+  };
+  const parallel = await Trainer.create(path.join(tmp, 'p'), spec);
+  process.env.HRM_LENS_DATA_PARALLEL = '0';
+  const serial = await Trainer.create(path.join(tmp, 's'), spec);
+  try {
+    serial.trainStep();
+    delete process.env.HRM_LENS_DATA_PARALLEL;
+    parallel.trainStep();
+    assert.match(parallel.describeParallelism(), /2 micro-batches of ≤ 4, every second one on a data-parallel helper thread/);
+    assert.match(serial.describeParallelism(), /one after the other/);
+    const before = tf.memory().numTensors;
+    for (let step = 2; step <= 6; step++) {
+      const a = parallel.trainStep();
+      const b = serial.trainStep();
+      assert.equal(a.loss, b.loss, `loss at step ${step}`);
+      assert.equal(a.halted, b.halted, `halted at step ${step}`);
+    }
+    assert.equal(tf.memory().numTensors, before, 'no tensor left behind by the exchanges');
+    for (const [name, v] of parallel.model.weights) sameBits(v.dataSync() as Float32Array, serial.model.weight(name).dataSync() as Float32Array, name);
+  } finally {
+    delete process.env.HRM_LENS_DATA_PARALLEL;
+    await parallel.close();
+    await serial.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
