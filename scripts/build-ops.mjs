@@ -19,6 +19,10 @@
 //   attention(q, k, v, out, scr, …)           softmax(q·kᵀ/√hd)·v per (batch, head) on [B·S, H·hd] rows       (hd % 16 = 0)
 //   attention_grad(q, k, v, dO, dq, dk, dv, scr, …)  its gradients for dO, P recomputed the same way (products with the
 //                                             GEMM micro-kernel; see the functions for the steps)
+//   adam_atan2(p, g, m, v, po, mo, vo, n, …)  one AdamATan2 update (engine/train/adam-atan2.ts) in one pass, the ops in
+//                                             the order of its tfjs composition; atan2 is musl's atan2f (what
+//                                             tfjs-backend-wasm's Atan2 runs) lane by lane, so the bits are the same
+//                                                                                                               (n % 4 = 0)
 // exp is Cephes' expf (range reduction by ln 2 in two parts, degree-6 polynomial, 2^n built in the exponent bits):
 // within ~1 ulp of a correctly rounded expf over the range used here.
 import path from 'node:path';
@@ -221,6 +225,84 @@ function gemmSwiglu(relaxed) {
   L.push('  )');
   return L.join('\n');
 }
+
+
+/**
+ * adam_atan2: per 4 lanes, m' = m·b1 + g·c1, v' = v·b2 + (g·g)·c2, y = m'/bc1, x = √v'/bc2, p' = p·decay − atan2(y, x)·lr,
+ * each operation rounded like the tfjs composition it replaces. atan2 for x ≥ +0 (√ of a sum of squares) is musl's
+ * atan2f/atanf without branches: t = |y/x|, the reduction of atanf picked by t's bits ((a·t − b)/(c + d·t) with
+ * (a, b, c, d) = (1, 0, 1, 0) below 7/16, where it is t itself, (2, 1, 2, 1), (1, 1, 1, 1), (1, 1.5, 1, 1.5) and
+ * (0, 1, 0, 1), i.e. −1/t, from 19/5·… as atanf's id 0…3), the same polynomial, hi − ((r·s − lo) − r) (which is r − r·s
+ * for hi = lo = 0), then atanf's and atan2f's special cases: t < 2⁻¹² gives t, t ≥ 2²⁶ atanhi[3], |y| ≥ 2²⁶·x (bits)
+ * or x = 0 gives π/2 (except x = 1, where atan2f calls atanf(y)), y = ±0 gives y, NaN gives x + y; the sign of y last.
+ */
+const ATAN = [['hi0', '4.6364760399e-01'], ['hi1', '7.8539812565e-01'], ['hi2', '9.8279368877e-01'], ['hi3', '1.5707962513e+00'],
+  ['lo0', '5.0121582440e-09'], ['lo1', '3.7748947079e-08'], ['lo2', '3.4473217170e-08'], ['lo3', '7.5497894159e-08'],
+  ['t0', '3.3333328366e-01'], ['t1', '-1.9999158382e-01'], ['t2', '1.4253635705e-01'], ['t3', '-1.0648017377e-01'], ['t4', '6.1687607318e-02'],
+  ['half_pi', '1.57079637050628662109375'], ['zero', '0'], ['one', '1'], ['two', '2'], ['one5', '1.5']];
+const ATAN_BITS = [['abs', '0x7fffffff'], ['sign', '0x80000000'], ['b26', '0x4c800000'], ['b12', '0x39800000'], ['b7_16', '0x3ee00000'],
+  ['b11_16', '0x3f300000'], ['b19_16', '0x3f980000'], ['b39_16', '0x401c0000'], ['e26', '0x0d000000'], ['fone', '0x3f800000']];
+const A = (k) => `(local.get $a_${k})`;
+/** bitselect(yes, no, mask) for a chain of (mask, value) pairs: the first mask that holds wins, else `last`. */
+const pick = (pairs, last) => pairs.reduceRight((acc, [mask, val]) => `(v128.bitselect ${val} ${acc} ${mask})`, last);
+const adamAtan2 = `  (func (export "adam_atan2") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $po i32) (param $mo i32) (param $vo i32) (param $n i32)
+    (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32) (param $decay f32) (param $bc1 f32) (param $bc2 f32) (param $lr f32)
+    (local $i i32) (local $end i32) (local $gv v128) (local $mv v128) (local $vv v128) (local $y v128) (local $x v128) (local $t v128) (local $it v128)
+    (local $r v128) (local $z v128) (local $w v128) (local $s v128) (local $q v128) (local $m1 v128) (local $m0 v128) (local $mid1 v128) (local $mid2 v128)
+    (local $ay v128) (local $ax v128)
+    (local $sb1 v128) (local $sc1 v128) (local $sb2 v128) (local $sc2 v128) (local $sdecay v128) (local $sbc1 v128) (local $sbc2 v128) (local $slr v128)
+    ${[...ATAN, ...ATAN_BITS].map(([k]) => `(local $a_${k} v128)`).join(' ')}
+${[...ATAN.map(([k, v]) => `(local.set $a_${k} ${f4(v)})`), ...ATAN_BITS.map(([k, v]) => `(local.set $a_${k} (v128.const i32x4 ${v} ${v} ${v} ${v}))`),
+  ...['b1', 'c1', 'b2', 'c2', 'decay', 'bc1', 'bc2', 'lr'].map((k) => `(local.set $s${k} (f32x4.splat (local.get $${k})))`)].map((l) => `    ${l}`).join('\n')}
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $e (loop $l
+      (br_if $e (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $gv (v128.load (i32.add (local.get $g) (local.get $i))))
+      (local.set $mv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $i))) (local.get $sb1)) (f32x4.mul (local.get $gv) (local.get $sc1))))
+      (local.set $vv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $i))) (local.get $sb2))
+        (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $sc2))))
+      (v128.store (i32.add (local.get $mo) (local.get $i)) (local.get $mv))
+      (v128.store (i32.add (local.get $vo) (local.get $i)) (local.get $vv))
+      (local.set $y (f32x4.div (local.get $mv) (local.get $sbc1)))
+      (local.set $x (f32x4.div (f32x4.sqrt (local.get $vv)) (local.get $sbc2)))
+      ;; atanf(t), t = |y / x|, by the bits of t (non-negative, so they order like the values)
+      (local.set $t (v128.and (f32x4.div (local.get $y) (local.get $x)) ${A('abs')}))
+      (local.set $it (local.get $t))
+      (local.set $m1 (i32x4.lt_s (local.get $it) ${A('b7_16')}))
+      (local.set $m0 (i32x4.lt_s (local.get $it) ${A('b11_16')}))
+      (local.set $mid1 (i32x4.lt_s (local.get $it) ${A('b19_16')}))
+      (local.set $mid2 (i32x4.lt_s (local.get $it) ${A('b39_16')}))
+      (local.set $r (f32x4.div
+        (f32x4.sub (f32x4.mul ${pick([['(local.get $m1)', A('one')], ['(local.get $m0)', A('two')], ['(local.get $mid2)', A('one')]], A('zero'))} (local.get $t))
+          ${pick([['(local.get $m1)', A('zero')], ['(local.get $m0)', A('one')], ['(local.get $mid1)', A('one')], ['(local.get $mid2)', A('one5')]], A('one'))})
+        (f32x4.add ${pick([['(local.get $m1)', A('one')], ['(local.get $m0)', A('two')], ['(local.get $mid2)', A('one')]], A('zero'))}
+          (f32x4.mul ${pick([['(local.get $m1)', A('zero')], ['(local.get $m0)', A('one')], ['(local.get $mid1)', A('one')], ['(local.get $mid2)', A('one5')]], A('one'))} (local.get $t)))))
+      (local.set $z (f32x4.mul (local.get $r) (local.get $r)))
+      (local.set $w (f32x4.mul (local.get $z) (local.get $z)))
+      (local.set $s (f32x4.add
+        (f32x4.mul (local.get $z) (f32x4.add ${A('t0')} (f32x4.mul (local.get $w) (f32x4.add ${A('t2')} (f32x4.mul (local.get $w) ${A('t4')})))))
+        (f32x4.mul (local.get $w) (f32x4.add ${A('t1')} (f32x4.mul (local.get $w) ${A('t3')})))))
+      (local.set $q (f32x4.sub
+        ${pick([['(local.get $m1)', A('zero')], ['(local.get $m0)', A('hi0')], ['(local.get $mid1)', A('hi1')], ['(local.get $mid2)', A('hi2')]], A('hi3'))}
+        (f32x4.sub (f32x4.sub (f32x4.mul (local.get $r) (local.get $s))
+          ${pick([['(local.get $m1)', A('zero')], ['(local.get $m0)', A('lo0')], ['(local.get $mid1)', A('lo1')], ['(local.get $mid2)', A('lo2')]], A('lo3'))})
+          (local.get $r))))
+      (local.set $q ${pick([['(i32x4.lt_s (local.get $it) ' + A('b12') + ')', '(local.get $t)'], ['(i32x4.ge_s (local.get $it) ' + A('b26') + ')', A('hi3')]], '(local.get $q)')})
+      ;; atan2f's cases around it (x ≥ +0): |y| ≥ 2²⁶·x by the bits, or x = 0, gives π/2 (not when x = 1); then the sign of y
+      (local.set $ay (v128.and (local.get $y) ${A('abs')}))
+      (local.set $ax (v128.and (local.get $x) ${A('abs')}))
+      (local.set $q (v128.bitselect ${A('half_pi')} (local.get $q)
+        (v128.or (i32x4.eq (local.get $ax) ${A('zero')})
+          (v128.andnot (i32x4.lt_u (i32x4.add (local.get $ax) ${A('e26')}) (local.get $ay)) (i32x4.eq (local.get $x) ${A('fone')})))))
+      (local.set $q (v128.xor (local.get $q) (v128.and (local.get $y) ${A('sign')})))
+      (local.set $q (v128.bitselect (local.get $y) (local.get $q) (i32x4.eq (local.get $ay) ${A('zero')})))
+      (local.set $q (v128.bitselect (f32x4.add (local.get $x) (local.get $y)) (local.get $q)
+        (v128.or (f32x4.ne (local.get $x) (local.get $x)) (f32x4.ne (local.get $y) (local.get $y)))))
+      (v128.store (i32.add (local.get $po) (local.get $i))
+        (f32x4.sub (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $i))) (local.get $sdecay)) (f32x4.mul (local.get $q) (local.get $slr))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $l)))
+  )`;
 
 const opsWat = (RELAXED) => `;; generated by scripts/build-ops.mjs (${RELAXED ? 'relaxed SIMD' : 'SIMD'}); do not edit
 (module
@@ -581,6 +663,7 @@ ${perHead(`        ;; P = softmax(qa · Kᵀ), as in attention
         (call $gemm (local.get $sc) (local.get $qp) (local.get $t) (local.get $Np) (local.get $Sp) (local.get $hd))
         (call $scatter (local.get $t) (local.get $D4) (local.get $S) (local.get $hd4) (i32.add (local.get $dk) (local.get $base)) (local.get $one))
 `)}  )
+${adamAtan2}
 ${gemmSwiglu(RELAXED)}
 ${gemmFunctions(RELAXED).join('\n')}
 )

@@ -15,6 +15,8 @@
  *                                        products, scale and softmax; the products use the GEMM micro-kernel)
  *   HrmLensAttentionGrad {q, k, v, dO} → [dq, dk, dv]  its gradients, P recomputed as the forward computes it
  *                                        (replaces ~25 kernels: 5 grouped products, softmax, 8 transposes, …)
+ *   HrmLensAdamATan2   {p, g, m, v} → [p', m', v']  one AdamATan2 update (engine/train/adam-atan2.ts), the same bits
+ *                                        as its 12 tfjs kernels: atan2 is musl's atan2f, what tfjs's Atan2 runs
  *
  * Large attention calls, forward and gradient (the h128 batch-32 step and up), split their batch rows: the second half runs on a helper
  * thread of engine/kernels/wasm-gemm.ts from a copy (headKernelOnHelper), the first half here in place; each (batch,
@@ -39,6 +41,12 @@ export const GATE_UP_SWIGLU = 'HrmLensGateUpSwiGLU';
 export const ROPE = 'HrmLensRope';
 export const ATTENTION = 'HrmLensAttention';
 export const ATTENTION_GRAD = 'HrmLensAttentionGrad';
+export const ADAM_ATAN2 = 'HrmLensAdamATan2';
+
+/** AdamATan2's scalars, as float32 (what tfjs makes of them in the composition). */
+export interface AdamAtan2Attrs {
+  b1: number; c1: number; b2: number; c2: number; decay: number; bc1: number; bc2: number; lr: number;
+}
 
 /** Gate|up products of at least this many multiply-adds (per half) split their rows with a helper thread. */
 const GATE_UP_SPLIT_MIN_WORK = 1 << 20;
@@ -144,6 +152,15 @@ export function installWasmOps(): boolean {
       if (finish && !finish()) ops.gemm_swiglu(px + 4 * r0 * K, ps, py + 4 * r0 * I, M - r0, K, I, tile);
     });
     return y;
+  });
+  reg(ADAM_ATAN2, ({ inputs, backend, attrs }) => {
+    const bk = backend as unknown as WasmBackendInternals;
+    const p = inputs.p as tf.TensorInfo;
+    const a = attrs as unknown as AdamAtan2Attrs;
+    const [po, mo, vo] = [0, 1, 2].map(() => bk.makeOutput(p.shape, 'float32'));
+    ops.adam_atan2(ptr(bk, p), ptr(bk, inputs.g as tf.TensorInfo), ptr(bk, inputs.m as tf.TensorInfo), ptr(bk, inputs.v as tf.TensorInfo),
+      ptr(bk, po), ptr(bk, mo), ptr(bk, vo), tf.util.sizeFromShape(p.shape), a.b1, a.c1, a.b2, a.c2, a.decay, a.bc1, a.bc2, a.lr);
+    return [po, mo, vo];
   });
   reg(ROPE, ({ inputs, backend, attrs }) => {
     const bk = backend as unknown as WasmBackendInternals;

@@ -9,9 +9,12 @@
  *
  * No ε and no extra scale: every element moves by at most lr·π/2. A parameter without a gradient in a step is left
  * alone (no decay, no counter increment), as PyTorch does for `p.grad is None`.
- * All tensor work runs inside tf.tidy; the previous m/v tensors are disposed when replaced.
+ * All tensor work runs inside tf.tidy; the previous m/v tensors are disposed when replaced. On wasm one fused kernel
+ * (HrmLensAdamATan2, engine/kernels/wasm-ops.ts) does the update in one pass, to the same bits as the composition
+ * (tested); HRM_LENS_FUSED_ADAM=0 keeps the composition.
  */
 import { tf } from '../tf';
+import { ADAM_ATAN2, type AdamAtan2Attrs, wasmOpsInstalled } from '../kernels/wasm-ops';
 import type { StateArray, StateDict } from './checkpoint';
 
 export interface AdamATan2Options {
@@ -59,7 +62,9 @@ export class AdamATan2 {
       const bc2Sqrt = Math.sqrt(1 - b2 ** t);
       const prevM = slot.m;
       const prevV = slot.v;
-      const [m, v, next] = tf.tidy(() => {
+      const [m, v, next] = fusedHere(p) ? fusedUpdate(p, g, prevM, prevV, {
+        b1, c1: 1 - b1, b2, c2: 1 - b2, decay: wd !== 0 ? 1 - lr * wd : 1, bc1, bc2: bc2Sqrt, lr,
+      }) : tf.tidy(() => {
         const decayed = wd !== 0 ? tf.mul(p, 1 - lr * wd) : p;
         const m = tf.add(tf.mul(prevM, b1), tf.mul(g, 1 - b1));
         const v = tf.add(tf.mul(prevV, b2), tf.mul(tf.square(g), 1 - b2));
@@ -138,4 +143,15 @@ export class AdamATan2 {
     }
     this.slots.clear();
   }
+}
+
+/** Float32 tensors whose size is a multiple of 4 on wasm with the fused kernels (others: the composition). */
+function fusedHere(p: tf.Tensor): boolean {
+  return p.dtype === 'float32' && p.size % 4 === 0 && wasmOpsInstalled() && tf.getBackend() === 'wasm' && process.env.HRM_LENS_FUSED_ADAM !== '0';
+}
+
+/** The update as one kernel: [m', v', p'] like the composition. A decay of 1 leaves p as it is (p · 1 = p). */
+function fusedUpdate(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, attrs: AdamAtan2Attrs): tf.Tensor[] {
+  const [next, m2, v2] = tf.engine().runKernel(ADAM_ATAN2, { p, g, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  return [m2, v2, next];
 }

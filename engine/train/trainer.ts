@@ -239,7 +239,6 @@ export class Trainer {
       };
     };
     const release = (input: MicroBatchInput): void => { if (input.carry !== this.carry) disposeCarry(input.carry); };
-    const t1pre = performance.now();
     const helper = micro < B ? this.dataParallelHelper() : undefined;
     helper?.syncWeights(this.weightsVersion);
     for (let start = 0; start < B; start += micro) {
@@ -249,17 +248,13 @@ export class Trainer {
       const onHelper = nextInput !== undefined && (helper as DataParallelHelper).begin(nextInput);
       const t1 = performance.now();
       const res = onHelper ? onOneThread(() => runMicroBatch(model, input)) : runMicroBatch(model, input);
-      const t2 = performance.now();
       release(input);
       collect(start, res);
       if (nextInput) {
-        const t3 = performance.now();
         const other = (onHelper ? (helper as DataParallelHelper).finish(20 * (performance.now() - t1)) : undefined)
           ?? runMicroBatch(model, nextInput);
-        const t4 = performance.now();
         release(nextInput);
         collect(next, other);
-        if (process.env.TIMING) console.log(`main ${(t2 - t1).toFixed(0)} collect ${(t3 - t2).toFixed(0)} wait ${(t4 - t3).toFixed(0)} collect2 ${(performance.now() - t4).toFixed(0)}`);
         start = next;
       }
     }
@@ -269,7 +264,6 @@ export class Trainer {
     };
     if (newZH.length > 1) { newZH.forEach((x) => x.dispose()); newZL.forEach((x) => x.dispose()); }
 
-    const tOpt = performance.now();
     // 3. optimizer steps
     const lr = learningRate(t, { base: spec.train.lr, warmup: spec.train.warmup, total: spec.train.steps, minRatio: spec.train.lrMinRatio });
     const puzzleLr = learningRate(t, { base: spec.train.puzzleEmbLr, warmup: spec.train.warmup, total: spec.train.steps, minRatio: spec.train.lrMinRatio });
@@ -282,7 +276,6 @@ export class Trainer {
     for (const x of g.values()) x.dispose();
     this.ema?.update();
     this.weightsVersion += 1;
-    if (process.env.TIMING) console.log(`pre ${(t1pre - t0).toFixed(0)} opt ${(performance.now() - tOpt).toFixed(0)}`);
 
     // 4. halting and metrics
     let haltedCount = 0, exactCount = 0, cellSum = 0, stepsSum = 0, batchCells = 0;

@@ -257,3 +257,47 @@ test('no tensor leaks: 200 steps of AdamATan2 + sign-SGD + EMA keep tf.memory().
   ema.dispose();
   tf.dispose([...weights.values(), pe, target]);
 });
+
+test('AdamATan2 on wasm: the fused kernel gives the bits of the tfjs composition (weight decay, extreme values, many scales)', async () => {
+  const { selectBackend } = await import('../../engine/backend');
+  const { ADAM_ATAN2 } = await import('../../engine/kernels/wasm-ops');
+  await selectBackend({ backend: 'wasm' });
+  const rng = new Rng(41);
+  const n = 4096;
+  const start = randn(rng, n, 0.1);
+  for (const wd of [0, 0.1]) {
+    const runs = ['1', '0'].map((fused) => {
+      process.env.HRM_LENS_FUSED_ADAM = fused;
+      const p = tf.variable(tf.tensor1d(start), true, `fused_${wd}_${fused}`);
+      const opt = new AdamATan2(new Map([['p', p]]), { weightDecay: wd });
+      return { p, opt, kernels: new Set<string>() };
+    });
+    try {
+      for (let step = 0; step < 8; step++) {
+        // Gradients over 40 decades, both signs, exact zeros and the special values musl's atan2f treats apart.
+        const g = Float32Array.from({ length: n }, (_, i) => {
+          if (i < 16) return [0, -0, 1e-45, -1e-45, 1e-38, 1e30, -1e30, 3.4e38, 1, -1, 2 ** -12, 2 ** 26, 1e-20, 7, -7, 0][i];
+          return rng.normal() * 10 ** (rng.float() * 40 - 25);
+        });
+        for (const [k, run] of runs.entries()) {
+          process.env.HRM_LENS_FUSED_ADAM = k === 0 ? '1' : '0';
+          const gt = tf.tensor1d(g);
+          const prof = await tf.profile(() => { run.opt.step(new Map([['p', gt]]), 0.01 * (step + 1)); });
+          prof.kernelNames.forEach((name) => run.kernels.add(name));
+          gt.dispose();
+        }
+        const [a, b] = runs.map((r) => new Uint32Array(r.p.dataSync().slice().buffer));
+        const bad = a.findIndex((x, i) => x !== b[i]);
+        assert.equal(bad, -1, `wd ${wd}, step ${step + 1}: element ${bad} differs`);
+      }
+      assert.ok(runs[0].kernels.has(ADAM_ATAN2), 'the fused kernel ran');
+      assert.ok(!runs[1].kernels.has(ADAM_ATAN2) && runs[1].kernels.has('Atan2'), 'the composition ran');
+      const [sa, sb] = runs.map((r) => r.opt.getState().arrays);
+      for (const key of Object.keys(sa)) assert.deepEqual(new Uint32Array(sa[key].data.slice().buffer), new Uint32Array(sb[key].data.slice().buffer), key);
+    } finally {
+      delete process.env.HRM_LENS_FUSED_ADAM;
+      runs.forEach((r) => { r.opt.dispose(); r.p.dispose(); });
+    }
+  }
+  await tf.setBackend('cpu');
+});
