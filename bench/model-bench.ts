@@ -13,7 +13,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { tf } from '../engine/tf';
 import { selectBackend } from '../engine/backend';
-import { createModel, disposeCarry, initialCarry, makeConfig, runSegment } from '../engine/model';
+import { createModel, disposeCarry, initialCarry, makeConfig } from '../engine/model';
+import { runSegmentParallel } from '../engine/train/data-parallel-segment';
 import { Trainer } from '../engine/train/trainer';
 import { getPreset } from '../engine/train/presets';
 import { generatePuzzles } from '../engine/sudoku/generator';
@@ -61,7 +62,7 @@ async function tsSide() {
   for (let i = 0; i <= Math.max(2, runs - 1); i++) {
     const carry = initialCarry(m, inferBatch);
     const t0 = performance.now();
-    const out = runSegment(m, carry, tok);
+    const out = runSegmentParallel(m, carry, tok);
     out.logits.dataSync();
     const dt = (performance.now() - t0) / 1000;
     if (i > 0) segS.push(dt);

@@ -3,7 +3,8 @@
  * process: the backend is chosen once per process). Prints one JSON object: per row, the timed runs (seconds or
  * rates), and the process's peak RSS. Rows:
  *   train      training steps/s: Trainer.trainStep, 9×9, hidden 128, 4 heads, 2+2 layers, 2×2 cycles, RoPE, batch 32
- *   infer      inference puzzle-segments/s: one no-grad segment on a batch of 256 (same model)
+ *   infer      inference puzzle-segments/s: one no-grad segment on a batch of 256 (same model), as evaluation runs it
+ *              (runSegmentParallel: on wasm the second half of the rows on the data-parallel helper thread)
  *   inspect    inspect latency: loadModel + inspectPuzzle (what the engine's `inspect` method runs) on a 4×4 puzzle
  *              with the shipped model, cold (first call in the process) and warm
  *   capture27m the 16-segment capture of one 9×9 puzzle at the paper's 27M configuration (random weights)
@@ -17,7 +18,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tf } from '../engine/tf';
 import { selectBackend, type BackendChoice } from '../engine/backend';
-import { HRM_SUDOKU_27M, configToJson, createModel, disposeCarry, initialCarry, linearWeightNames, makeConfig, runSegment } from '../engine/model';
+import { HRM_SUDOKU_27M, configToJson, createModel, disposeCarry, initialCarry, linearWeightNames, makeConfig } from '../engine/model';
+import { runSegmentParallel } from '../engine/train/data-parallel-segment';
 import { Trainer } from '../engine/train/trainer';
 import { getPreset } from '../engine/train/presets';
 import { saveCheckpoint, type JsonObject } from '../engine/train/checkpoint';
@@ -42,6 +44,9 @@ const root = path.resolve(__dirname, '..');
 const shipped = path.join(root, 'models', 'tiny-4x4.safetensors');
 const PUZZLE_4 = '.1.....3..32....';
 const BENCH_MODEL = { gridSize: 9 as const, hidden: 128, heads: 4, expansion: 4, interMultiple: 256, H_layers: 2, L_layers: 2, H_cycles: 2, L_cycles: 2, positions: 'rope' as const, haltMaxSteps: 16 };
+
+/** Training steps before the timed ones (the JIT and the data-parallel helper warm up; bench/summary.mjs: the same). */
+const TRAIN_WARMUP = 3;
 
 const time = <T>(f: () => T): [T, number] => {
   const t0 = performance.now();
@@ -70,7 +75,7 @@ async function main(): Promise<void> {
         preset: 'bench', model, train: { ...preset.train, batch: 32, lr: 1e-4, lossType: 'stablemax', evalPuzzles: 0, steps: 1000 },
         seed: 0, mixing: false, augment: false, data: { kind: 'generated' }, backend: {},
       }, { kind: 'pool', size: 9, puzzles: puzzles9, description: 'bench pool' });
-      trainer.trainStep();
+      for (let i = 0; i < TRAIN_WARMUP; i++) trainer.trainStep(); // as bench/summary.mjs asks PyTorch to
       const s: number[] = [];
       for (let i = 0; i < runs; i++) s.push(time(() => trainer.trainStep())[1]);
       await trainer.close();
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
       const rate: number[] = [];
       for (let i = 0; i <= runs; i++) {
         const carry = initialCarry(m, B);
-        const [o, sec] = time(() => { const r = runSegment(m, carry, tok); r.logits.dataSync(); return r; });
+        const [o, sec] = time(() => { const r = runSegmentParallel(m, carry, tok); r.logits.dataSync(); return r; });
         if (i > 0) rate.push(B / sec);
         disposeCarry(carry); disposeCarry(o.carry); o.logits.dispose(); o.qHalt.dispose(); o.qContinue.dispose();
       }

@@ -20,6 +20,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const quick = process.argv.includes('--quick');
 const runsArg = process.argv.indexOf('--runs');
+/** Training steps run before the timed ones, on both sides: the engine's JIT and its helper thread warm up over the
+ * first steps (a step of a long run is what a user waits for), PyTorch's first step allocates. */
+const TRAIN_WARMUP = 3;
 const runs = quick ? 1 : runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 3;
 // --rounds R repeats the whole sequence of columns R times. This VM's speed drifts by up to 1.5× over minutes, and the
 // columns run one after the other, so a ratio between two columns of one sequence mixes in the drift; with rounds,
@@ -62,7 +65,7 @@ function torchColumn(threads) {
   const t = Date.now();
   const l0 = loadavg()[0];
   if (!existsSync('/usr/bin/python3')) return { name: `PyTorch, ${threads} thread(s)`, error: 'no /usr/bin/python3' };
-  const main = torch(['--hidden', '128', '--batch', '32', '--heads', '4', '--runs', String(runs), '--warmup', '1', '--infer-batch', '256', '--infer-runs', String(runs)], threads);
+  const main = torch(['--hidden', '128', '--batch', '32', '--heads', '4', '--runs', String(runs), '--warmup', String(TRAIN_WARMUP), '--infer-batch', '256', '--infer-runs', String(runs)], threads);
   const big = torch(['--hidden', '512', '--heads', '8', '--h-layers', '4', '--l-layers', '4', '--runs', '0', '--infer-batch', '1', '--infer-runs', String(Math.max(3, runs)), '--infer-warmup', '1'], threads);
   console.error(`bench: PyTorch ${threads} thread(s): ${((Date.now() - t) / 1000).toFixed(0)} s`);
   if (main.error) return { name: `PyTorch 1.13, ${threads} thread(s)`, error: main.error };
@@ -82,6 +85,7 @@ function round() {
     tsColumn('HRM Lens, wasm, own GEMM on 1 thread', { HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,capture27m'),
     // The fused element-wise kernels (engine/kernels/wasm-ops.ts) off: what they gain, in the same run.
     tsColumn('HRM Lens, wasm as installed, fused kernels off', { HRM_LENS_FUSED: '0' }, 'train,infer'),
+    tsColumn('HRM Lens, wasm as installed, data-parallel helper off (products split over both cores)', { HRM_LENS_DATA_PARALLEL: '0' }, 'train,infer'),
     // tfjs-backend-wasm's threaded-SIMD build (engine-backends Appendix A) on the machine's cores, own GEMM on as many:
     // not the default (~1 s more start-up, ~130 MiB more RSS, a slower cold inspect, and one of two
     // `bench/agreement.ts --threads 2` runs on 2026-11-28 went wrong from free-running segment 3), shown so that the choice is visible.

@@ -30,7 +30,8 @@
  * an aborted signal stops at the next segment with an AbortError. Every tensor is disposed (numTensors stays flat).
  */
 import { tf } from '../tf';
-import { type Carry, type HrmModel, disposeCarry, outputHeads, runSegment } from '../model';
+import { type Carry, type HrmModel, disposeCarry, outputHeads } from '../model';
+import { runSegmentParallel } from '../train/data-parallel-segment';
 import { type Grid, type GridSize, geometry, givensMatch, gridToString, gridToTokens, isValidSolution, tokensToGrid } from '../sudoku/geometry';
 import { conflictEnergy } from '../sudoku/energy';
 import { solve } from '../sudoku/solver';
@@ -265,7 +266,7 @@ function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions):
         }
         for (let it = 1; it <= iterations; it++) {
           if (opts.signal?.aborted) throw abortError();
-          const out = runSegment(model, carry, tok);
+          const out = runSegmentParallel(model, carry, tok);
           let rel: Float32Array | undefined;
           if (basin?.tolerance !== undefined) {
             const relT = tf.tidy(() => {

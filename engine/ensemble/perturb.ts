@@ -15,7 +15,8 @@
  * permutations; when `count` exceeds the group, repeats remain and just repeat a pass).
  */
 import { tf } from '../tf';
-import { type HrmModel, disposeCarry, initialCarry, runSegment } from '../model';
+import { type HrmModel, disposeCarry, initialCarry } from '../model';
+import { runSegmentParallel } from '../train/data-parallel-segment';
 import { type Grid, type GridSize, geometry, gridToTokens } from '../sudoku/geometry';
 import {
   type SudokuTransform, applyTransform, cyclicShift, identityTransform, randomTransform, relabeling, transformsEqual,
@@ -87,14 +88,14 @@ export function runLastSegment(model: HrmModel, grids: readonly ArrayLike<number
   let carry = initialCarry(model, B);
   try {
     for (let k = 1; k < segments; k++) {
-      const out = runSegment(model, carry, tok);
+      const out = runSegmentParallel(model, carry, tok);
       disposeCarry(carry);
       carry = out.carry;
       out.logits.dispose();
       out.qHalt.dispose();
       out.qContinue.dispose();
     }
-    const out = runSegment(model, carry, tok);
+    const out = runSegmentParallel(model, carry, tok);
     disposeCarry(carry);
     carry = out.carry;
     const res = {

@@ -4,7 +4,8 @@
  * halt flag at the last segment is reported too (the paper's voting code uses it).
  */
 import { tf } from '../tf';
-import { type HrmModel, disposeCarry, initialCarry, runSegment } from '../model';
+import { type HrmModel, disposeCarry, initialCarry } from '../model';
+import { runSegmentParallel } from './data-parallel-segment';
 import { gridToTokens, type Grid } from '../sudoku/geometry';
 
 export interface EvalPuzzle {
@@ -56,7 +57,7 @@ export function evaluate(model: HrmModel, puzzles: readonly EvalPuzzle[], opts: 
     const tokT = tf.tensor2d(tokens, [B, cells], 'int32');
     let carry = initialCarry(model, B);
     for (let s = 0; s < S; s++) {
-      const out = runSegment(model, carry, tokT);
+      const out = runSegmentParallel(model, carry, tokT);
       disposeCarry(carry);
       carry = out.carry;
       const predT = tf.argMax(out.logits, 2);

@@ -97,8 +97,8 @@ export class Trainer {
   private readonly transposeNames: Set<string>;
   /** Bumped by every optimizer step: the data-parallel helper's copy of the weights is resent when it changes. */
   private weightsVersion = 0;
-  private helper: DataParallelHelper | undefined | null;
-  private helperFailure: string | undefined;
+  /** Whether the last step ran micro-batches on the data-parallel helper (undefined before the first step). */
+  private usedHelper: boolean | undefined;
 
   private constructor(
     readonly dir: string,
@@ -239,19 +239,20 @@ export class Trainer {
       };
     };
     const release = (input: MicroBatchInput): void => { if (input.carry !== this.carry) disposeCarry(input.carry); };
-    const helper = micro < B ? this.dataParallelHelper() : undefined;
-    helper?.syncWeights(this.weightsVersion);
+    const helper = micro < B ? DataParallelHelper.get() : undefined;
+    helper?.syncModel(model, this.weightsVersion);
+    this.usedHelper = helper !== undefined;
     for (let start = 0; start < B; start += micro) {
       const input = inputAt(start);
       const next = start + micro;
       const nextInput = helper && next < B ? inputAt(next) : undefined;
-      const onHelper = nextInput !== undefined && (helper as DataParallelHelper).begin(nextInput);
+      const onHelper = nextInput !== undefined && (helper as DataParallelHelper).beginMicroBatch(nextInput);
       const t1 = performance.now();
       const res = onHelper ? onOneThread(() => runMicroBatch(model, input)) : runMicroBatch(model, input);
       release(input);
       collect(start, res);
       if (nextInput) {
-        const other = (onHelper ? (helper as DataParallelHelper).finish(20 * (performance.now() - t1)) : undefined)
+        const other = (onHelper ? (helper as DataParallelHelper).finishMicroBatch(model, 20 * (performance.now() - t1)) : undefined)
           ?? runMicroBatch(model, nextInput);
         release(nextInput);
         collect(next, other);
@@ -337,8 +338,6 @@ export class Trainer {
   }
 
   async close(): Promise<void> {
-    await this.helper?.close();
-    this.helper = null;
     this.metrics.close();
     disposeCarry(this.carry);
     this.adam.dispose();
@@ -364,20 +363,10 @@ export class Trainer {
     const count = Math.ceil(B / micro);
     const parts = count === 1 ? 'one batch' : `${count} micro-batches of ≤ ${micro}`;
     if (count === 1) return parts;
-    if (this.helper) return `${parts}, every second one on a data-parallel helper thread`;
-    if (this.helper === undefined) return `${parts} (helper thread not started yet)`;
-    return `${parts}, one after the other${this.helperFailure ? ` (the helper thread stopped: ${this.helperFailure})` : ''}`;
-  }
-
-  /** The data-parallel helper thread, started on first use; undefined where there is none. */
-  private dataParallelHelper(): DataParallelHelper | undefined {
-    if (this.helper === undefined) this.helper = DataParallelHelper.start(this.model) ?? null;
-    if (this.helper?.failure !== undefined) {
-      this.helperFailure = this.helper.failure;
-      void this.helper.close();
-      this.helper = null;
-    }
-    return this.helper ?? undefined;
+    if (this.usedHelper === undefined) return `${parts} (no step yet)`;
+    if (this.usedHelper) return `${parts}, every second one on a data-parallel helper thread`;
+    const failure = DataParallelHelper.failure();
+    return `${parts}, one after the other${failure ? ` (the helper thread stopped: ${failure})` : ''}`;
   }
 
   private withEvalWeights<T>(fn: () => T): T {
