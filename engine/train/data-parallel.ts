@@ -40,10 +40,10 @@ function workerScript(): { file: string; typescript: boolean } | undefined {
   return undefined;
 }
 
-/** Whether the helper would be used now: wasm on one TF.js thread, with at least two cores for the products. */
+/** Whether the helper would be used now: the wasm backend (selected and current) on one TF.js thread, two cores or more. */
 export function dataParallelWanted(): boolean {
   const b = currentBackend();
-  return process.env.HRM_LENS_DATA_PARALLEL !== '0' && b?.name === 'wasm' && b.threads === 1 && gemmThreads() >= 2;
+  return process.env.HRM_LENS_DATA_PARALLEL !== '0' && b?.name === 'wasm' && tf.getBackend() === 'wasm' && b.threads === 1 && gemmThreads() >= 2;
 }
 
 export class DataParallelHelper {

@@ -13,7 +13,10 @@ import type { LossType } from './losses';
 export interface TrainSettings {
   /** Global batch (slots). */
   batch: number;
-  /** Micro-batch for gradient accumulation (the wasm heap is 4 GiB); default = batch. */
+  /**
+   * Micro-batch for gradient accumulation (the wasm heap is 4 GiB); default: on wasm half the batch (two micro-batches,
+   * side by side on two cores: Trainer.microBatchSize), elsewhere the batch.
+   */
   microBatch?: number;
   /** Optimizer steps. */
   steps: number;

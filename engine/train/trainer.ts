@@ -353,7 +353,7 @@ export class Trainer {
   microBatchSize(): number {
     const B = this.spec.train.batch;
     if (this.spec.train.microBatch !== undefined) return Math.max(1, Math.min(B, this.spec.train.microBatch));
-    return currentBackend()?.name === 'wasm' && B >= MIN_SPLIT_BATCH ? Math.ceil(B / 2) : B;
+    return currentBackend()?.name === 'wasm' && tf.getBackend() === 'wasm' && B >= MIN_SPLIT_BATCH ? Math.ceil(B / 2) : B;
   }
 
   /** How a step is computed, for logs and tests: micro-batches, and whether a helper thread takes every second one. */
