@@ -232,7 +232,8 @@ function gemmSwiglu(relaxed) {
  * each operation rounded like the tfjs composition it replaces. atan2 for x ≥ +0 (√ of a sum of squares) is musl's
  * atan2f/atanf without branches: t = |y/x|, the reduction of atanf picked by t's bits ((a·t − b)/(c + d·t) with
  * (a, b, c, d) = (1, 0, 1, 0) below 7/16, where it is t itself, (2, 1, 2, 1), (1, 1, 1, 1), (1, 1.5, 1, 1.5) and
- * (0, 1, 0, 1), i.e. −1/t, from 19/5·… as atanf's id 0…3), the same polynomial, hi − ((r·s − lo) − r) (which is r − r·s
+ * (0, 1, 0, 1), i.e. −1/t — atanf's id 0…3 for t in [7/16, 11/16), [11/16, 19/16), [19/16, 39/16), [39/16, 2²⁶)),
+ * the same polynomial, hi − ((r·s − lo) − r) (which is r − r·s
  * for hi = lo = 0), then atanf's and atan2f's special cases: t < 2⁻¹² gives t, t ≥ 2²⁶ atanhi[3], |y| ≥ 2²⁶·x (bits)
  * or x = 0 gives π/2 (except x = 1, where atan2f calls atanf(y)), y = ±0 gives y, NaN gives x + y; the sign of y last.
  */
