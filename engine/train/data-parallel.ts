@@ -155,7 +155,9 @@ export class DataParallelHelper {
   }
 
   private begin(msg: HelperRequest): boolean {
-    if (this.broken || this.pending) return false;
+    // A job whose caller threw before collecting it: wait for its answer and drop it, so the next one pairs up.
+    if (this.pending) this.finish(MIN_WAIT_MS, this.pending);
+    if (this.broken) return false;
     Atomics.store(this.flag, 0, 0);
     if (!this.post(msg)) return false;
     this.pending = msg.kind === 'segment' ? 'segment' : 'micro-batch';

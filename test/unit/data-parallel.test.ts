@@ -93,13 +93,25 @@ test('a segment split with the helper thread gives the bits of runSegment on the
   }
 });
 
-test('a closed helper takes no job; the process starts a new one when asked', { timeout: 60_000 }, async () => {
+test('an uncollected job is drained; a closed helper takes no job; the process starts a new one when asked', { timeout: 60_000 }, async () => {
   await selectBackend({ backend: 'wasm' });
   const model = createModel(config, 8);
   const carry = initialCarry(model, 2);
   try {
     const helper = DataParallelHelper.get();
     assert.ok(helper);
+    // A job never collected (its caller threw) is drained by the next one, which then pairs with its own answer.
+    helper.syncModel(model);
+    const tokens = new Int32Array(2 * model.dims.cells);
+    assert.ok(helper.beginSegment(carry, tokens, 2));
+    assert.ok(helper.beginSegment(carry, tokens, 2));
+    const out = helper.finishSegment(model, 60_000);
+    assert.ok(out, `the second job answered (${helper.failure ?? ''})`);
+    const tokT = tf.tensor2d(tokens, [2, model.dims.cells], 'int32');
+    const ref = runSegment(model, carry, tokT);
+    tokT.dispose();
+    sameBits(out.logits.dataSync() as Float32Array, ref.logits.dataSync() as Float32Array, 'logits of the second job');
+    for (const o of [out, ref]) { disposeCarry(o.carry); o.logits.dispose(); o.qHalt.dispose(); o.qContinue.dispose(); }
     await helper.close();
     assert.equal(helper.beginSegment(carry, new Int32Array(2 * model.dims.cells), 2), false);
     assert.ok(helper.failure);
