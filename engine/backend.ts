@@ -21,6 +21,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { installWasmIdentity } from './kernels/wasm-identity';
 import { installWasmSlice } from './kernels/wasm-slice';
 import { installWasmGemm } from './kernels/wasm-gemm';
 import { installWasmOps } from './kernels/wasm-ops';
@@ -333,6 +334,7 @@ async function tryWasm(threads: number, wasmDir: string | undefined, log: (m: st
   }
   if (!(await trySetBackend('wasm'))) return { ok: false, reason: `wasm backend did not initialise${notes.length ? ` (${notes.join('; ')})` : ''}` };
   installWasmSlice();
+  installWasmIdentity();
   const gemm = installWasmGemm();
   const fused = installWasmOps();
   let actual = 1;

@@ -9,7 +9,7 @@
  */
 import { tf } from '../tf';
 import { addRmsNorm, gateUpSwiglu } from './fused';
-import { attention, type RopeTensors, swiglu } from './layers';
+import { attention, attentionHeads, type RopeTensors, swiglu } from './layers';
 import { linear } from './linear';
 import { blockWeightName, type Level } from './weights';
 
@@ -64,6 +64,40 @@ export function blockForward(h: tf.Tensor2D, w: BlockWeights, ctx: BlockContext,
     const act = gateUpSwiglu(h1, w.wGateUp);
     return addRmsNorm(h1, act ? linear(act, w.wDown) : swiglu(h1, w.wGate, w.wUp, w.wDown), ctx.eps);
   });
+}
+
+/**
+ * Row 0 of every batch row of blockForward's output, [B, D] for h [B·S, D]: the attention runs over every position
+ * (its keys and values need them), then o_proj, both norms and the MLP run on the B rows at position 0 only. Each of
+ * those computes a row the same way whatever the number of rows, so these are the bits of blockForward's rows
+ * 0, S, 2S, … (test: segment-q.test.ts).
+ */
+export function blockForwardFirstRows(h: tf.Tensor2D, w: BlockWeights, ctx: BlockContext): tf.Tensor2D {
+  return tf.tidy(() => {
+    const o0 = firstRows(attentionHeads(h, w.wq, w.wk, w.wv, ctx, ctx.rope), ctx);
+    const h1 = addRmsNorm(firstRows(h, ctx), linear(o0, w.wo), ctx.eps);
+    const act = gateUpSwiglu(h1, w.wGateUp);
+    return addRmsNorm(h1, act ? linear(act, w.wDown) : swiglu(h1, w.wGate, w.wUp, w.wDown), ctx.eps);
+  });
+}
+
+/** Rows 0, S, 2S, … of x [B·S, D] → [B, D]. */
+function firstRows(x: tf.Tensor2D, ctx: BlockContext): tf.Tensor2D {
+  const D = x.shape[1];
+  return tf.tidy(() => tf.reshape(tf.slice(tf.reshape(x, [ctx.batch, ctx.seqLen, D]), [0, 0, 0], [ctx.batch, 1, D]), [ctx.batch, D]) as tf.Tensor2D);
+}
+
+/**
+ * moduleForward's output at position 0 only, [B, D]: every block but the last in full, the last through
+ * blockForwardFirstRows. What a halting head needs (it reads z_H[:, 0]).
+ */
+export function moduleForwardFirstRows(
+  weights: ReadonlyMap<string, tf.Variable>, level: Level, layers: number, z: tf.Tensor2D, injection: tf.Tensor2D, ctx: BlockContext,
+): tf.Tensor2D {
+  const h = moduleForward(weights, level, layers - 1, z, injection, ctx);
+  const out = tf.tidy(() => blockForwardFirstRows(h, sliceBlockWeights(weights, level, layers - 1), ctx));
+  h.dispose();
+  return out;
 }
 
 /**

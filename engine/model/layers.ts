@@ -104,6 +104,14 @@ export function attention(
   x: tf.Tensor2D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D, wo: tf.Tensor2D,
   s: AttentionShape, rope: RopeTensors | undefined, onProbs?: (p: tf.Tensor4D) => void,
 ): tf.Tensor2D {
+  return tf.tidy(() => linear(attentionHeads(x, wq, wk, wv, s, rope, onProbs), wo));
+}
+
+/** The heads' outputs [B·S, H·hd] of `attention`, before o_proj (the same values `attention` multiplies by wo). */
+export function attentionHeads(
+  x: tf.Tensor2D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D,
+  s: AttentionShape, rope: RopeTensors | undefined, onProbs?: (p: tf.Tensor4D) => void,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const { batch: B, seqLen: S, heads: H } = s;
     const q0 = linear(x, wq);
@@ -115,7 +123,7 @@ export function attention(
     // probabilities for a capture are computed beside it.
     const o = attentionFused(q, k, v0, s);
     if (onProbs) onProbs(attentionProbs(q, k, s));
-    return linear(o, wo);
+    return o;
   });
 }
 

@@ -22,7 +22,7 @@
 import { tf } from '../tf';
 import type { HrmConfig } from './config';
 import type { HrmModel } from './hrm';
-import { type BlockContext, moduleForward } from './block';
+import { type BlockContext, moduleForward, moduleForwardFirstRows } from './block';
 import { linear } from './linear';
 import { gradientWeightNames, type Level, puzzleEmbeddingName } from './weights';
 
@@ -246,6 +246,31 @@ export function runSegment(model: HrmModel, carry: Carry, tokens: tf.Tensor2D, o
   const { qHalt, qContinue } = splitQ(q);
   q.dispose();
   return { carry: next, logits, qHalt, qContinue };
+}
+
+/**
+ * Only the halting head's output of one full segment (what runSegment's qHalt and qContinue hold, the same bits): every
+ * update but the last in full, the last H-update through moduleForwardFirstRows (q reads z_H at position 0 alone), no
+ * logits. The training step's continue target (hrm-reference §2) needs no more.
+ */
+export function runSegmentQ(model: HrmModel, carry: Carry, tokens: tf.Tensor2D): { qHalt: tf.Tensor1D; qContinue: tf.Tensor1D } {
+  const steps = segmentSchedule(model.config);
+  const last = steps[steps.length - 1];
+  const x = embedInput(model, tokens);
+  const mid = runSteps(model, carry, x, steps.slice(0, -1));
+  x.dispose();
+  const [B, S, D] = mid.zH.shape;
+  const ctx: BlockContext = { batch: B, seqLen: S, heads: model.config.heads, eps: model.config.rmsEps, rope: model.consts.rope };
+  const { level, layers } = levelOf(model.config, last.kind);
+  const q = tf.tidy(() => {
+    const first = moduleForwardFirstRows(model.weights, level, layers,
+      tf.reshape(mid.zH, [B * S, D]) as tf.Tensor2D, tf.reshape(mid.zL, [B * S, D]) as tf.Tensor2D, ctx);
+    return tf.add(linear(first, model.weight('q_head.weight') as tf.Tensor2D), model.weight('q_head.bias')) as tf.Tensor2D;
+  });
+  disposeCarry(mid);
+  const out = splitQ(q);
+  q.dispose();
+  return out;
 }
 
 /** The off-tape part of a segment (HRM: all but the last L and H call; TRM: all but the last H-cycle). */

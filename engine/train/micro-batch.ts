@@ -1,11 +1,11 @@
 /**
  * One micro-batch of a training step (trainer.ts, step 2): the segment's off-tape part, the last calls on the tape,
- * the loss with the continue target from an extra forward pass without tape, and the gradients. The trainer's own
+ * the loss with the continue target from an extra forward pass without tape (the halting head only), and the gradients. The trainer's own
  * thread and its data-parallel helper thread (micro-batch-worker.ts) run this same function, so a micro-batch gives
  * the same bits on either thread.
  */
 import { tf } from '../tf';
-import { type Carry, type HrmModel, disposeCarry, runSegment, segmentGradients } from '../model';
+import { type Carry, type HrmModel, runSegmentQ, segmentGradients } from '../model';
 import { type LossType, hrmLoss } from './losses';
 import { withoutTape } from './no-tape';
 
@@ -50,11 +50,12 @@ export function runMicroBatch(model: HrmModel, input: MicroBatchInput): MicroBat
       let continueTarget: tf.Tensor | undefined;
       if (cfg.variant === 'hrm') {
         const target = withoutTape(() => {
-          const next = runSegment(model, { zH: out.zH, zL: out.zL }, tokT);
+          // Only the halting head of the next segment (runSegment's q, the same bits, without the logits and with
+          // the last block on position 0 alone).
+          const next = runSegmentQ(model, { zH: out.zH, zL: out.zL }, tokT);
           const nh = next.qHalt.dataSync();
           const nc = next.qContinue.dataSync();
-          disposeCarry(next.carry);
-          next.logits.dispose(); next.qHalt.dispose(); next.qContinue.dispose();
+          next.qHalt.dispose(); next.qContinue.dispose();
           const v = new Float32Array(size);
           for (let b = 0; b < size; b++) v[b] = sigmoid(input.isLast[b] ? nh[b] : Math.max(nh[b], nc[b]));
           return v;
