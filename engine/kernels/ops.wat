@@ -592,6 +592,67 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $iloop)))
   )
+  ;; transpose_2d(src, dst, R, C): dst [C, R] = srcᵀ for src [R, C] row-major (the model's 2-D transposes: the weight
+  ;; gradients' xᵀ, the input gradients' Wᵀ). 4 × 4 blocks through shuffles, rows in blocks of 4 and, inside, columns
+  ;; in blocks of 4: the reads run along 4 source rows, the writes touch C output rows 16 bytes at a time (C · 64 bytes
+  ;; of cache lines, in L1 for C ≤ 512). The last C mod 4 columns and R mod 4 rows one float at a time.
+  (func (export "transpose_2d") (param $src i32) (param $dst i32) (param $R i32) (param $C i32)
+    (local $r i32) (local $c i32) (local $j i32) (local $R4 i32) (local $C4 i32) (local $sp i32) (local $dp i32) (local $rs i32) (local $ds i32)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128) (local $u0 v128) (local $u1 v128) (local $u2 v128) (local $u3 v128)
+    (local.set $R4 (i32.and (local.get $R) (i32.const -4)))
+    (local.set $C4 (i32.and (local.get $C) (i32.const -4)))
+    (local.set $rs (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $ds (i32.shl (local.get $R) (i32.const 2)))
+    (block $rend (loop $rloop
+      (br_if $rend (i32.ge_u (local.get $r) (local.get $R4)))
+      (local.set $sp (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $rs))))
+      (local.set $dp (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2))))
+      (local.set $c (i32.const 0))
+      (block $cend (loop $cloop
+        (br_if $cend (i32.ge_u (local.get $c) (local.get $C4)))
+        (local.set $t0 (v128.load (local.get $sp)))
+        (local.set $t1 (v128.load (i32.add (local.get $sp) (local.get $rs))))
+        (local.set $t2 (v128.load (i32.add (local.get $sp) (i32.shl (local.get $rs) (i32.const 1)))))
+        (local.set $t3 (v128.load (i32.add (local.get $sp) (i32.mul (local.get $rs) (i32.const 3)))))
+        (local.set $u0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $t0) (local.get $t1)))
+        (local.set $u1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $t0) (local.get $t1)))
+        (local.set $u2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $t2) (local.get $t3)))
+        (local.set $u3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $t2) (local.get $t3)))
+        (v128.store (local.get $dp) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u0) (local.get $u2)))
+        (v128.store (i32.add (local.get $dp) (local.get $ds)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u0) (local.get $u2)))
+        (v128.store (i32.add (local.get $dp) (i32.shl (local.get $ds) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u1) (local.get $u3)))
+        (v128.store (i32.add (local.get $dp) (i32.mul (local.get $ds) (i32.const 3))) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u1) (local.get $u3)))
+        (local.set $sp (i32.add (local.get $sp) (i32.const 16)))
+        (local.set $dp (i32.add (local.get $dp) (i32.shl (local.get $ds) (i32.const 2))))
+        (local.set $c (i32.add (local.get $c) (i32.const 4)))
+        (br $cloop)))
+      ;; the last C mod 4 columns of these 4 rows
+      (block $c2end (loop $c2loop
+        (br_if $c2end (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $j (i32.const 0))
+        (block $jend (loop $jloop
+          (br_if $jend (i32.ge_u (local.get $j) (i32.const 4)))
+          (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $R)) (i32.add (local.get $r) (local.get $j))) (i32.const 2)))
+            (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (i32.add (local.get $r) (local.get $j)) (local.get $C)) (local.get $c)) (i32.const 2)))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $jloop)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $c2loop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 4)))
+      (br $rloop)))
+    ;; the last R mod 4 rows, every column
+    (block $r2end (loop $r2loop
+      (br_if $r2end (i32.ge_u (local.get $r) (local.get $R)))
+      (local.set $c (i32.const 0))
+      (block $c3end (loop $c3loop
+        (br_if $c3end (i32.ge_u (local.get $c) (local.get $C)))
+        (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $R)) (local.get $r)) (i32.const 2)))
+          (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $C)) (local.get $c)) (i32.const 2)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $c3loop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $r2loop)))
+  )
   (func $transpose (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32)
     (local $r i32) (local $c i32) (local $out i32)
     (block $rend (loop $rloop

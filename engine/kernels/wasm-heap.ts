@@ -21,6 +21,7 @@ export interface OpsExports {
   gemm_swiglu(a: number, bp: number, y: number, M: number, K: number, I: number, tile: number): void;
   adam_atan2(p: number, g: number, m: number, v: number, po: number, mo: number, vo: number, n: number,
     b1: number, c1: number, b2: number, c2: number, decay: number, bc1: number, bc2: number, lr: number): void;
+  transpose_2d(src: number, dst: number, R: number, C: number): void;
 }
 interface WasmBackendInternals {
   wasm: { asm?: { memory?: unknown }; wasmMemory?: unknown };

@@ -33,7 +33,10 @@ export interface BlockContext {
   rope: RopeTensors | undefined;
 }
 
-/** Slices block `layer` of `level` into its seven [in, out] matrices (new tensors; dispose or tidy them). */
+/**
+ * Slices block `layer` of `level` into its seven [in, out] matrices (new tensors; dispose or tidy them). Read wGate and
+ * wUp inside the same tf.tidy as the call: they are sliced on first read.
+ */
 export function sliceBlockWeights(weights: ReadonlyMap<string, tf.Variable>, level: Level, layer: number): BlockWeights {
   const get = (part: Parameters<typeof blockWeightName>[2]) => {
     const v = weights.get(blockWeightName(level, layer, part));
@@ -44,13 +47,16 @@ export function sliceBlockWeights(weights: ReadonlyMap<string, tf.Variable>, lev
   const gu = get('mlp.gate_up_proj.weight');
   const D = qkv.shape[0];
   const inter = gu.shape[1] / 2;
+  // wGate and wUp are sliced when first read: the fused gate|up kernel (off the tape, on wasm) reads wGateUp alone.
+  let wGate: tf.Tensor2D | undefined;
+  let wUp: tf.Tensor2D | undefined;
   return {
     wq: tf.slice(qkv, [0, 0], [D, D]),
     wk: tf.slice(qkv, [0, D], [D, D]),
     wv: tf.slice(qkv, [0, 2 * D], [D, D]),
     wo: get('self_attn.o_proj.weight'),
-    wGate: tf.slice(gu, [0, 0], [D, inter]),
-    wUp: tf.slice(gu, [0, inter], [D, inter]),
+    get wGate() { return (wGate ??= tf.slice(gu, [0, 0], [D, inter])); },
+    get wUp() { return (wUp ??= tf.slice(gu, [0, inter], [D, inter])); },
     wGateUp: gu,
     wDown: get('mlp.down_proj.weight'),
   };

@@ -231,3 +231,39 @@ test('the tensor count stays flat over repeated fused calls, on and off the tape
   a.dispose(); b.dispose();
   for (const t of Object.values(rope)) t.dispose();
 });
+
+test('Transpose of 2-D float32 tensors (the SIMD kernel) moves every element exactly, edges included; other transposes unchanged', () => {
+  const rng = new Rng(11);
+  for (const [R, C] of [[1312, 128], [128, 512], [7, 5], [1, 9], [9, 1], [82, 13], [6, 8], [8, 6], [4, 4], [0, 3]] as [number, number][]) {
+    const x = rand(rng, [R, C]);
+    const y = tf.transpose(x);
+    assert.deepEqual(y.shape, [C, R]);
+    const xv = x.dataSync(), yv = y.dataSync();
+    for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) {
+      if (!Object.is(yv[c * R + r], xv[r * C + c])) assert.fail(`[${R}, ${C}]: element (${r}, ${c}) is ${yv[c * R + r]}, not ${xv[r * C + c]}`);
+    }
+    x.dispose(); y.dispose();
+  }
+  tf.tidy(() => {
+    // rank 3 and int32 go to tfjs-backend-wasm's kernel
+    const t3 = tf.tensor3d(Float32Array.from({ length: 24 }, (_, i) => i), [2, 3, 4]);
+    assert.deepEqual(Array.from(tf.transpose(t3, [2, 0, 1]).dataSync()).slice(0, 6), [0, 4, 8, 12, 16, 20]);
+    assert.deepEqual(Array.from(tf.transpose(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32')).dataSync()), [1, 4, 2, 5, 3, 6]);
+  });
+});
+
+test('Identity (tf.clone, tensors kept for a gradient) shares the buffer: values stay, disposing either side keeps the other, no buffer leaks', () => {
+  const before = tf.engine().backend.numDataIds();
+  const a = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+  const b = tf.clone(a);
+  assert.equal(tf.engine().backend.numDataIds(), before + 1, 'one buffer for both');
+  a.dispose();
+  assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3, 4]);
+  b.dispose();
+  assert.equal(tf.engine().backend.numDataIds(), before, 'the buffer is freed with its last tensor');
+  const v = tf.variable(tf.tensor1d([5, 6]));
+  const kept = tf.clone(v);
+  tf.tidy(() => v.assign(tf.tensor1d([7, 8])));
+  assert.deepEqual(Array.from(kept.dataSync()), [5, 6], 'a clone keeps the values from before an assign');
+  kept.dispose(); v.dispose();
+});
