@@ -17,7 +17,7 @@
  *                                        (replaces ~25 kernels: 5 grouped products, softmax, 8 transposes, …)
  *   HrmLensAdamATan2   {p, g, m, v} → [p', m', v']  one AdamATan2 update (engine/train/adam-atan2.ts), the same bits
  *                                        as its 12 tfjs kernels: atan2 is musl's atan2f, what tfjs's Atan2 runs
- *   Transpose (2-D float32, perm [1, 0]) replaces tfjs-backend-wasm's kernel: 4 × 4 blocks through shuffles, ~6× faster
+ *   Transpose (2-D float32, perm [1, 0]) replaces tfjs-backend-wasm's kernel: 4 × 4 blocks through shuffles, 2–3× faster
  *                                        on the [1312, 512] activations of the weight gradients (HRM_LENS_FAST_TRANSPOSE=0:
  *                                        the original kernel)
  *

@@ -1,8 +1,8 @@
 /**
  * One micro-batch of a training step (trainer.ts, step 2): the segment's off-tape part, the last calls on the tape,
- * the loss with the continue target from an extra forward pass without tape (the halting head only), and the gradients. The trainer's own
- * thread and its data-parallel helper thread (micro-batch-worker.ts) run this same function, so a micro-batch gives
- * the same bits on either thread.
+ * the loss with the continue target from an extra forward pass without tape (the halting head only), and the
+ * gradients. The trainer's own thread and its data-parallel helper thread (micro-batch-worker.ts) run this same
+ * function, so a micro-batch gives the same bits on either thread.
  */
 import { tf } from '../tf';
 import { type Carry, type HrmModel, runSegmentQ, segmentGradients } from '../model';
