@@ -18,6 +18,7 @@ import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { tf } from '../tf';
+import { overrideWasmKernel } from './override-kernel';
 import { GEMM_MR, GEMM_NR, GEMM_RELAXED_WASM, GEMM_SIMD_WASM } from './gemm-binary';
 import { OPS_RELAXED_SHARED_WASM, OPS_SIMD_SHARED_WASM } from './ops-binary';
 import { heapGemm, type HeapGemm } from './wasm-heap';
@@ -461,40 +462,32 @@ export const gemmStats = { calls: 0, parallel: 0, inPlace: 0, attentionSplit: 0 
 /** Overrides the wasm BatchMatMul kernel once per process; returns what is used. Call after the wasm backend is set. */
 export function installWasmGemm(): GemmInfo {
   if (installed) return installed;
-  const original = tf.getKernel('BatchMatMul', 'wasm');
-  if (!original) return (installed = { kernel: 'off', detail: 'no wasm BatchMatMul kernel to replace' });
+  if (!tf.getKernel('BatchMatMul', 'wasm')) return (installed = { kernel: 'off', detail: 'no wasm BatchMatMul kernel to replace' });
   if (process.env.HRM_LENS_GEMM === 'xnnpack') return (installed = { kernel: 'off', detail: 'XNNPACK matMul (HRM_LENS_GEMM=xnnpack)' });
   const { info } = gemmModule();
   installed = info;
   if (info.kernel === 'off') return info;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({
-    kernelName: 'BatchMatMul',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-    kernelFunc: (args) => {
-      const a = args.inputs.a as unknown as WasmTensorInfo;
-      const b = args.inputs.b as unknown as WasmTensorInfo;
-      const attrs = args.attrs as unknown as { transposeA?: boolean; transposeB?: boolean };
-      const [M, K] = a.shape.slice(-2);
-      const N = b.shape[b.shape.length - 1];
-      // Rank 2, or rank 3 with batch 1 (what tf.matMul passes for 2-D operands, and tf.matMul on [1, M, K] · [1, K, N]).
-      const single = (t: WasmTensorInfo) => t.shape.length === 2 || (t.shape.length === 3 && t.shape[0] === 1);
-      const ok = a.dtype === 'float32' && b.dtype === 'float32' && !attrs.transposeA && !attrs.transposeB && single(a) && single(b)
-        && a.shape.length === b.shape.length && b.shape[b.shape.length - 2] === K && M * K * N >= MIN_WORK;
-      if (!ok) return original.kernelFunc(args);
-      const backend = args.backend as unknown as WasmBackendLike;
-      const out = backend.makeOutput(a.shape.length === 2 ? [M, N] : [1, M, N], 'float32');
-      gemmStats.calls++;
-      const heap = N % GEMM_NR === 0 && M >= IN_PLACE_MIN_ROWS ? inPlaceGemm(backend) : undefined;
-      if (heap) {
-        heapProduct(backend, heap, a, b, out, M, K, N);
-        return out as unknown as tf.TensorInfo;
-      }
-      gemmInto(backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, M, K, N);
+  overrideWasmKernel('BatchMatMul', (original) => (args) => {
+    const a = args.inputs.a as unknown as WasmTensorInfo;
+    const b = args.inputs.b as unknown as WasmTensorInfo;
+    const attrs = args.attrs as unknown as { transposeA?: boolean; transposeB?: boolean };
+    const [M, K] = a.shape.slice(-2);
+    const N = b.shape[b.shape.length - 1];
+    // Rank 2, or rank 3 with batch 1 (what tf.matMul passes for 2-D operands, and tf.matMul on [1, M, K] · [1, K, N]).
+    const single = (t: WasmTensorInfo) => t.shape.length === 2 || (t.shape.length === 3 && t.shape[0] === 1);
+    const ok = a.dtype === 'float32' && b.dtype === 'float32' && !attrs.transposeA && !attrs.transposeB && single(a) && single(b)
+      && a.shape.length === b.shape.length && b.shape[b.shape.length - 2] === K && M * K * N >= MIN_WORK;
+    if (!ok) return original(args);
+    const backend = args.backend as unknown as WasmBackendLike;
+    const out = backend.makeOutput(a.shape.length === 2 ? [M, N] : [1, M, N], 'float32');
+    gemmStats.calls++;
+    const heap = N % GEMM_NR === 0 && M >= IN_PLACE_MIN_ROWS ? inPlaceGemm(backend) : undefined;
+    if (heap) {
+      heapProduct(backend, heap, a, b, out, M, K, N);
       return out as unknown as tf.TensorInfo;
-    },
+    }
+    gemmInto(backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, M, K, N);
+    return out as unknown as tf.TensorInfo;
   });
   return info;
 }

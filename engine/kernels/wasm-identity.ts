@@ -7,7 +7,8 @@
  * h128 b32 training step, ~1 % of the step. No kernel writes into an existing tensor's buffer (outputs are always new
  * buffers; Variable.assign swaps buffers), so sharing is safe; strings keep the original kernel.
  */
-import { tf } from '../tf';
+import type { tf } from '../tf';
+import { overrideWasmKernel } from './override-kernel';
 
 interface WasmBackendLike {
   incRef(dataId: object): void;
@@ -18,20 +19,10 @@ let installed = false;
 /** Replaces the wasm Identity kernel once per process (idempotent). Call after the wasm backend is registered. */
 export function installWasmIdentity(): void {
   if (installed) return;
-  const original = tf.getKernel('Identity', 'wasm');
-  if (!original) return;
-  installed = true;
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Identity',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo;
-      if (x.dtype === 'string') return original.kernelFunc(args);
-      (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    },
+  installed = overrideWasmKernel('Identity', (original) => (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (x.dtype === 'string') return original(args);
+    (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
 }

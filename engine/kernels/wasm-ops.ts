@@ -34,6 +34,7 @@
  * (for comparisons).
  */
 import { tf } from '../tf';
+import { overrideWasmKernel } from './override-kernel';
 import { gemmSwigluOnHelper, headKernelOnHelper, type HeadKernelJob } from './wasm-gemm';
 import { heapModule } from './wasm-heap';
 
@@ -205,21 +206,16 @@ export function installWasmOps(): boolean {
     return [dq, dk, dv];
   });
   // Transpose of a 2-D float32 tensor (perm [1, 0]) in one SIMD pass; every other transpose keeps the original kernel.
-  const transpose = tf.getKernel('Transpose', 'wasm');
-  if (transpose && process.env.HRM_LENS_FAST_TRANSPOSE !== '0') {
-    tf.unregisterKernel('Transpose', 'wasm');
-    tf.registerKernel({
-      kernelName: 'Transpose', backendName: 'wasm', setupFunc: transpose.setupFunc, disposeFunc: transpose.disposeFunc,
-      kernelFunc: (args) => {
-        const x = args.inputs.x as tf.TensorInfo;
-        const perm = (args.attrs as unknown as { perm: number[] }).perm;
-        if (x.dtype !== 'float32' || x.shape.length !== 2 || perm[0] !== 1 || perm[1] !== 0) return transpose.kernelFunc(args);
-        const bk = args.backend as unknown as WasmBackendInternals;
-        const [R, C] = x.shape;
-        const out = bk.makeOutput([C, R], 'float32');
-        if (R * C > 0) ops.transpose_2d(ptr(bk, x), ptr(bk, out), R, C);
-        return out;
-      },
+  if (process.env.HRM_LENS_FAST_TRANSPOSE !== '0') {
+    overrideWasmKernel('Transpose', (original) => (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      const perm = (args.attrs as unknown as { perm: number[] }).perm;
+      if (x.dtype !== 'float32' || x.shape.length !== 2 || perm[0] !== 1 || perm[1] !== 0) return original(args);
+      const bk = args.backend as unknown as WasmBackendInternals;
+      const [R, C] = x.shape;
+      const out = bk.makeOutput([C, R], 'float32');
+      if (R * C > 0) ops.transpose_2d(ptr(bk, x), ptr(bk, out), R, C);
+      return out;
     });
   }
   return (installed = true);

@@ -9,6 +9,7 @@
  * non-string dtype; strings are left to the original kernel.
  */
 import { tf } from '../tf';
+import { overrideWasmKernel } from './override-kernel';
 
 interface WasmTensorInfo {
   dataId: object;
@@ -26,29 +27,19 @@ let installed = false;
 /** Replaces the wasm Slice kernel once per process (idempotent). Call after the wasm backend is registered. */
 export function installWasmSlice(): void {
   if (installed) return;
-  const original = tf.getKernel('Slice', 'wasm');
-  if (!original) return;
-  installed = true;
-  tf.unregisterKernel('Slice', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Slice',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as unknown as WasmTensorInfo;
-      if (x.dtype === 'string') return original.kernelFunc(args);
-      const backend = args.backend as unknown as WasmBackendLike;
-      const attrs = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
-      const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, attrs.begin, attrs.size);
-      const out = backend.makeOutput(size, x.dtype);
-      const total = size.reduce((a, b) => a * b, 1);
-      if (total === 0) return out as unknown as tf.TensorInfo;
-      const xv = backend.typedArrayFromHeap(x);
-      const ov = backend.typedArrayFromHeap(out);
-      copySlice(xv, x.shape, ov, begin, size);
-      return out as unknown as tf.TensorInfo;
-    },
+  installed = overrideWasmKernel('Slice', (original) => (args) => {
+    const x = args.inputs.x as unknown as WasmTensorInfo;
+    if (x.dtype === 'string') return original(args);
+    const backend = args.backend as unknown as WasmBackendLike;
+    const attrs = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
+    const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, attrs.begin, attrs.size);
+    const out = backend.makeOutput(size, x.dtype);
+    const total = size.reduce((acc, n) => acc * n, 1);
+    if (total === 0) return out as unknown as tf.TensorInfo;
+    const xv = backend.typedArrayFromHeap(x);
+    const ov = backend.typedArrayFromHeap(out);
+    copySlice(xv, x.shape, ov, begin, size);
+    return out as unknown as tf.TensorInfo;
   });
 }
 
