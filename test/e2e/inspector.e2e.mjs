@@ -233,10 +233,10 @@ try {
     await qi.locator('.quick-input-title', { hasText: 'HRM: Inspect Puzzle' }).waitFor({ timeout: 30_000 });
     await page.keyboard.type(PUZZLE_9);
     await page.keyboard.press('Enter');
-    await qi.locator('.monaco-list-row', { hasText: 'step-000000.safetensors' }).first().waitFor({ timeout: 30_000 });
-    await page.keyboard.type('step-000000');
+    const ckRow = qi.locator('.monaco-list-row', { hasText: 'step-000000.safetensors' }).first();
+    await ckRow.waitFor({ timeout: 30_000 });
     const tCommand = Date.now();
-    await page.keyboard.press('Enter');
+    await ckRow.click(); // a click, not Enter: an Enter can land before the list is ready and be lost
     const f9 = await findFrame(page, `#title:has-text("${PUZZLE_9.replace(/0/g, '.').slice(0, 30)}")`, 120_000);
     await f9.locator('body[data-render-ms]').waitFor({ timeout: 60_000 });
     console.log(`e2e: inspect latency, command → first grid (9×9, 16 segments, engine warm): ${Date.now() - tCommand} ms`);
@@ -310,8 +310,10 @@ try {
     await page.keyboard.press('Control+a');
     await page.keyboard.type('40');
     await page.keyboard.press('Enter');
-    await qi.locator('.quick-input-title', { hasText: 'backend' }).waitFor({ timeout: 30_000 });
-    await page.keyboard.press('Enter'); // the setting's backend, listed first
+    // Click the setting's row (listed first): an Enter pressed as the title changes can land before the list has
+    // its items, and is then lost (seen once in CI: the pick stayed open with "auto" highlighted).
+    await pick('backend', 'the hrmLens.backend setting');
+    await qi.locator('.quick-input-title', { hasText: 'backend' }).waitFor({ state: 'hidden', timeout: 30_000 });
     dashboard = await findFrame(page, 'body[data-status] #title:has-text("tiny-4x4")', 120_000);
     // Live: the step count grows while the run trains.
     const stepsNow = async () => Number((await dashboard.locator('body').getAttribute('data-steps')) ?? 0);
