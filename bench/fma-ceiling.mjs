@@ -6,6 +6,8 @@
 // alternate the two, so the VM's drift reaches both alike. If the two vCPUs had their own FMA units, two threads would
 // each keep the one-thread rate; if they share one core's (hyperthreads, or a host that lowers the clock under load),
 // each gets about half. Every product of the engine's training step is bound by this rate.
+// Then the same loop with 4 to 14 chains on one thread (rounds interleaved): how many independent accumulators a
+// kernel needs to reach that rate. The engine's GEMM micro-kernel (2 rows × 16 columns) has 8; see the README.
 // Output: the medians, and bench/results/fma-ceiling.json.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,12 +17,13 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import wabtInit from 'wabt';
 
 const CHAINS = 10;
+const SWEEP = [4, 6, 8, 10, 12, 14];
 const ITERS = 5e7; // 4 GFLOP per call
 const ROUNDS = Number(process.env.FMA_ROUNDS ?? 5);
 
-async function moduleBytes() {
+async function moduleBytes(chains = CHAINS) {
   const wabt = await wabtInit();
-  const acc = Array.from({ length: CHAINS }, (_, i) => `$a${i}`);
+  const acc = Array.from({ length: chains }, (_, i) => `$a${i}`);
   const wat = `(module (func (export "spin") (param $n i32) (result f32)
     ${acc.map((a) => `(local ${a} v128)`).join(' ')} (local $b v128) (local $c v128)
     (local.set $b (f32x4.splat (f32.const 0.999))) (local.set $c (f32x4.splat (f32.const 0.001)))
@@ -41,11 +44,12 @@ function instantiate(bytes) {
   }
 }
 
-/** GFLOP/s of one call (2 flops × 4 lanes per FMA). */
-function timed(spin) {
+/** GFLOP/s of one call (2 flops × 4 lanes per FMA); `ITERS × CHAINS` FMAs whatever the chain count. */
+function timed(spin, chains = CHAINS) {
+  const iters = Math.round((ITERS * CHAINS) / chains);
   const t0 = performance.now();
-  spin(ITERS);
-  return (ITERS * CHAINS * 8) / ((performance.now() - t0) * 1e6);
+  spin(iters);
+  return (iters * chains * 8) / ((performance.now() - t0) * 1e6);
 }
 
 if (!isMainThread) {
@@ -68,16 +72,22 @@ if (!isMainThread) {
     pairs.push([mine, await theirs]);
   }
   await worker.terminate();
+  const sweepSpins = [];
+  for (const chains of SWEEP) sweepSpins.push(instantiate(await moduleBytes(chains)).spin);
+  const sweep = SWEEP.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) SWEEP.forEach((chains, i) => sweep[i].push(timed(sweepSpins[i], chains)));
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const both = pairs.map(([a, b]) => a + b);
   const result = {
     date: new Date().toISOString(), chains: CHAINS, rounds: ROUNDS,
     oneThreadGflops: alone, twoThreadsGflops: pairs,
     medianOneThread: median(alone), medianPerThreadOfTwo: median(pairs.flat()), medianTwoThreadsTotal: median(both),
+    chainSweep: SWEEP.map((chains, i) => ({ chains, gflops: sweep[i], median: median(sweep[i]) })),
   };
   console.log(`128-bit FMA loop, ${ROUNDS} rounds: one thread alone ${result.medianOneThread.toFixed(1)} GFLOP/s (${alone.map((x) => x.toFixed(1)).join(', ')});`
     + ` two threads at once ${result.medianPerThreadOfTwo.toFixed(1)} each, ${result.medianTwoThreadsTotal.toFixed(1)} together`
     + ` (${both.map((x) => x.toFixed(1)).join(', ')}): ×${(result.medianTwoThreadsTotal / result.medianOneThread).toFixed(2)} for the second thread`);
+  console.log(`one thread by number of independent chains (median GFLOP/s): ${result.chainSweep.map((c) => `${c.chains}: ${c.median.toFixed(1)}`).join(', ')}`);
   const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'fma-ceiling.json');
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(`${out}.tmp`, JSON.stringify(result, null, 2) + '\n');

@@ -22,6 +22,7 @@ import { overrideWasmKernel } from './override-kernel';
 import { GEMM_MR, GEMM_NR, GEMM_RELAXED_WASM, GEMM_SIMD_WASM } from './gemm-binary';
 import { OPS_RELAXED_SHARED_WASM, OPS_SIMD_SHARED_WASM } from './ops-binary';
 import { heapGemm, type HeapGemm } from './wasm-heap';
+import { PackedWeightCache } from './packed-weights';
 
 /**
  * Every 2-D product goes through the kernel, however small: a row of the result is then computed the same way whatever
@@ -229,24 +230,34 @@ function ensure(memory: WebAssembly.Memory, bytes: number): void {
 }
 
 /**
- * C = A · B for row-major float32 arrays (A: M×K, B: K×N) with the module; writes C into `out` (M×N). Exported for
- * the kernel and its tests.
+ * Model weights packed once and kept at the start of this module's memory (engine/kernels/packed-weights.ts): every
+ * other use of the memory starts at `packedWeights.end`.
  */
-export function gemmInto(a: Float32Array, b: Float32Array, out: Float32Array, M: number, K: number, N: number): void {
+export const packedWeights = new PackedWeightCache();
+
+/**
+ * C = A · B for row-major float32 arrays (A: M×K, B: K×N) with the module; writes C into `out` (M×N). With `bKey`, B's
+ * data object, a model weight's packed form is taken from (or kept in) packedWeights. Exported for the kernel and its
+ * tests.
+ */
+export function gemmInto(a: Float32Array, b: Float32Array, out: Float32Array, M: number, K: number, N: number, bKey?: object): void {
   const { exports, memory } = gemmModule();
   if (!exports || !memory) throw new Error('the GEMM module is not available');
   const Mp = M + (M % GEMM_MR ? GEMM_MR - (M % GEMM_MR) : 0);
   const Np = Math.ceil(N / GEMM_NR) * GEMM_NR;
-  const aOff = 0;
+  const kept = bKey ? packedWeights.packed(bKey, K, N, Np, exports, memory, (f, at) => f.set(b.subarray(0, K * N), at / 4)) : undefined;
+  const aOff = packedWeights.end;
   const bRaw = aOff + 4 * Mp * K;
-  const bPacked = bRaw + 4 * K * N;
-  const cOff = bPacked + 4 * K * Np;
+  const bPacked = kept ?? bRaw + 4 * K * N;
+  const cOff = bRaw + 4 * K * N + 4 * K * Np;
   ensure(memory, cOff + 4 * Mp * Np);
   const f = new Float32Array(memory.buffer);
   f.set(a.subarray(0, M * K), aOff / 4);
   if (Mp > M) f.fill(0, aOff / 4 + M * K, aOff / 4 + Mp * K);
-  f.set(b.subarray(0, K * N), bRaw / 4);
-  exports.pack(bRaw, bPacked, K, N);
+  if (kept === undefined) {
+    f.set(b.subarray(0, K * N), bRaw / 4);
+    exports.pack(bRaw, bPacked, K, N);
+  }
   gemmRows(exports, aOff, bPacked, cOff, Mp, K, Np);
   if (Np !== N) exports.unpad(cOff, cOff, M, Np, N); // in place: row i moves down to i·N ≤ i·Np
   out.set(new Float32Array(memory.buffer, cOff, M * N));
@@ -262,7 +273,7 @@ export function gemmGroupsInto(a: Float32Array, b: Float32Array, out: Float32Arr
   if (!exports || !memory) throw new Error('the GEMM module is not available');
   const Mp = M + (M % GEMM_MR ? GEMM_MR - (M % GEMM_MR) : 0);
   const Np = Math.ceil(N / GEMM_NR) * GEMM_NR;
-  const aOff = 0;
+  const aOff = packedWeights.end;
   const bRaw = aOff + 4 * G * Mp * K;
   const bPacked = bRaw + 4 * G * K * N;
   const cOff = bPacked + 4 * G * K * Np;
@@ -311,18 +322,19 @@ function heapProduct(backend: WasmBackendLike, heap: HeapGemm, a: WasmTensorInfo
     const cOff = (() => {
       if (rest === 0) return 0;
       Mr = rest + (rest % GEMM_MR ? GEMM_MR - (rest % GEMM_MR) : 0);
-      const bRaw = 4 * Mr * K;
+      const aOff = packedWeights.end;
+      const bRaw = aOff + 4 * Mr * K;
       const bPacked = bRaw + 4 * K * N;
       const c = bPacked + 4 * K * N;
       ensure(memory, c + 4 * Mr * N);
       const f = new Float32Array(memory.buffer);
-      f.set((backend.typedArrayFromHeap(a) as Float32Array).subarray(own * K, M * K), 0);
-      if (Mr > rest) f.fill(0, rest * K, Mr * K);
+      f.set((backend.typedArrayFromHeap(a) as Float32Array).subarray(own * K, M * K), aOff / 4);
+      if (Mr > rest) f.fill(0, aOff / 4 + rest * K, aOff / 4 + Mr * K);
       f.set((backend.typedArrayFromHeap(b) as Float32Array).subarray(0, K * N), bRaw / 4);
       exports.pack(bRaw, bPacked, K, N);
-      const { posted: p, next } = post(used, used.length, 0, bPacked, c, Mr, K, N);
+      const { posted: p, next } = post(used, used.length, aOff, bPacked, c, Mr, K, N);
       posted = p;
-      if (next < Mr) exports.gemm(4 * next * K, bPacked, c + 4 * next * N, Mr - next, K, N);
+      if (next < Mr) exports.gemm(aOff + 4 * next * K, bPacked, c + 4 * next * N, Mr - next, K, N);
       return c;
     })();
     if (scratch) {
@@ -370,10 +382,10 @@ export function headKernelOnHelper(heap: Float32Array, job: HeadKernelJob, b0: n
   const n = (B - b0) * S * H * hd; // floats per operand
   const from = b0 * S * H * hd;
   const operands = job.inputs.length + job.outputs.length;
-  ensure(memory, 4 * (operands * n + job.scratch));
+  ensure(memory, packedWeights.end + 4 * (operands * n + job.scratch));
   const f = new Float32Array(memory.buffer);
-  job.inputs.forEach((off, i) => f.set(heap.subarray(off / 4 + from, off / 4 + from + n), i * n));
-  const at = (i: number) => 4 * i * n; // operand i's byte offset in this memory
+  job.inputs.forEach((off, i) => f.set(heap.subarray(off / 4 + from, off / 4 + from + n), packedWeights.end / 4 + i * n));
+  const at = (i: number) => packedWeights.end + 4 * i * n; // operand i's byte offset in this memory
   const pointers = Array.from({ length: operands + 1 }, (_, i) => at(i)); // inputs, outputs, scratch
   gemmStats.attentionSplit++;
   return postJob(helper, job.kind === 'attention' ? 1 : 2, [B - b0, S, H, hd], pointers, job.scale, () => {
@@ -418,8 +430,8 @@ export function gemmSwigluOnHelper(heap: Float32Array, a: number, bp: number, y:
   const helper = helperThreads()[0];
   if (!exports || !memory || !helper || !helperOpsModule()) return undefined;
   const rows = M - r0;
-  const aAt = 0;
-  const bAt = 4 * rows * K;
+  const aAt = packedWeights.end;
+  const bAt = aAt + 4 * rows * K;
   const yAt = bAt + 4 * 2 * I * K;
   const tileAt = yAt + 4 * rows * I;
   ensure(memory, tileAt + 256);
@@ -432,12 +444,51 @@ export function gemmSwigluOnHelper(heap: Float32Array, a: number, bp: number, y:
   });
 }
 
+/** The fused-kernel module on this module's memory, for this thread (the cached gate|up path); null when unavailable. */
+let ownOps: OpsOnGemmMemory | null | undefined;
+interface OpsOnGemmMemory { gemm_swiglu(a: number, bp: number, y: number, M: number, K: number, I: number, tile: number): void }
+function opsHere(): OpsOnGemmMemory | null {
+  if (ownOps !== undefined) return ownOps;
+  const mod = helperOpsModule();
+  const { memory } = gemmModule();
+  ownOps = mod && memory ? new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as OpsOnGemmMemory : null;
+  return ownOps;
+}
+
+/**
+ * The MLP's gate|up products and swiglu with the gate|up weight packed once and kept (packedWeights), for calls with
+ * few rows: A's rows are copied into this module's memory, rows [0, r0) computed here and [r0, M) on a helper thread
+ * (when r0 < M and one is available; M − r0 even), both from the kept weight, and y copied back onto the heap at `y`.
+ * Every row is computed by the same kernel as on the heap path, so the bits are the same. False (nothing done) when the
+ * weight is not kept (not a variable's data, the cache off), the module is unavailable, or its build (relaxed SIMD or
+ * not) differs from the heap module's (`relaxed`): the caller then uses the heap path.
+ */
+export function gemmSwigluKept(heap: Float32Array, relaxed: boolean, a: number, gu: number, guKey: object, y: number, r0: number, M: number, K: number, I: number): boolean {
+  const { exports, memory, info } = gemmModule();
+  const ops = relaxed === (info.kernel === 'relaxed-simd') ? opsHere() : null; // the heap path's arithmetic, or nothing
+  if (!exports || !memory || !ops) return false;
+  const bp = packedWeights.packed(guKey, K, 2 * I, 2 * I, exports, memory, (f, at) => f.set(heap.subarray(gu / 4, gu / 4 + 2 * I * K), at / 4));
+  if (bp === undefined) return false;
+  const aAt = packedWeights.end;
+  const yAt = aAt + 4 * M * K;
+  const tiles = yAt + 4 * M * I;
+  ensure(memory, tiles + 512);
+  new Float32Array(memory.buffer).set(heap.subarray(a / 4, a / 4 + M * K), aAt / 4);
+  const helper = r0 < M && gemmThreads() >= 2 ? helperThreads()[0] : undefined;
+  const finish = helper ? postJob(helper, 3, [M - r0, K, I], [aAt + 4 * r0 * K, bp, yAt + 4 * r0 * I, tiles + 256], 0, () => undefined) : undefined;
+  if (finish) gemmStats.parallel++;
+  ops.gemm_swiglu(aAt, bp, yAt, finish ? r0 : M, K, I, tiles);
+  if (finish && !finish()) ops.gemm_swiglu(aAt + 4 * r0 * K, bp, yAt + 4 * r0 * I, M - r0, K, I, tiles);
+  heap.set(new Float32Array(memory.buffer, yAt, M * I), y / 4);
+  return true;
+}
+
 /**
  * Products with fewer rows go through the copies: in place, B is packed twice (on the heap for this thread, in this
  * module's memory for the helper), which costs more than the copies of A and C when A has few rows (the 27M model's
  * one-puzzle products: 82 rows, B up to 512 × 3072).
  */
-const IN_PLACE_MIN_ROWS = 256;
+export const IN_PLACE_MIN_ROWS = 256;
 
 /** The in-place GEMM on this backend's heap, when it is there and computes exactly what this module computes. */
 function inPlaceGemm(backend: unknown): HeapGemm | undefined {
@@ -486,7 +537,7 @@ export function installWasmGemm(): GemmInfo {
       heapProduct(backend, heap, a, b, out, M, K, N);
       return out as unknown as tf.TensorInfo;
     }
-    gemmInto(backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, M, K, N);
+    gemmInto(backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, M, K, N, b.dataId);
     return out as unknown as tf.TensorInfo;
   });
   return info;

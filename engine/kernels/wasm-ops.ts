@@ -35,7 +35,7 @@
  */
 import { tf } from '../tf';
 import { overrideWasmKernel } from './override-kernel';
-import { gemmSwigluOnHelper, headKernelOnHelper, type HeadKernelJob } from './wasm-gemm';
+import { IN_PLACE_MIN_ROWS, gemmSwigluKept, gemmSwigluOnHelper, headKernelOnHelper, type HeadKernelJob } from './wasm-gemm';
 import { heapModule } from './wasm-heap';
 
 export const ADD_RMS_NORM = 'HrmLensAddRmsNorm';
@@ -145,12 +145,14 @@ export function installWasmOps(): boolean {
     const [M, K] = x.shape;
     const I = gu.shape[1] / 2;
     const y = bk.makeOutput([M, I], 'float32');
+    // Large calls: the second half of the rows on a helper thread (from a copy), the first half here in place.
+    const r0 = M * K * I >= GATE_UP_SPLIT_MIN_WORK ? 2 * Math.ceil(M / 4) : M;
+    // Calls with few rows (one puzzle): a model weight is packed once and kept in the GEMM module's memory.
+    if (M < IN_PLACE_MIN_ROWS && gemmSwigluKept(new Float32Array(module.memory.buffer), module.relaxed, ptr(bk, x), ptr(bk, gu), gu.dataId, ptr(bk, y), r0, M, K, I)) return y;
     withScratch(bk, 2 * I * K + 64, (ps) => { // the packed weight, then the tile
       const [px, pg, py] = [ptr(bk, x), ptr(bk, gu), ptr(bk, y)];
       const tile = ps + 4 * 2 * I * K;
       ops.pack(pg, ps, K, 2 * I);
-      // Large calls: the second half of the rows on a helper thread (from a copy), the first half here in place.
-      const r0 = M * K * I >= GATE_UP_SPLIT_MIN_WORK ? 2 * Math.ceil(M / 4) : M;
       const finish = r0 < M ? gemmSwigluOnHelper(new Float32Array(module.memory.buffer), px, ps, py, r0, M, K, I) : undefined;
       ops.gemm_swiglu(px, ps, py, finish ? r0 : M, K, I, tile);
       if (finish && !finish()) ops.gemm_swiglu(px + 4 * r0 * K, ps, py + 4 * r0 * I, M - r0, K, I, tile);

@@ -9,14 +9,13 @@
  */
 import { tf } from '../tf';
 import { addRmsNorm, gateUpSwiglu } from './fused';
-import { attention, attentionHeads, type RopeTensors, swiglu } from './layers';
+import { attention, attentionHeads, type QkvWeights, type RopeTensors, swiglu } from './layers';
 import { linear } from './linear';
 import { blockWeightName, type Level } from './weights';
 
-export interface BlockWeights {
-  wq: tf.Tensor2D;
-  wk: tf.Tensor2D;
-  wv: tf.Tensor2D;
+export interface BlockWeights extends QkvWeights {
+  /** The fused qkv weight itself [D, 3D] (wq, wk and wv are its column slices). */
+  wQkv: tf.Tensor2D;
   wo: tf.Tensor2D;
   wGate: tf.Tensor2D;
   wUp: tf.Tensor2D;
@@ -47,13 +46,18 @@ export function sliceBlockWeights(weights: ReadonlyMap<string, tf.Variable>, lev
   const gu = get('mlp.gate_up_proj.weight');
   const D = qkv.shape[0];
   const inter = gu.shape[1] / 2;
-  // wGate and wUp are sliced when first read: the fused gate|up kernel (off the tape, on wasm) reads wGateUp alone.
+  // The slices are made when first read: the fused gate|up kernel (off the tape, on wasm) reads wGateUp alone, and the
+  // joint q|k|v product (off the tape, on wasm, few rows; engine/model/fused.ts qkvJoint) reads wQkv alone.
+  let wq: tf.Tensor2D | undefined;
+  let wk: tf.Tensor2D | undefined;
+  let wv: tf.Tensor2D | undefined;
   let wGate: tf.Tensor2D | undefined;
   let wUp: tf.Tensor2D | undefined;
   return {
-    wq: tf.slice(qkv, [0, 0], [D, D]),
-    wk: tf.slice(qkv, [0, D], [D, D]),
-    wv: tf.slice(qkv, [0, 2 * D], [D, D]),
+    get wq() { return (wq ??= tf.slice(qkv, [0, 0], [D, D])); },
+    get wk() { return (wk ??= tf.slice(qkv, [0, D], [D, D])); },
+    get wv() { return (wv ??= tf.slice(qkv, [0, 2 * D], [D, D])); },
+    wQkv: qkv,
     wo: get('self_attn.o_proj.weight'),
     get wGate() { return (wGate ??= tf.slice(gu, [0, 0], [D, inter])); },
     get wUp() { return (wUp ??= tf.slice(gu, [0, inter], [D, inter])); },
@@ -64,7 +68,7 @@ export function sliceBlockWeights(weights: ReadonlyMap<string, tf.Variable>, lev
 
 export function blockForward(h: tf.Tensor2D, w: BlockWeights, ctx: BlockContext, onProbs?: (p: tf.Tensor4D) => void): tf.Tensor2D {
   return tf.tidy(() => {
-    const a = attention(h, w.wq, w.wk, w.wv, w.wo, ctx, ctx.rope, onProbs);
+    const a = attention(h, w, w.wo, ctx, ctx.rope, onProbs);
     const h1 = addRmsNorm(h, a, ctx.eps);
     // Off the tape on wasm the gate|up products and swiglu are one kernel (the same bits); else the separate ops.
     const act = gateUpSwiglu(h1, w.wGateUp);
@@ -80,7 +84,7 @@ export function blockForward(h: tf.Tensor2D, w: BlockWeights, ctx: BlockContext,
  */
 export function blockForwardFirstRows(h: tf.Tensor2D, w: BlockWeights, ctx: BlockContext): tf.Tensor2D {
   return tf.tidy(() => {
-    const o0 = firstRows(attentionHeads(h, w.wq, w.wk, w.wv, ctx, ctx.rope), ctx);
+    const o0 = firstRows(attentionHeads(h, w, ctx, ctx.rope), ctx);
     const h1 = addRmsNorm(firstRows(h, ctx), linear(o0, w.wo), ctx.eps);
     const act = gateUpSwiglu(h1, w.wGateUp);
     return addRmsNorm(h1, act ? linear(act, w.wDown) : swiglu(h1, w.wGate, w.wUp, w.wDown), ctx.eps);

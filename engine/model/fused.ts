@@ -13,6 +13,7 @@
  */
 import { tf } from '../tf';
 import { ADD_RMS_NORM, ATTENTION, ATTENTION_GRAD, GATE_UP_SWIGLU, ROPE, SWIGLU, SWIGLU_GRAD, wasmOpsInstalled } from '../kernels/wasm-ops';
+import { IN_PLACE_MIN_ROWS, ownGemmInstalled } from '../kernels/wasm-gemm';
 import { groupMatMul } from './group-matmul';
 import { type AttentionShape, applyRope, attentionCore, fromGroups, rmsNorm, type RopeTensors, toGroups } from './layers';
 
@@ -74,6 +75,24 @@ export function swigluAct(g: tf.Tensor2D, u: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => tf.mul(tf.mul(g, tf.sigmoid(g)), u) as tf.Tensor2D);
   }
   return swigluFused(g, u);
+}
+
+/**
+ * x·wq, x·wk, x·wv as one product with the fused qkv weight [D, 3D] and three column slices of the [M, 3D] result: off
+ * the tape, on wasm with the own GEMM, for calls with few rows (one puzzle: 82 rows at 9×9). There the weight slices
+ * (copies of D × D floats, three per block call) cost more than the output slices, and the fused weight, a model
+ * variable, is packed once and kept (engine/kernels/packed-weights.ts) where the slices would be packed at every call.
+ * Each element is the GEMM's chain over k whatever the number of columns, so these are the bits of the three
+ * products (test: packed-weights.test.ts). Undefined where it does not apply: the caller makes the three products.
+ */
+export function qkvJoint(x: tf.Tensor2D, wQkv: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] | undefined {
+  const [M, D] = x.shape;
+  if (M >= IN_PLACE_MIN_ROWS || !ownGemmInstalled() || tf.getBackend() !== 'wasm' || tf.engine().state.gradientDepth > 0) return undefined;
+  if (!f32(x, wQkv) || wQkv.shape[0] !== D || wQkv.shape[1] !== 3 * D) return undefined;
+  return tf.tidy(() => {
+    const qkv = tf.matMul(x, wQkv);
+    return [0, 1, 2].map((i) => tf.slice(qkv, [0, i * D], [M, D])) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  });
 }
 
 /**

@@ -9,7 +9,7 @@
  * All dense products go through `linear` (explicit-transpose custom gradient). Activations are rank-2 [B·S, D].
  */
 import { tf } from '../tf';
-import { attentionFused, ropeRows, swigluAct } from './fused';
+import { attentionFused, qkvJoint, ropeRows, swigluAct } from './fused';
 import { groupMatMul } from './group-matmul';
 import { linear } from './linear';
 
@@ -101,22 +101,38 @@ export interface AttentionShape {
  * `wo` is o_proj [D, D]. `onProbs` receives the attention probabilities [B, H, S, S] (for capture).
  */
 export function attention(
-  x: tf.Tensor2D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D, wo: tf.Tensor2D,
+  x: tf.Tensor2D, w: QkvWeights, wo: tf.Tensor2D,
   s: AttentionShape, rope: RopeTensors | undefined, onProbs?: (p: tf.Tensor4D) => void,
 ): tf.Tensor2D {
-  return tf.tidy(() => linear(attentionHeads(x, wq, wk, wv, s, rope, onProbs), wo));
+  return tf.tidy(() => linear(attentionHeads(x, w, s, rope, onProbs), wo));
+}
+
+/**
+ * The q, k, v projection weights [D, D] (column slices of the fused qkv weight), and that weight itself [D, 3D] when
+ * there is one. The slices may be made only when read (engine/model/block.ts).
+ */
+export interface QkvWeights {
+  readonly wq: tf.Tensor2D;
+  readonly wk: tf.Tensor2D;
+  readonly wv: tf.Tensor2D;
+  readonly wQkv?: tf.Tensor2D;
+}
+
+/** x·wq, x·wk, x·wv: one product with the fused weight where qkvJoint applies (the same bits), else three. */
+function projectQkv(x: tf.Tensor2D, w: QkvWeights): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  const joint = w.wQkv && qkvJoint(x, w.wQkv);
+  if (joint) return joint;
+  return [linear(x, w.wq), linear(x, w.wk), linear(x, w.wv)];
 }
 
 /** The heads' outputs [B·S, H·hd] of `attention`, before o_proj (the same values `attention` multiplies by wo). */
 export function attentionHeads(
-  x: tf.Tensor2D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D,
+  x: tf.Tensor2D, w: QkvWeights,
   s: AttentionShape, rope: RopeTensors | undefined, onProbs?: (p: tf.Tensor4D) => void,
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const { batch: B, seqLen: S, heads: H } = s;
-    const q0 = linear(x, wq);
-    const k0 = linear(x, wk);
-    const v0 = linear(x, wv);
+    const [q0, k0, v0] = projectQkv(x, w);
     const q = rope ? ropeRows(q0, B, S, H, rope) : q0;
     const k = rope ? ropeRows(k0, B, S, H, rope) : k0;
     // The output always comes from the same op (fused on wasm), so a capture never changes a trajectory; the
