@@ -249,7 +249,7 @@ export function gemmInto(a: Float32Array, b: Float32Array, out: Float32Array, M:
   const aOff = packedWeights.end;
   const bRaw = aOff + 4 * Mp * K;
   const bPacked = kept ?? bRaw + 4 * K * N;
-  const cOff = bRaw + 4 * K * N + 4 * K * Np;
+  const cOff = kept === undefined ? bPacked + 4 * K * Np : bRaw; // a kept B needs no room here
   ensure(memory, cOff + 4 * Mp * Np);
   const f = new Float32Array(memory.buffer);
   f.set(a.subarray(0, M * K), aOff / 4);

@@ -4,7 +4,8 @@
  * - RoPE, rotate-half (NeoX) convention, with rotate_half(x) = x @ R for a constant ±1 [hd, hd] matrix R (no split /
  *   concat of activations); positions 0..S−1 include the prefix;
  * - non-causal multi-head attention with softmax scale 1/√hd; q, k, v come from 2-D slices of the fused qkv WEIGHT
- *   (layout [all Q heads | all K heads | all V heads]), so activations are never split;
+ *   (layout [all Q heads | all K heads | all V heads]), so activations are not split — except off the tape for few rows
+ *   on wasm, where one product with the fused weight and three output slices give the same bits (fused.ts qkvJoint);
  * - SwiGLU: down(silu(x @ W_gate) ⊙ (x @ W_up)), gate = chunk 0 and up = chunk 1 of gate_up_proj.
  * All dense products go through `linear` (explicit-transpose custom gradient). Activations are rank-2 [B·S, D].
  */
@@ -97,8 +98,8 @@ export interface AttentionShape {
 }
 
 /**
- * Multi-head non-causal self-attention on x [B·S, D]. `wq`, `wk`, `wv` are [D, D] slices of qkv_proj (TF layout),
- * `wo` is o_proj [D, D]. `onProbs` receives the attention probabilities [B, H, S, S] (for capture).
+ * Multi-head non-causal self-attention on x [B·S, D]. `w.wq`, `w.wk`, `w.wv` are [D, D] slices of qkv_proj (TF layout),
+ * `w.wQkv` qkv_proj itself, `wo` is o_proj [D, D]. `onProbs` receives the attention probabilities [B, H, S, S] (for capture).
  */
 export function attention(
   x: tf.Tensor2D, w: QkvWeights, wo: tf.Tensor2D,
