@@ -18,7 +18,7 @@ import { registerTrainingDashboards, type TrainingDashboards } from './panels/tr
 import { registerEnsemblePanel, type EnsemblePanel } from './panels/ensemble-panel';
 import { TrainingStatusBar } from './status-bar';
 import { registerRunsView } from './views/runs-view';
-import type { RunsNode } from './views/runs-tree';
+import type { RunsNode, RunsRefreshCause } from './views/runs-tree';
 import { registerTrajectoriesView } from './views/trajectories-view';
 import { TrajectoryStore } from './views/trajectory-store';
 import { registerCheckpointHover } from './hover/checkpoint-hover';
@@ -30,7 +30,7 @@ export interface HrmLensApi {
   /** The engine client, plus stop() so that a suite can leave the engine stopped for the next one. */
   engine: EngineTestApi & { stop(): Promise<void> };
   /** The Runs tree's data provider (views/runs-tree.ts). */
-  runs: vscode.TreeDataProvider<RunsNode> & { refresh(): void; readonly onDidChangeTreeData: vscode.Event<RunsNode | undefined> };
+  runs: vscode.TreeDataProvider<RunsNode> & { refresh(): void; readonly onDidChangeTreeData: vscode.Event<RunsNode | undefined>; readonly lastRefreshCause: RunsRefreshCause | undefined };
   /** The Explorer decorations of checkpoint files. */
   decorations: vscode.FileDecorationProvider;
   settings(): HrmLensSettings;

@@ -3,8 +3,11 @@
  * (setting hrmLens.runsFolder) → their checkpoints. Runs are described by preset, step and data mixing; checkpoints
  * by their exact accuracy from the .eval.json beside them, with a Markdown tooltip of every evaluation set.
  * Refreshed (debounced) by a FileSystemWatcher on the runs folder, by a change of the setting, and by the refresh
- * button. Nothing is cached: getChildren reads the folder each time it is asked.
+ * button; while the view is visible the runs folder is also looked at every few seconds (its and its run folders'
+ * modification times), because file events do not always arrive (seen in code-server under load; network drives).
+ * Nothing is cached: getChildren reads the folder each time it is asked.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { onDidChangeSettings, runsFolderUri } from '../settings';
@@ -19,19 +22,71 @@ export type RunsNode =
 export const RUN_CONTEXT = 'hrmRun';
 export const CHECKPOINT_CONTEXT = 'hrmCheckpoint';
 
+/** How often the runs folder is looked at while the view is visible (the file watcher's fallback). */
+const POLL_MS = 4000;
+
+/**
+ * A cheap signature of the runs folder: its modification time and each run folder's name and modification time (a
+ * file created, renamed or removed in a folder changes the folder's time). '' when the folder cannot be read.
+ */
+async function folderSignature(dir: string): Promise<string> {
+  try {
+    const parts = [String((await fs.stat(dir)).mtimeMs)];
+    for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) parts.push(`${e.name}:${(await fs.stat(path.join(dir, e.name)).catch(() => undefined))?.mtimeMs ?? ''}`);
+    }
+    return parts.join('|');
+  } catch {
+    return '';
+  }
+}
+
+/** What made the Runs tree refresh last. */
+export type RunsRefreshCause = 'watcher' | 'poll' | 'settings' | 'explicit';
+
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private watcher: vscode.FileSystemWatcher | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private polling = false;
+  private signature: string | undefined;
+  /** What made the tree refresh last (tests and diagnostics). */
+  lastRefreshCause: RunsRefreshCause | undefined;
 
   constructor() {
     this.watch();
     this.disposables.push(
-      onDidChangeSettings(() => { this.watch(); this.refresh(); }),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => { this.watch(); this.refresh(); }),
+      onDidChangeSettings(() => { this.watch(); this.refresh('settings'); }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => { this.watch(); this.refresh('settings'); }),
     );
+  }
+
+  /** Looks at the runs folder every POLL_MS while on (the view is visible), refreshing when it changed. */
+  setPolling(on: boolean): void {
+    if (on && !this.poller) {
+      this.signature = undefined;
+      void this.poll();
+      this.poller = setInterval(() => void this.poll(), POLL_MS);
+    } else if (!on && this.poller) {
+      clearInterval(this.poller);
+      this.poller = undefined;
+    }
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const folder = this.folder;
+      const sig = folder ? await folderSignature(folder.fsPath) : '';
+      if (this.signature !== undefined && sig !== this.signature) this.refreshSoon('poll');
+      this.signature = sig;
+    } finally {
+      this.polling = false;
+    }
   }
 
   /** The folder shown (undefined without a workspace folder). */
@@ -40,16 +95,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   /** Re-read everything now. */
-  refresh(): void {
+  refresh(cause: RunsRefreshCause = 'explicit'): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.lastRefreshCause = cause;
     this.changed.fire(undefined);
   }
 
   /** Refresh after file changes have settled (a checkpoint is several files written in quick succession). */
-  private refreshSoon(): void {
+  private refreshSoon(cause: RunsRefreshCause): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.refresh(), 300);
+    this.timer = setTimeout(() => this.refresh(cause), 300);
   }
 
   private watch(): void {
@@ -66,7 +122,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       : new vscode.RelativePattern(folder, '**');
     const w = vscode.workspace.createFileSystemWatcher(pattern);
     const on = (uri: vscode.Uri) => {
-      if (/\.(safetensors|json)$/.test(uri.fsPath) || !path.extname(uri.fsPath)) this.refreshSoon();
+      if (/\.(safetensors|json)$/.test(uri.fsPath) || !path.extname(uri.fsPath)) this.refreshSoon('watcher');
     };
     w.onDidCreate(on);
     w.onDidChange(on);
@@ -110,6 +166,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.setPolling(false);
     this.watcher?.dispose();
     for (const d of this.disposables) d.dispose();
     this.changed.dispose();

@@ -36,6 +36,7 @@ export function registerRunsView(alsoRefresh: () => void = () => undefined): Run
   const provider = new RunsTreeProvider();
   const refreshAll = () => { provider.refresh(); alsoRefresh(); };
   const view = vscode.window.createTreeView('hrmLens.runs', { treeDataProvider: provider, showCollapseAll: true });
+  provider.setPolling(view.visible); // the file watcher's fallback, while the view is on screen
   const needsCheckpoint = async (t: RunsTarget, what: string): Promise<string | undefined> => {
     const file = targetPath(t);
     if (file?.endsWith('.safetensors')) return file;
@@ -45,6 +46,7 @@ export function registerRunsView(alsoRefresh: () => void = () => undefined): Run
   const disposables = [
     provider,
     view,
+    view.onDidChangeVisibility((e) => provider.setPolling(e.visible)),
     vscode.commands.registerCommand('hrmLens.runs.refresh', refreshAll),
     vscode.commands.registerCommand('hrmLens.runs.inspect', async (t: RunsTarget) => {
       const checkpoint = await needsCheckpoint(t, 'Inspect with this Checkpoint');
