@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench [-- --quick] [-- name…]`: without names, the one summary table (bench/summary.mjs: every backend
 // side by side with PyTorch). With names, those benchmarks one after another, each in its own process, results in
-// bench/results/. Names: summary, sudoku, dataset, model, agreement, parallel, fma.
+// bench/results/. Names: summary, sudoku, dataset, model, agreement, parallel, fma, paired.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +12,7 @@ const args = process.argv.slice(2);
 // Flags pass through; a flag's value (`--runs 3`) is not a benchmark name.
 const flags = args.filter((a, i) => a.startsWith('--') || (i > 0 && args[i - 1].startsWith('--') && /^\d/.test(a)));
 const names = args.filter((a) => !flags.includes(a));
-const all = { summary: 'summary.mjs', sudoku: 'sudoku-bench.ts', dataset: 'dataset-bench.ts', model: 'model-bench.ts', agreement: 'agreement.ts', parallel: 'parallel-ab.ts', fma: 'fma-ceiling.mjs' };
+const all = { summary: 'summary.mjs', sudoku: 'sudoku-bench.ts', dataset: 'dataset-bench.ts', model: 'model-bench.ts', agreement: 'agreement.ts', parallel: 'parallel-ab.ts', fma: 'fma-ceiling.mjs', paired: 'paired.ts' };
 if (names.length === 0) names.push('summary');
 let failed = 0;
 for (const [name, file] of Object.entries(all)) {

@@ -9,6 +9,8 @@ Usage (Debian's Python with python3-torch; a pyenv `python3` on PATH usually has
                                                           [--dtype float32|float64]
   /usr/bin/python3 bench/reference/torch_bench.py bench   [--hidden 128 --batch 32 --grid 9 --threads 1 --runs 5 ...]
                                                           [--weights W.safetensors | --save-weights W.safetensors]
+  /usr/bin/python3 bench/reference/torch_bench.py serve   [the flags of bench]; stdin lines `train N` / `infer N` /
+                                                          `quit`, one JSON line of wall seconds per request
 
 Model flags (init, bench): --grid --hidden --heads --expansion --inter-multiple --h-layers --l-layers --h-cycles
 --l-cycles --halt-max-steps --halt-exploration-prob --positions rope|learned --rope-theta --rms-eps
@@ -356,54 +358,78 @@ def rate_stats(times: List[float], per: float) -> Dict[str, float]:
     return {"median": per / statistics.median(times), "min": per / max(times), "max": per / min(times), "n": len(times)}
 
 
+class BenchSession:
+    """The model, optimizers, data and carries of `bench` and `serve`: a training step and an inference segment, each
+    timed (wall seconds) by its caller. Training takes the next `batch` puzzles of a generated pool (only halted slots
+    take them); inference is free-running no-grad segments on a fixed batch of `infer_batch` puzzles."""
+
+    def __init__(self, a: argparse.Namespace) -> None:
+        set_threads(a.threads, a.blas_threads)
+        torch.manual_seed(a.seed)
+        self.inner, self.weights_src = load_or_init(a)
+        self.cfg = self.inner.cfg
+        if a.no_act_continue:
+            self.cfg.no_act_continue = True
+        if a.save_weights:
+            ref.save_checkpoint(a.save_weights, self.inner, {"seed": a.seed, "init": "reference"})
+        self.model = ref.HRMACT(self.cfg, inner=self.inner)
+        self.gen = torch.Generator().manual_seed(a.seed + 1)
+        self.a = a
+        self.pool_in, self.pool_lab = random_puzzles(max(a.pool, a.batch), self.cfg.grid_size, a.blank_frac, self.gen)
+        self.pool_ids = torch.zeros(self.pool_in.shape[0], dtype=torch.int32)
+        self.cursor = 0
+        self.opt = ref.AdamATan2(list(self.inner.parameters()), lr=a.lr, betas=(0.9, 0.95), weight_decay=a.wd)
+        self.popt = ref.SignSGD(self.inner.puzzle_emb, lr=a.lr, weight_decay=a.wd) if self.cfg.puzzle_emb_len > 0 else None
+        self.loss_dtype = torch.float64 if a.loss_dtype == "float64" else torch.float32
+        self.batch = self.next_batch(a.batch)
+        self.carry = self.model.initial_carry(self.batch)
+        self.infer_batch: Optional[Dict[str, torch.Tensor]] = None
+        self.infer_carry = None
+
+    def next_batch(self, b: int) -> Dict[str, torch.Tensor]:
+        idx = (torch.arange(b) + self.cursor) % self.pool_in.shape[0]
+        self.cursor = (self.cursor + b) % self.pool_in.shape[0]
+        return {"inputs": self.pool_in[idx], "labels": self.pool_lab[idx], "puzzle_identifiers": self.pool_ids[idx]}
+
+    def train_step(self) -> float:
+        """One training step; returns its loss."""
+        self.carry, m = ref.train_step(self.model, self.carry, self.batch, self.opt, self.popt, self.a.loss, self.loss_dtype, gen=self.gen)
+        self.batch = self.next_batch(self.a.batch)
+        return float(m["loss"])
+
+    def infer_segment(self) -> None:
+        """One no-grad segment on the inference batch, from the previous segment's carry."""
+        if self.infer_batch is None:
+            ib = self.a.infer_batch
+            inp, _ = random_puzzles(ib, self.cfg.grid_size, self.a.blank_frac, self.gen)
+            self.infer_batch = {"inputs": inp, "puzzle_identifiers": torch.zeros(ib, dtype=torch.int32)}
+            self.infer_carry = self.inner.initial_carry(ib)
+        self.inner.eval()
+        with torch.no_grad():
+            self.infer_carry, _, _ = self.inner(self.infer_carry, self.infer_batch)
+        self.inner.train()
+
+
 def cmd_bench(a: argparse.Namespace) -> None:
     if a.batch < 1 or a.runs < 0 or a.warmup < 0 or a.infer_batch < 1 or a.infer_runs < 0 or a.threads < 1 or a.blas_threads < 1:
         raise SystemExit("bench: --batch, --infer-batch, --threads, --blas-threads >= 1; --runs, --warmup, --infer-runs >= 0")
-    set_threads(a.threads, a.blas_threads)
-    torch.manual_seed(a.seed)
     load_start = os.getloadavg()
-    inner, weights_src = load_or_init(a)
-    cfg = inner.cfg
-    if a.no_act_continue:
-        cfg.no_act_continue = True
-    if a.save_weights:
-        ref.save_checkpoint(a.save_weights, inner, {"seed": a.seed, "init": "reference"})
-    model = ref.HRMACT(cfg, inner=inner)
-    gen = torch.Generator().manual_seed(a.seed + 1)
-
-    # Data: a pool of valid puzzles; every step offers the next `batch` of them (taken only by halted slots).
-    pool_in, pool_lab = random_puzzles(max(a.pool, a.batch), cfg.grid_size, a.blank_frac, gen)
-    pool_ids = torch.zeros(pool_in.shape[0], dtype=torch.int32)
-    cursor = 0
-
-    def next_batch(b: int) -> Dict[str, torch.Tensor]:
-        nonlocal cursor
-        idx = (torch.arange(b) + cursor) % pool_in.shape[0]
-        cursor = (cursor + b) % pool_in.shape[0]
-        return {"inputs": pool_in[idx], "labels": pool_lab[idx], "puzzle_identifiers": pool_ids[idx]}
-
-    params = [p for p in inner.parameters()]
-    opt = ref.AdamATan2(params, lr=a.lr, betas=(0.9, 0.95), weight_decay=a.wd)
-    popt = ref.SignSGD(inner.puzzle_emb, lr=a.lr, weight_decay=a.wd) if cfg.puzzle_emb_len > 0 else None
-    loss_dtype = torch.float64 if a.loss_dtype == "float64" else torch.float32
-    first = next_batch(a.batch)
-    carry = model.initial_carry(first)
+    b = BenchSession(a)
+    inner, cfg = b.inner, b.cfg
 
     result: Dict[str, object] = {}
     train_wall: List[float] = []
     train_cpu: List[float] = []
     losses: List[float] = []
     if a.runs > 0:
-        batch = first
         for i in range(a.warmup + a.runs):
             w0, c0 = time.perf_counter(), time.process_time()
-            carry, m = ref.train_step(model, carry, batch, opt, popt, a.loss, loss_dtype, gen=gen)
+            loss = b.train_step()
             w1, c1 = time.perf_counter(), time.process_time()
-            losses.append(m["loss"])
+            losses.append(loss)
             if i >= a.warmup:
                 train_wall.append(w1 - w0)
                 train_cpu.append(c1 - c0)
-            batch = next_batch(a.batch)
         result["train"] = {
             "step_seconds": stats(train_wall),
             "steps_per_s": rate_stats(train_wall, 1.0),
@@ -417,22 +443,16 @@ def cmd_bench(a: argparse.Namespace) -> None:
 
     infer_wall: List[float] = []
     if a.infer_runs > 0:
-        ib = a.infer_batch
-        inp, _ = random_puzzles(ib, cfg.grid_size, a.blank_frac, gen)
-        batch = {"inputs": inp, "puzzle_identifiers": torch.zeros(ib, dtype=torch.int32)}
-        inner.eval()
-        with torch.no_grad():
-            c = inner.initial_carry(ib)
-            for i in range(a.infer_warmup + a.infer_runs):
-                w0 = time.perf_counter()
-                c, _, _ = inner(c, batch)
-                w1 = time.perf_counter()
-                if i >= a.infer_warmup:
-                    infer_wall.append(w1 - w0)
+        for i in range(a.infer_warmup + a.infer_runs):
+            w0 = time.perf_counter()
+            b.infer_segment()
+            w1 = time.perf_counter()
+            if i >= a.infer_warmup:
+                infer_wall.append(w1 - w0)
         result["infer"] = {
-            "batch": ib,
+            "batch": a.infer_batch,
             "segment_seconds": stats(infer_wall),
-            "puzzle_segments_per_s": rate_stats(infer_wall, float(ib)),
+            "puzzle_segments_per_s": rate_stats(infer_wall, float(a.infer_batch)),
             "warmup": a.infer_warmup,
         }
     result["peak_rss_mib"] = round(peak_rss_mib(), 1)
@@ -447,7 +467,7 @@ def cmd_bench(a: argparse.Namespace) -> None:
         "no_act_continue": cfg.no_act_continue,
         "inter": cfg.inter_size,
         "params": n_params,
-        "weights": weights_src,
+        "weights": b.weights_src,
         "batch": a.batch,
         "loss": a.loss,
         "loss_dtype": a.loss_dtype,
@@ -466,15 +486,68 @@ def cmd_bench(a: argparse.Namespace) -> None:
             f.write(text + "\n")
 
 
+def cmd_serve(a: argparse.Namespace) -> None:
+    """Times training steps and inference segments on request, for bench/paired.ts (which alternates this process with
+    the engine so that both are measured in the same minutes of the VM). Reads lines from stdin: `train N`,
+    `infer N`, `quit`; answers each with one JSON line on stdout: {"seconds": [wall seconds of each step/segment]}
+    (or {"error": ...}). The first line written is {"ready": true, ...} once the model is built."""
+    if a.batch < 1 or a.infer_batch < 1 or a.threads < 1 or a.blas_threads < 1:
+        raise SystemExit("serve: --batch, --infer-batch, --threads, --blas-threads >= 1")
+    b = BenchSession(a)
+    print(json.dumps({"ready": True, "threads": torch.get_num_threads(), "params": sum(p.numel() for p in b.inner.parameters())}), flush=True)
+    for line in sys.stdin:
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "quit":
+            break
+        if parts[0] not in ("train", "infer") or len(parts) != 2 or not parts[1].isdigit():
+            print(json.dumps({"error": f"stdin: unknown request {line.strip()!r} (train N | infer N | quit)"}), flush=True)
+            continue
+        run = b.train_step if parts[0] == "train" else b.infer_segment
+        secs: List[float] = []
+        for _ in range(int(parts[1])):
+            w0 = time.perf_counter()
+            run()
+            secs.append(time.perf_counter() - w0)
+        print(json.dumps({"seconds": secs, "loadavg": os.getloadavg()[0]}), flush=True)
+
+
+def threads_flags(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
+    q.add_argument("--blas-threads", type=int, default=1,
+                   help="OpenBLAS threads (default 1; torch 1.13 does not set them, OpenBLAS would use nproc)")
+
+
+def session_flags(pb: argparse.ArgumentParser) -> None:
+    """The flags of `bench` and `serve`: model, data, optimizer, threads."""
+    add_model_flags(pb)
+    pb.add_argument("--weights", help="start from these weights (config from the file)")
+    pb.add_argument("--save-weights", help="save the initial weights (engine layout) for the TS side")
+    pb.add_argument("--seed", type=int, default=0)
+    pb.add_argument("--batch", type=int, default=32)
+    pb.add_argument("--runs", type=int, default=5, help="timed training steps (0: skip training)")
+    pb.add_argument("--warmup", type=int, default=2, help="untimed training steps first")
+    pb.add_argument("--infer-batch", type=int, default=256)
+    pb.add_argument("--infer-runs", type=int, default=3, help="timed inference segments (0: skip)")
+    pb.add_argument("--infer-warmup", type=int, default=1)
+    pb.add_argument("--loss", choices=["stablemax", "softmax"], default="stablemax")
+    pb.add_argument("--loss-dtype", choices=["float64", "float32"], default="float64",
+                    help="dtype of the stablemax/softmax CE (reference: float64 stablemax)")
+    pb.add_argument("--no-act-continue", action="store_true",
+                    help="TRM-style halting: no continue loss, no extra forward (default for --variant trm)")
+    pb.add_argument("--lr", type=float, default=1e-4)
+    pb.add_argument("--wd", type=float, default=0.1)
+    pb.add_argument("--blank-frac", type=float, default=0.6, help="fraction of blank cells in generated puzzles")
+    pb.add_argument("--pool", type=int, default=256, help="generated puzzles cycled through as training data")
+    pb.add_argument("--out", help="also write the JSON here")
+    threads_flags(pb)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     p = argparse.ArgumentParser(prog="/usr/bin/python3 bench/reference/torch_bench.py",
                                 description="PyTorch reference for HRM Lens: init weights, forward dumps, CPU bench.")
     sub = p.add_subparsers(dest="cmd", required=True)
-
-    def threads_flags(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
-        q.add_argument("--blas-threads", type=int, default=1,
-                       help="OpenBLAS threads (default 1; torch 1.13 does not set them, OpenBLAS would use nproc)")
 
     pi = sub.add_parser("init", help="write random reference weights (engine layout safetensors)")
     add_model_flags(pi)
@@ -498,28 +571,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     pf.set_defaults(func=cmd_forward)
 
     pb = sub.add_parser("bench", help="training steps/s, inference puzzle-segments/s, peak RSS (JSON)")
-    add_model_flags(pb)
-    pb.add_argument("--weights", help="start from these weights (config from the file)")
-    pb.add_argument("--save-weights", help="save the initial weights (engine layout) for the TS side")
-    pb.add_argument("--seed", type=int, default=0)
-    pb.add_argument("--batch", type=int, default=32)
-    pb.add_argument("--runs", type=int, default=5, help="timed training steps (0: skip training)")
-    pb.add_argument("--warmup", type=int, default=2, help="untimed training steps first")
-    pb.add_argument("--infer-batch", type=int, default=256)
-    pb.add_argument("--infer-runs", type=int, default=3, help="timed inference segments (0: skip)")
-    pb.add_argument("--infer-warmup", type=int, default=1)
-    pb.add_argument("--loss", choices=["stablemax", "softmax"], default="stablemax")
-    pb.add_argument("--loss-dtype", choices=["float64", "float32"], default="float64",
-                    help="dtype of the stablemax/softmax CE (reference: float64 stablemax)")
-    pb.add_argument("--no-act-continue", action="store_true",
-                    help="TRM-style halting: no continue loss, no extra forward (default for --variant trm)")
-    pb.add_argument("--lr", type=float, default=1e-4)
-    pb.add_argument("--wd", type=float, default=0.1)
-    pb.add_argument("--blank-frac", type=float, default=0.6, help="fraction of blank cells in generated puzzles")
-    pb.add_argument("--pool", type=int, default=256, help="generated puzzles cycled through as training data")
-    pb.add_argument("--out", help="also write the JSON here")
-    threads_flags(pb)
+    session_flags(pb)
     pb.set_defaults(func=cmd_bench)
+
+    ps = sub.add_parser("serve", help="time training steps / inference segments on request (stdin lines; bench/paired.ts)")
+    session_flags(ps)
+    ps.set_defaults(func=cmd_serve)
 
     a = p.parse_args(argv)
     try:

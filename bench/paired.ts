@@ -1,0 +1,211 @@
+/**
+ * `npm run bench -- paired`: the engine and the PyTorch reference measured in alternation, in the same minutes.
+ *
+ * The summary table (summary.mjs) runs each column in its own process, one after another: the engine's training row
+ * and PyTorch's are minutes apart, and this VM's speed drifts by up to 1.5× over minutes (its second vCPU does not
+ * always have a core of its own). Here every participant stays loaded, and each round times a few training steps of
+ * each, one after the other (the order rotates from round to round), then a few inference segments of each; the others
+ * wait (PyTorch processes blocked on stdin, `torch_bench.py serve`). A ratio is taken within a round, from timings
+ * seconds apart, so the host's state is nearly the same for both sides of it.
+ *
+ * Participants (same model and batch as the summary's training and inference rows: 9×9, hidden 128, 4 heads, 2+2
+ * layers, 2×2 cycles, RoPE; training batch 32, inference batch 256):
+ *   engine        HRM Lens, wasm as installed (the data-parallel helper: both cores)
+ *   engine-1t     the same trainer and model with HRM_LENS_GEMM_THREADS=1 (one thread: no helper, no split)
+ *   torch-1t      PyTorch 1.13 + OpenBLAS, 1 thread
+ *   torch-2t      PyTorch 1.13 + OpenBLAS, 2 threads
+ *
+ * Usage: npx tsx bench/paired.ts [--rounds 10] [--steps 3] [--segments 2]
+ * Output: the table on stdout, bench/results/paired.{json,md}.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { tf } from '../engine/tf';
+import { selectBackend } from '../engine/backend';
+import { createModel, disposeCarry, initialCarry, makeConfig } from '../engine/model';
+import { runSegmentParallel } from '../engine/train/data-parallel-segment';
+import { Trainer } from '../engine/train/trainer';
+import { getPreset } from '../engine/train/presets';
+import { generatePuzzles } from '../engine/sudoku/generator';
+import { gridToTokens } from '../engine/sudoku/geometry';
+
+const arg = (name: string, def: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name}: a positive integer, not ${process.argv[i + 1]}`);
+  return v;
+};
+const quick = process.argv.includes('--quick');
+const rounds = quick ? 2 : arg('rounds', 10);
+const steps = quick ? 1 : arg('steps', 3);
+const segments = quick ? 1 : arg('segments', 2);
+const WARMUP_STEPS = 3;
+const INFER_BATCH = 256;
+const MODEL = { gridSize: 9 as const, hidden: 128, heads: 4, expansion: 4, interMultiple: 256, H_layers: 2, L_layers: 2, H_cycles: 2, L_cycles: 2, positions: 'rope' as const, haltMaxSteps: 16 };
+const PYTHON = '/usr/bin/python3';
+
+type Task = 'train' | 'infer';
+interface Participant {
+  id: string;
+  label: string;
+  /** Wall seconds of each of `n` training steps / inference segments. */
+  run(task: Task, n: number): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** A `torch_bench.py serve` process: one JSON line per request. */
+async function torchParticipant(threads: number): Promise<Participant> {
+  const child: ChildProcessWithoutNullStreams = spawn(PYTHON, ['bench/reference/torch_bench.py', 'serve', '--hidden', '128', '--heads', '4', '--batch', '32',
+    '--infer-batch', String(INFER_BATCH), '--threads', String(threads), '--blas-threads', String(threads)], { cwd: path.resolve(__dirname, '..') });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<Record<string, unknown>> => {
+    const r = await lines.next();
+    if (r.done) throw new Error(`torch_bench.py serve (${threads} thread(s)) ended: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return JSON.parse(r.value) as Record<string, unknown>;
+  };
+  const ready = await next();
+  if (ready.ready !== true) throw new Error(`torch_bench.py serve: unexpected first line ${JSON.stringify(ready)}`);
+  return {
+    id: `torch-${threads}t`,
+    label: `PyTorch 1.13 + OpenBLAS, ${threads} thread${threads > 1 ? 's' : ''}`,
+    async run(task, n) {
+      child.stdin.write(`${task} ${n}\n`);
+      const r = await next();
+      if (!Array.isArray(r.seconds)) throw new Error(`torch_bench.py serve: ${JSON.stringify(r)}`);
+      return r.seconds as number[];
+    },
+    async close() {
+      child.stdin.end('quit\n');
+      await new Promise<void>((resolve) => { if (child.exitCode !== null) resolve(); else child.once('exit', () => resolve()); });
+    },
+  };
+}
+
+/** Runs `f` with environment variables set (the engine reads its switches at each call), then restores them. */
+function withEnv<T>(vars: Record<string, string>, f: () => T): T {
+  const old = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return f();
+  } finally {
+    for (const [k, v] of Object.entries(old)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
+}
+
+/** The engine in this process: one trainer and one inference model, shared by the default and the one-thread runs. */
+async function engineParticipants(dir: string): Promise<Participant[]> {
+  const info = await selectBackend({ backend: 'wasm' });
+  const puzzles = generatePuzzles({ n: 9, seed: 1 }, 64).map((p) => ({ puzzle: p.puzzle, solution: p.solution }));
+  const config = makeConfig(MODEL);
+  const trainer = await Trainer.create(path.join(dir, 'train'), {
+    preset: 'bench', model: config, train: { ...getPreset('tiny-4x4').train, batch: 32, lr: 1e-4, lossType: 'stablemax', evalPuzzles: 0, steps: 100000 },
+    seed: 0, mixing: false, augment: false, data: { kind: 'generated' }, backend: {},
+  }, { kind: 'pool', size: 9, puzzles, description: 'bench pool' });
+  const infer = createModel(config, 0);
+  const tokens = new Int32Array(INFER_BATCH * 81);
+  for (let b = 0; b < INFER_BATCH; b++) tokens.set(gridToTokens(puzzles[b % puzzles.length].puzzle), b * 81);
+  const tok = tf.tensor2d(tokens, [INFER_BATCH, 81], 'int32');
+  const once = (task: Task): number => {
+    const t0 = performance.now();
+    if (task === 'train') trainer.trainStep();
+    else {
+      const carry = initialCarry(infer, INFER_BATCH);
+      const r = runSegmentParallel(infer, carry, tok);
+      r.logits.dataSync();
+      disposeCarry(carry); disposeCarry(r.carry); r.logits.dispose(); r.qHalt.dispose(); r.qContinue.dispose();
+    }
+    return (performance.now() - t0) / 1000;
+  };
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    tok.dispose(); infer.dispose();
+    await trainer.close();
+  };
+  const make = (id: string, label: string, env: Record<string, string>): Participant => ({
+    id, label, close,
+    run: (task, n) => Promise.resolve(withEnv(env, () => Array.from({ length: n }, () => once(task)))),
+  });
+  return [
+    make('engine', `HRM Lens, wasm as installed (${info.detail.split(';')[0]}; data-parallel helper)`, {}),
+    make('engine-1t', 'HRM Lens, wasm, one thread (HRM_LENS_GEMM_THREADS=1)', { HRM_LENS_GEMM_THREADS: '1' }),
+  ];
+}
+
+interface RoundResult { round: number; order: string[]; loadavg: number; train: Record<string, number[]>; infer: Record<string, number[]> }
+
+async function main(): Promise<void> {
+  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: the reference needs Debian's python3-torch (see bench/reference/README.md)`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'hrm-bench-paired-'));
+  const started = new Date();
+  const participants: Participant[] = [];
+  try {
+    participants.push(...await engineParticipants(dir), await torchParticipant(1), await torchParticipant(2));
+    for (const p of participants) { await p.run('train', WARMUP_STEPS); await p.run('infer', 1); }
+    const results: RoundResult[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const shift = r % participants.length;
+      const order = [...participants.slice(shift), ...participants.slice(0, shift)];
+      const res: RoundResult = { round: r + 1, order: order.map((p) => p.id), loadavg: loadavg()[0], train: {}, infer: {} };
+      for (const p of order) res.train[p.id] = await p.run('train', steps);
+      for (const p of order) res.infer[p.id] = await p.run('infer', segments);
+      results.push(res);
+      const t = (id: string) => median(res.train[id]);
+      const i = (id: string) => median(res.infer[id]);
+      console.log(`round ${r + 1}/${rounds} (load ${res.loadavg.toFixed(2)}): training s/step ${participants.map((p) => `${p.id} ${t(p.id).toFixed(3)}`).join(', ')}; `
+        + `inference s/segment ${participants.map((p) => `${p.id} ${i(p.id).toFixed(3)}`).join(', ')}`);
+    }
+    report(started, participants, results);
+  } finally {
+    for (const p of participants) await p.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function report(started: Date, participants: Participant[], results: RoundResult[]): void {
+  const fmt = (xs: number[], d = 3) => `${median(xs).toFixed(d)} (${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)})`;
+  const rate = (task: Task, id: string, r: RoundResult) => (task === 'train' ? 1 : INFER_BATCH) / median(r[task][id]);
+  const rows = participants.map((p) => `| ${p.label} | ${fmt(results.map((r) => rate('train', p.id, r)))} | ${fmt(results.map((r) => rate('infer', p.id, r)), 1)} |`);
+  const pairs: [string, string, string, number][] = [
+    ['engine', 'torch-1t', 'as installed ÷ PyTorch 1 thread', 1.0],
+    ['engine', 'torch-2t', 'as installed (2 threads) ÷ PyTorch 2 threads', 0.5],
+    ['engine-1t', 'torch-1t', 'one thread ÷ PyTorch 1 thread', 0.5],
+  ];
+  const ratios: Record<string, { train: number[]; infer: number[] }> = {};
+  const ratioRows = pairs.map(([a, b, what, target]) => {
+    const tr = results.map((r) => rate('train', a, r) / rate('train', b, r));
+    const inf = results.map((r) => rate('infer', a, r) / rate('infer', b, r));
+    ratios[`${a}/${b}`] = { train: tr, infer: inf };
+    const at = (xs: number[]) => `${fmt(xs, 2)}×, ${xs.filter((x) => x >= target).length} of ${xs.length} rounds ≥ ${target.toFixed(1)}`;
+    return `| ${what} | ${at(tr)} | ${at(inf)} |`;
+  });
+  const minutes = ((Date.now() - started.getTime()) / 60000).toFixed(1);
+  const md = `\`npm run bench -- paired\` (bench/paired.ts --rounds ${rounds} --steps ${steps} --segments ${segments}), ${started.toISOString().slice(0, 16)}Z; `
+    + `${cpus()[0]?.model ?? 'CPU'} × ${cpus().length}; ${minutes} min. Each round times ${steps} training step(s) (batch 32) and ${segments} inference segment(s) `
+    + `(batch ${INFER_BATCH}) of every participant in turn (the order rotates); per round the median of each; below, the median (min–max) over the ${rounds} rounds. `
+    + `Ratios are taken within each round.\n\n`
+    + `| | training steps/s (9×9, h128, batch 32) | inference puzzle-segments/s (batch ${INFER_BATCH}) |\n|---|---|---|\n${rows.join('\n')}\n\n`
+    + `| ratio (within a round) | training | inference |\n|---|---|---|\n${ratioRows.join('\n')}\n`;
+  console.log(`\n${md}`);
+  const outDir = path.join(__dirname, 'results');
+  mkdirSync(outDir, { recursive: true });
+  const write = (name: string, text: string) => { const f = path.join(outDir, name); writeFileSync(`${f}.tmp`, text); renameSync(`${f}.tmp`, f); };
+  write('paired.json', `${JSON.stringify({ date: started.toISOString(), rounds, steps, segments, participants: participants.map((p) => ({ id: p.id, label: p.label })), ratios, results }, null, 2)}\n`);
+  write('paired.md', md);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});
