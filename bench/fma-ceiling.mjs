@@ -8,7 +8,8 @@
 // each gets about half. Every product of the engine's training step is bound by this rate.
 // Then the same loop with 4 to 14 chains on one thread (rounds interleaved): how many independent accumulators a
 // kernel needs to reach that rate. The engine's GEMM micro-kernel (2 rows × 16 columns) has 8; see the README.
-// Output: the medians, and bench/results/fma-ceiling.json.
+// Output: the medians, and bench/results/fma-ceiling.json. `--pair-only` (bench/paired.ts, once per round): only the
+// one-thread / two-thread rounds, one JSON line on stdout ({ alone, perThread, factor }), no file.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,11 +73,17 @@ if (!isMainThread) {
     pairs.push([mine, await theirs]);
   }
   await worker.terminate();
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  if (process.argv.includes('--pair-only')) {
+    const alone1 = median(alone);
+    const total = median(pairs.map(([a, b]) => a + b));
+    console.log(JSON.stringify({ alone: alone1, perThread: median(pairs.flat()), factor: total / alone1 }));
+    process.exit(0);
+  }
   const sweepSpins = [];
   for (const chains of SWEEP) sweepSpins.push(instantiate(await moduleBytes(chains)).spin);
   const sweep = SWEEP.map(() => []);
   for (let r = 0; r < ROUNDS; r++) SWEEP.forEach((chains, i) => sweep[i].push(timed(sweepSpins[i], chains)));
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const both = pairs.map(([a, b]) => a + b);
   const result = {
     date: new Date().toISOString(), chains: CHAINS, rounds: ROUNDS,

@@ -6,7 +6,10 @@
  * always have a core of its own). Here every participant stays loaded, and each round times a few training steps of
  * each, one after the other (the order rotates from round to round), then a few inference segments of each; the others
  * wait (PyTorch processes blocked on stdin, `torch_bench.py serve`). A ratio is taken within a round, from timings
- * seconds apart, so the host's state is nearly the same for both sides of it.
+ * seconds apart, so the host's state is nearly the same for both sides of it. At the start of each round a short
+ * register-only FMA loop runs on one thread, then on two at once (`fma-ceiling.mjs --pair-only`): its factor (two
+ * threads' total ÷ one thread's rate, ~2 when the second vCPU has a core of its own) is recorded with the round, and
+ * the ratios are also given separately for the rounds with a factor ≥ 1.8 and below.
  *
  * Participants (same model and batch as the summary's training and inference rows: 9×9, hidden 128, 4 heads, 2+2
  * layers, 2×2 cycles, RoPE; training batch 32, inference batch 256):
@@ -18,7 +21,7 @@
  * Usage: npx tsx bench/paired.ts [--rounds 10] [--steps 3] [--segments 2]
  * Output: the table on stdout, bench/results/paired.{json,md}.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -143,7 +146,26 @@ async function engineParticipants(dir: string): Promise<Participant[]> {
   ];
 }
 
-interface RoundResult { round: number; order: string[]; loadavg: number; train: Record<string, number[]>; infer: Record<string, number[]> }
+interface RoundResult {
+  round: number; order: string[]; loadavg: number;
+  /** The FMA probe at the round's start: two threads' total ÷ one thread's GFLOP/s (undefined when it failed). */
+  secondCore?: number;
+  train: Record<string, number[]>; infer: Record<string, number[]>;
+}
+
+/** Rounds whose probe gave at least this factor count as "the second vCPU had a core of its own". */
+const SECOND_CORE = 1.8;
+
+/** The FMA probe (bench/fma-ceiling.mjs --pair-only, 3 rounds, ~1 s). */
+function secondCoreFactor(): number | undefined {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'fma-ceiling.mjs'), '--pair-only'], { encoding: 'utf8', env: { ...process.env, FMA_ROUNDS: '3' }, timeout: 60_000 });
+  try {
+    const factor = (JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { factor?: unknown }).factor;
+    return typeof factor === 'number' && Number.isFinite(factor) ? factor : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 async function main(): Promise<void> {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: the reference needs Debian's python3-torch (see bench/reference/README.md)`);
@@ -157,13 +179,13 @@ async function main(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       const shift = r % participants.length;
       const order = [...participants.slice(shift), ...participants.slice(0, shift)];
-      const res: RoundResult = { round: r + 1, order: order.map((p) => p.id), loadavg: loadavg()[0], train: {}, infer: {} };
+      const res: RoundResult = { round: r + 1, order: order.map((p) => p.id), loadavg: loadavg()[0], secondCore: secondCoreFactor(), train: {}, infer: {} };
       for (const p of order) res.train[p.id] = await p.run('train', steps);
       for (const p of order) res.infer[p.id] = await p.run('infer', segments);
       results.push(res);
       const t = (id: string) => median(res.train[id]);
       const i = (id: string) => median(res.infer[id]);
-      console.log(`round ${r + 1}/${rounds} (load ${res.loadavg.toFixed(2)}): training s/step ${participants.map((p) => `${p.id} ${t(p.id).toFixed(3)}`).join(', ')}; `
+      console.log(`round ${r + 1}/${rounds} (load ${res.loadavg.toFixed(2)}, FMA ×${res.secondCore?.toFixed(2) ?? '?'} on two threads): training s/step ${participants.map((p) => `${p.id} ${t(p.id).toFixed(3)}`).join(', ')}; `
         + `inference s/segment ${participants.map((p) => `${p.id} ${i(p.id).toFixed(3)}`).join(', ')}`);
     }
     report(started, participants, results);
@@ -187,16 +209,19 @@ function report(started: Date, participants: Participant[], results: RoundResult
     const tr = results.map((r) => rate('train', a, r) / rate('train', b, r));
     const inf = results.map((r) => rate('infer', a, r) / rate('infer', b, r));
     ratios[`${a}/${b}`] = { train: tr, infer: inf };
-    const at = (xs: number[]) => `${fmt(xs, 2)}×, ${xs.filter((x) => x >= target).length} of ${xs.length} rounds ≥ ${target.toFixed(1)}`;
-    return `| ${what} | ${at(tr)} | ${at(inf)} |`;
+    const at = (xs: number[]) => (xs.length ? `${fmt(xs, 2)}×, ${xs.filter((x) => x >= target).length} of ${xs.length} rounds ≥ ${target.toFixed(1)}` : '–');
+    const split = (xs: number[], own: boolean) => xs.filter((_, k) => (results[k].secondCore ?? 0) >= SECOND_CORE === own);
+    return `| ${what} | ${at(tr)} | ${at(inf)} | ${at(split(tr, true))} | ${at(split(tr, false))} |`;
   });
+  const probes = results.map((r) => r.secondCore).filter((x): x is number => x !== undefined);
   const minutes = ((Date.now() - started.getTime()) / 60000).toFixed(1);
   const md = `\`npm run bench -- paired\` (bench/paired.ts --rounds ${rounds} --steps ${steps} --segments ${segments}), ${started.toISOString().slice(0, 16)}Z; `
     + `${cpus()[0]?.model ?? 'CPU'} × ${cpus().length}; ${minutes} min. Each round times ${steps} training step(s) (batch 32) and ${segments} inference segment(s) `
     + `(batch ${INFER_BATCH}) of every participant in turn (the order rotates); per round the median of each; below, the median (min–max) over the ${rounds} rounds. `
     + `Ratios are taken within each round.\n\n`
     + `| | training steps/s (9×9, h128, batch 32) | inference puzzle-segments/s (batch ${INFER_BATCH}) |\n|---|---|---|\n${rows.join('\n')}\n\n`
-    + `| ratio (within a round) | training | inference |\n|---|---|---|\n${ratioRows.join('\n')}\n`;
+    + `| ratio (within a round) | training | inference | training, rounds with FMA ×≥ ${SECOND_CORE} on two threads | training, the other rounds |\n|---|---|---|---|---|\n${ratioRows.join('\n')}\n\n`
+    + `FMA probe at each round's start (two threads' total ÷ one thread's rate): ${probes.length ? `${fmt(probes, 2)}; ${probes.filter((x) => x >= SECOND_CORE).length} of ${probes.length} rounds ≥ ${SECOND_CORE}` : 'not available'}.\n`;
   console.log(`\n${md}`);
   const outDir = path.join(__dirname, 'results');
   mkdirSync(outDir, { recursive: true });
