@@ -110,19 +110,26 @@ export function moduleForwardFirstRows(
   return out;
 }
 
+/** Where a capture takes attention probabilities: only the layers it wants have them computed (a separate pass). */
+export interface ProbsSink {
+  wants(layer: number): boolean;
+  record(layer: number, probs: tf.Tensor4D): void;
+}
+
 /**
  * A reasoning module: blocks(z + injection), z and injection [B·S, D]. Each block runs in its own tf.tidy and its
  * weight slices are made and freed inside it, so at most one block's intermediates are alive at a time.
- * `onProbs(layer, probs)` receives each block's attention probabilities.
+ * `probs` receives the attention probabilities of the blocks it wants.
  */
 export function moduleForward(
   weights: ReadonlyMap<string, tf.Variable>, level: Level, layers: number,
-  z: tf.Tensor2D, injection: tf.Tensor2D, ctx: BlockContext, onProbs?: (layer: number, p: tf.Tensor4D) => void,
+  z: tf.Tensor2D, injection: tf.Tensor2D, ctx: BlockContext, probs?: ProbsSink,
 ): tf.Tensor2D {
   let h = tf.add(z, injection) as tf.Tensor2D;
   for (let i = 0; i < layers; i++) {
     const prev = h;
-    h = tf.tidy(() => blockForward(prev, sliceBlockWeights(weights, level, i), ctx, onProbs ? (p) => onProbs(i, p) : undefined));
+    const onProbs = probs?.wants(i) ? (p: tf.Tensor4D) => probs.record(i, p) : undefined;
+    h = tf.tidy(() => blockForward(prev, sliceBlockWeights(weights, level, i), ctx, onProbs));
     prev.dispose();
   }
   return h;

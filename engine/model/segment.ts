@@ -22,7 +22,7 @@
 import { tf } from '../tf';
 import type { HrmConfig } from './config';
 import type { HrmModel } from './hrm';
-import { type BlockContext, moduleForward, moduleForwardFirstRows } from './block';
+import { type BlockContext, moduleForward, moduleForwardFirstRows, type ProbsSink } from './block';
 import { linear } from './linear';
 import { gradientWeightNames, type Level, puzzleEmbeddingName } from './weights';
 
@@ -179,9 +179,10 @@ function runSteps(model: HrmModel, carry: Carry, x: tf.Tensor3D, steps: readonly
   let zL = tf.reshape(carry.zL, [N, D]) as tf.Tensor2D;
   for (const step of steps) {
     const base = step.kind === 'L' ? `seg.${seg}.h.${step.h}.l.${step.l}` : `seg.${seg}.h.${step.h}`;
-    const onProbs = capture ? (layer: number, p: tf.Tensor4D) => {
-      const name = `${base}.layers.${layer}.attn`;
-      if (capture.wants(name)) capture.record(name, p);
+    // Attention probabilities are a separate pass (the output never depends on them): only for the layers asked for.
+    const onProbs: ProbsSink | undefined = capture ? {
+      wants: (layer) => capture.wants(`${base}.layers.${layer}.attn`),
+      record: (layer, p) => capture.record(`${base}.layers.${layer}.attn`, p),
     } : undefined;
     const { level, layers } = levelOf(model.config, step.kind);
     if (step.kind === 'L') {

@@ -142,3 +142,27 @@ test('halting rule: HRM q_halt > q_continue, TRM q_halt > 0, max steps, explorat
   assert.ok(haltDecisions(explore, new Array(50).fill(9), new Array(50).fill(0), new Array(50).fill(1), { exploration: new Rng(1) }).every((h) => h === 0));
   assert.ok(haltDecisions(explore, new Array(50).fill(-9), new Array(50).fill(0), new Array(50).fill(16), { exploration: new Rng(1) }).every((h) => h === 1));
 });
+
+test('runWithCache: attention probabilities are computed only for the layers asked for, and never change the outputs', async () => {
+  const model = createModel(makeConfig(TINY), 2);
+  const toks = rows(2, 3);
+  const softmaxCalls = async (names: string[]) => {
+    let calls = 0;
+    let logits: Float32Array | undefined;
+    const info = await tf.profile(() => {
+      logits = runWithCache(model, toks, { segments: 2, names }).get('seg.2.logits')?.data as Float32Array;
+    });
+    for (const k of info.kernels) if (k.name === 'Softmax') calls++;
+    return { calls, logits };
+  };
+  const none = await softmaxCalls(['seg.*.logits']);
+  const one = await softmaxCalls(['seg.*.logits', 'seg.2.h.1.l.2.layers.0.attn']);
+  const all = await softmaxCalls(['seg.*.logits', 'seg.*.**.attn']);
+  const blocks = expandNames(makeConfig(TINY), 2, ['seg.*.**.attn']).length;
+  // One softmax pass per block asked for, on top of whatever the attention itself runs (fused kernel or composition).
+  assert.equal(one.calls - none.calls, 1);
+  assert.equal(all.calls - none.calls, blocks);
+  assert.deepEqual(one.logits, none.logits);
+  assert.deepEqual(all.logits, none.logits);
+  model.dispose();
+});
