@@ -28,7 +28,7 @@
  *      `tsc` fails until every method of `EngineMethods` has a handler.
  *   The host side needs nothing more: `client.request('train', params, { onProgress })` is typed from the map.
  */
-import type { InspectSummary } from './analysis/inspect';
+import type { InspectSummary, PerturbationStrip } from './analysis/inspect';
 import type { ImportMethods } from './interop/import-protocol';
 import type { AnalysisMethods } from './analysis/analysis-protocol';
 
@@ -101,9 +101,13 @@ export interface SelfTestMethods {
  * The method map: the one place that lists what the engine can do. Extend it by adding a member interface to
  * the `extends` list (or an entry to one of them); see "HOW TO ADD A METHOD" at the top of this file.
  */
-/** Inspection of one puzzle with one checkpoint (engine/analysis/inspect.ts). */
+/**
+ * Inspection of one puzzle with one checkpoint (engine/analysis/inspect.ts). `strip: false` leaves out the perturbation
+ * strip (the summary's `stripPending`), which `inspect.strip` computes: the extension shows the trace first.
+ */
 export interface InspectMethods {
-  inspect: { params: { checkpoint: string; puzzle: string; segments?: number }; result: InspectSummary; progress: never };
+  inspect: { params: { checkpoint: string; puzzle: string; segments?: number; strip?: boolean }; result: InspectSummary; progress: never };
+  'inspect.strip': { params: { checkpoint: string; puzzle: string; segments?: number }; result: PerturbationStrip; progress: never };
 }
 
 /** Accuracy figures of one evaluation (segment by segment, no halting), as stored in a checkpoint's .eval.json. */

@@ -85,6 +85,13 @@ function renderTrace(trace: InspectorTrace, t0 = performance.now()): void {
 
 /** The perturbation strip: one chip per digit relabeling (✓ exact, ✗ wrong, ? no unique solution; H = halted), then the vote. */
 function renderStrip(trace: InspectorTrace): void {
+  if (trace.stripPending || trace.stripError) {
+    const note = document.createElement('span');
+    note.className = 'chip pending';
+    note.textContent = trace.stripError ? `relabelings: ${trace.stripError}` : 'relabelings: computing…';
+    $('strip').replaceChildren(note);
+    return;
+  }
   const mark = (exact: boolean | null) => (exact === null ? '?' : exact ? '✓' : '✗');
   const chips = trace.perturbations.map((p) => {
     const chip = document.createElement('span');
@@ -176,6 +183,14 @@ window.addEventListener('message', (e: MessageEvent<HostToInspector>) => {
     const basinText = b ? ` · basins: ${b.attractors.map((a) => `${a.kind === 'solution' ? 'solution' : `spurious #${a.label} (E ${a.energy})`} ${a.points}`).join(', ') || 'none'}; moving ${b.moving}` : '';
     landscapeBusy(false, `${m.landscape.size}×${m.landscape.size} points in ${m.landscape.seconds.toFixed(1)} s · PC1 ${(100 * (m.landscape.explained[0] ?? 0)).toFixed(0)}% · PC2 ${(100 * (m.landscape.explained[1] ?? 0)).toFixed(0)}%${basinText}`);
     if (state.trace) renderSegment(state.trace);
+  } else if (m?.kind === 'strip' || m?.kind === 'strip-error') {
+    if (!state.trace) return;
+    const trace: InspectorTrace = m.kind === 'strip'
+      ? { ...state.trace, perturbations: m.perturbations, vote: m.vote, stripPending: false, stripError: undefined }
+      : { ...state.trace, stripPending: false, stripError: m.message };
+    state = { ...state, trace };
+    save();
+    renderStrip(trace);
   } else if (m?.kind === 'landscape-error') {
     landscapeBusy(false, m.message);
   } else if (m?.kind === 'exported') {

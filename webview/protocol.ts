@@ -51,6 +51,10 @@ export interface InspectorTrace {
   perturbations: { name: string; answer: string; halted: boolean; exact: boolean | null }[];
   /** Label-free plurality over the halted passes (all when none halted). */
   vote: { answer: string | null; votes: number; pool: 'halted' | 'all'; poolSize: number; exact: boolean | null };
+  /** The strip is still being computed (it comes after the trace: a 'strip' message); absent in older saved states. */
+  stripPending?: boolean;
+  /** Why the strip is missing (failed or cancelled). */
+  stripError?: string;
 }
 
 /** The error landscape on the PC1/PC2 plane (plain arrays: it is kept in the saved state). */
@@ -77,6 +81,9 @@ export type HostToInspector =
   | { kind: 'landscape-progress'; done: number; total: number }
   | { kind: 'landscape'; landscape: InspectorLandscape }
   | { kind: 'landscape-error'; message: string }
+  /** The perturbation strip of the trace shown (it arrives after the trace), or why there is none. */
+  | { kind: 'strip'; perturbations: InspectorTrace['perturbations']; vote: InspectorTrace['vote'] }
+  | { kind: 'strip-error'; message: string }
   | { kind: 'exported'; message: string };
 export type InspectorToHost =
   /**

@@ -11,7 +11,7 @@ import { classifyMode, type ModeResult } from './modes';
 import { pcaTrajectory, zHTrajectory } from './pca';
 import { cyclicShifts, perturbedPasses } from '../ensemble/perturb';
 import { answersEqual, labelFreeVote } from '../ensemble/votes';
-import { geometry, gridToString, parseGrid, type GridSize } from '../sudoku/geometry';
+import { geometry, type Grid, gridToString, parseGrid, type GridSize } from '../sudoku/geometry';
 import { solve } from '../sudoku/solver';
 
 export interface InspectSummary {
@@ -42,6 +42,40 @@ export interface InspectSummary {
    */
   perturbations: { name: string; answer: string; halted: boolean; exact: boolean | null }[];
   vote: { answer: string | null; votes: number; pool: 'halted' | 'all'; poolSize: number; exact: boolean | null };
+  /**
+   * True when the strip was left out (`{ strip: false }`): `perturbations` is empty and `vote` empty until
+   * perturbationStrip's result is merged in. The strip runs n passes of every segment, ~9× the trace's own work at 9×9
+   * (the 27M model: ~42 s against ~5.5 s on 2 cores), so the extension shows the trace first and asks for it after.
+   */
+  stripPending?: boolean;
+}
+
+/** The perturbation strip of a puzzle (InspectSummary's `perturbations` and `vote`). */
+export type PerturbationStrip = Pick<InspectSummary, 'perturbations' | 'vote'>;
+
+/** The puzzle parsed for `model`'s grid size, and its solution when the solver finds exactly one. */
+function preparePuzzle(model: HrmModel, puzzleText: string): { grid: Grid; n: GridSize; solution: Grid | undefined } {
+  const parsed = parseGrid(puzzleText.replace(/\s+/g, ''), model.config.gridSize as GridSize);
+  if ('error' in parsed) throw new Error(`puzzle: ${parsed.error}`);
+  const solved = solve(parsed.grid, geometry(parsed.n));
+  return { grid: parsed.grid, n: parsed.n, solution: solved.solutions === 1 ? solved.solution : undefined };
+}
+
+function stripOf(model: HrmModel, grid: Grid, n: GridSize, solution: Grid | undefined, segments: number): PerturbationStrip {
+  const shifts = cyclicShifts(n);
+  const [passes] = perturbedPasses(model, [grid], shifts, { segments });
+  const right = (g: ArrayLike<number>): boolean | null => (solution ? answersEqual(g, solution) : null);
+  const vote = labelFreeVote(passes);
+  return {
+    perturbations: passes.map((p, i) => ({ name: shifts[i].name, answer: gridToString(p.answer), halted: p.halted, exact: right(p.answer) })),
+    vote: { answer: vote.answer ? gridToString(vote.answer) : null, votes: vote.votes, pool: vote.pool, poolSize: vote.poolSize, exact: vote.answer ? right(vote.answer) : null },
+  };
+}
+
+/** The perturbation strip alone (what inspectPuzzle adds to the trace): the n cyclic digit shifts, `segments` each. */
+export function perturbationStrip(model: HrmModel, puzzleText: string, segments?: number): PerturbationStrip {
+  const { grid, n, solution } = preparePuzzle(model, puzzleText);
+  return stripOf(model, grid, n, solution, segments ?? model.config.haltMaxSteps);
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -63,13 +97,14 @@ function summarize(checkpoint: string, m: TraceMetrics, solution: string | null,
   };
 }
 
-/** Inspect `puzzleText` (16/36/81 characters, '.' or '0' blanks) with `model`; the solution is found by the solver. */
-export function inspectPuzzle(model: HrmModel, checkpointFile: string, puzzleText: string, segments?: number): InspectSummary {
-  const parsed = parseGrid(puzzleText.replace(/\s+/g, ''), model.config.gridSize as GridSize);
-  if ('error' in parsed) throw new Error(`puzzle: ${parsed.error}`);
-  const solved = solve(parsed.grid, geometry(parsed.n));
-  const solution = solved.solutions === 1 ? solved.solution : undefined;
-  const [trace] = captureTraces(model, [{ puzzle: parsed.grid, solution }], { segments: segments ?? model.config.haltMaxSteps, checkpoint: checkpointFile });
+/**
+ * Inspect `puzzleText` (16/36/81 characters, '.' or '0' blanks) with `model`; the solution is found by the solver.
+ * `strip: false` leaves out the perturbation strip (`stripPending`; perturbationStrip computes it).
+ */
+export function inspectPuzzle(model: HrmModel, checkpointFile: string, puzzleText: string, segments?: number, opts: { strip?: boolean } = {}): InspectSummary {
+  const { grid, n, solution } = preparePuzzle(model, puzzleText);
+  const segs = segments ?? model.config.haltMaxSteps;
+  const [trace] = captureTraces(model, [{ puzzle: grid, solution }], { segments: segs, checkpoint: checkpointFile });
   const metrics: TraceMetrics = computeTraceMetrics(trace);
   const states = zHTrajectory(trace, 'h-updates');
   let pca: InspectSummary['pca'] = null;
@@ -80,14 +115,8 @@ export function inspectPuzzle(model: HrmModel, checkpointFile: string, puzzleTex
     for (let i = 0; i < states.length; i++) for (let c = 0; c < Math.min(2, k); c++) points[i * 2 + c] = r.projections[i * k + c];
     pca = { points, updatesPerSegment: Math.max(1, Math.round(states.length / trace.segments.length)), explained: [r.explainedVarianceRatio[0] ?? 0, r.explainedVarianceRatio[1] ?? 0] };
   }
-  const segs = segments ?? model.config.haltMaxSteps;
-  const shifts = cyclicShifts(parsed.n);
-  const [passes] = perturbedPasses(model, [parsed.grid], shifts, { segments: segs });
-  const right = (g: ArrayLike<number>): boolean | null => (solution ? answersEqual(g, solution) : null);
-  const vote = labelFreeVote(passes);
-  const strip: Pick<InspectSummary, 'perturbations' | 'vote'> = {
-    perturbations: passes.map((p, i) => ({ name: shifts[i].name, answer: gridToString(p.answer), halted: p.halted, exact: right(p.answer) })),
-    vote: { answer: vote.answer ? gridToString(vote.answer) : null, votes: vote.votes, pool: vote.pool, poolSize: vote.poolSize, exact: vote.answer ? right(vote.answer) : null },
-  };
-  return summarize(checkpointFile, metrics, solution ? gridToString(solution) : null, classifyMode(metrics), pca, strip);
+  const strip = opts.strip === false ? undefined : stripOf(model, grid, n, solution, segs);
+  const summary = summarize(checkpointFile, metrics, solution ? gridToString(solution) : null, classifyMode(metrics), pca,
+    strip ?? { perturbations: [], vote: { answer: null, votes: 0, pool: 'all', poolSize: 0, exact: null } });
+  return strip ? summary : { ...summary, stripPending: true };
 }

@@ -7,7 +7,7 @@
  * handler): the engine announces 'ready' only after this registry is loaded.
  */
 import { ping, selfTestProgress } from './core-handlers';
-import { inspect } from './inspect-handlers';
+import { inspect, inspectStrip } from './inspect-handlers';
 import { importCheckpointHandler } from './import-handlers';
 import { ensemble, landscape, probe } from './analysis-handlers';
 import { evaluate, train, trainStop } from './train-handlers';
@@ -17,6 +17,7 @@ export const handlers: HandlerRegistry = {
   ping,
   'selfTest.progress': selfTestProgress,
   inspect,
+  'inspect.strip': inspectStrip,
   train,
   'train.stop': trainStop,
   evaluate,

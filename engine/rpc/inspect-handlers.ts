@@ -9,13 +9,28 @@ import { checkParam, type Handler } from './handler';
 type Engine = typeof import('./inspect-engine');
 let engine: Promise<Engine> | undefined;
 
-export const inspect: Handler<'inspect'> = async (params) => {
+/** Checks the parameters both methods share; returns the checkpoint's modification time. */
+async function checked(params: { checkpoint: string; puzzle: string; segments?: number }): Promise<number> {
   checkParam(typeof params.checkpoint === 'string' && params.checkpoint.length > 0, 'checkpoint must be a file path');
   checkParam(typeof params.puzzle === 'string', 'puzzle must be a string of 16, 36 or 81 characters');
   checkParam(params.segments === undefined || (Number.isInteger(params.segments) && params.segments >= 1 && params.segments <= 64), 'segments must be an integer in 1..64');
   const stat = await fs.stat(params.checkpoint).catch(() => undefined);
   checkParam(stat?.isFile() === true, `no checkpoint file at ${params.checkpoint}`);
+  return stat ? stat.mtimeMs : 0;
+}
+
+export const inspect: Handler<'inspect'> = async (params) => {
+  checkParam(params.strip === undefined || typeof params.strip === 'boolean', 'strip must be true or false');
+  const mtimeMs = await checked(params);
   engine ??= import('./inspect-engine');
   const e = await engine;
-  return e.inspectWithCheckpoint(params.checkpoint, stat ? stat.mtimeMs : 0, params.puzzle, params.segments);
+  return e.inspectWithCheckpoint(params.checkpoint, mtimeMs, params.puzzle, params.segments, params.strip !== false);
+};
+
+/** Handler of `inspect.strip`: the perturbation strip that `inspect` with `strip: false` left out. */
+export const inspectStrip: Handler<'inspect.strip'> = async (params) => {
+  const mtimeMs = await checked(params);
+  engine ??= import('./inspect-engine');
+  const e = await engine;
+  return e.stripWithCheckpoint(params.checkpoint, mtimeMs, params.puzzle, params.segments);
 };

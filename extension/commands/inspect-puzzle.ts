@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/engine-client';
 import type { InspectSummary } from '../../engine/analysis/inspect';
+import { isCancelled } from '../../engine/protocol';
 import { pickCheckpoint, workspaceCheckpointRefusal } from './checkpoints';
 import type { ResultDocuments } from './result-document';
 import type { InspectorPanels } from '../panels/inspector-panel';
@@ -63,14 +64,30 @@ export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: 
       return undefined;
     }
     try {
-      const summary = await vscode.window.withProgress(
+      // The trace first, then the perturbation strip (n passes of every segment: ~9× the trace's work at 9×9), so the
+      // panel opens as soon as the trace is there; the command resolves with the whole summary.
+      return await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'HRM Lens: inspecting the puzzle…', cancellable: true },
-        (_progress, token) => engine.request('inspect', { checkpoint, puzzle, segments: args.segments }, { token }),
+        async (progress, token) => {
+          const trace = await engine.request('inspect', { checkpoint, puzzle, segments: args.segments, strip: false }, { token });
+          trajectories.add(trace);
+          if (args.view === 'document') await docs.show('inspection', markdownOf(trace));
+          else panels.show(trace);
+          progress.report({ message: 'the digit relabelings…' });
+          try {
+            const strip = await engine.request('inspect.strip', { checkpoint, puzzle, segments: args.segments }, { token });
+            const summary: InspectSummary = { ...trace, ...strip };
+            delete summary.stripPending;
+            panels.showStrip(summary, strip);
+            return summary;
+          } catch (e) {
+            const why = isCancelled(e) ? 'cancelled' : `failed: ${e instanceof Error ? e.message : String(e)}`;
+            panels.showStrip(trace, { error: why });
+            if (!isCancelled(e)) void vscode.window.showWarningMessage(`HRM: Inspect Puzzle: the perturbation strip ${why}`);
+            return trace;
+          }
+        },
       );
-      trajectories.add(summary);
-      if (args.view === 'document') await docs.show('inspection', markdownOf(summary));
-      else panels.show(summary);
-      return summary;
     } catch (e) {
       void vscode.window.showErrorMessage(`HRM: Inspect Puzzle failed: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;

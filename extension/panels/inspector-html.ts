@@ -37,7 +37,8 @@ export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, no
   .chip { display: inline-block; margin: 0 4px 4px 0; padding: 1px 6px; border-radius: 4px; border: 1px solid var(--vscode-panel-border, #8886); font-family: var(--vscode-editor-font-family); }
   .chip.ok { border-color: var(--vscode-testing-iconPassed, #388a34); }
   .chip.bad { border-color: var(--vscode-errorForeground); color: var(--vscode-errorForeground); }
-  .chip.vote { font-weight: 600; }`,
+  .chip.vote { font-weight: 600; }
+  .chip.pending { border-style: dashed; color: var(--vscode-descriptionForeground); }`,
     body: `
   <p id="empty" class="muted">Waiting for the trace…</p>
   <div id="main" hidden>

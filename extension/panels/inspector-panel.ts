@@ -34,6 +34,7 @@ export function toInspectorTrace(s: InspectSummary): InspectorTrace {
     confidence: Array.from(s.cellConfidence),
     pca: s.pca ? { points: Array.from(s.pca.points), perSegment: s.pca.updatesPerSegment, explained: s.pca.explained } : null,
     perturbations: s.perturbations.map((p) => ({ ...p })), vote: { ...s.vote },
+    ...(s.stripPending ? { stripPending: true } : {}),
   };
 }
 
@@ -101,6 +102,8 @@ export class InspectorPanels implements vscode.Disposable {
       const trace = this.traces.get(panel);
       const same = m.kind === 'ready' && trace && m.restored?.checkpoint === trace.checkpoint && m.restored.puzzle === trace.puzzle && m.restored.segments === trace.segments.length;
       if (m.kind === 'ready' && trace && !same) void panel.webview.postMessage({ kind: 'trace', trace } satisfies HostToInspector);
+      // A restored webview may have missed the strip (posted while it was hidden): send it again, it only redraws the strip.
+      if (m.kind === 'ready' && trace && same) this.postStrip(panel, trace);
       if (m.kind === 'rendered' && Number.isFinite(m.ms)) this.renderedMs.push(m.ms);
       if (m.kind === 'compute-landscape' && trace && !cancel) {
         const size = [21, 41].includes(m.size) ? m.size : 41;
@@ -144,6 +147,27 @@ export class InspectorPanels implements vscode.Disposable {
     this.open.set(key, panel);
     panel.onDidDispose(() => this.open.delete(key));
     return panel;
+  }
+
+  /**
+   * The perturbation strip of a summary shown with `stripPending` (or why it is missing): merged into the trace of the
+   * panel of that puzzle + checkpoint, if it is open, and sent to its webview.
+   */
+  showStrip(summary: Pick<InspectSummary, 'checkpoint' | 'puzzle'>, strip: Pick<InspectSummary, 'perturbations' | 'vote'> | { error: string }): void {
+    const panel = this.open.get(`${summary.checkpoint}\n${summary.puzzle}`);
+    const trace = panel && this.traces.get(panel);
+    if (!panel || !trace) return;
+    const next: InspectorTrace = 'error' in strip
+      ? { ...trace, stripPending: false, stripError: strip.error }
+      : { ...trace, perturbations: strip.perturbations.map((p) => ({ ...p })), vote: { ...strip.vote }, stripPending: false, stripError: undefined };
+    this.traces.set(panel, next);
+    if (this.last?.panel === panel) this.last = { panel, trace: next };
+    this.postStrip(panel, next);
+  }
+
+  private postStrip(panel: vscode.WebviewPanel, trace: InspectorTrace): void {
+    if (trace.stripError) void panel.webview.postMessage({ kind: 'strip-error', message: trace.stripError } satisfies HostToInspector);
+    else if (!trace.stripPending) void panel.webview.postMessage({ kind: 'strip', perturbations: trace.perturbations, vote: trace.vote } satisfies HostToInspector);
   }
 
   /** Restores a panel after a reload: the webview's own saved state holds the trace. */

@@ -158,6 +158,8 @@ try {
     assert(title?.includes(PUZZLE_4), `title "${title}"`);
     const badge = await frame.locator('#badge').textContent();
     assert(/success|failure/.test(badge ?? ''), `class badge "${badge}"`);
+    // The strip comes after the trace (a second engine request): wait for its chips.
+    await frame.locator('#strip .chip.vote').waitFor({ timeout: 120_000 });
     const chips = await frame.locator('#strip .chip').count();
     assert(chips === 5, `perturbation strip: ${chips} chips, expected 4 relabelings + the vote`);
     console.log(`e2e: inspect latency, command → first grid (engine cold start included): ${commandToGrid} ms`);

@@ -113,6 +113,20 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
     assert.ok(s.vote.votes >= 1 && s.vote.votes <= s.vote.poolSize && s.vote.poolSize <= 4);
     const two = await ok(call('inspect', { checkpoint: trained, puzzle: PUZZLE, segments: 2 }));
     assert.equal(two.segments.length, 2);
+    assert.equal(s.stripPending, undefined);
+    // The extension's order: the trace without the strip, then the strip alone — together the same summary.
+    const first = await ok(call('inspect', { checkpoint, puzzle: PUZZLE, strip: false }));
+    assert.equal(first.stripPending, true);
+    assert.deepEqual(first.perturbations, []);
+    assert.equal(first.vote.poolSize, 0);
+    assert.deepEqual(first.segments, s.segments);
+    assert.deepEqual(first.mode, s.mode);
+    const strip = await ok(call('inspect.strip', { checkpoint, puzzle: PUZZLE }));
+    assert.deepEqual(strip, { perturbations: s.perturbations, vote: s.vote });
+    const bad = await call('inspect', { checkpoint, puzzle: PUZZLE, strip: 'no' as unknown as boolean }).reply;
+    assert.ok('error' in bad && /strip must be true or false/.test(bad.error.message), JSON.stringify(bad));
+    const missing = await call('inspect.strip', { checkpoint: path.join(tmp, 'missing.safetensors'), puzzle: PUZZLE }).reply;
+    assert.ok('error' in missing && /no checkpoint file/.test(missing.error.message), JSON.stringify(missing));
   });
 
   test('train.stop ends a long training early with a valid checkpoint and cancelled: true', async () => {

@@ -10,7 +10,7 @@ import { INSPECTOR_VIEW_TYPE } from '../../extension/panels/inspector-panel';
 import { trajectoriesHtml } from '../../extension/views/trajectories-view';
 import { screenshotInThemes, sleep } from './host';
 
-interface SummaryLike { segments: { grid: string }[]; solution: string; mode: { mode: string } }
+interface SummaryLike { segments: { grid: string }[]; solution: string; mode: { mode: string }; perturbations: { name: string }[]; stripPending?: boolean }
 const metric = (name: string, value: number) => console.log(`HRM_LENS_METRIC ${name}=${value.toFixed(1)}`);
 
 suite('HRM: Inspect Puzzle', () => {
@@ -39,6 +39,9 @@ suite('HRM: Inspect Puzzle', () => {
     const before = api.panels.renderTimes.length;
     const summary = await vscode.commands.executeCommand<SummaryLike | undefined>('hrmLens.inspectPuzzle', { puzzle: '..4.3.....1..2..' });
     assert.ok(summary);
+    // The panel opens with the trace; the strip follows, and the command resolves with the whole summary.
+    assert.equal(summary.perturbations.length, 4);
+    assert.equal(summary.stripPending, undefined);
     for (let i = 0; i < 300 && api.panels.renderTimes.length === before; i++) await sleep(100);
     assert.ok(api.panels.renderTimes.length > before, 'the webview did not report a render (script blocked, or no ready handshake)');
     const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
