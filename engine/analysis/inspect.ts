@@ -9,7 +9,8 @@ import { captureTraces } from './capture-trace';
 import { computeTraceMetrics, type TraceMetrics } from './segment-metrics';
 import { classifyMode, type ModeResult } from './modes';
 import { pcaTrajectory, zHTrajectory } from './pca';
-import { cyclicShifts, perturbedPasses } from '../ensemble/perturb';
+import { cyclicShifts, perturbedPasses, perturbedPassesAsync } from '../ensemble/perturb';
+import type { Pass } from '../ensemble/votes';
 import { answersEqual, labelFreeVote } from '../ensemble/votes';
 import { geometry, type Grid, gridToString, parseGrid, type GridSize } from '../sudoku/geometry';
 import { solve } from '../sudoku/solver';
@@ -61,21 +62,30 @@ function preparePuzzle(model: HrmModel, puzzleText: string): { grid: Grid; n: Gr
   return { grid: parsed.grid, n: parsed.n, solution: solved.solutions === 1 ? solved.solution : undefined };
 }
 
-function stripOf(model: HrmModel, grid: Grid, n: GridSize, solution: Grid | undefined, segments: number): PerturbationStrip {
-  const shifts = cyclicShifts(n);
-  const [passes] = perturbedPasses(model, [grid], shifts, { segments });
+function stripFrom(passes: readonly Pass[], names: readonly string[], solution: Grid | undefined): PerturbationStrip {
   const right = (g: ArrayLike<number>): boolean | null => (solution ? answersEqual(g, solution) : null);
   const vote = labelFreeVote(passes);
   return {
-    perturbations: passes.map((p, i) => ({ name: shifts[i].name, answer: gridToString(p.answer), halted: p.halted, exact: right(p.answer) })),
+    perturbations: passes.map((p, i) => ({ name: names[i], answer: gridToString(p.answer), halted: p.halted, exact: right(p.answer) })),
     vote: { answer: vote.answer ? gridToString(vote.answer) : null, votes: vote.votes, pool: vote.pool, poolSize: vote.poolSize, exact: vote.answer ? right(vote.answer) : null },
   };
 }
 
-/** The perturbation strip alone (what inspectPuzzle adds to the trace): the n cyclic digit shifts, `segments` each. */
-export function perturbationStrip(model: HrmModel, puzzleText: string, segments?: number): PerturbationStrip {
+function stripOf(model: HrmModel, grid: Grid, n: GridSize, solution: Grid | undefined, segments: number): PerturbationStrip {
+  const shifts = cyclicShifts(n);
+  const [passes] = perturbedPasses(model, [grid], shifts, { segments });
+  return stripFrom(passes, shifts.map((s) => s.name), solution);
+}
+
+/**
+ * The perturbation strip alone (what inspectPuzzle adds to the trace): the n cyclic digit shifts, `segments` each, in
+ * one batch. It yields to the event loop after every segment: an aborted `signal` stops it (AbortError).
+ */
+export async function perturbationStrip(model: HrmModel, puzzleText: string, segments?: number, signal?: AbortSignal): Promise<PerturbationStrip> {
   const { grid, n, solution } = preparePuzzle(model, puzzleText);
-  return stripOf(model, grid, n, solution, segments ?? model.config.haltMaxSteps);
+  const shifts = cyclicShifts(n);
+  const passes = await perturbedPassesAsync(model, grid, shifts, { segments: segments ?? model.config.haltMaxSteps, signal });
+  return stripFrom(passes, shifts.map((s) => s.name), solution);
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);

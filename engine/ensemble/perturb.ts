@@ -24,6 +24,7 @@ import {
 import { Rng } from '../util/rng';
 import type { SegmentCapture } from '../analysis/trace';
 import { type Pass, makePass } from './votes';
+import { abortError } from '../analysis/batch-metrics';
 
 export type PerturbationKind = 'shifts' | 'relabel' | 'symmetries' | 'mixed';
 export const PERTURBATION_KINDS: readonly PerturbationKind[] = ['shifts', 'relabel', 'symmetries', 'mixed'];
@@ -76,6 +77,15 @@ export interface LastSegment {
 
 /** Runs rows of digits (0 = blank) for S segments from the initial carry, halting off; returns the last segment. */
 export function runLastSegment(model: HrmModel, grids: readonly ArrayLike<number>[], segments: number): LastSegment {
+  const steps = lastSegmentSteps(model, grids, segments);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** runLastSegment as a generator: one `yield` after every segment but the last; `return()` frees what it holds. */
+function* lastSegmentSteps(model: HrmModel, grids: readonly ArrayLike<number>[], segments: number): Generator<void, LastSegment> {
   if (!Number.isInteger(segments) || segments < 1) throw new RangeError(`segments must be an integer >= 1, got ${segments}`);
   const { cells } = model.dims;
   const B = grids.length;
@@ -94,6 +104,7 @@ export function runLastSegment(model: HrmModel, grids: readonly ArrayLike<number
       out.logits.dispose();
       out.qHalt.dispose();
       out.qContinue.dispose();
+      yield;
     }
     const out = runSegmentParallel(model, carry, tok);
     disposeCarry(carry);
@@ -157,4 +168,29 @@ export function perturbedPasses(
     opts.onProgress?.(Math.min(puzzles.length, start + perBatch), puzzles.length);
   }
   return out;
+}
+
+/**
+ * perturbedPasses for one puzzle (all its variants in one batch, the same bits), yielding to the event loop after every
+ * segment so that a cancel can arrive (the engine's `inspect.strip`): an aborted `signal` stops it at the next segment
+ * with an AbortError, every tensor freed.
+ */
+export async function perturbedPassesAsync(
+  model: HrmModel, puzzle: Grid, perturbations: readonly Perturbation[], opts: { segments?: number; signal?: AbortSignal } = {},
+): Promise<Pass[]> {
+  const n = model.config.gridSize as GridSize;
+  if (perturbations.length === 0) throw new RangeError('perturbedPassesAsync: no perturbations');
+  for (const p of perturbations) if (p.transform.n !== n) throw new RangeError(`perturbation "${p.name}" is for ${p.transform.n}×${p.transform.n}, the model is ${n}×${n}`);
+  const cv = model.dims.cells * model.dims.vocab;
+  const steps = lastSegmentSteps(model, perturbations.map((p) => applyTransform(puzzle, p.transform)), opts.segments ?? model.config.haltMaxSteps);
+  try {
+    for (;;) {
+      if (opts.signal?.aborted) throw abortError('perturbation run');
+      const r = steps.next();
+      if (r.done) return perturbations.map((p, j) => makePass(rowCapture(r.value, j, cv), n, p.transform));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    steps.return(undefined as never);
+  }
 }

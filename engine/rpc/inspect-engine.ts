@@ -22,6 +22,6 @@ export async function inspectWithCheckpoint(file: string, mtimeMs: number, puzzl
   return inspectPuzzle(await modelOf(file, mtimeMs), file, puzzle, segments, { strip });
 }
 
-export async function stripWithCheckpoint(file: string, mtimeMs: number, puzzle: string, segments?: number): Promise<PerturbationStrip> {
-  return perturbationStrip(await modelOf(file, mtimeMs), puzzle, segments);
+export async function stripWithCheckpoint(file: string, mtimeMs: number, puzzle: string, segments: number | undefined, signal: AbortSignal): Promise<PerturbationStrip> {
+  return perturbationStrip(await modelOf(file, mtimeMs), puzzle, segments, signal);
 }

@@ -27,10 +27,10 @@ export const inspect: Handler<'inspect'> = async (params) => {
   return e.inspectWithCheckpoint(params.checkpoint, mtimeMs, params.puzzle, params.segments, params.strip !== false);
 };
 
-/** Handler of `inspect.strip`: the perturbation strip that `inspect` with `strip: false` left out. */
-export const inspectStrip: Handler<'inspect.strip'> = async (params) => {
+/** Handler of `inspect.strip`: the perturbation strip that `inspect` with `strip: false` left out; cancellable. */
+export const inspectStrip: Handler<'inspect.strip'> = async (params, ctx) => {
   const mtimeMs = await checked(params);
   engine ??= import('./inspect-engine');
   const e = await engine;
-  return e.stripWithCheckpoint(params.checkpoint, mtimeMs, params.puzzle, params.segments);
+  return e.stripWithCheckpoint(params.checkpoint, mtimeMs, params.puzzle, params.segments, ctx.signal);
 };

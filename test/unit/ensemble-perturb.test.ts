@@ -16,7 +16,7 @@ import { type GridSize, geometry } from '../../engine/sudoku/geometry';
 import { generatePuzzles } from '../../engine/sudoku/generator';
 import { solve } from '../../engine/sudoku/solver';
 import { applyTransform, isValidTransform, mapBack, transformsEqual } from '../../engine/sudoku/symmetry';
-import { PERTURBATION_KINDS, cyclicShifts, perturbationSet, perturbedPasses, runLastSegment } from '../../engine/ensemble/perturb';
+import { PERTURBATION_KINDS, cyclicShifts, perturbationSet, perturbedPasses, perturbedPassesAsync, runLastSegment } from '../../engine/ensemble/perturb';
 import { buildPassMatrix, checkpointLabel, resolveCheckpoints, runCheckpoints } from '../../engine/ensemble/checkpoints';
 import { buildEnsembleReport } from '../../engine/ensemble/report';
 
@@ -103,6 +103,23 @@ test('batched variants equal one-at-a-time runs within 1e-5; passes are mapped b
     }
   }
   assert.ok(solvedSome > 0);
+});
+
+test('the asynchronous passes of one puzzle (the inspector\'s strip) have the bits of perturbedPasses; a cancel stops them, no tensor left', async () => {
+  const shifts = cyclicShifts(4);
+  const { puzzle } = PUZZLES[4][0];
+  const [sync] = perturbedPasses(model, [puzzle], shifts, { segments: 3 });
+  const before = tf.memory().numTensors;
+  const passes = await perturbedPassesAsync(model, puzzle, shifts, { segments: 3 });
+  assert.deepEqual(passes, sync);
+  assert.equal(tf.memory().numTensors, before);
+  // Aborted after its first segment: an AbortError, the carry and tokens freed.
+  const ctl = new AbortController();
+  const run = perturbedPassesAsync(model, puzzle, shifts, { segments: 50, signal: ctl.signal });
+  setImmediate(() => ctl.abort());
+  await assert.rejects(run, (e: Error) => e.name === 'AbortError');
+  assert.equal(tf.memory().numTensors, before);
+  await assert.rejects(perturbedPassesAsync(model, puzzle, []), /no perturbations/);
 });
 
 test('checkpoint ensembles: last K of a run folder, lists, pass matrix → report', async () => {
