@@ -32,8 +32,11 @@ import type { InspectSummary, PerturbationStrip } from './analysis/inspect';
 import type { ImportMethods } from './interop/import-protocol';
 import type { AnalysisMethods } from './analysis/analysis-protocol';
 
-/** Bumped when a message shape changes; the host refuses an engine that reports another version (a stale build). */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped when a message shape or the method set changes (2: `inspect.strip`); the host refuses an engine that reports
+ * another version (a stale build).
+ */
+export const PROTOCOL_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------------------- tensors
 
