@@ -9,9 +9,9 @@ import { captureTraces } from './capture-trace';
 import { computeTraceMetrics, type TraceMetrics } from './segment-metrics';
 import { classifyMode, type ModeResult } from './modes';
 import { pcaTrajectory, zHTrajectory } from './pca';
-import { cyclicShifts, perturbedPasses, perturbedPassesAsync } from '../ensemble/perturb';
-import type { Pass } from '../ensemble/votes';
-import { answersEqual, labelFreeVote } from '../ensemble/votes';
+import { type Perturbation, cyclicShifts, perturbedPasses, perturbedPassesAsync } from '../ensemble/perturb';
+import { type Pass, answersEqual, labelFreeVote, passFromTrace } from '../ensemble/votes';
+import { identityTransform, transformsEqual } from '../sudoku/symmetry';
 import { geometry, type Grid, gridToString, parseGrid, type GridSize } from '../sudoku/geometry';
 import { solve } from '../sudoku/solver';
 
@@ -71,21 +71,47 @@ function stripFrom(passes: readonly Pass[], names: readonly string[], solution: 
   };
 }
 
-function stripOf(model: HrmModel, grid: Grid, n: GridSize, solution: Grid | undefined, segments: number): PerturbationStrip {
+/**
+ * The identity relabeling's pass is the trace's own last segment (each row is computed the same way in any batch, so
+ * the strip's batch would give its bits again): it is taken from the trace, and only the other relabelings run.
+ * inspectPuzzle with `strip: false` keeps it here for the `perturbationStrip` call that follows (a few per model).
+ */
+const identityPasses = new WeakMap<HrmModel, Map<string, Pass>>();
+const IDENTITY_KEPT = 8;
+const identityKey = (grid: Grid, segments: number): string => `${segments}:${grid.join('')}`;
+
+function keepIdentity(model: HrmModel, grid: Grid, segments: number, pass: Pass): void {
+  const kept = identityPasses.get(model) ?? new Map<string, Pass>();
+  identityPasses.set(model, kept);
+  kept.delete(identityKey(grid, segments));
+  kept.set(identityKey(grid, segments), pass);
+  while (kept.size > IDENTITY_KEPT) kept.delete(kept.keys().next().value as string);
+}
+
+/** The relabelings to run and, when the first is the identity and its pass is known, that pass. */
+function stripPlan(n: GridSize, identity: Pass | undefined): { shifts: Perturbation[]; known: Pass | undefined } {
   const shifts = cyclicShifts(n);
-  const [passes] = perturbedPasses(model, [grid], shifts, { segments });
-  return stripFrom(passes, shifts.map((s) => s.name), solution);
+  const known = identity && transformsEqual(shifts[0].transform, identityTransform(n)) ? identity : undefined;
+  return { shifts, known };
+}
+
+function stripOf(model: HrmModel, grid: Grid, n: GridSize, solution: Grid | undefined, segments: number, identity: Pass): PerturbationStrip {
+  const { shifts, known } = stripPlan(n, identity);
+  const [passes] = perturbedPasses(model, [grid], known ? shifts.slice(1) : shifts, { segments });
+  return stripFrom(known ? [known, ...passes] : passes, shifts.map((s) => s.name), solution);
 }
 
 /**
  * The perturbation strip alone (what inspectPuzzle adds to the trace): the n cyclic digit shifts, `segments` each, in
- * one batch. It yields to the event loop after every segment: an aborted `signal` stops it (AbortError).
+ * one batch (the identity's pass taken from a preceding `strip: false` inspection when there was one). It yields to
+ * the event loop after every segment: an aborted `signal` stops it (AbortError).
  */
 export async function perturbationStrip(model: HrmModel, puzzleText: string, segments?: number, signal?: AbortSignal): Promise<PerturbationStrip> {
   const { grid, n, solution } = preparePuzzle(model, puzzleText);
-  const shifts = cyclicShifts(n);
-  const passes = await perturbedPassesAsync(model, grid, shifts, { segments: segments ?? model.config.haltMaxSteps, signal });
-  return stripFrom(passes, shifts.map((s) => s.name), solution);
+  const segs = segments ?? model.config.haltMaxSteps;
+  const { shifts, known } = stripPlan(n, identityPasses.get(model)?.get(identityKey(grid, segs)));
+  const passes = await perturbedPassesAsync(model, grid, known ? shifts.slice(1) : shifts, { segments: segs, signal });
+  return stripFrom(known ? [known, ...passes] : passes, shifts.map((s) => s.name), solution);
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -125,7 +151,9 @@ export function inspectPuzzle(model: HrmModel, checkpointFile: string, puzzleTex
     for (let i = 0; i < states.length; i++) for (let c = 0; c < Math.min(2, k); c++) points[i * 2 + c] = r.projections[i * k + c];
     pca = { points, updatesPerSegment: Math.max(1, Math.round(states.length / trace.segments.length)), explained: [r.explainedVarianceRatio[0] ?? 0, r.explainedVarianceRatio[1] ?? 0] };
   }
-  const strip = opts.strip === false ? undefined : stripOf(model, grid, n, solution, segs);
+  const identity = passFromTrace(trace);
+  if (opts.strip === false) keepIdentity(model, grid, segs, identity);
+  const strip = opts.strip === false ? undefined : stripOf(model, grid, n, solution, segs, identity);
   const summary = summarize(checkpointFile, metrics, solution ? gridToString(solution) : null, classifyMode(metrics), pca,
     strip ?? { perturbations: [], vote: { answer: null, votes: 0, pool: 'all', poolSize: 0, exact: null } });
   return strip ? summary : { ...summary, stripPending: true };

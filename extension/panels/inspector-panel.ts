@@ -153,10 +153,11 @@ export class InspectorPanels implements vscode.Disposable {
    * The perturbation strip of a summary shown with `stripPending` (or why it is missing): merged into the trace of the
    * panel of that puzzle + checkpoint, if it is open, and sent to its webview.
    */
-  showStrip(summary: Pick<InspectSummary, 'checkpoint' | 'puzzle'>, strip: Pick<InspectSummary, 'perturbations' | 'vote'> | { error: string }): void {
+  showStrip(summary: Pick<InspectSummary, 'checkpoint' | 'puzzle' | 'segments'>, strip: Pick<InspectSummary, 'perturbations' | 'vote'> | { error: string }): void {
     const panel = this.open.get(`${summary.checkpoint}\n${summary.puzzle}`);
     const trace = panel && this.traces.get(panel);
-    if (!panel || !trace) return;
+    // The panel may show another inspection of the puzzle by now (another segment count): not this strip's.
+    if (!panel || !trace || trace.segments.length !== summary.segments.length) return;
     const next: InspectorTrace = 'error' in strip
       ? { ...trace, stripPending: false, stripError: strip.error }
       : { ...trace, perturbations: strip.perturbations.map((p) => ({ ...p })), vote: { ...strip.vote }, stripPending: false, stripError: undefined };

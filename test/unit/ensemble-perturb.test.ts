@@ -12,13 +12,16 @@ import { tf } from '../../engine/tf';
 import { selectBackend } from '../../engine/backend';
 import { loadModel } from '../../engine/train/load-model';
 import type { HrmModel } from '../../engine/model';
-import { type GridSize, geometry } from '../../engine/sudoku/geometry';
+import { type GridSize, geometry, gridToString } from '../../engine/sudoku/geometry';
 import { generatePuzzles } from '../../engine/sudoku/generator';
 import { solve } from '../../engine/sudoku/solver';
 import { applyTransform, isValidTransform, mapBack, transformsEqual } from '../../engine/sudoku/symmetry';
 import { PERTURBATION_KINDS, cyclicShifts, perturbationSet, perturbedPasses, perturbedPassesAsync, runLastSegment } from '../../engine/ensemble/perturb';
 import { buildPassMatrix, checkpointLabel, resolveCheckpoints, runCheckpoints } from '../../engine/ensemble/checkpoints';
 import { buildEnsembleReport } from '../../engine/ensemble/report';
+import { passFromTrace } from '../../engine/ensemble/votes';
+import { captureTraces } from '../../engine/analysis/capture-trace';
+import { inspectPuzzle, perturbationStrip } from '../../engine/analysis/inspect';
 
 const checkpoint = path.resolve(__dirname, '..', '..', 'models', 'tiny-4x4.safetensors');
 let model: HrmModel;
@@ -120,6 +123,23 @@ test('the asynchronous passes of one puzzle (the inspector\'s strip) have the bi
   await assert.rejects(run, (e: Error) => e.name === 'AbortError');
   assert.equal(tf.memory().numTensors, before);
   await assert.rejects(perturbedPassesAsync(model, puzzle, []), /no perturbations/);
+});
+
+test('the inspector\'s strip takes the identity relabeling from the trace: the same pass as in the batch, bit for bit', async () => {
+  for (const [k, { puzzle }] of PUZZLES[4].entries()) {
+    const shifts = cyclicShifts(4);
+    const [batch] = perturbedPasses(model, [puzzle], shifts, { segments: 3 + k });
+    const [trace] = captureTraces(model, [{ puzzle }], { segments: 3 + k });
+    assert.deepEqual(passFromTrace(trace), batch[0]); // answer, halted, raw q logits, energy
+    const text = gridToString(puzzle);
+    const full = inspectPuzzle(model, 'm', text, 3 + k);
+    const first = inspectPuzzle(model, 'm', text, 3 + k, { strip: false });
+    const strip = await perturbationStrip(model, text, 3 + k);
+    assert.deepEqual(strip, { perturbations: full.perturbations, vote: full.vote });
+    assert.deepEqual(full.perturbations.map((p) => p.answer), batch.map((p) => gridToString(p.answer)));
+    assert.deepEqual(full.perturbations.map((p) => p.halted), batch.map((p) => p.halted));
+    assert.equal(first.stripPending, true);
+  }
 });
 
 test('checkpoint ensembles: last K of a run folder, lists, pass matrix → report', async () => {
