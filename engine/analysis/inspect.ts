@@ -76,16 +76,24 @@ function stripFrom(passes: readonly Pass[], names: readonly string[], solution: 
  * the strip's batch would give its bits again): it is taken from the trace, and only the other relabelings run.
  * inspectPuzzle with `strip: false` keeps it here for the `perturbationStrip` call that follows (a few per model).
  */
-const identityPasses = new WeakMap<HrmModel, Map<string, Pass>>();
+const identityPasses = new WeakMap<HrmModel, Map<string, { pass: Pass; weights: object[] }>>();
 const IDENTITY_KEPT = 8;
 const identityKey = (grid: Grid, segments: number): string => `${segments}:${grid.join('')}`;
+/** The weights' data objects: `Variable.assign` gives a weight a new one, so a kept pass of older weights is not used. */
+const weightData = (model: HrmModel): object[] => [...model.weights.values()].map((v) => v.dataId);
 
 function keepIdentity(model: HrmModel, grid: Grid, segments: number, pass: Pass): void {
-  const kept = identityPasses.get(model) ?? new Map<string, Pass>();
+  const kept = identityPasses.get(model) ?? new Map<string, { pass: Pass; weights: object[] }>();
   identityPasses.set(model, kept);
   kept.delete(identityKey(grid, segments));
-  kept.set(identityKey(grid, segments), pass);
+  kept.set(identityKey(grid, segments), { pass, weights: weightData(model) });
   while (kept.size > IDENTITY_KEPT) kept.delete(kept.keys().next().value as string);
+}
+
+function keptIdentity(model: HrmModel, grid: Grid, segments: number): Pass | undefined {
+  const hit = identityPasses.get(model)?.get(identityKey(grid, segments));
+  const now = weightData(model);
+  return hit && hit.weights.length === now.length && hit.weights.every((d, i) => d === now[i]) ? hit.pass : undefined;
 }
 
 /** The relabelings to run and, when the first is the identity and its pass is known, that pass. */
@@ -109,7 +117,7 @@ function stripOf(model: HrmModel, grid: Grid, n: GridSize, solution: Grid | unde
 export async function perturbationStrip(model: HrmModel, puzzleText: string, segments?: number, signal?: AbortSignal): Promise<PerturbationStrip> {
   const { grid, n, solution } = preparePuzzle(model, puzzleText);
   const segs = segments ?? model.config.haltMaxSteps;
-  const { shifts, known } = stripPlan(n, identityPasses.get(model)?.get(identityKey(grid, segs)));
+  const { shifts, known } = stripPlan(n, keptIdentity(model, grid, segs));
   const passes = await perturbedPassesAsync(model, grid, known ? shifts.slice(1) : shifts, { segments: segs, signal });
   return stripFrom(known ? [known, ...passes] : passes, shifts.map((s) => s.name), solution);
 }

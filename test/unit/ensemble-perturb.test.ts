@@ -140,6 +140,21 @@ test('the inspector\'s strip takes the identity relabeling from the trace: the s
     assert.deepEqual(full.perturbations.map((p) => p.halted), batch.map((p) => p.halted));
     assert.equal(first.stripPending, true);
   }
+  // After a weight changes, the kept identity pass is not used: the strip is the new weights' (their batch's pass).
+  const { puzzle } = PUZZLES[4][0];
+  const text = gridToString(puzzle);
+  inspectPuzzle(model, 'm', text, 3, { strip: false });
+  const head = model.weight('lm_head.weight');
+  const old = head.clone();
+  try {
+    head.assign(tf.mul(head, -1));
+    const [batch] = perturbedPasses(model, [puzzle], cyclicShifts(4), { segments: 3 });
+    const strip = await perturbationStrip(model, text, 3);
+    assert.deepEqual(strip.perturbations.map((p) => p.answer), batch.map((p) => gridToString(p.answer)));
+  } finally {
+    head.assign(old);
+    old.dispose();
+  }
 });
 
 test('checkpoint ensembles: last K of a run folder, lists, pass matrix → report', async () => {
