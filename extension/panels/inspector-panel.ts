@@ -175,7 +175,9 @@ export class InspectorPanels implements vscode.Disposable {
   serializer(): vscode.WebviewPanelSerializer<InspectorState> {
     return {
       deserializeWebviewPanel: async (panel, state) => {
-        this.setup(panel, state?.trace);
+        // A strip still pending when the window was reloaded will not come: its request ended with the old host.
+        const trace = state?.trace?.stripPending ? { ...state.trace, stripPending: false, stripError: 'not computed (the window was reloaded): inspect again' } : state?.trace;
+        this.setup(panel, trace);
         if (state?.trace) {
           const key = `${state.trace.checkpoint}\n${state.trace.puzzle}`;
           this.open.set(key, panel);
