@@ -39,14 +39,31 @@ async function chooseCheckpoint(context: vscode.ExtensionContext, puzzle: string
   return pickCheckpoint(`HRM: Inspect Puzzle — a checkpoint for this ${Math.round(Math.sqrt(puzzle.length))}×${Math.round(Math.sqrt(puzzle.length))} puzzle`);
 }
 
-export function markdownOf(s: InspectSummary): string {
+/**
+ * The inspection as Markdown: the trace's table, then the digit relabelings (the perturbation strip and its vote) —
+ * "computing…" while `s.stripPending`, or `stripError` when its request ended without one.
+ */
+export function markdownOf(s: InspectSummary, stripError?: string): string {
   const rows = s.segments.map((g) => `| ${g.segment} | \`${g.grid}\` | ${g.exact ? '✓' : ''} | ${g.wrong ?? '–'} | ${g.energy} | ${g.loss === null ? '–' : g.loss.toFixed(4)} | ${g.qHalt.toFixed(3)} | ${g.residualH === null ? '–' : g.residualH.toFixed(4)} |`);
   return [
     `# HRM Lens — puzzle inspection`, '', `- checkpoint: \`${s.checkpoint}\``, `- puzzle: \`${s.puzzle}\``, `- solution: \`${s.solution ?? 'not unique'}\``,
     `- class: **${s.mode.mode}**; first exact segment: ${s.firstExact ?? '–'}; stays exact from: ${s.stableFrom ?? '–'}; critical segment: ${s.criticalSegment ?? '–'}; corruptions: ${s.corruptions.length ? s.corruptions.join(', ') : 'none'}`,
     `- class evidence: \`${JSON.stringify(s.mode.evidence)}\``,
     '', '| segment | grid | exact | wrong | E | loss | σ(q_halt) | residual ‖ΔzH‖/‖zH‖ |', '|---|---|---|---|---|---|---|---|', ...rows, '',
+    `## Digit relabelings (last segment)`, '', ...stripMarkdown(s, stripError), '',
   ].join('\n');
+}
+
+function stripMarkdown(s: InspectSummary, stripError?: string): string[] {
+  if (stripError !== undefined) return [`_Not computed: ${stripError}._`];
+  if (s.stripPending) return ['_Computing… (the puzzle under each cyclic relabeling of its digits, every segment)._'];
+  const v = s.vote;
+  const verdict = v.exact === null ? '' : v.exact ? ' — exact' : ' — wrong';
+  return [
+    '| relabeling | answer | halted | exact |', '|---|---|---|---|',
+    ...s.perturbations.map((p) => `| ${p.name} | \`${p.answer}\` | ${p.halted ? '✓' : ''} | ${p.exact === null ? '–' : p.exact ? '✓' : '✗'} |`),
+    '', `Vote (${v.pool === 'halted' ? 'halted relabelings' : 'all relabelings'}, ${v.poolSize}): ${v.answer === null ? 'no answer' : `\`${v.answer}\`, ${v.votes} vote${v.votes === 1 ? '' : 's'}${verdict}`}`,
+  ];
 }
 
 export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments, panels: InspectorPanels, trajectories: TrajectoryStore): vscode.Disposable {
@@ -71,18 +88,21 @@ export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: 
         async (progress, token) => {
           const trace = await engine.request('inspect', { checkpoint, puzzle, segments: args.segments, strip: false }, { token });
           trajectories.add(trace);
-          if (args.view === 'document') await docs.show('inspection', markdownOf(trace));
-          else panels.show(trace);
+          // The document opens with the trace too, and is updated in place when the strip is there.
+          const doc = args.view === 'document' ? await docs.show('inspection', markdownOf(trace)) : undefined;
+          if (!doc) panels.show(trace);
           progress.report({ message: 'the digit relabelings…' });
           try {
             const strip = await engine.request('inspect.strip', { checkpoint, puzzle, segments: args.segments }, { token });
             const summary: InspectSummary = { ...trace, ...strip };
             delete summary.stripPending;
-            panels.showStrip(summary, strip);
+            if (doc) docs.update(doc.uri, markdownOf(summary));
+            else panels.showStrip(summary, strip);
             return summary;
           } catch (e) {
             const why = isCancelled(e) ? 'cancelled' : `failed: ${e instanceof Error ? e.message : String(e)}`;
-            panels.showStrip(trace, { error: why });
+            if (doc) docs.update(doc.uri, markdownOf(trace, why));
+            else panels.showStrip(trace, { error: why });
             if (!isCancelled(e)) void vscode.window.showWarningMessage(`HRM: Inspect Puzzle: the perturbation strip ${why}`);
             return trace;
           }

@@ -1,6 +1,7 @@
 /**
  * Read-only virtual documents for results (scheme `hrm-lens`): a TextDocumentContentProvider that serves Markdown
- * text by URI. Used for the inspection result until the inspector webview replaces it.
+ * text by URI: `view: 'document'` of the inspection and the ensemble report. A document can be updated in place (the
+ * inspection's digit relabelings arrive after its trace).
  */
 import * as vscode from 'vscode';
 
@@ -24,6 +25,14 @@ export class ResultDocuments implements vscode.TextDocumentContentProvider, vsco
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc, { preview: true });
     return doc;
+  }
+
+  /** Replace the text of a document opened by show (an open editor shows the new text); false when it is gone. */
+  update(uri: vscode.Uri, markdown: string): boolean {
+    if (!this.contents.has(uri.toString())) return false;
+    this.contents.set(uri.toString(), markdown);
+    this.changed.fire(uri);
+    return true;
   }
 
   dispose(): void {

@@ -24,13 +24,25 @@ suite('HRM: Inspect Puzzle', () => {
 
   test('inspects a 4×4 puzzle with the shipped model and opens the result document', async function () {
     this.timeout(120_000);
+    // The document opens with the trace, before the digit relabelings are computed, and is updated when they are.
+    const opened: string[] = [];
+    const sub = vscode.workspace.onDidOpenTextDocument((d) => { if (d.uri.scheme === 'hrm-lens') opened.push(d.getText()); });
     const summary = await vscode.commands.executeCommand<SummaryLike | undefined>('hrmLens.inspectPuzzle', { puzzle: '.1.....3..32....', view: 'document' });
+    sub.dispose();
     assert.ok(summary, 'the command returned a summary');
     assert.equal(summary.segments.length, 4);
     assert.equal(summary.solution, '3124421314322341');
     for (const s of summary.segments) assert.match(s.grid, /^[1-4.]{16}$/);
+    assert.equal(opened.length, 1, 'one result document opened');
+    assert.match(opened[0], /## Digit relabelings[^]*Computing…/, 'it opened before the relabelings were there');
     const doc = vscode.window.activeTextEditor?.document;
     assert.ok(doc && doc.getText().includes('puzzle inspection') && doc.getText().includes('| segment |'), 'the result document is open');
+    for (let i = 0; i < 50 && !doc.getText().includes('| relabeling |'); i++) await sleep(100);
+    const text = doc.getText();
+    assert.ok(!text.includes('Computing…'), 'the relabelings replaced "Computing…"');
+    const relabelings = text.slice(text.indexOf('## Digit relabelings'));
+    assert.equal((relabelings.match(/^\| [^|]+ \| `[1-4.]{16}` \|/gm) ?? []).length, summary.perturbations.length, `one row per relabeling:\n${text}`);
+    assert.match(text, /^Vote \(/m);
   });
 
   test('opens the inspector panel, whose webview renders the trace', async function () {
