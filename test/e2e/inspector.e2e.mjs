@@ -11,7 +11,9 @@
 //   back to the 4×4 tab (state kept: segment, landscape; high-contrast screenshot) → a window reload (the panel is
 //   restored by the serializer) → the HRM side view lists the puzzle with its class → palette "HRM: Train" through
 //   its five prompts (tiny-4x4, 40 steps): the training dashboard's step count grows live, then it says finished →
-//   hover the new checkpoint in the Runs tree: the tooltip shows its held-out accuracy.
+//   hover the new checkpoint in the Runs tree: the tooltip shows its held-out accuracy → the run's context menu →
+//   Ensemble Report: the report panel (200 puzzles, the ablation table, the agreement matrix read by the arrow keys) →
+//   close all editors, click the puzzle in the HRM side view: its inspector opens again.
 //
 // Builds nothing: run `npm run build` first. Screenshots: test/e2e/shots/e2e-*.png. Closing line:
 // "N passed, N failed, N skipped"; exit 1 on failure. Without code-server or Chromium: skipped (failed when CI is set).
@@ -362,6 +364,43 @@ try {
     assert(/\d+(\.\d+)?%/.test(text), `hover text "${text.slice(0, 200)}"`);
     await page.screenshot({ path: path.join(shots, 'e2e-hover.png') });
     return `description "${desc.trim()}"; hover (try ${attempt}): ${text.replace(/\s+/g, ' ').slice(0, 120)}`;
+  });
+
+  await step('the run\'s context menu → Ensemble Report: the report panel (ablation table, matrix read by the keys)', async () => {
+    await page.mouse.move(5, 5);
+    const runRow = page.locator('.monaco-list-row', { hasText: /tiny-4x4-s0-/ }).first();
+    await runRow.click({ button: 'right' });
+    const item = page.locator('.context-view .action-item', { hasText: 'Ensemble Report' }).first();
+    await item.waitFor({ timeout: 15_000 });
+    await item.click();
+    const report = await findFrame(page, 'body[data-puzzles]', 300_000);
+    const puzzles = Number(await report.locator('body').getAttribute('data-puzzles'));
+    assert(puzzles === 200, `${puzzles} puzzles in the report, expected the 200 generated ones`);
+    const rows = await report.locator('#ablation tbody tr').allTextContents();
+    assert(rows.length === 4 && rows.every((r) => /\d+\.\d%/.test(r)), `ablation rows: ${JSON.stringify(rows)}`);
+    // The agreement matrix is keyboard reachable: focus reads the cell under the cursor, → moves it to the next pass.
+    await report.locator('#matrix').focus();
+    await report.locator('#matrix-info', { hasText: /^puzzle / }).waitFor({ timeout: 10_000 });
+    const first = await report.locator('#matrix-info').textContent();
+    await page.keyboard.press('ArrowRight');
+    await report.locator('#matrix-info', { hasText: /^puzzle / }).filter({ hasNotText: first ?? '' }).waitFor({ timeout: 10_000 });
+    const info = await report.locator('#matrix-info').textContent();
+    assert(/: (right|wrong), (halted|not halted)$|oracle (solved|not solved)/.test(info ?? ''), `matrix info "${info}"`);
+    await page.screenshot({ path: path.join(shots, 'e2e-ensemble.png') });
+    return `${rows.length} ablation rows, first "${rows[0].replace(/\s+/g, ' ').trim()}"; cursor: ${info}`;
+  });
+
+  await step('a click on a puzzle in the HRM side view reopens its inspector', async () => {
+    await page.locator('.part.editor .tab.active').first().click();
+    await palette(page, 'View: Close All Editors');
+    await page.locator('.part.editor .tab').first().waitFor({ state: 'detached', timeout: 30_000 });
+    const side = await findFrame(page, `li[data-mode] code:has-text("${PUZZLE_4.slice(0, 12)}")`, 60_000);
+    await side.locator('li[data-mode]', { has: side.locator(`code:has-text("${PUZZLE_4.slice(0, 12)}")`) }).first().locator('button').click();
+    const f = await findFrame(page, `body[data-render-ms] #title:has-text("${PUZZLE_4}")`, 120_000);
+    assert((await f.locator('#grid .cell').count()) === 16, 'the reopened inspector shows the 4×4 grid');
+    const badge = (await f.locator('#badge').textContent())?.trim();
+    assert(/success|failure/.test(badge ?? ''), `class badge "${badge}"`);
+    return `reopened; class "${badge}"`;
   });
 } catch (e) {
   if (failed === 0) { failed++; console.error(`e2e: ERROR: ${e instanceof Error ? e.stack ?? e.message : e}`); }
