@@ -72,6 +72,8 @@ function renderCharts(r: EnsembleView): void {
     canvas.setAttribute('aria-label', `accuracy against the number of ${s.x}`);
     box.append(canvas, pngButton(s.name));
     root.append(box);
+    // The axis spans the ks drawn (1…n); a single point (one checkpoint) keeps Chart.js's padding around it.
+    const kMax = Math.max(1, ...s.one.map((p) => p.k), ...s.all.map((p) => p.k));
     const series = (pts: typeof s.one, k: 'oracle' | 'labelFree') => pts.map((p) => ({ x: p.k, y: p[k] === null ? null : 100 * (p[k] as number) }));
     const chart = new Chart<'line', Points>(canvas, {
       type: 'line',
@@ -87,7 +89,7 @@ function renderCharts(r: EnsembleView): void {
         animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
         plugins: { legend: { labels: { color: fg, boxWidth: 12 } }, tooltip: { mode: 'index', intersect: false } },
         scales: {
-          x: { type: 'linear', title: { display: true, text: s.x, color: fg }, ticks: { color: fg, stepSize: 1, precision: 0 }, grid: { color: grid } },
+          x: { type: 'linear', ...(kMax > 1 ? { min: 1, max: kMax } : {}), title: { display: true, text: s.x, color: fg }, ticks: { color: fg, stepSize: 1, precision: 0 }, grid: { color: grid } },
           y: { min: 0, max: 100, title: { display: true, text: 'exact accuracy (%)', color: fg }, ticks: { color: fg }, grid: { color: grid } },
         },
       },
