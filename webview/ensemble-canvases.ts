@@ -6,6 +6,7 @@
  */
 import type { EnsembleView } from './protocol';
 import { css, sized } from './canvas';
+import { checkpointLabels, fitTail } from './checkpoint-labels';
 
 export const CONFIGS = ['baseline', 'relabeling', 'checkpoints', 'both'] as const;
 
@@ -63,7 +64,8 @@ export function drawMatrix(canvas: HTMLCanvasElement, r: EnsembleView, L: Matrix
   ctx.font = `10px ${css('--vscode-font-family', 'sans-serif')}`;
   ctx.fillStyle = col.fg;
   ctx.textBaseline = 'alphabetic';
-  for (let c = 0; c < r.checkpoints; c++) ctx.fillText(r.checkpointNames[c].slice(0, Math.max(3, Math.floor((r.perturbations * L.cw) / 6))), passX(L, r, c, 0), L.top - 4);
+  const labels = checkpointLabels(r.checkpointNames);
+  for (let c = 0; c < r.checkpoints; c++) ctx.fillText(fitTail(labels[c] ?? '', (r.perturbations * L.cw) / 6), passX(L, r, c, 0), L.top - 4);
   CONFIGS.forEach((name, k) => ctx.fillText(name[0].toUpperCase(), configX(L, r, k), L.top - 4));
   const per = r.checkpoints * r.perturbations;
   const bit = rule === 'oracle' ? 1 : 2;
@@ -119,10 +121,11 @@ export function drawJaccard(canvas: HTMLCanvasElement, r: EnsembleView, rule: 'o
   ctx.font = `10px ${css('--vscode-font-family', 'sans-serif')}`;
   ctx.textBaseline = 'middle';
   const m = r.jaccard[rule];
+  const labels = checkpointLabels(r.checkpointNames);
   for (let a = 0; a < C; a++) {
     ctx.globalAlpha = 1;
     ctx.fillStyle = fg;
-    ctx.fillText(r.checkpointNames[a].slice(-11), 2, a * s + s / 2);
+    ctx.fillText(fitTail(labels[a] ?? '', 11), 2, a * s + s / 2);
     for (let b = 0; b < C; b++) {
       const v = m[a * C + b];
       ctx.globalAlpha = v === null ? 0.05 : 0.1 + 0.9 * v;
