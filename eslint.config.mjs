@@ -1,4 +1,5 @@
-// Lint rules that keep the rooms apart: engine/ never imports vscode, webview/ never imports Node.
+// Lint rules that keep the rooms apart: engine/ never imports vscode, webview/ never imports Node, nor engine/ code
+// (types of the wire only, with `import type`).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
@@ -33,7 +34,12 @@ export default tseslint.config(
           ...nodeBuiltins.map((name) => ({ name, message: 'webview/ runs in a browser: no Node modules.' })),
           { name: 'vscode', message: 'webview/ runs in a browser: talk to the host through webview/protocol.ts.' },
         ],
-        patterns: [{ group: ['**/engine/**', '**/extension/**'], message: 'webview/ must not import engine/ or extension/ code.' }],
+        patterns: [
+          { group: ['node:*'], message: 'webview/ runs in a browser: no Node modules.' },
+          { group: ['**/extension/**', '**/extension'], message: 'webview/ must not import extension/ code: talk to the host through webview/protocol.ts.' },
+          // Types of the wire only: `import type` from a types-only engine file (no imports of its own), never code.
+          { group: ['**/engine/**'], allowTypeImports: true, message: 'webview/ may import only types from engine/ (`import type`, from a types-only file).' },
+        ],
       }],
     },
   },

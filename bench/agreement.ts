@@ -361,7 +361,7 @@ interface Verdict {
   maxQ: number;
   maxStates: number;
   worst: string;
-  /** The brief's criterion: free-run logits and q ≤ TOL in every segment, no argmax difference outside near-ties. */
+  /** The agreement criterion: free-run logits and q ≤ TOL in every segment, no argmax difference outside near-ties. */
   pass: boolean;
   statesPass: boolean;
   /** Teacher-forced (one segment from torch's carry), max over segments. */

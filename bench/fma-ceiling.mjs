@@ -6,8 +6,9 @@
 // alternate the two, so the VM's drift reaches both alike. If the two vCPUs had their own FMA units, two threads would
 // each keep the one-thread rate; if they share one core's (hyperthreads, or a host that lowers the clock under load),
 // each gets about half. Every product of the engine's training step is bound by this rate.
-// Then the same loop with 4 to 14 chains on one thread (rounds interleaved): how many independent accumulators a
-// kernel needs to reach that rate. The engine's GEMM micro-kernel (2 rows × 16 columns) has 8; see the README.
+// Then the same loop with 4 to 14 chains on one thread (rounds interleaved): how many independent accumulators a kernel
+// needs to reach that rate. The engine's GEMM micro-kernel (2 rows × 16 columns) has 8;
+// docs/benchmarks.md §Why the GEMM keeps 8 accumulators.
 // Output: the medians, and bench/results/fma-ceiling.json. `--pair-only` (bench/paired.ts, once per round): only the
 // one-thread / two-thread rounds, one JSON line on stdout ({ alone, perThread, factor }), no file.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPU figures for HRM Lens, on a machine with an NVIDIA GPU and no internet, from files carried with the repository.
-# PREPARED, NEVER RUN: no GPU machine was available to this project (see README "Benchmarks"). Every step prints what
+# Not yet run on a GPU machine (docs/benchmarks.md §GPU). Every step prints what
 # it does and a failure in one backend does not stop the others.
 #
 # 1. On a machine WITH internet (same OS and CPU architecture as the GPU machine, x86-64 Linux):

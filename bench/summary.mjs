@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: one table, every figure of issue 8 side by side in one run. For each TS backend configuration
+// `npm run bench`: one table, every headline figure side by side in one run. For each TS backend configuration
 // (bench/summary-ts.ts, one process each) and for the PyTorch reference at 1 and 2 threads (bench/reference/
 // torch_bench.py, Debian python3-torch 1.13 + OpenBLAS): training steps/s, inference puzzle-segments/s, inspect
 // latency, the 16-segment capture of a 9×9 puzzle at the 27M configuration, ensemble puzzles/s, the 41×41 landscape,
@@ -86,9 +86,10 @@ function round() {
     // The fused element-wise kernels (engine/kernels/wasm-ops.ts) off: what they gain, in the same run.
     tsColumn('HRM Lens, wasm as installed, fused kernels off', { HRM_LENS_FUSED: '0' }, 'train,infer'),
     tsColumn('HRM Lens, wasm as installed, data-parallel helper off (products split over both cores)', { HRM_LENS_DATA_PARALLEL: '0' }, 'train,infer'),
-    // tfjs-backend-wasm's threaded-SIMD build (engine-backends Appendix A) on the machine's cores, own GEMM on as many:
-    // not the default (~1 s more start-up, ~130 MiB more RSS, a slower cold inspect, and one of two
-    // `bench/agreement.ts --threads 2` runs on 2026-11-28 went wrong from free-running segment 3), shown so that the choice is visible.
+    // tfjs-backend-wasm's threaded-SIMD build (docs/architecture.md §The threaded wasm build) on the machine's cores,
+    // own GEMM on as many: not the default (~1 s more start-up, ~130 MiB more RSS, a slower cold inspect, and one of
+    // two `bench/agreement.ts --threads 2` runs went wrong from free-running segment 3), shown so that the choice is
+    // visible.
     tsColumn(`HRM Lens, wasm threaded build, ${Math.min(4, availableParallelism())} threads`, { HRM_LENS_THREADS: String(Math.min(4, availableParallelism())) }, 'train,infer,inspect'),
     tsColumn('HRM Lens, wasm with tfjs kernels only (XNNPACK matMul), 1 thread', { HRM_LENS_GEMM: 'xnnpack', HRM_LENS_FUSED: '0', HRM_LENS_THREADS: '1', HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,inspect,capture27m,ensemble,landscape'),
     tsColumn('HRM Lens, cpu backend', { HRM_LENS_BACKEND: 'cpu' }, 'inspect'),

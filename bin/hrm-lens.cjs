@@ -11,7 +11,10 @@ if (fs.existsSync(bundled) && !fs.existsSync(path.join(root, 'engine', 'cli.ts')
   require(bundled);
 } else {
   const { spawnSync } = require('node:child_process');
-  const res = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'engine', 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const { pathToFileURL } = require('node:url');
+  // tsx from this installation: a bare `--import tsx` would resolve it from the working directory.
+  const tsx = pathToFileURL(require.resolve('tsx', { paths: [root] })).href;
+  const res = spawnSync(process.execPath, ['--import', tsx, path.join(root, 'engine', 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(res.status ?? 1);
 }
 

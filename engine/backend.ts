@@ -1,5 +1,5 @@
 /**
- * Picks the TF.js backend once, explicitly, and reports what runs (engine-backends §0, §6.3, §7).
+ * Picks the TF.js backend once, explicitly, and reports what runs (docs/architecture.md §Backends).
  *
  * Order for 'auto' (tfjs priorities are NOT relied on):
  *   1. `@tensorflow/tfjs-node-gpu` — only if it resolves, loads and `tf.backend().isUsingGpuDevice` is true;
@@ -9,26 +9,32 @@
  *      env HRM_LENS_WEBGPU=1); software adapters (llvmpipe, lavapipe, SwiftShader) are rejected;
  *   4. `wasm` — the embedded default; binaries from `wasmDir`, env HRM_LENS_WASM_DIR, `<bundle dir>/wasm` (dist/wasm
  *      when bundled) or node_modules, in that order. `threads > 1` enables the threaded-SIMD build through the
- *      engine-backends Appendix A shim and falls back to one thread on any init error (reported in `detail`);
+ *      shim (docs/architecture.md §The threaded wasm build) and falls back to one thread on any init error (reported
+ *      in `detail`);
  *   5. `cpu` — pure JS, always there.
  * Precedence of the choice: the `backend` option when it is not 'auto', else env HRM_LENS_BACKEND, else 'auto'.
  * Threads: the option, else env HRM_LENS_THREADS, else 1.
  * The native and GPU packages are optional peers, loaded with a runtime `createRequire` that esbuild leaves alone
  * (they are also marked external in esbuild.mjs). In auto mode a missing optional backend is skipped (and logged);
  * an explicitly requested backend that cannot start throws BackendUnavailableError.
+ * Where optional packages are looked for: the directories named by the `backendPath` option (the CLI's
+ * `--backend-path`), else by env HRM_LENS_BACKEND_PATH (a list separated by path.delimiter), then the installation
+ * (Node's resolution from this module's own location). Never the working directory: a package planted in a cloned
+ * repository's or a workspace's node_modules would run as soon as the backend is chosen.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { BACKEND_NAMES, type BackendName } from './rpc/backend-names';
 import { installWasmIdentity } from './kernels/wasm-identity';
 import { installWasmSlice } from './kernels/wasm-slice';
 import { installWasmGemm } from './kernels/wasm-gemm';
 import { installWasmOps } from './kernels/wasm-ops';
 import { getThreadsCount, setThreadsCount, setWasmPaths, tf, version_cpu, version_wasm } from './tf';
 
-export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+export type BackendChoice = BackendName;
+export const BACKEND_CHOICES: readonly BackendChoice[] = BACKEND_NAMES;
 
 export interface BackendOptions {
   backend?: BackendChoice;
@@ -38,6 +44,8 @@ export interface BackendOptions {
   wasmDir?: string;
   /** Allow webgpu in auto mode (also env HRM_LENS_WEBGPU=1). */
   webgpu?: boolean;
+  /** Directories to look in for the optional backend packages before the installation (default: env HRM_LENS_BACKEND_PATH). */
+  backendPath?: readonly string[];
   log?: (msg: string) => void;
 }
 
@@ -59,17 +67,36 @@ export class BackendUnavailableError extends Error {
   }
 }
 
-const here = typeof __filename === 'string' ? __filename : path.join(process.cwd(), 'index.js');
+// This module's file (the bundle when bundled): where the installation's packages are resolved from.
+const here = typeof __filename === 'string' ? __filename : path.resolve(process.argv[1] ?? process.execPath);
 const nodeRequire = createRequire(here);
 
-/** Resolves an optional package from beside this module, then from the working directory; undefined when absent. */
+/** The env variable naming directories for optional backend packages (see the file comment). */
+const BACKEND_PATH_ENV = 'HRM_LENS_BACKEND_PATH';
+
+let backendPathOption: readonly string[] | undefined;
+
+/** The directories named for optional packages: the last selectBackend's `backendPath`, else HRM_LENS_BACKEND_PATH. */
+function explicitDirs(): string[] {
+  const dirs = backendPathOption ?? (process.env[BACKEND_PATH_ENV] ?? '').split(path.delimiter);
+  return dirs.filter((d) => d.trim() !== '').map((d) => path.resolve(d));
+}
+
+/**
+ * Resolves an optional package (undefined when absent) from the directories named explicitly, then from the
+ * installation; never from the working directory.
+ */
 function resolveOptional(name: string): string | undefined {
-  for (const paths of [undefined, [process.cwd()]]) {
+  for (const dir of explicitDirs()) {
     try {
-      return paths ? nodeRequire.resolve(name, { paths }) : nodeRequire.resolve(name);
+      return nodeRequire.resolve(name, { paths: [dir] });
     } catch { /* try the next place */ }
   }
-  return undefined;
+  try {
+    return nodeRequire.resolve(name);
+  } catch {
+    return undefined;
+  }
 }
 
 function packageVersion(name: string): string {
@@ -212,8 +239,8 @@ function unrefWasmWorkers(): void {
 }
 
 /**
- * engine-backends Appendix A: lets tfjs-backend-wasm 4.22's threaded-SIMD build start in Node. Emscripten starts
- * pthread workers from `blob:` URLs, which worker_threads rejects: capture the Blob texts and hand workers real files,
+ * Lets tfjs-backend-wasm 4.22's threaded-SIMD build start in Node (docs/architecture.md §The threaded wasm build).
+ * Emscripten starts pthread workers from `blob:` URLs, which worker_threads rejects: capture the Blob texts and hand workers real files,
  * with a prelude defining the bundle-internal names the factory code refers to. XNNPACK caps threads at
  * logical_cores / 2, so os.cpus reports twice the cores while the pool is sized. Everything is restored (and the
  * temporary scripts deleted) once the backend has initialised: the workers exist and have loaded by then. Relies on bundle internals of 4.22.0 (`require$$0..4`,
@@ -368,6 +395,7 @@ function parseChoice(v: string | undefined, source: string): BackendChoice | und
 /** Selects and initialises the backend; see the file comment for the order and the overrides. */
 export async function selectBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
   const log = opts.log ?? (() => undefined);
+  backendPathOption = opts.backendPath;
   const fromOption = parseChoice(opts.backend, 'backend option');
   const fromEnv = parseChoice(process.env.HRM_LENS_BACKEND, 'HRM_LENS_BACKEND');
   const want: BackendChoice = fromOption && fromOption !== 'auto' ? fromOption : fromEnv ?? 'auto';

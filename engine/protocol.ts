@@ -31,6 +31,7 @@
 import type { InspectSummary, PerturbationStrip } from './analysis/inspect';
 import type { ImportMethods } from './interop/import-protocol';
 import type { AnalysisMethods } from './analysis/analysis-protocol';
+import type { BackendName } from './rpc/backend-names';
 
 /**
  * Bumped when a message shape or the method set changes (2: `inspect.strip`); the host refuses an engine that reports
@@ -129,8 +130,8 @@ export interface EvalFigures {
   time: string;
 }
 
-/** Backends the engine can be asked for (engine/backend.ts BackendChoice). */
-export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+/** Backends the engine can be asked for (the list: engine/rpc/backend-names.ts). */
+export type { BackendName } from './rpc/backend-names';
 
 export interface TrainParams {
   /** A preset of engine/train/presets.ts (tiny-4x4, small-6x6, easy-9x9, …); ignored when resuming. */

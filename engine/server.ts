@@ -6,12 +6,17 @@
  * only: lines the host shows in its "HRM Lens" log (stdout is redirected to stderr too, so that stray
  * console.log output of libraries cannot mix with anything).
  *
+ * Liveness: long requests let the event loop turn between bounded steps (engine/util/steps.ts), so `ping` and
+ * `cancel` are answered while they run; and a watchdog thread (engine/parent-watchdog.ts) ends the process when the
+ * parent process is gone, even if the main thread is busy and never sees 'disconnect'.
+ *
  * Run by hand for a check: node -e "require('child_process').fork('dist/engine.js',{serialization:'advanced'})
  *   .on('message',m=>{console.log(m);process.exit()})"
  */
 import { PROTOCOL_VERSION, type EngineToHost, type LogLevel } from './protocol';
 import { Dispatcher } from './rpc/dispatcher';
 import { handlers } from './rpc/handlers';
+import { startParentWatchdog } from './parent-watchdog';
 
 function stderrLine(line: string): void {
   process.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
@@ -22,6 +27,9 @@ if (!sendToHost) {
   stderrLine('hrm-lens engine: no IPC channel. This is the fork target of the extension; start it with child_process.fork().');
   process.exit(2);
 }
+
+// Checks the parent every second from a thread of its own; started before anything heavy is loaded.
+startParentWatchdog({ intervalMs: 1000, graceMs: 1000, onError: (m) => stderrLine(`hrm-lens engine: ${m}`) });
 
 // Library chatter on stdout (e.g. TF.js banners) goes to stderr: the host logs both, but keeps stdout clean.
 console.log = (...args: unknown[]) => console.error(...args);

@@ -1,7 +1,10 @@
 /**
  * HRM Lens extension entry point. VS Code glue only: every number shown comes from the engine process.
- * Activation is cheap: nothing starts until a command needs the engine (extension/engine/engine-client.ts).
+ * Activation is cheap: nothing starts until a command needs the engine (extension/engine/engine-client.ts), and the
+ * workspace's checkpoints are looked for after activation (views/checkpoint-catalog.ts). activate() returns the API
+ * of the in-host tests only when they run (HRM_LENS_TEST=1, or VS Code runs the extension's tests).
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineTestApi } from './engine/engine-client';
 import { registerEngine } from './engine/engine-commands';
@@ -24,8 +27,18 @@ import { TrajectoryStore } from './views/trajectory-store';
 import { registerCheckpointHover } from './hover/checkpoint-hover';
 import { registerCheckpointDecorations } from './hover/checkpoint-decorations';
 import { readSettings, type HrmLensSettings } from './settings';
+import { CheckpointCatalog } from './views/checkpoint-catalog';
+import { registerSelectionContext } from './commands/selection-context';
+import { lastCheckpointChoices, type CheckpointChoices } from './commands/checkpoints';
+import { recentRefusals } from './commands/refusals';
+import { contextKeyValues } from './context-keys';
+import { putCliOnPath, type CliOnPath } from './cli-on-path';
+import { registerHoverExample } from './hover/hover-example';
 
-/** activate()'s return value: a small API for the in-host tests. */
+/** The walkthrough (package.json contributes.walkthroughs), as `workbench.action.openWalkthrough` names it. */
+export const WALKTHROUGH = 'hrm-lens.hrm-lens#getting-started';
+
+/** activate()'s return value while the in-host tests run (undefined otherwise). */
 export interface HrmLensApi {
   /** The engine client, plus stop() so that a suite can leave the engine stopped for the next one. */
   engine: EngineTestApi & { stop(): Promise<void> };
@@ -44,9 +57,26 @@ export interface HrmLensApi {
   dashboards: TrainingDashboards;
   /** The ensemble report panel (reports posted, for the in-host test). */
   ensemble: EnsemblePanel;
+  /** The context keys last set (context-keys.ts): VS Code offers no way to read them back. */
+  contextKeys(): Readonly<Record<string, unknown>>;
+  /** The HRM Lens checkpoints known to the Explorer's menu; rescan() looks again now. */
+  checkpoints: { files(): readonly string[]; rescan(): Promise<readonly string[]> };
+  /** What the last checkpoint pick offered. */
+  checkpointChoices(): CheckpointChoices | undefined;
+  /** The newest refusal messages shown (untrusted workspace, not a checkpoint, …). */
+  refusals(): readonly string[];
+  /** Where the `hrm-lens` launcher was put on the terminals' PATH (undefined when it was not). */
+  cli: CliOnPath | undefined;
+  /** The terminals' environment changes of the extension: PATH and HRM_LENS_NODE. */
+  terminalEnvironment(): Record<string, { value: string; type: string } | undefined>;
 }
 
-export function activate(context: vscode.ExtensionContext): HrmLensApi {
+/** True while the in-host tests run: the runner sets HRM_LENS_TEST=1; VS Code's own test mode counts too. */
+export function wantsTestApi(env: NodeJS.ProcessEnv, mode: vscode.ExtensionMode): boolean {
+  return env.HRM_LENS_TEST === '1' || mode === vscode.ExtensionMode.Test;
+}
+
+export function activate(context: vscode.ExtensionContext): HrmLensApi | undefined {
   const t0 = performance.now();
   const log = vscode.window.createOutputChannel('HRM Lens', { log: true });
   context.subscriptions.push(log);
@@ -58,30 +88,52 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi {
   const trainingStatus = new TrainingStatusBar();
   const dashboards = registerTrainingDashboards(context);
   const ensemble = registerEnsemblePanel(context);
+  const shipped = path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
+  const catalog = new CheckpointCatalog(shipped);
   context.subscriptions.push(
     trainingStatus,
-    registerInspectPuzzle(context, engine, docs, panels, trajectories),
+    catalog,
+    registerInspectPuzzle(context, engine, docs, panels, trajectories, catalog),
     registerTrain(engine, trainingStatus, dashboards),
-    registerEvaluateCheckpoint(context, engine),
+    registerEvaluateCheckpoint(context, engine, catalog),
     registerResumeTraining(),
     registerImportCheckpoint(engine),
-    registerAnalysisReports(context, engine, docs, ensemble),
+    registerAnalysisReports(context, engine, docs, ensemble, catalog),
     registerPuzzleCodeLens(),
+    registerSelectionContext(),
+    registerHoverExample(shipped),
   );
   const decorations = registerCheckpointDecorations();
-  const runsView = registerRunsView(() => decorations.provider.refresh());
+  const runsView = registerRunsView(() => { decorations.provider.refresh(); catalog.rescanSoon(); });
   context.subscriptions.push(runsView, registerTrajectoriesView(trajectories), registerCheckpointHover(), decorations.disposable);
   context.subscriptions.push(
-    vscode.commands.registerCommand('hrmLens.showInfo', async () => {
+    vscode.commands.registerCommand('hrmLens.showInfo', () => {
       const version = String(context.extension.packageJSON.version ?? '?');
-      await vscode.window.showInformationMessage(`HRM Lens ${version}: the engine starts on first use.`);
+      // Not awaited: the message stays until it is dismissed.
+      void vscode.window.showInformationMessage(`HRM Lens ${version}: the engine starts on first use.`, 'Get Started')
+        .then((choice) => (choice ? vscode.commands.executeCommand('hrmLens.getStarted') : undefined));
+      return version;
     }),
+    vscode.commands.registerCommand('hrmLens.getStarted', () => vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH, false)),
   );
+  const cli = putCliOnPath(context);
+  void catalog.rescan(); // after activation: findFiles and header reads do not hold it up
   const activationMs = performance.now() - t0;
   log.info(`HRM Lens activated in ${activationMs.toFixed(1)} ms (engine not started)`);
+  if (!wantsTestApi(process.env, context.extensionMode)) return undefined;
+  const envVar = (name: string) => {
+    const m = context.environmentVariableCollection.get(name);
+    return m ? { value: m.value, type: vscode.EnvironmentVariableMutatorType[m.type] } : undefined;
+  };
   return {
     engine: { ...engine.testApi(), stop: () => engine.stop() },
     runs: runsView.provider, decorations: decorations.provider, settings: readSettings, activationMs, panels, trajectories, dashboards, ensemble,
+    contextKeys: contextKeyValues,
+    checkpoints: { files: () => catalog.files, rescan: () => catalog.rescan() },
+    checkpointChoices: lastCheckpointChoices,
+    refusals: recentRefusals,
+    cli,
+    terminalEnvironment: () => ({ PATH: envVar('PATH'), HRM_LENS_NODE: envVar('HRM_LENS_NODE') }),
   };
 }
 

@@ -6,24 +6,21 @@
  *                               request that takes one; the engine picks its backend once per process)
  *   hrmLens.threads             wasm threads (0 = the engine's default; see engine/backend.ts)
  *   hrmLens.defaultCheckpoint   offered first when a checkpoint is picked ('' = none)
- *   hrmLens.runsFolder          where training runs live, relative to the first workspace folder (or absolute)
+ *   hrmLens.runsFolder          where training runs live, relative to the first workspace folder; a value from the
+ *                               workspace's settings must lead inside that folder (runs-folder-choice.ts), the
+ *                               user's value may be absolute or `~/`
  *   hrmLens.segments            segments for Inspect/Evaluate from the Runs tree (0 = the model's own)
- *   hrmLens.capture.*           what the inspector records per segment (read by the inspector panel)
+ * Scopes (package.json): backend and threads `machine-overridable` (they describe the machine; a workspace may pick
+ * another), the paths and segments `resource`. Path settings are restricted in an untrusted workspace.
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendName } from '../engine/protocol';
+import { BACKEND_NAMES as BACKENDS } from '../engine/rpc/backend-names';
+import { chooseRunsFolder, resolveSettingPathIn } from './runs-folder-choice';
+
+export { DEFAULT_RUNS_FOLDER } from './runs-folder-choice';
 
 export const SECTION = 'hrmLens';
-
-const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'webgpu'];
-
-export interface CaptureSettings {
-  /** Record attention maps of every layer and segment (large for 9×9). */
-  attentionMaps: boolean;
-  /** Record the hidden states zH/zL per segment (for trajectories and residuals). */
-  hiddenStates: boolean;
-}
 
 export interface HrmLensSettings {
   backend: BackendName;
@@ -31,14 +28,11 @@ export interface HrmLensSettings {
   threads: number;
   /** An absolute path, or '' for none. */
   defaultCheckpoint: string;
-  /** As written in the setting (default `.hrm/runs`). */
+  /** As written in the setting that applies (default `.hrm/runs`; a workspace value leading elsewhere is ignored). */
   runsFolder: string;
   /** 0 = the model's own segment count. */
   segments: number;
-  capture: CaptureSettings;
 }
-
-export const DEFAULT_RUNS_FOLDER = '.hrm/runs';
 
 function intIn(v: unknown, lo: number, hi: number, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : fallback;
@@ -46,12 +40,27 @@ function intIn(v: unknown, lo: number, hi: number, fallback: number): number {
 
 /** A path setting resolved against the first workspace folder (absolute paths and `~/` as they are). */
 export function resolveSettingPath(p: string): string | undefined {
-  const trimmed = p.trim();
-  if (!trimmed) return undefined;
-  if (trimmed.startsWith('~/')) return path.join(process.env.HOME ?? '', trimmed.slice(2));
-  if (path.isAbsolute(trimmed)) return trimmed;
+  return resolveSettingPathIn(p, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, process.env.HOME ?? '');
+}
+
+/** Workspace values of hrmLens.runsFolder already warned about (once each). */
+const warnedRunsFolders = new Set<string>();
+
+/**
+ * The hrmLens.runsFolder value that applies (runs-folder-choice.ts): a workspace or folder value must lead inside the
+ * first workspace folder, else it is ignored with a warning (once per value) and the user's value or the default applies.
+ */
+function effectiveRunsFolder(): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
-  return folder ? path.join(folder.uri.fsPath, trimmed) : undefined;
+  const values = vscode.workspace.getConfiguration(SECTION, folder?.uri).inspect<unknown>('runsFolder') ?? {};
+  const choice = chooseRunsFolder(values, { workspaceDir: folder?.uri.fsPath, home: process.env.HOME ?? '', trusted: vscode.workspace.isTrusted });
+  const ig = choice.ignored;
+  if (ig && !warnedRunsFolders.has(`${ig.source}\n${ig.value}`)) {
+    warnedRunsFolders.add(`${ig.source}\n${ig.value}`);
+    void vscode.window.showWarningMessage(`HRM: the ${ig.source === 'folder' ? 'folder' : 'workspace'} setting hrmLens.runsFolder "${ig.value}" leads outside the workspace folder`
+      + `${ig.resolved ? ` (to ${ig.resolved})` : ''}: ignored, runs go to "${choice.value}". A runs folder outside the workspace can be set in the user settings.`);
+  }
+  return choice.value;
 }
 
 /** The current settings. */
@@ -59,17 +68,13 @@ export function readSettings(): HrmLensSettings {
   const c = vscode.workspace.getConfiguration(SECTION);
   const backend = c.get<string>('backend', 'auto');
   const defaultCheckpoint = c.get<string>('defaultCheckpoint', '');
-  const runsFolder = c.get<string>('runsFolder', DEFAULT_RUNS_FOLDER);
+  const runsFolder = effectiveRunsFolder();
   return {
     backend: (BACKENDS as readonly string[]).includes(backend) ? (backend as BackendName) : 'auto',
     threads: intIn(c.get('threads'), 0, 256, 0),
     defaultCheckpoint: typeof defaultCheckpoint === 'string' ? (resolveSettingPath(defaultCheckpoint) ?? '') : '',
-    runsFolder: typeof runsFolder === 'string' && runsFolder.trim() ? runsFolder.trim() : DEFAULT_RUNS_FOLDER,
+    runsFolder,
     segments: intIn(c.get('segments'), 0, 64, 0),
-    capture: {
-      attentionMaps: c.get<boolean>('capture.attentionMaps', false) === true,
-      hiddenStates: c.get<boolean>('capture.hiddenStates', true) !== false,
-    },
   };
 }
 

@@ -12,8 +12,9 @@
 // blocks of 128, so a block of A stays in L2 while every panel of B passes over it: +20–40 % on the 20,992-row
 // products of batch-256 inference, neutral on the 2,624-row ones of the h128 b32 training step). The memory
 // is shared, so worker threads can compute other row blocks of the same product (engine/kernels/wasm-gemm.ts). Measured
-// on this project's 2-vCPU Xeon (bench in README): ~40 GFLOP/s with relaxed SIMD against ~20 for XNNPACK's kernels
-// in tfjs-backend-wasm 4.22 (which has no FMA); ~25 without relaxed SIMD. Mp must be even (the caller pads A).
+// on a 2-vCPU Xeon (docs/benchmarks.md §Kernel work: what was tried): ~40 GFLOP/s with relaxed SIMD against ~20 for
+// XNNPACK's kernels in tfjs-backend-wasm 4.22 (which has no FMA); ~25 without relaxed SIMD. Mp must be even (the caller
+// pads A).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';

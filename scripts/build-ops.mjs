@@ -53,10 +53,11 @@ const f4 = (v) => `(v128.const f32x4 ${v} ${v} ${v} ${v})`;
  * denormal result costs a microcode assist of ~100 cycles on x86, and the softmax's padding columns hit it on every
  * row); n = round(x·log2 e) comes from adding 1.5·2²³ (its bits
  * then hold n, and (bits + 127) << 23 is 2ⁿ); pmin/pmax are single instructions on x86, unlike min/max.
- * Two things make it fast under V8 (measured on [2624, 512], README Benchmarks): the constants live in locals set
- * once per call (EXP_CONSTS_INIT), since V8 rebuilds a v128.const from general registers each time it is used
- * (shuffle-port instructions that bounded the loop); and the U chains are interleaved step by step, since one chain
- * is a sequence of dependent multiply-adds that left the core waiting (unrolled ×4: 3.3× faster than one chain).
+ * Two things make it fast under V8 (measured on [2624, 512]; docs/benchmarks.md §Kernel work: what was tried): the
+ * constants live in locals set once per call (EXP_CONSTS_INIT), since V8 rebuilds a v128.const from general registers
+ * each time it is used (shuffle-port instructions that bounded the loop); and the U chains are interleaved step by
+ * step, since one chain is a sequence of dependent multiply-adds that left the core waiting (unrolled ×4: 3.3× faster
+ * than one chain).
  */
 const EXP_CONSTS = [['hi', '88.0'], ['lo', '-86.5'], ['log2e', '1.44269504088896341'], ['magic', '12582912.0'],
   ['c1', '0.693359375'], ['c2', '-2.12194440e-4'], ['p0', '1.9875691500e-4'], ['p1', '1.3981999507e-3'],

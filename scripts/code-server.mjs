@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A disposable code-server (a real VS Code workbench served over HTTP) for the in-host tests, the UI tests and
-// `npm start`. Recipe and pitfalls: ../shared/docs/real-vscode.md.
+// `npm start`. Recipe and pitfalls: docs/testing.md §Running a real VS Code.
 //
 //   import { startCodeServer, findCodeServer, findChromium } from '../scripts/code-server.mjs';
 //   const cs = await startCodeServer({ folder: '/abs/workspace' });   // free 127.0.0.1 port, /healthz answered
@@ -77,7 +77,7 @@ export const CHROMIUM_ARGS = [
 
 /**
  * The workbench `payload` URL parameter that loads an extension from its folder (not installed) and, optionally,
- * runs a tests module in the extension host (the test-electron contract; real-vscode.md §5 method A).
+ * runs a tests module in the extension host (the test-electron contract; docs/testing.md §In-host tests).
  * Use: cs.folderUrl(folder, { payload: devPayload(repoRoot, testsJs) }).
  */
 export function devPayload(extensionDevelopmentPath, extensionTestsPath) {
@@ -125,6 +125,8 @@ function cleanEnv(extra) {
  *   env               extra environment for code-server and its extension host (e.g. HRM_LENS_TEST=1)
  *   installExtensions .vsix paths (or ids) to install into the disposable extensions dir before starting
  *   extraArgs         more code-server arguments
+ *   workspaceTrust    true: workspace trust is enforced (the default passes --disable-workspace-trust); with the
+ *                     user settings security.workspace.trust.* the folder then opens in Restricted Mode
  *   healthTimeoutMs   default 60000
  *   keep              keep runDir on stop() (default false; also HRM_LENS_KEEP=1)
  */
@@ -159,7 +161,7 @@ export async function startCodeServer(opts = {}) {
   for (let attempt = 1; ; attempt++) {
     const args = [
       ...base, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-      '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened', ...(opts.extraArgs ?? []),
+      ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override', '--ignore-last-opened', ...(opts.extraArgs ?? []),
       ...(opts.folder ? [opts.folder] : []),
     ];
     const fd = openSync(logFile, 'a');

@@ -3,7 +3,7 @@
 #   1. Debian packages chromium, libkrb5-dev, ripgrep, build-essential, python3 (only the missing ones; one apt-get update)
 #   2. code-server 4.100.3 from npm (the last release that runs on Node 20) into a cache folder outside the repo,
 #      unless that folder already holds a working 4.100.3.
-# Recipe and pitfalls: ../shared/docs/real-vscode.md (ripgrep seed, unsafe-perm, nodedir, npm_config_yes).
+# Recipe and pitfalls (ripgrep seed, unsafe-perm, nodedir, npm_config_yes): docs/testing.md §Running a real VS Code.
 #
 # Usage: scripts/install-code-server.sh [--apt-only | --skip-apt] [--quiet]
 # Env:   HRM_LENS_CODE_SERVER_HOME  install folder (default /opt/hrm-lens/code-server-4.100.3;

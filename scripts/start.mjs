@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CHROMIUM_ARGS, findChromium, findCodeServer, repoRoot, startCodeServer } from './code-server.mjs';
+import { SHOTS_DIR } from './shots.mjs';
 
 const argv = process.argv.slice(2);
 const check = argv.includes('--check');
@@ -142,7 +143,8 @@ if (!check) {
         }
         throw new Error('no inspector panel within 120 s');
       });
-      await page.screenshot({ path: path.join(repoRoot, 'test', 'e2e', 'shots', 'start-demo.png') }).catch(() => {});
+      mkdirSync(SHOTS_DIR, { recursive: true });
+      await page.screenshot({ path: path.join(SHOTS_DIR, 'start-demo.png') }).catch(() => {});
     }
   } catch (e) {
     failed++;

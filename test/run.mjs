@@ -53,6 +53,8 @@ if (!unitOnly && existsSync(path.join(root, 'test', 'vscode', 'run-in-code-serve
   const build = spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) failed += 1;
   await runCounted(path.join(root, 'test', 'vscode', 'run-in-code-server.mjs'));
+  console.log('\n== tests inside VS Code in Restricted Mode (an untrusted workspace) ==');
+  await runCounted(path.join(root, 'test', 'vscode', 'run-in-code-server.mjs'), ['--untrusted']);
 }
 
 if (!unitOnly && existsSync(path.join(root, 'test', 'e2e', 'inspector.e2e.mjs'))) {
@@ -66,11 +68,11 @@ if (!unitOnly && existsSync(path.join(root, 'test', 'e2e', 'start.e2e.mjs'))) {
 }
 
 /** Runs a test script that ends with "N passed, N failed, N skipped", streaming its output; adds its counts. */
-async function runCounted(script) {
+async function runCounted(script, scriptArgs = []) {
   // Stream the output live (CI logs show progress) while keeping it to read the closing count line.
   const res = await new Promise((resolve) => {
     let stdout = '';
-    const child = spawn(process.execPath, [script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [script, ...scriptArgs], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout.on('data', (chunk) => { stdout += chunk; process.stdout.write(chunk); });
     child.on('close', (status) => resolve({ status, stdout }));
   });

@@ -1,7 +1,9 @@
 /**
  * Every message between the extension host and the webviews (inspector, training dashboard, ensemble report), and
- * their persisted state. Types only (no imports: webview/ may not import engine/ or extension/ code; the host maps
- * the engine's results here). The inspector:
+ * their persisted state. Types only. What the engine puts on the wire is declared once, in the engine's types-only
+ * files (engine/analysis/inspect-types.ts, engine/analysis/analysis-protocol.ts, engine/ensemble/report-types.ts),
+ * and imported here with `import type` (webview/ imports no engine or extension code: eslint.config.mjs); the host
+ * maps the engine's results to the shapes below. The inspector:
  *
  *   webview → host  { kind: 'ready', restored? }      once the script runs (the host posts nothing before it)
  *   host → webview  { kind: 'trace', trace }          the inspected puzzle, segment by segment
@@ -13,21 +15,15 @@
  *   webview → host  { kind: 'export-trace', format }        the trace as JSON or CSV (the host formats and saves it)
  *   host → webview  { kind: 'exported', message }           where it was saved (or why not)
  */
+import type { LandscapeAttractor } from '../engine/analysis/analysis-protocol';
+import type { PerturbedAnswer, StripVote, TraceSegment } from '../engine/analysis/inspect-types';
+import type { EnsembleConfig, EnsembleDetail, RuleFigures } from '../engine/ensemble/report-types';
 
-export interface InspectorSegment {
-  segment: number;
-  /** Decoded grid, one character per cell ('1'–'9'). */
-  grid: string;
-  exact: boolean;
-  wrong: number | null;
-  energy: number;
-  loss: number | null;
-  changed: number;
-  /** σ(q_halt), σ(q_continue). */
-  qHalt: number;
-  qContinue: number;
-  residualH: number | null;
-}
+export type { LandscapeAttractor, PerturbedAnswer, StripVote, TraceSegment };
+export type { EnsembleConfig, EnsembleCurveName, EnsembleCurvePoint, EnsembleDetail, RuleFigures } from '../engine/ensemble/report-types';
+
+/** A segment of the trace as the inspector shows it (the split of `wrong` into givens and blanks left out). */
+export type InspectorSegment = Omit<TraceSegment, 'wrongGivens' | 'wrongBlanks'>;
 
 export interface InspectorTrace {
   checkpoint: string;
@@ -47,10 +43,9 @@ export interface InspectorTrace {
   confidence: number[];
   /** z_H after every H-update on PC1/PC2: points row-major [update][2]; `perSegment` updates per segment. */
   pca: { points: number[]; perSegment: number; explained: [number, number] } | null;
-  /** The puzzle under the cyclic digit shifts, answers mapped back; exact null when the solution is not unique. */
-  perturbations: { name: string; answer: string; halted: boolean; exact: boolean | null }[];
-  /** Label-free plurality over the halted passes (all when none halted). */
-  vote: { answer: string | null; votes: number; pool: 'halted' | 'all'; poolSize: number; exact: boolean | null };
+  /** The puzzle under the cyclic digit shifts, answers mapped back. */
+  perturbations: PerturbedAnswer[];
+  vote: StripVote;
   /** The strip is still being computed (it comes after the trace: a 'strip' message); absent in older saved states. */
   stripPending?: boolean;
   /** Why the strip is missing (failed or cancelled). */
@@ -73,7 +68,7 @@ export interface InspectorLandscape {
    * Basins (asked with the basins box): per point 0 = the solution's basin, k ≥ 1 = spurious fixed point #k, −1 = still
    * moving after the engine's segment budget; the attractors found. Absent in states saved before basins existed.
    */
-  basins?: { labels: number[]; attractors: { label: number; kind: 'solution' | 'spurious'; grid: string; energy: number; points: number }[]; moving: number } | null;
+  basins?: { labels: number[]; attractors: LandscapeAttractor[]; moving: number } | null;
 }
 
 export type HostToInspector =
@@ -187,12 +182,8 @@ export interface DashboardState {
 //   host → webview  { kind: 'exported', message }
 // ---------------------------------------------------------------------------------------------------------------
 
-export type EnsembleConfig = 'baseline' | 'relabeling' | 'checkpoints' | 'both';
-export interface RuleFigures { oracle: number | null; labelFree: number | null }
-export interface EnsembleCurvePoint extends RuleFigures { k: number }
-
-/** The engine's EnsembleResult as the panel draws it (see engine/analysis/analysis-protocol.ts EnsembleDetail). */
-export interface EnsembleView {
+/** The engine's EnsembleResult as the panel draws it: its detail (engine/ensemble/report-types.ts) and figures. */
+export interface EnsembleView extends EnsembleDetail {
   /** Identifies the report (sources, data, time) for the reload handshake. */
   key: string;
   title: string;
@@ -201,18 +192,6 @@ export interface EnsembleView {
   perturbations: number;
   seconds: number;
   summary: Record<EnsembleConfig, RuleFigures>;
-  checkpointNames: string[];
-  perturbationNames: string[];
-  puzzleIds: string[];
-  baselineCheckpoint: number;
-  identityPerturbation: number;
-  curves: Record<'relabelings' | 'relabelingsAllCheckpoints' | 'checkpoints' | 'checkpointsAllRelabelings', EnsembleCurvePoint[]>;
-  /** One digit per pass [puzzle][checkpoint][perturbation]: exact + 2 · halted. */
-  passes: string;
-  /** Per configuration, one digit per puzzle: oracle + 2 · label-free. */
-  solved: Record<EnsembleConfig, string>;
-  /** Row-major C × C. */
-  jaccard: { oracle: (number | null)[]; labelFree: (number | null)[] };
 }
 
 export type HostToEnsemble = { kind: 'report'; report: EnsembleView } | { kind: 'exported'; message: string };

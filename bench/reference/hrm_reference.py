@@ -10,7 +10,7 @@ re-written here, with these deliberate differences:
   - no torch.compile, no distributed all-gather in the puzzle-embedding optimizer;
   - the stablemax loss runs in float64 by default (as the reference on CUDA/CPU); `loss_dtype` can make it float32;
   - TRM: attention blocks only (`mlp_t=False`, the TRM-Att variant); the token-mixing MLP variant is not built.
-Architecture (see shared/docs/hrm-reference.md §1–§4): sequence = puzzle_emb_len prefix positions + cells;
+Architecture (docs/model.md §Forward pass of one segment): sequence = puzzle_emb_len prefix positions + cells;
 x = (concat(puzzle vector at position 0, zero-padded to puzzle_emb_len; embed_tokens[tokens]) [+ learned pos] ·
 1/√2 if learned) · √D; post-norm blocks h = rms(h + attn(h)); h = rms(h + swiglu(h)); RMSNorm without weight;
 RoPE rotate-half over all positions incl. the prefix; L update z_L = L_blocks(z_L + z_H + x); H update

@@ -2,8 +2,11 @@
  * Engine methods for the paper's analyses over many puzzles (engine/protocol.ts `EngineMethods`): the easy-puzzle
  * fixed-point probe and the ensemble report (relabelings × checkpoints, oracle and label-free votes). Each returns
  * the figures the host shows plus the same text report the CLI prints (`hrm-lens probe`, `hrm-lens ensemble`).
- * Types only: bundled into the extension host.
+ * Types only: bundled into the extension host, and imported (`import type`) by webview/protocol.ts.
  */
+import type { EnsembleConfig, EnsembleDetail } from '../ensemble/report-types';
+
+export type { EnsembleConfig, EnsembleCurvePoint, EnsembleCurveName, EnsembleDetail, RuleFigures } from '../ensemble/report-types';
 
 export interface ProbeParams {
   /** One checkpoint, or two to compare (e.g. trained without and with data mixing). */
@@ -59,38 +62,12 @@ export interface EnsembleResult {
   checkpoints: number;
   perturbations: number;
   /** Accuracy per configuration: baseline, relabeling, checkpoints, both; oracle and label-free. */
-  summary: Record<'baseline' | 'relabeling' | 'checkpoints' | 'both', { oracle: number; labelFree: number }>;
+  summary: Record<EnsembleConfig, { oracle: number; labelFree: number }>;
   seconds: number;
   /** The report as `hrm-lens ensemble` prints it. */
   text: string;
   /** What the ensemble report panel draws: names, curves, every pass, the solved sets. */
   detail: EnsembleDetail;
-}
-
-/** Accuracy of an ensemble of the first k relabelings or the last k checkpoints; null over no puzzles. */
-export interface EnsembleCurvePoint {
-  k: number;
-  oracle: number | null;
-  labelFree: number | null;
-}
-
-export interface EnsembleDetail {
-  checkpointNames: string[];
-  perturbationNames: string[];
-  puzzleIds: string[];
-  /** Index of the baseline checkpoint (the last) and of the identity relabeling. */
-  baselineCheckpoint: number;
-  identityPerturbation: number;
-  curves: Record<'relabelings' | 'relabelingsAllCheckpoints' | 'checkpoints' | 'checkpointsAllRelabelings', EnsembleCurvePoint[]>;
-  /**
-   * One digit per pass, row-major [puzzle][checkpoint][perturbation]: exact + 2 · halted ('0' wrong, '1' exact,
-   * '2' wrong and halted, '3' exact and halted). A string keeps 200 × 5 × 9 passes small on the wire.
-   */
-  passes: string;
-  /** Per configuration, one digit per puzzle: oracle + 2 · label-free (1 = solved by the oracle rule only, …). */
-  solved: Record<'baseline' | 'relabeling' | 'checkpoints' | 'both', string>;
-  /** Row-major C × C Jaccard overlap of the puzzles each checkpoint solves (all relabelings), per rule. */
-  jaccard: { oracle: (number | null)[]; labelFree: (number | null)[] };
 }
 
 export interface LandscapeParams {
@@ -105,6 +82,18 @@ export interface LandscapeParams {
   segments?: number;
   /** Basin labels (iterate every point until its decoded grid settles). */
   basins?: boolean;
+}
+
+/** A fixed point that points of the landscape settle into: the solution's basin (label 0) or spurious #k (k ≥ 1). */
+export interface LandscapeAttractor {
+  label: number;
+  kind: 'solution' | 'spurious';
+  /** The decoded grid it settles to. */
+  grid: string;
+  /** Its conflict energy E. */
+  energy: number;
+  /** Grid points in its basin. */
+  points: number;
 }
 
 export interface LandscapeResult {
@@ -122,7 +111,7 @@ export interface LandscapeResult {
   explainedVarianceRatio: number[];
   centreEnergy: number;
   /** Per point: 0 solution, k ≥ 1 spurious fixed point #k, −1 still moving (with `basins`). */
-  basins: { labels: Int16Array; attractors: { label: number; kind: 'solution' | 'spurious'; grid: string; energy: number; points: number }[]; moving: number } | null;
+  basins: { labels: Int16Array; attractors: LandscapeAttractor[]; moving: number } | null;
   seconds: number;
 }
 

@@ -3,8 +3,11 @@
  * traces (with their latents) dropped, so memory is one batch of traces plus the small per-puzzle metrics.
  */
 import type { HrmModel } from '../model';
-import { type TraceInput, captureTraces } from './capture-trace';
+import { type TraceInput, captureTraceSteps } from './capture-trace';
 import { computeTraceMetrics, type TraceMetrics } from './segment-metrics';
+import { runSteps, type Steps, throwIfAborted } from '../util/steps';
+
+export { abortError } from '../util/steps';
 
 export interface BatchMetricsOptions {
   /** Segments S (default: the model's haltMaxSteps). */
@@ -17,22 +20,22 @@ export interface BatchMetricsOptions {
   signal?: AbortSignal;
 }
 
-export function abortError(what: string): Error {
-  const e = new Error(`${what} cancelled`);
-  e.name = 'AbortError';
-  return e;
+export function batchTraceMetrics(model: HrmModel, inputs: readonly TraceInput[], opts: BatchMetricsOptions = {}): TraceMetrics[] {
+  return runSteps(batchTraceMetricsSteps(model, inputs, opts));
 }
 
-export function batchTraceMetrics(model: HrmModel, inputs: readonly TraceInput[], opts: BatchMetricsOptions = {}): TraceMetrics[] {
+/** batchTraceMetrics as a step generator (engine/util/steps.ts): one `yield` after every segment of every batch. */
+export function* batchTraceMetricsSteps(model: HrmModel, inputs: readonly TraceInput[], opts: BatchMetricsOptions = {}): Steps<TraceMetrics[]> {
   const S = opts.segments ?? model.config.haltMaxSteps;
   const B = opts.batch ?? 64;
   if (!Number.isInteger(B) || B < 1) throw new RangeError(`batch must be an integer >= 1, got ${B}`);
   const out: TraceMetrics[] = [];
   for (let start = 0; start < inputs.length; start += B) {
-    if (opts.signal?.aborted) throw abortError('run');
-    const traces = captureTraces(model, inputs.slice(start, start + B), { segments: S, latents: opts.latents ?? true });
+    throwIfAborted(opts.signal, 'run');
+    const traces = yield* captureTraceSteps(model, inputs.slice(start, start + B), { segments: S, latents: opts.latents ?? true });
     for (const t of traces) out.push(computeTraceMetrics(t));
     opts.onProgress?.(Math.min(inputs.length, start + B), inputs.length);
+    yield;
   }
   return out;
 }

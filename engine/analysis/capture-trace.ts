@@ -3,9 +3,10 @@
  * the capture API, and regroup the captured activations per puzzle and segment. Latent states (z_H, z_L and z_H
  * after every H-update) are captured only when asked: they are what the residuals, PCA and landscape need.
  */
-import { type HrmModel, runWithCache } from '../model';
+import { type HrmModel, runWithCacheSteps } from '../model';
 import { type Grid, type GridSize, gridToTokens } from '../sudoku/geometry';
 import type { PuzzleTrace, SegmentCapture } from './trace';
+import { runSteps, type Steps } from '../util/steps';
 
 export interface CaptureTraceOptions {
   segments: number;
@@ -22,10 +23,15 @@ export interface TraceInput {
 
 /** Traces for a batch of puzzles (one forward pass per segment for the whole batch). */
 export function captureTraces(model: HrmModel, inputs: readonly TraceInput[], opts: CaptureTraceOptions): PuzzleTrace[] {
+  return runSteps(captureTraceSteps(model, inputs, opts));
+}
+
+/** captureTraces as a step generator (engine/util/steps.ts): one `yield` after every segment. */
+export function* captureTraceSteps(model: HrmModel, inputs: readonly TraceInput[], opts: CaptureTraceOptions): Steps<PuzzleTrace[]> {
   const S = opts.segments;
   const latents = opts.latents ?? true;
   const names = ['seg.*.logits', 'seg.*.q', ...(latents ? ['seg.*.zH', 'seg.*.zL', 'seg.*.h.*.zH'] : [])];
-  const cache = runWithCache(model, inputs.map((p) => gridToTokens(p.puzzle)), { segments: S, halting: 'off', names });
+  const cache = yield* runWithCacheSteps(model, inputs.map((p) => gridToTokens(p.puzzle)), { segments: S, halting: 'off', names });
   const { cells, vocab, totalLen } = model.dims;
   const D = model.config.hidden;
   const H = model.config.H_cycles;

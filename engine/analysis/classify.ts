@@ -1,8 +1,8 @@
 /**
- * The four reasoning modes over a set of puzzles (paper.md §6.2; modes.ts holds the definition): run every puzzle for
- * S segments (batched, halting off, z_H captured for the drift), compute TraceMetrics, pool τ by Otsu over the set
- * (or take it given) and classify each. Returns the counts, τ, each puzzle's class with its evidence, and for each
- * mode the first puzzle in it (an example for the gallery).
+ * The four reasoning modes over a set of puzzles (docs/analyses.md §Four reasoning modes; modes.ts holds the
+ * definition): run every puzzle for S segments (batched, halting off, z_H captured for the drift), compute
+ * TraceMetrics, pool τ by Otsu over the set (or take it given) and classify each. Returns the counts, τ, each puzzle's
+ * class with its evidence, and for each mode the first puzzle in it (an example for the gallery).
  */
 import type { HrmModel } from '../model';
 import { type Grid, gridToString } from '../sudoku/geometry';

@@ -1,6 +1,6 @@
 /**
  * Decoding one segment's logits: argmax over the vocabulary per cell → tokens → digits, per-cell confidence, and the
- * reference stablemax cross-entropy (paper.md Appendix A.5), all in float64 math.
+ * reference stablemax cross-entropy (docs/analyses.md §Decoding and confidence), all in float64 math.
  *
  * Layout: logits are row-major [cell][vocab], vocab = n + 2 (0 PAD, 1 blank, digit d = token d + 1).
  * - argmax: the lowest token index wins ties (like torch.argmax); NaN logits never win; a cell whose logits are all NaN

@@ -5,24 +5,24 @@
  * engine's `inspect` method.
  */
 import type { HrmModel } from '../model';
-import { captureTraces } from './capture-trace';
+import { captureTraceSteps } from './capture-trace';
 import { computeTraceMetrics, type TraceMetrics } from './segment-metrics';
 import { classifyMode, type ModeResult } from './modes';
 import { pcaTrajectory, zHTrajectory } from './pca';
-import { type Perturbation, cyclicShifts, perturbedPasses, perturbedPassesAsync } from '../ensemble/perturb';
+import { type Perturbation, cyclicShifts, perturbedPassSteps, perturbedPassesAsync } from '../ensemble/perturb';
 import { type Pass, answersEqual, labelFreeVote, passFromTrace } from '../ensemble/votes';
 import { identityTransform, transformsEqual } from '../sudoku/symmetry';
-import { geometry, type Grid, gridToString, parseGrid, type GridSize } from '../sudoku/geometry';
+import { geometry, type Grid, gridToString, type GridSize } from '../sudoku/geometry';
+import { parsePuzzle } from '../sudoku/givens';
 import { solve } from '../sudoku/solver';
+import { runSteps, runStepsAsync, type Steps } from '../util/steps';
+import type { PerturbedAnswer, StripVote, TraceSegment } from './inspect-types';
 
 export interface InspectSummary {
   checkpoint: string;
   puzzle: string;
   solution: string | null;
-  segments: {
-    segment: number; grid: string; exact: boolean; wrong: number | null; wrongGivens: number | null; wrongBlanks: number | null;
-    energy: number; loss: number | null; changed: number; qHalt: number; qContinue: number; residualH: number | null;
-  }[];
+  segments: TraceSegment[];
   firstExact: number | null;
   stableFrom: number | null;
   criticalSegment: number | null;
@@ -31,18 +31,19 @@ export interface InspectSummary {
   /** Row-major [segment][cell]: the confidence of each cell's decoded digit (softmax probability). */
   cellConfidence: Float32Array;
   /**
-   * The latent trajectory on its first two principal components: z_H after every H-update (paper §6.3), PCA by the
-   * Gram method with the deterministic sign convention. `points` row-major [update][2]; `updatesPerSegment` maps
-   * updates to segments; `explained` = explained-variance ratios of PC1, PC2. Null when fewer than 2 states.
+   * The latent trajectory on its first two principal components: z_H after every H-update
+   * (docs/analyses.md §PCA trajectories), PCA by the Gram method with the deterministic sign convention. `points`
+   * row-major [update][2]; `updatesPerSegment` maps updates to segments; `explained` = explained-variance ratios of
+   * PC1, PC2. Null when fewer than 2 states.
    */
   pca: { points: Float64Array; updatesPerSegment: number; explained: [number, number] } | null;
   /**
-   * The perturbation strip (paper §7.2): the puzzle under the n cyclic digit shifts p = 0..n−1, all in one forward
-   * batch, each last-segment answer mapped back to the original frame; `exact` null when the solution is not unique.
-   * `vote`: the label-free plurality over the halted passes (all passes when none halted).
+   * The perturbation strip (docs/analyses.md §Input perturbations): the puzzle under the n cyclic digit shifts
+   * p = 0..n−1, all in one forward batch, each last-segment answer mapped back to the original frame; `exact` null when
+   * the solution is not unique. `vote`: the label-free plurality over the halted passes (all passes when none halted).
    */
-  perturbations: { name: string; answer: string; halted: boolean; exact: boolean | null }[];
-  vote: { answer: string | null; votes: number; pool: 'halted' | 'all'; poolSize: number; exact: boolean | null };
+  perturbations: PerturbedAnswer[];
+  vote: StripVote;
   /**
    * True when the strip was left out (`{ strip: false }`): `perturbations` is empty and `vote` empty until
    * perturbationStrip's result is merged in. The strip runs n passes of every segment, ~9× the trace's own work at 9×9
@@ -56,7 +57,7 @@ export type PerturbationStrip = Pick<InspectSummary, 'perturbations' | 'vote'>;
 
 /** The puzzle parsed for `model`'s grid size, and its solution when the solver finds exactly one. */
 function preparePuzzle(model: HrmModel, puzzleText: string): { grid: Grid; n: GridSize; solution: Grid | undefined } {
-  const parsed = parseGrid(puzzleText.replace(/\s+/g, ''), model.config.gridSize as GridSize);
+  const parsed = parsePuzzle(puzzleText, model.config.gridSize as GridSize);
   if ('error' in parsed) throw new Error(`puzzle: ${parsed.error}`);
   const solved = solve(parsed.grid, geometry(parsed.n));
   return { grid: parsed.grid, n: parsed.n, solution: solved.solutions === 1 ? solved.solution : undefined };
@@ -103,9 +104,9 @@ function stripPlan(n: GridSize, identity: Pass | undefined): { shifts: Perturbat
   return { shifts, known };
 }
 
-function stripOf(model: HrmModel, grid: Grid, n: GridSize, solution: Grid | undefined, segments: number, identity: Pass): PerturbationStrip {
+function* stripSteps(model: HrmModel, grid: Grid, n: GridSize, solution: Grid | undefined, segments: number, identity: Pass): Steps<PerturbationStrip> {
   const { shifts, known } = stripPlan(n, identity);
-  const [passes] = perturbedPasses(model, [grid], known ? shifts.slice(1) : shifts, { segments });
+  const [passes] = yield* perturbedPassSteps(model, [grid], known ? shifts.slice(1) : shifts, { segments });
   return stripFrom(known ? [known, ...passes] : passes, shifts.map((s) => s.name), solution);
 }
 
@@ -146,9 +147,24 @@ function summarize(checkpoint: string, m: TraceMetrics, solution: string | null,
  * `strip: false` leaves out the perturbation strip (`stripPending`; perturbationStrip computes it).
  */
 export function inspectPuzzle(model: HrmModel, checkpointFile: string, puzzleText: string, segments?: number, opts: { strip?: boolean } = {}): InspectSummary {
+  return runSteps(inspectSteps(model, checkpointFile, puzzleText, segments, opts));
+}
+
+/**
+ * inspectPuzzle with the event loop turning between segments (the engine's `inspect`), so that ping and cancel are
+ * answered while it runs; an aborted `signal` stops it at the next segment (AbortError), every tensor freed.
+ */
+export function inspectPuzzleAsync(
+  model: HrmModel, checkpointFile: string, puzzleText: string, segments?: number, opts: { strip?: boolean; signal?: AbortSignal } = {},
+): Promise<InspectSummary> {
+  return runStepsAsync(inspectSteps(model, checkpointFile, puzzleText, segments, opts), opts.signal, 'inspect');
+}
+
+/** inspectPuzzle as a step generator (engine/util/steps.ts): one `yield` after every segment. */
+function* inspectSteps(model: HrmModel, checkpointFile: string, puzzleText: string, segments: number | undefined, opts: { strip?: boolean }): Steps<InspectSummary> {
   const { grid, n, solution } = preparePuzzle(model, puzzleText);
   const segs = segments ?? model.config.haltMaxSteps;
-  const [trace] = captureTraces(model, [{ puzzle: grid, solution }], { segments: segs, checkpoint: checkpointFile });
+  const [trace] = yield* captureTraceSteps(model, [{ puzzle: grid, solution }], { segments: segs, checkpoint: checkpointFile });
   const metrics: TraceMetrics = computeTraceMetrics(trace);
   const states = zHTrajectory(trace, 'h-updates');
   let pca: InspectSummary['pca'] = null;
@@ -161,7 +177,7 @@ export function inspectPuzzle(model: HrmModel, checkpointFile: string, puzzleTex
   }
   const identity = passFromTrace(trace);
   if (opts.strip === false) keepIdentity(model, grid, segs, identity);
-  const strip = opts.strip === false ? undefined : stripOf(model, grid, n, solution, segs, identity);
+  const strip = opts.strip === false ? undefined : yield* stripSteps(model, grid, n, solution, segs, identity);
   const summary = summarize(checkpointFile, metrics, solution ? gridToString(solution) : null, classifyMode(metrics), pca,
     strip ?? { perturbations: [], vote: { answer: null, votes: 0, pool: 'all', poolSize: 0, exact: null } });
   return strip ? summary : { ...summary, stripPending: true };

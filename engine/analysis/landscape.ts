@@ -1,11 +1,12 @@
 /**
- * The error landscape (paper.md §6.5, Appendix A.7): a grid on the PC1/PC2 plane of one puzzle's z_H trajectory,
+ * The error landscape (docs/analyses.md §Error landscape): a grid on the PC1/PC2 plane of one puzzle's z_H trajectory,
  * centred at its last state, with heights, one-segment flow arrows and optional basin labels.
  *
  * Plane and back-mapping (the choice that matters, following the reference code `visualization/landscape.py`):
  *   c  = z_H carry after segment S (the centre; NOT the PCA mean), c_L = the z_L carry after segment S;
  *   v1, v2 = the first two PCA components (unit vectors in the flattened [seq·hidden] z_H space), by default fitted on
- *            the puzzle's own z_H after every H-update (per-puzzle PCA, §6.3), or a basis given by the caller;
+ *            the puzzle's own z_H after every H-update (per-puzzle PCA; docs/analyses.md §PCA trajectories), or a
+ *            basis given by the caller;
  *   s  = step (default √(seq·hidden)/8, the reference's unit; 25.61 at 82×512);
  *   grid point (i, j), i, j ∈ −r..r (size = 2r + 1):  z_H = c + (i·v1 + j·v2)·s,   z_L = c_L.
  * So the plane is a 2-D affine slice of z_H space through c: the other seq·hidden − 2 coordinates of z_H are those of
@@ -35,9 +36,11 @@ import { runSegmentParallel } from '../train/data-parallel-segment';
 import { type Grid, type GridSize, geometry, givensMatch, gridToString, gridToTokens, isValidSolution, tokensToGrid } from '../sudoku/geometry';
 import { conflictEnergy } from '../sudoku/energy';
 import { solve } from '../sudoku/solver';
-import { captureTraces } from './capture-trace';
+import { captureTraceSteps } from './capture-trace';
+import { runSteps, runStepsAsync, type Steps } from '../util/steps';
 import { type PcaBasis, fitPcaBasis, zHTrajectory } from './pca';
 import { decodeDigits } from './decode';
+import type { LandscapeAttractor } from './analysis-protocol';
 
 export interface BasinOptions {
   /** Segments to iterate at most (default 16). */
@@ -69,14 +72,8 @@ export interface LandscapeOptions {
   signal?: AbortSignal;
 }
 
-export interface Attractor {
-  label: number;
-  kind: 'solution' | 'spurious';
-  grid: string;
-  energy: number;
-  /** Grid points in its basin. */
-  points: number;
-}
+/** A fixed point and the size of its basin (the wire type of the `landscape` method). */
+export type Attractor = LandscapeAttractor;
 
 export interface BasinMap {
   /** Per grid point: 0 solution, k ≥ 1 spurious #k, −1 still moving. */
@@ -142,28 +139,19 @@ function basinSettings(b: LandscapeOptions['basins']): Required<Omit<BasinOption
 
 /** Computes the landscape of one puzzle (synchronously). */
 export function computeLandscape(model: HrmModel, puzzle: Grid, opts: LandscapeOptions = {}): Landscape {
-  const steps = landscapeSteps(model, puzzle, opts);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  return runSteps(landscapeSteps(model, puzzle, opts));
 }
 
 /**
- * The same computation, yielding to the event loop after every batch of grid points, so that a host's cancel
- * message or other requests can arrive while it runs (the engine's `landscape` method).
+ * The same computation, yielding to the event loop after every segment, so that a host's cancel message or other
+ * requests can arrive while it runs (the engine's `landscape` method).
  */
-export async function computeLandscapeAsync(model: HrmModel, puzzle: Grid, opts: LandscapeOptions = {}): Promise<Landscape> {
-  const steps = landscapeSteps(model, puzzle, opts);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
+export function computeLandscapeAsync(model: HrmModel, puzzle: Grid, opts: LandscapeOptions = {}): Promise<Landscape> {
+  return runStepsAsync(landscapeSteps(model, puzzle, opts), opts.signal, 'landscape');
 }
 
-/** The computation as a generator: one `yield` after each batch of grid points. */
-function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions): Generator<void, Landscape> {
+/** The computation as a generator: one `yield` after every segment (of the trace, and of each batch of grid points). */
+function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions): Steps<Landscape> {
   const t0 = performance.now();
   const n = model.config.gridSize as GridSize;
   const geo = geometry(n);
@@ -191,7 +179,7 @@ function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions):
   const isSolution = (g: Grid): boolean => (solution ? g.every((d, i) => d === solution[i]) : isValidSolution(g, geo) && givensMatch(puzzle, g));
 
   if (opts.signal?.aborted) throw abortError();
-  const [trace] = captureTraces(model, [{ puzzle, solution }], { segments: S, latents: true });
+  const [trace] = yield* captureTraceSteps(model, [{ puzzle, solution }], { segments: S, latents: true });
   opts.onProgress?.({ phase: 'trace', done: 1, total: 1 });
   const last = trace.segments[S - 1];
   if (!last.zH || !last.zL) throw new Error('landscape: the trace has no latents');
@@ -317,6 +305,7 @@ function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions):
             }
           }
           if (it >= flowSegments && open === 0) break;
+          yield;
         }
       } finally {
         disposeCarry(carry);

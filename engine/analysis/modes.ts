@@ -1,5 +1,6 @@
 /**
- * The four reasoning modes (paper.md §6.2, proposed operational definition [I]; every threshold is a parameter).
+ * The four reasoning modes (an operational definition, docs/analyses.md §Four reasoning modes; every threshold is a
+ * parameter).
  *
  * For a trace with S segments, window W = the last L segments (L = `lastSegments`, default 4; segments S−L+1..S):
  *   first    = stableFrom: the first k with exact at every segment k..S (null when the last segment is not exact)
@@ -127,7 +128,7 @@ export interface ModeClassification {
   counts: Record<ReasoningMode, number>;
 }
 
-/** Classify a set: τ given, or pooled Otsu over the set's lates (paper.md §6.2). */
+/** Classify a set: τ given, or pooled Otsu over the set's lates (docs/analyses.md §Otsu threshold). */
 export function classifyModes(all: readonly TraceMetrics[], opts: ModeOptions = {}): ModeClassification {
   const pooled = poolTau(all, opts);
   const results = all.map((m) => classifyMode(m, opts, pooled));

@@ -1,5 +1,5 @@
 /**
- * PCA of latent trajectories (paper.md §6.3, Appendix A.6), float64, no dependencies.
+ * PCA of latent trajectories (docs/analyses.md §PCA trajectories), float64, no dependencies.
  *
  * Points are rows (n points of D dims; for HRM: z_H after every H-update, D = seq·hidden, tens of points). Method:
  *   centre X (mean over points); if n ≤ D eigendecompose the Gram matrix G = X Xᵀ (n×n), else the scatter XᵀX (D×D),
@@ -229,7 +229,7 @@ export function projectOnBasis(basis: PcaBasis, points: readonly ArrayLike<numbe
   return out;
 }
 
-/** PCA of one trajectory: fit on its own points (per-puzzle PCA, paper.md §6.3) and project them. */
+/** PCA of one trajectory: fit on its own points and project them (per-puzzle PCA; docs/analyses.md §PCA trajectories). */
 export function pcaTrajectory(points: readonly ArrayLike<number>[], opts: PcaOptions = {}): PcaResult {
   const basis = fitPcaBasis(points, opts);
   return { ...basis, projections: projectOnBasis(basis, points) };

@@ -1,5 +1,6 @@
 /**
- * The easy-puzzle probe (paper.md §4, fact (a); construction and metrics are the proposal marked [I] there).
+ * The easy-puzzle probe (fact (a) of the paper; construction and metrics are an operational definition,
+ * docs/analyses.md §Easy-puzzle fixed-point probe).
  *
  * Puzzles: from solved grids, blank k cells, seeded —
  *   'cell'      one random cell (k = 1);
@@ -23,7 +24,8 @@ import { hasUniqueSolution } from '../sudoku/solver';
 import { randomSolvedGrid } from '../sudoku/generator';
 import { Rng } from '../util/rng';
 import { deriveSeed } from '../util/hash-seed';
-import { batchTraceMetrics } from './batch-metrics';
+import { batchTraceMetricsSteps } from './batch-metrics';
+import { runSteps, runStepsAsync, type Steps } from '../util/steps';
 import type { TraceMetrics } from './segment-metrics';
 import { datasetStability } from './stability';
 
@@ -75,11 +77,26 @@ function blankCells(n: GridSize, m: ProbeMask, rng: Rng): number[] {
 
 /** Probe puzzles: every solution × every mask, in that order (solution-major). */
 export function makeProbePuzzles(solutions: readonly Grid[], n: GridSize, masks: readonly ProbeMask[], seed: number): ProbePuzzle[] {
+  return runSteps(probePuzzleSteps(solutions, n, masks, seed));
+}
+
+/**
+ * probeSolutions(n, count, seed) masked by makeProbePuzzles, with the event loop turning between puzzles
+ * (engine/util/steps.ts), for the engine's `probe`; an aborted `signal` stops it.
+ */
+export function probePuzzlesAsync(n: GridSize, count: number, masks: readonly ProbeMask[], seed: number, signal?: AbortSignal): Promise<ProbePuzzle[]> {
+  return runStepsAsync((function* () {
+    const solutions = yield* probeSolutionSteps(n, count, seed);
+    return yield* probePuzzleSteps(solutions, n, masks, seed);
+  })(), signal, 'probe');
+}
+
+function* probePuzzleSteps(solutions: readonly Grid[], n: GridSize, masks: readonly ProbeMask[], seed: number): Steps<ProbePuzzle[]> {
   const geo = geometry(n);
   const out: ProbePuzzle[] = [];
-  solutions.forEach((solution, i) => {
+  for (const [i, solution] of solutions.entries()) {
     if (solution.length !== geo.cells) throw new RangeError(`probe: solution ${i} has ${solution.length} cells, expected ${geo.cells}`);
-    masks.forEach((m, j) => {
+    for (const [j, m] of masks.entries()) {
       const rng = new Rng(deriveSeed(seed, i, j));
       let puzzle: Grid = Int8Array.from(solution);
       let unique = false;
@@ -91,16 +108,26 @@ export function makeProbePuzzles(solutions: readonly Grid[], n: GridSize, masks:
       let blanks = 0;
       for (let c = 0; c < puzzle.length; c++) if (puzzle[c] === 0) blanks++;
       out.push({ id: `${i}/${maskName(m)}`, mask: maskName(m), puzzle, solution: Int8Array.from(solution), blanks, unique });
-    });
-  });
+      yield;
+    }
+  }
   return out;
 }
 
 /** `count` random solved grids from Rng(seed) (the probe's default source of solutions). */
 export function probeSolutions(n: GridSize, count: number, seed: number): Grid[] {
+  return runSteps(probeSolutionSteps(n, count, seed));
+}
+
+function* probeSolutionSteps(n: GridSize, count: number, seed: number): Steps<Grid[]> {
   const rng = new Rng(seed);
   const geo = geometry(n);
-  return Array.from({ length: count }, () => randomSolvedGrid(geo, rng));
+  const out: Grid[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push(randomSolvedGrid(geo, rng));
+    yield;
+  }
+  return out;
 }
 
 export interface ProbeOptions {
@@ -160,8 +187,12 @@ export interface ProbeReport {
 
 /** Metrics of every probe puzzle under one model (batched, halting off; traces are dropped batch by batch). */
 export function probeMetrics(model: HrmModel, puzzles: readonly ProbePuzzle[], opts: ProbeOptions = {}): TraceMetrics[] {
+  return runSteps(probeMetricsSteps(model, puzzles, opts));
+}
+
+function probeMetricsSteps(model: HrmModel, puzzles: readonly ProbePuzzle[], opts: ProbeOptions): Steps<TraceMetrics[]> {
   const S = opts.segments ?? model.config.haltMaxSteps;
-  return batchTraceMetrics(model, puzzles.map((p) => ({ puzzle: p.puzzle, solution: p.solution, id: p.id })), { ...opts, segments: S, latents: S > 1 });
+  return batchTraceMetricsSteps(model, puzzles.map((p) => ({ puzzle: p.puzzle, solution: p.solution, id: p.id })), { ...opts, segments: S, latents: S > 1 });
 }
 
 function mean(xs: readonly number[]): number {
@@ -195,7 +226,12 @@ export function summarizeProbeGroup(mask: string, puzzles: readonly ProbePuzzle[
 
 /** One checkpoint's probe report, grouped by mask (in first-appearance order). */
 export function probeCheckpoint(model: HrmModel, name: string, puzzles: readonly ProbePuzzle[], opts: ProbeOptions = {}): ProbeCheckpointReport {
-  const metrics = probeMetrics(model, puzzles, opts);
+  return runSteps(probeCheckpointSteps(model, name, puzzles, opts));
+}
+
+/** probeCheckpoint as a step generator (engine/util/steps.ts): one `yield` after every segment of every batch. */
+function* probeCheckpointSteps(model: HrmModel, name: string, puzzles: readonly ProbePuzzle[], opts: ProbeOptions): Steps<ProbeCheckpointReport> {
+  const metrics = yield* probeMetricsSteps(model, puzzles, opts);
   const masks = [...new Set(puzzles.map((p) => p.mask))];
   const groups = masks.map((mask) => {
     const idx = puzzles.map((p, i) => (p.mask === mask ? i : -1)).filter((i) => i >= 0);
@@ -221,7 +257,8 @@ export async function runProbe(
     try {
       n = model.config.gridSize as GridSize;
       S = S ?? model.config.haltMaxSteps;
-      reports.push(probeCheckpoint(model, entry.name, puzzles, { ...opts, segments: S }));
+      // The event loop turns between segments: the engine answers ping and cancel while a probe runs.
+      reports.push(await runStepsAsync(probeCheckpointSteps(model, entry.name, puzzles, { ...opts, segments: S }), opts.signal, 'probe'));
     } finally {
       entry.release?.(model);
     }

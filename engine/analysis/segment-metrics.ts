@@ -1,5 +1,5 @@
 /**
- * Per-segment metrics of one puzzle trace (paper.md §1 items 2–4, §4, §5) and their scalar summaries.
+ * Per-segment metrics of one puzzle trace (docs/analyses.md §Segment metrics) and their scalar summaries.
  *
  * Per segment k (arrays indexed k − 1):
  *  - decoded grid, exact, conflict energy E, cells changed since the previous segment (segment 1 is compared with the

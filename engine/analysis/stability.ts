@@ -1,6 +1,6 @@
 /**
- * Fixed-point stability (paper.md §1 item 4, §4): per puzzle, a segments × cells view of which cells change, are
- * correct and how confident the model is; over a dataset, the stability rate and corruption counts.
+ * Fixed-point stability (docs/analyses.md §Fixed-point stability): per puzzle, a segments × cells view of which cells
+ * change, are correct and how confident the model is; over a dataset, the stability rate and corruption counts.
  *
  * Per puzzle (row-major [segment][cell], 0-based rows = segment − 1):
  *  - changed: 1 where the decoded digit differs from the previous segment (segment 1: from the puzzle input);

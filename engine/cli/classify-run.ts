@@ -4,7 +4,8 @@ import { loadModel } from '../train/load-model';
 import { type ClassifyReport, classifyPuzzles } from '../analysis/classify';
 import { REASONING_MODES } from '../analysis/modes';
 import { backendFromFlags } from './train-run';
-import { type PuzzleSourceFlags, intFlag, loadPuzzleSource, numFlag, pct, toJson } from './puzzle-source';
+import { type PuzzleSourceFlags, loadPuzzleSource, pct, puzzleSourceOptions, toJson } from './puzzle-source';
+import { LIMITS, NUM_LIMITS, intOption, numOption } from '../util/limits';
 import { Progress } from './progress';
 
 export interface ClassifyFlags extends PuzzleSourceFlags {
@@ -26,15 +27,19 @@ export function formatClassifyReport(r: ClassifyReport, header: string): string 
 }
 
 export async function runClassify(flags: ClassifyFlags): Promise<void> {
+  puzzleSourceOptions(flags);
+  const options = {
+    segments: intOption(flags.segments, 'segments', LIMITS.segments), batch: intOption(flags.batch, 'batch', LIMITS.batch),
+    trivialWithin: intOption(flags.trivialWithin, 'trivial-within', LIMITS.segmentCount), lastSegments: intOption(flags.last, 'last', LIMITS.segmentCount),
+    tau: numOption(flags.tau, 'tau', NUM_LIMITS.tau),
+  };
   await backendFromFlags(flags);
   const { model, checkpoint } = await loadModel(flags.checkpoint);
   try {
     const { puzzles, source } = await loadPuzzleSource(flags, model.config.gridSize as GridSize);
     const progress = new Progress({ label: 'classify', unit: 'puzzles', total: puzzles.length });
     const report = classifyPuzzles(model, puzzles, {
-      segments: intFlag(flags.segments, 'segments', 1), batch: intFlag(flags.batch, 'batch', 1),
-      trivialWithin: intFlag(flags.trivialWithin, 'trivial-within', 1), lastSegments: intFlag(flags.last, 'last', 1),
-      tau: numFlag(flags.tau, 'tau'), onProgress: (d) => progress.update(d),
+      ...options, onProgress: (d) => progress.update(d),
     });
     progress.done();
     process.stdout.write(flags.json ? `${toJson({ checkpoint: checkpoint.file, source, ...report })}\n`

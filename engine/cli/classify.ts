@@ -1,7 +1,7 @@
 /**
  * `hrm-lens classify --checkpoint F [--data D | --generate N] [--segments S] [--trivial-within K] [--last L] [--tau x]
- * [--json]`: the four reasoning modes (paper.md §6.2) over a set of puzzles, τ by Otsu over the set unless given.
- * The action is in classify-run.ts.
+ * [--json]`: the four reasoning modes (docs/analyses.md §Four reasoning modes) over a set of puzzles, τ by Otsu over
+ * the set unless given. The action is in classify-run.ts.
  */
 import type { Command } from 'commander';
 import type { ClassifyFlags } from './classify-run';

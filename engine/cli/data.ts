@@ -3,6 +3,7 @@
  *
  *   data generate --size 9 --count 1000 --seed 1 [--min-clues N] [--max-clues N] [--min-rating R] --out f.csv
  *   data check <path> [--skip-invalid] [--unique] [--json] [--split train|test] [--format csv|lines|npy-folder]
+ *              (also counts rows repeating an earlier puzzle, with the first few and the lines they repeat)
  *   data solve <path> [--out g.csv] [--json]
  *   data subsample <path> --count 1000 --seed 1 --out g.csv [--skip-invalid]
  *   data split <path> --test 0.1 --seed 1 --out-dir d [--skip-invalid]
@@ -18,9 +19,11 @@ import { type GridSize, geometry, gridToString, isGridSize } from '../sudoku/geo
 import { PuzzleGenerator } from '../sudoku/generator';
 import { rating as solverRating, solve } from '../sudoku/solver';
 import {
-  CsvWriter, DatasetStats, type DatasetFormat, type DatasetReader, type DatasetRecord, type OpenDatasetOptions,
+  CsvWriter, DatasetStats, DuplicateCounter, type DuplicateExample, type DuplicatesJSON, type DatasetFormat,
+  type DatasetReader, type DatasetRecord, type OpenDatasetOptions,
   openDataset, recordSize, ReservoirSampler, hashSplit, type ValidationReportJSON,
 } from '../sudoku/dataset/index';
+import { quoted } from '../util/errors';
 import { Progress } from './progress';
 
 // ---------- argument parsers ----------
@@ -28,26 +31,26 @@ import { Progress } from './progress';
 function intArg(name: string, min: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
+    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${quoted(v)}`);
     return n;
   };
 }
 
 function sizeArg(v: string): GridSize {
   const n = Number(v);
-  if (!isGridSize(n)) throw new InvalidArgumentError(`size must be 4, 6 or 9, got "${v}"`);
+  if (!isGridSize(n)) throw new InvalidArgumentError(`size must be 4, 6 or 9, got ${quoted(v)}`);
   return n;
 }
 
 function fractionArg(v: string): number {
   const x = Number(v);
-  if (!/^\s*(0|1|0?\.\d+|1\.0*)\s*$/.test(v) || !(x >= 0 && x <= 1)) throw new InvalidArgumentError(`test fraction must be a number in [0, 1], got "${v}"`);
+  if (!/^\s*(0|1|0?\.\d+|1\.0*)\s*$/.test(v) || !(x >= 0 && x <= 1)) throw new InvalidArgumentError(`test fraction must be a number in [0, 1], got ${quoted(v)}`);
   return x;
 }
 
 function formatArg(v: string): DatasetFormat {
   if (v === 'csv' || v === 'lines' || v === 'npy-folder') return v;
-  throw new InvalidArgumentError(`format must be csv, lines or npy-folder, got "${v}"`);
+  throw new InvalidArgumentError(`format must be csv, lines or npy-folder, got ${quoted(v)}`);
 }
 
 // ---------- output helpers ----------
@@ -128,7 +131,18 @@ export interface CheckSummary extends ValidationReportJSON {
   format: DatasetFormat;
   checkedUnique: boolean;
   stats: ReturnType<DatasetStats['toJSON']>;
+  /** Rows (among the valid ones) whose puzzle appeared on an earlier row. */
+  duplicates: DuplicatesJSON;
   seconds: number;
+}
+
+/** "line 7", or for `.npy` folders (rows numbered per split) "test row 7". */
+function rowName(line: number, split: string | undefined): string {
+  return split !== undefined ? `${split} row ${line}` : `line ${line}`;
+}
+
+function duplicateText(e: DuplicateExample): string {
+  return `${rowName(e.line, e.source)} repeats ${rowName(e.firstLine, e.firstSource)}`;
 }
 
 function checkText(s: CheckSummary): string {
@@ -143,6 +157,13 @@ function checkText(s: CheckSummary): string {
     lines.push(`  unique solution: ${num(s.unique)} of ${num(s.uniqueChecked)} checked${partial}`);
   }
   if (s.solvedMissing > 0) lines.push(`  solved rows without an answer: ${num(s.solvedMissing)}`);
+  const d = s.duplicates;
+  if (d.duplicates === 0) lines.push(`  duplicate puzzles: none (${num(d.distinct)} distinct)`);
+  else {
+    lines.push(`  duplicate puzzles: ${num(d.duplicates)} rows repeat an earlier puzzle (${num(d.distinct)} distinct)`);
+    for (const e of d.examples) lines.push(`    ${duplicateText(e)}`);
+    if (d.duplicates > d.examples.length) lines.push('    …');
+  }
   for (const [n, c] of Object.entries(s.stats.clues)) {
     if (c) lines.push(`  clues (${n}×${n}): min ${c.min}   mean ${c.mean.toFixed(2)}   max ${c.max}`);
   }
@@ -168,9 +189,14 @@ async function checkCommand(path: string, o: ReadOpts): Promise<void> {
   const t0 = performance.now();
   const reader = await openDataset(path, openOpts(o));
   const stats = new DatasetStats();
-  for await (const r of withProgress(reader, 'check', o.progress)) stats.add(r);
+  const dups = new DuplicateCounter();
+  const tagged = reader.format === 'npy-folder';
+  for await (const r of withProgress(reader, 'check', o.progress)) {
+    stats.add(r);
+    dups.add(r.puzzle, r.line, tagged ? r.source : undefined);
+  }
   const summary: CheckSummary = {
-    ...reader.report.toJSON(), format: reader.format, checkedUnique: o.unique === true, stats: stats.toJSON(),
+    ...reader.report.toJSON(), format: reader.format, checkedUnique: o.unique === true, stats: stats.toJSON(), duplicates: dups.toJSON(),
     seconds: (performance.now() - t0) / 1000,
   };
   process.stdout.write(o.json ? JSON.stringify(summary, null, 2) + '\n' : checkText(summary));

@@ -9,7 +9,8 @@ import {
   CONFIG_NAMES, type EnsembleReport, bandsCsv, buildEnsembleReport, curvesCsv, jaccardCsv, passesCsv, reportToJson, solvedCsv, summaryCsv,
 } from '../ensemble/report';
 import { backendFromFlags } from './train-run';
-import { type PuzzleSourceFlags, intFlag, loadPuzzleSource, pct } from './puzzle-source';
+import { type PuzzleSourceFlags, loadPuzzleSource, pct, puzzleSourceOptions } from './puzzle-source';
+import { LIMITS, intOption } from '../util/limits';
 import { Progress } from './progress';
 
 export interface EnsembleFlags extends PuzzleSourceFlags {
@@ -48,23 +49,28 @@ export function formatEnsembleReport(r: EnsembleReport, header: string, seconds:
 }
 
 export async function runEnsemble(flags: EnsembleFlags): Promise<void> {
-  await backendFromFlags(flags);
   const sources = flags.checkpoints ? flags.checkpoints.split(',').map((s) => s.trim()).filter(Boolean) : flags.run ? [flags.run] : [];
   if (sources.length === 0) throw new Error('give --run DIR or --checkpoints A,B,…');
-  const files = await resolveCheckpoints(sources, intFlag(flags.last, 'last', 1));
+  if (sources.length > LIMITS.sources.max) throw new RangeError(`--checkpoints lists ${sources.length} files or folders, at most ${LIMITS.sources.max} are allowed`);
   if (!PERTURBATION_KINDS.includes(flags.perturb as PerturbationKind)) throw new Error(`--perturb must be one of ${PERTURBATION_KINDS.join(', ')}`);
   const kind = flags.perturb as PerturbationKind;
+  const last = intOption(flags.last, 'last', LIMITS.checkpoints);
+  const { seed } = puzzleSourceOptions(flags);
+  const perturbationCount = intOption(flags.count, 'count', LIMITS.perturbations);
+  const segments = intOption(flags.segments, 'segments', LIMITS.segments);
+  const maxRows = intOption(flags.maxRows, 'max-rows', LIMITS.batch);
+  await backendFromFlags(flags);
+  const files = await resolveCheckpoints(sources, last);
   const first = await loadModel(files[0]);
   const n = first.model.config.gridSize as GridSize;
   first.model.dispose();
-  const seed = intFlag(flags.seed, 'seed') ?? 0;
-  const count = intFlag(flags.count, 'count', 1) ?? (kind === 'shifts' ? n : 9);
+  const count = perturbationCount ?? (kind === 'shifts' ? n : 9);
   const perturbations = perturbationSet(kind, n, count, seed);
   const { puzzles, source } = await loadPuzzleSource(flags, n);
   const t0 = performance.now();
   const progress = new Progress({ label: 'ensemble', unit: 'puzzles', total: puzzles.length * files.length });
   const matrix = await buildPassMatrix(files, puzzles, perturbations, {
-    segments: intFlag(flags.segments, 'segments', 1), maxRows: intFlag(flags.maxRows, 'max-rows', 1),
+    segments, maxRows,
     onProgress: (p) => progress.update(p.checkpoint * p.total + p.done),
   });
   progress.done();

@@ -1,7 +1,8 @@
 /**
  * `hrm-lens ensemble (--run DIR [--last K] | --checkpoints A,B,…) [--data D | --generate N] [--perturb shifts|relabel|
- * symmetries|mixed] [--count P] [--json] [--csv DIR]`: the ensemble report (paper.md §7): accuracy of the baseline,
- * +perturbations, +checkpoints and +both under the oracle and the label-free rule, curves, pass matrix, agreement.
+ * symmetries|mixed] [--count P] [--json] [--csv DIR]`: the ensemble report (docs/analyses.md §Ensemble report):
+ * accuracy of the baseline, +perturbations, +checkpoints and +both under the oracle and the label-free rule, curves,
+ * pass matrix, agreement.
  * The action is in ensemble-run.ts.
  */
 import type { Command } from 'commander';

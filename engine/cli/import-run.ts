@@ -6,23 +6,17 @@ import * as path from 'node:path';
 import { backendFromFlags } from './train-run';
 import { importCheckpoint } from '../interop/import-checkpoint';
 import { evaluateCheckpointFile } from '../train/eval-session';
+import { LIMITS, intOption } from '../util/limits';
 
 export interface ImportFlags {
   config?: string; out?: string; evalData?: string; segments?: string; limit?: string; heads?: string; json?: boolean;
   backend: string; threads?: string;
 }
 
-const int = (v: string | undefined, name: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1, got "${v}"`);
-  return n;
-};
-
 export async function runImport(file: string, flags: ImportFlags): Promise<void> {
-  const segments = int(flags.segments, 'segments');
-  const limit = int(flags.limit, 'limit');
-  const heads = int(flags.heads, 'heads');
+  const segments = intOption(flags.segments, 'segments', LIMITS.segments);
+  const limit = intOption(flags.limit, 'limit', LIMITS.limit);
+  const heads = intOption(flags.heads, 'heads', LIMITS.heads);
   await backendFromFlags(flags);
   const result = await importCheckpoint(file, { config: flags.config, out: flags.out, overrides: heads ? { heads } : undefined });
   const evaluation = flags.evalData === undefined ? undefined

@@ -7,14 +7,20 @@
 import { loadModel } from '../train/load-model';
 import { backendFromFlags } from './train-run';
 import { inspectPuzzle } from '../analysis/inspect';
+import { puzzleProblem } from '../sudoku/givens';
+import { LIMITS, intOption } from '../util/limits';
 
 export interface InspectFlags { checkpoint: string; puzzle: string; segments?: string; json?: boolean; backend: string; threads?: string }
 
 export async function runInspect(flags: InspectFlags): Promise<void> {
+  // Refuse a puzzle that cannot be one (length, characters, clashing givens) before loading anything.
+  const problem = puzzleProblem(flags.puzzle);
+  if (problem) throw new Error(`--puzzle: ${problem}`);
+  const segments = intOption(flags.segments, 'segments', LIMITS.segments);
   await backendFromFlags(flags);
   const { model, checkpoint } = await loadModel(flags.checkpoint);
   try {
-    const summary = inspectPuzzle(model, checkpoint.file, flags.puzzle, flags.segments ? Number(flags.segments) : undefined);
+    const summary = inspectPuzzle(model, checkpoint.file, flags.puzzle, segments);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       return;

@@ -1,10 +1,11 @@
 /** The action of `hrm-lens landscape` (loaded on demand). */
 import { writeFileSync } from 'node:fs';
-import { type GridSize, parseGrid } from '../sudoku/geometry';
+import type { GridSize } from '../sudoku/geometry';
+import { parsePuzzle } from '../sudoku/givens';
 import { loadModel } from '../train/load-model';
-import { type Landscape, computeLandscape, landscapeToJson } from '../analysis/landscape';
+import { type Landscape, type LandscapeOptions, computeLandscape, landscapeToJson } from '../analysis/landscape';
 import { backendFromFlags } from './train-run';
-import { intFlag, numFlag } from './puzzle-source';
+import { LIMITS, NUM_LIMITS, intOption, numOption } from '../util/limits';
 import { Progress } from './progress';
 
 export interface LandscapeFlags {
@@ -79,17 +80,29 @@ export function formatLandscape(l: Landscape, file: string): string {
   return `${out.join('\n')}\n`;
 }
 
+/** The sizing options checked against their ranges (engine/util/limits.ts), before anything is loaded. */
+export function landscapeOptions(flags: LandscapeFlags): Omit<LandscapeOptions, 'onProgress' | 'signal' | 'basis'> {
+  const basins = flags.basins ? {
+    maxSegments: intOption(flags.maxSegments, 'max-segments', LIMITS.segments), patience: intOption(flags.patience, 'patience', LIMITS.segmentCount),
+    tolerance: numOption(flags.tolerance, 'tolerance', NUM_LIMITS.tolerance),
+  } : false;
+  return {
+    size: intOption(flags.size, 'size', LIMITS.landscapeSize), step: numOption(flags.step, 'step', NUM_LIMITS.landscapeStep),
+    segments: intOption(flags.segments, 'segments', LIMITS.segments), flowSegments: intOption(flags.flowSegments, 'flow-segments', LIMITS.segments),
+    batch: intOption(flags.batch, 'batch', LIMITS.batch), basins,
+  };
+}
+
 export async function runLandscape(flags: LandscapeFlags): Promise<void> {
+  const options = landscapeOptions(flags);
   await backendFromFlags(flags);
   const { model, checkpoint } = await loadModel(flags.checkpoint);
   try {
-    const parsed = parseGrid(flags.puzzle.replace(/\s+/g, ''), model.config.gridSize as GridSize);
+    const parsed = parsePuzzle(flags.puzzle, model.config.gridSize as GridSize);
     if ('error' in parsed) throw new Error(`--puzzle: ${parsed.error}`);
     const progress = new Progress({ label: 'landscape', unit: 'points' });
     const l = computeLandscape(model, parsed.grid, {
-      size: intFlag(flags.size, 'size', 1), step: numFlag(flags.step, 'step'), segments: intFlag(flags.segments, 'segments', 1),
-      flowSegments: intFlag(flags.flowSegments, 'flow-segments', 1), batch: intFlag(flags.batch, 'batch', 1),
-      basins: flags.basins ? { maxSegments: intFlag(flags.maxSegments, 'max-segments', 1), patience: intFlag(flags.patience, 'patience', 1), tolerance: numFlag(flags.tolerance, 'tolerance') } : false,
+      ...options,
       onProgress: (p) => { if (p.phase === 'grid') progress.update(p.done, p.done / p.total); },
     });
     progress.done();

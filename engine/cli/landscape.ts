@@ -1,7 +1,7 @@
 /**
  * `hrm-lens landscape --checkpoint F --puzzle P [--size 41] [--step s] [--segments S] [--basins] [--json] [--out F]`:
- * the error landscape of one puzzle on its PC1/PC2 plane (paper.md §6.5): heights E, one-segment flow arrows and
- * optional basin labels. The action is in landscape-run.ts.
+ * the error landscape of one puzzle on its PC1/PC2 plane (docs/analyses.md §Error landscape): heights E, one-segment
+ * flow arrows and optional basin labels. The action is in landscape-run.ts.
  */
 import type { Command } from 'commander';
 import type { LandscapeFlags } from './landscape-run';

@@ -3,7 +3,8 @@ import type { GridSize } from '../sudoku/geometry';
 import { loadModel } from '../train/load-model';
 import { makeProbePuzzles, parseMask, probeSolutions, type ProbeReport, runProbe } from '../analysis/probe';
 import { backendFromFlags } from './train-run';
-import { intFlag, pct, toJson } from './puzzle-source';
+import { pct, toJson } from './puzzle-source';
+import { LIMITS, intOption } from '../util/limits';
 import { Progress } from './progress';
 
 export interface ProbeFlags {
@@ -35,10 +36,13 @@ export function formatProbeReport(r: ProbeReport): string {
 }
 
 export async function runProbeCommand(flags: ProbeFlags): Promise<void> {
-  await backendFromFlags(flags);
   const masks = flags.masks.split(',').filter((s) => s.trim()).map(parseMask);
-  const count = intFlag(flags.count, 'count', 1) ?? 100;
-  const seed = intFlag(flags.seed, 'seed') ?? 0;
+  if (masks.length > LIMITS.masks.max) throw new RangeError(`--masks lists ${masks.length} masks, at most ${LIMITS.masks.max} are allowed`);
+  const count = intOption(flags.count, 'count', LIMITS.puzzles) ?? 100;
+  const seed = intOption(flags.seed, 'seed', LIMITS.seed) ?? 0;
+  const segments = intOption(flags.segments, 'segments', LIMITS.segments);
+  const batch = intOption(flags.batch, 'batch', LIMITS.batch);
+  await backendFromFlags(flags);
   const files = [flags.checkpoint, ...(flags.compare ? [flags.compare] : [])];
   // The grid size comes from the first checkpoint; every model is opened only while it runs.
   const first = await loadModel(files[0]);
@@ -52,7 +56,7 @@ export async function runProbeCommand(flags: ProbeFlags): Promise<void> {
     open: async () => (await loadModel(f)).model,
     release: (m) => { m.dispose(); finished += puzzles.length; },
   })), puzzles, {
-    segments: intFlag(flags.segments, 'segments', 1), batch: intFlag(flags.batch, 'batch', 1),
+    segments, batch,
     onProgress: (done) => progress.update(finished + done),
   });
   progress.done();

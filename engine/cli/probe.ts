@@ -1,7 +1,8 @@
 /**
  * `hrm-lens probe --checkpoint F [--compare G] [--masks cell,row,box,random:3] [--count N] [--segments S] [--json]`:
- * the easy-puzzle probe (paper.md §4): blank a cell, a row, a box or k random cells of solved grids and report final
- * accuracy, stability rate and corruptions, for one checkpoint or two side by side. The action is in probe-run.ts.
+ * the easy-puzzle probe (docs/analyses.md §Easy-puzzle fixed-point probe): blank a cell, a row, a box or k random cells
+ * of solved grids and report final accuracy, stability rate and corruptions, for one checkpoint or two side by side.
+ * The action is in probe-run.ts.
  */
 import type { Command } from 'commander';
 import type { ProbeFlags } from './probe-run';

@@ -4,8 +4,9 @@
  * model's size). Loaded on demand by the *-run modules.
  */
 import type { Grid, GridSize } from '../sudoku/geometry';
-import { generatePuzzles } from '../sudoku/generator';
+import { generatePuzzlesAsync } from '../sudoku/generator';
 import { loadEvalPuzzles } from '../train/eval-data';
+import { LIMITS, intOption } from '../util/limits';
 
 export interface SourcedPuzzle {
   puzzle: Grid;
@@ -21,24 +22,23 @@ export interface PuzzleSourceFlags {
   seed?: string;
 }
 
-/** A whole number ≥ min from a flag (undefined stays undefined). */
-export function intFlag(v: string | undefined, name: string, min = 0): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number >= ${min}, got "${v}"`);
-  return n;
+/**
+ * --limit, --generate and --seed checked against their ranges (engine/util/limits.ts); call before loading anything.
+ * Without --data, --limit is the number of puzzles generated, so the range of generated puzzles applies to it.
+ */
+export function puzzleSourceOptions(flags: PuzzleSourceFlags): { limit?: number; generate?: number; seed: number } {
+  return {
+    limit: intOption(flags.limit, 'limit', flags.data ? LIMITS.limit : LIMITS.puzzles),
+    generate: intOption(flags.generate, 'generate', LIMITS.puzzles),
+    seed: intOption(flags.seed, 'seed', LIMITS.seed) ?? 0,
+  };
 }
 
-/** A number from a flag (undefined stays undefined). */
-export function numFlag(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${v}"`);
-  return n;
-}
-
-export async function loadPuzzleSource(flags: PuzzleSourceFlags, n: GridSize, defaultCount = 200): Promise<{ puzzles: SourcedPuzzle[]; source: string }> {
-  const limit = intFlag(flags.limit, 'limit', 1);
+/** The puzzles the flags name; generation lets the event loop turn (an aborted `signal` stops it). */
+export async function loadPuzzleSource(
+  flags: PuzzleSourceFlags, n: GridSize, defaultCount = 200, signal?: AbortSignal,
+): Promise<{ puzzles: SourcedPuzzle[]; source: string }> {
+  const { limit, generate, seed } = puzzleSourceOptions(flags);
   if (flags.data) {
     const set = await loadEvalPuzzles(flags.data, { limit, size: n });
     return {
@@ -46,9 +46,8 @@ export async function loadPuzzleSource(flags: PuzzleSourceFlags, n: GridSize, de
       source: flags.data,
     };
   }
-  const count = intFlag(flags.generate, 'generate', 1) ?? limit ?? defaultCount;
-  const seed = intFlag(flags.seed, 'seed') ?? 0;
-  const gen = generatePuzzles({ n, seed }, count);
+  const count = generate ?? limit ?? defaultCount;
+  const gen = await generatePuzzlesAsync({ n, seed }, count, signal);
   return {
     puzzles: gen.map((g, i) => ({ puzzle: g.puzzle, solution: g.solution, id: `gen ${i}`, rating: g.rating })),
     source: `${count} generated ${n}×${n} puzzles (seed ${seed})`,

@@ -3,7 +3,8 @@
  *   hrm-lens train --preset tiny-4x4 [--mixing] [--augment] [--steps N] [--seed S] [--backend wasm] [--out DIR]
  *   hrm-lens train --resume DIR [--steps N]
  *   hrm-lens eval --checkpoint F [--data D] [--segments S] [--limit N] [--json] [--save NAME]
- * Ctrl-C stops training cleanly after writing a checkpoint.
+ * Ctrl-C stops training cleanly after writing a checkpoint. The run folder is locked while written: a second
+ * writer fails with the lock's message (exit code 1); a stale lock is taken over with a notice on stderr.
  */
 import { type BackendChoice, selectBackend } from '../backend';
 import { evalResultJson } from '../train/trainer';
@@ -12,34 +13,42 @@ import type { JsonObject } from '../train/checkpoint';
 import { openTrainer, runTrainLoop } from '../train/train-session';
 import { evaluateCheckpointFile } from '../train/eval-session';
 import { formatDuration } from './progress';
+import type { TrainSettings } from '../train/presets';
+import { LIMITS, NUM_LIMITS, intOption, numOption } from '../util/limits';
 
 export interface TrainFlags {
   preset: string; resume?: string; steps?: string; seed: string; mixing?: boolean; augment?: boolean; backend: string;
   threads?: string; out?: string; batch?: string; microBatch?: string; lr?: string; checkpointEvery?: string; keepLast?: string;
-  data?: string; fixedSet?: string; evalPuzzles?: string; quiet?: boolean;
+  data?: string; fixedSet?: string; evalPuzzles?: string; quiet?: boolean; forceUnlock?: boolean;
 }
 
-const int = (v: string | undefined, name: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got "${v}"`);
-  return n;
-};
-
 export async function backendFromFlags(flags: { backend: string; threads?: string }): Promise<JsonObject> {
-  const info = await selectBackend({ backend: flags.backend as BackendChoice, threads: int(flags.threads, 'threads') });
+  const info = await selectBackend({ backend: flags.backend as BackendChoice, threads: intOption(flags.threads, 'threads', LIMITS.threads) });
   return info as unknown as JsonObject;
 }
 
+/** The training options checked against their ranges (engine/util/limits.ts), before anything is loaded. */
+function trainOptions(flags: TrainFlags): { steps?: number; seed?: number; overrides: Partial<TrainSettings> } {
+  return {
+    steps: intOption(flags.steps, 'steps', LIMITS.steps), seed: intOption(flags.seed, 'seed', LIMITS.seed),
+    overrides: {
+      batch: intOption(flags.batch, 'batch', LIMITS.batch), microBatch: intOption(flags.microBatch, 'micro-batch', LIMITS.batch),
+      checkpointEvery: intOption(flags.checkpointEvery, 'checkpoint-every', LIMITS.steps), keepLast: intOption(flags.keepLast, 'keep-last', LIMITS.keepLast),
+      fixedSetSize: intOption(flags.fixedSet, 'fixed-set', LIMITS.puzzles),
+      evalPuzzles: intOption(flags.evalPuzzles, 'eval-puzzles', { min: 0, max: LIMITS.puzzles.max }), lr: numOption(flags.lr, 'lr', NUM_LIMITS.lr),
+    },
+  };
+}
+
 export async function runTraining(flags: TrainFlags): Promise<void> {
+  const options = trainOptions(flags);
   const backend = await backendFromFlags(flags);
   const { trainer, totalSteps } = await openTrainer({
-    preset: flags.preset, resume: flags.resume, out: flags.out, steps: int(flags.steps, 'steps'), seed: int(flags.seed, 'seed'),
-    mixing: flags.mixing, augment: flags.augment, data: flags.data, backend,
-    overrides: {
-      batch: int(flags.batch, 'batch'), microBatch: int(flags.microBatch, 'micro-batch'), checkpointEvery: int(flags.checkpointEvery, 'checkpoint-every'),
-      keepLast: int(flags.keepLast, 'keep-last'), fixedSetSize: int(flags.fixedSet, 'fixed-set'), evalPuzzles: int(flags.evalPuzzles, 'eval-puzzles'),
-      lr: flags.lr !== undefined ? Number(flags.lr) : undefined,
+    preset: flags.preset, resume: flags.resume, out: flags.out, steps: options.steps, seed: options.seed,
+    mixing: flags.mixing, augment: flags.augment, data: flags.data, backend, overrides: options.overrides,
+    lock: {
+      command: ['hrm-lens', ...process.argv.slice(2)].join(' '), forceUnlock: flags.forceUnlock,
+      onNotice: (m) => process.stderr.write(`hrm-lens train: ${m}\n`),
     },
   });
   const log = (s: string) => { if (!flags.quiet) process.stderr.write(s); };
@@ -79,11 +88,11 @@ export async function runTraining(flags: TrainFlags): Promise<void> {
 export interface EvalFlags { checkpoint: string; data?: string; segments?: string; limit?: string; json?: boolean; save?: string; backend: string; threads?: string }
 
 export async function runEval(flags: EvalFlags): Promise<void> {
-  await backendFromFlags(flags);
   if (!flags.data) throw new Error('--data is required (a CSV, one-per-line file or reference .npy folder)');
-  const { report, result: r } = await evaluateCheckpointFile({
-    checkpoint: flags.checkpoint, data: flags.data, segments: int(flags.segments, 'segments'), limit: int(flags.limit, 'limit'), save: flags.save,
-  });
+  const segments = intOption(flags.segments, 'segments', LIMITS.segments);
+  const limit = intOption(flags.limit, 'limit', LIMITS.limit);
+  await backendFromFlags(flags);
+  const { report, result: r } = await evaluateCheckpointFile({ checkpoint: flags.checkpoint, data: flags.data, segments, limit, save: flags.save });
   const { savedTo: _savedTo, ...json } = report;
   if (flags.json) process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
   else {

@@ -1,10 +1,11 @@
 /**
  * `hrm-lens train`, `hrm-lens eval`: training runs and evaluations from the command line.
  *   hrm-lens train --preset tiny-4x4 [--mixing] [--augment] [--steps N] [--seed S] [--backend wasm] [--out DIR]
- *   hrm-lens train --resume DIR [--steps N]
+ *   hrm-lens train --resume DIR [--steps N] [--force-unlock]
  *   hrm-lens eval --checkpoint F [--data D] [--segments S] [--limit N] [--json] [--save NAME]
- * Ctrl-C stops training cleanly after writing a checkpoint. The actions live in train-run.ts and are imported on
- * demand, so that `hrm-lens data …` starts without loading TF.js.
+ * Ctrl-C stops training cleanly after writing a checkpoint. A run folder that another training writes is refused
+ * (its lock file, engine/train/run-lock.ts). The actions live in train-run.ts and are imported on demand, so that
+ * `hrm-lens data …` starts without loading TF.js.
  */
 import type { Command } from 'commander';
 import { presetNames } from '../train/presets';
@@ -17,7 +18,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--resume <dir>', 'continue the run in DIR from its newest checkpoint')
     .option('--steps <n>', 'total optimizer steps')
     .option('--seed <n>', 'random seed (weights, data, exploration)', '0')
-    .option('--mixing', 'data mixing: replace half the draws by their hint twin (paper §7.1)')
+    .option('--mixing', 'data mixing: replace half the draws by their hint twin (docs/model.md §Data mixing with hint twins)')
     .option('--augment', 'a random Sudoku symmetry per draw')
     .option('--data <file>', 'train on the puzzles of a dataset file (with answers) instead of generated ones')
     .option('--fixed-set <n>', 'train on a fixed set of N generated puzzles (the paper\'s small-sample regime)')
@@ -31,6 +32,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--threads <n>', 'wasm threads (threaded wasm, falls back to 1)')
     .option('--out <dir>', 'run folder (default .hrm/runs/<preset>-s<seed>-<time>)')
     .option('--quiet', 'no progress on stderr')
+    .option('--force-unlock', 'take the run folder\'s lock even when another host holds it (only when no training writes the folder any more)')
     .action(async (flags: TrainFlags) => (await import('./train-run')).runTraining(flags));
   program.command('eval')
     .description('evaluate a checkpoint: exact and cell accuracy per segment')

@@ -1,5 +1,6 @@
 /**
- * Checkpoint ensembles (paper.md §7.4, model bootstrapping) and the pass matrix they feed to report.ts.
+ * Checkpoint ensembles (model bootstrapping; docs/analyses.md §Checkpoint ensembles) and the pass matrix they feed to
+ * report.ts.
  *
  * Sources: a run folder (its `step-N.safetensors` files, engine/train/checkpoint.ts; the LAST K by step, oldest first,
  * as the paper takes the last 10 of one run), or any list of checkpoint files (kept in the given order). A file in
@@ -14,7 +15,7 @@ import { loadModel } from '../train/load-model';
 import type { Grid } from '../sudoku/geometry';
 import type { Pass } from './votes';
 import type { PassMatrix } from './report';
-import { type Perturbation, perturbedPasses } from './perturb';
+import { type Perturbation, perturbedPassesBatchedAsync } from './perturb';
 
 /** The last `last` checkpoints of a run folder (all when undefined), oldest first; throws when there are none. */
 export async function runCheckpoints(dir: string, last?: number): Promise<string[]> {
@@ -64,7 +65,7 @@ export async function buildPassMatrix(
   for (let c = 0; c < files.length; c++) {
     const { model } = await loadModel(files[c]);
     try {
-      byCheckpoint.push(perturbedPasses(model, puzzles.map((p) => p.puzzle), perturbations, {
+      byCheckpoint.push(await perturbedPassesBatchedAsync(model, puzzles.map((p) => p.puzzle), perturbations, {
         segments: opts.segments, maxRows: opts.maxRows, signal: opts.signal,
         onProgress: (done, total) => opts.onProgress?.({ checkpoint: c, checkpoints: files.length, done, total }),
       }));

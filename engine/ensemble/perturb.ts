@@ -1,7 +1,7 @@
 /**
- * Input perturbations at test time (paper.md §7.2), batched: every variant of a puzzle goes through the model in ONE
- * forward batch (S segments, halting off as the reference evaluates), and each answer is mapped back to the original
- * puzzle's frame before it becomes a Pass (votes.ts).
+ * Input perturbations at test time (docs/analyses.md §Input perturbations), batched: every variant of a puzzle goes
+ * through the model in ONE forward batch (S segments, halting off as the reference evaluates), and each answer is
+ * mapped back to the original puzzle's frame before it becomes a Pass (votes.ts).
  *
  * Perturbation sets (index 0 is always the identity, so report.ts's default identity index holds):
  *   'shifts'      the paper's cyclic digit shifts d → ((d − 1 + p) mod N) + 1, p = 0..count−1 (count ≤ N; N = 9 for
@@ -24,7 +24,7 @@ import {
 import { Rng } from '../util/rng';
 import type { SegmentCapture } from '../analysis/trace';
 import { type Pass, makePass } from './votes';
-import { abortError } from '../analysis/batch-metrics';
+import { abortError, runSteps, runStepsAsync, type Steps, throwIfAborted } from '../util/steps';
 
 export type PerturbationKind = 'shifts' | 'relabel' | 'symmetries' | 'mixed';
 export const PERTURBATION_KINDS: readonly PerturbationKind[] = ['shifts', 'relabel', 'symmetries', 'mixed'];
@@ -77,15 +77,11 @@ export interface LastSegment {
 
 /** Runs rows of digits (0 = blank) for S segments from the initial carry, halting off; returns the last segment. */
 export function runLastSegment(model: HrmModel, grids: readonly ArrayLike<number>[], segments: number): LastSegment {
-  const steps = lastSegmentSteps(model, grids, segments);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  return runSteps(lastSegmentSteps(model, grids, segments));
 }
 
 /** runLastSegment as a generator: one `yield` after every segment but the last; `return()` frees what it holds. */
-function* lastSegmentSteps(model: HrmModel, grids: readonly ArrayLike<number>[], segments: number): Generator<void, LastSegment> {
+function* lastSegmentSteps(model: HrmModel, grids: readonly ArrayLike<number>[], segments: number): Steps<LastSegment> {
   if (!Number.isInteger(segments) || segments < 1) throw new RangeError(`segments must be an integer >= 1, got ${segments}`);
   const { cells } = model.dims;
   const B = grids.length;
@@ -145,6 +141,23 @@ export interface PerturbedRunOptions {
 export function perturbedPasses(
   model: HrmModel, puzzles: readonly Grid[], perturbations: readonly Perturbation[], opts: PerturbedRunOptions = {},
 ): Pass[][] {
+  return runSteps(perturbedPassSteps(model, puzzles, perturbations, opts));
+}
+
+/**
+ * perturbedPasses with the event loop turning between segments (the engine's `ensemble`), so that ping and cancel
+ * are answered while it runs; an aborted `signal` stops it at the next segment (AbortError), every tensor freed.
+ */
+export function perturbedPassesBatchedAsync(
+  model: HrmModel, puzzles: readonly Grid[], perturbations: readonly Perturbation[], opts: PerturbedRunOptions = {},
+): Promise<Pass[][]> {
+  return runStepsAsync(perturbedPassSteps(model, puzzles, perturbations, opts), opts.signal, 'perturbation run');
+}
+
+/** perturbedPasses as a step generator (engine/util/steps.ts): one `yield` after every segment of every batch. */
+export function* perturbedPassSteps(
+  model: HrmModel, puzzles: readonly Grid[], perturbations: readonly Perturbation[], opts: PerturbedRunOptions,
+): Steps<Pass[][]> {
   const n = model.config.gridSize as GridSize;
   const S = opts.segments ?? model.config.haltMaxSteps;
   const P = perturbations.length;
@@ -154,18 +167,15 @@ export function perturbedPasses(
   const cv = model.dims.cells * model.dims.vocab;
   const out: Pass[][] = [];
   for (let start = 0; start < puzzles.length; start += perBatch) {
-    if (opts.signal?.aborted) {
-      const e = new Error('perturbation run cancelled');
-      e.name = 'AbortError';
-      throw e;
-    }
+    throwIfAborted(opts.signal, 'perturbation run');
     const chunk = puzzles.slice(start, start + perBatch);
     const rows = chunk.flatMap((g) => perturbations.map((p) => applyTransform(g, p.transform)));
-    const last = runLastSegment(model, rows, S);
+    const last = yield* lastSegmentSteps(model, rows, S);
     chunk.forEach((_, i) => {
       out.push(perturbations.map((p, j) => makePass(rowCapture(last, i * P + j, cv), n, p.transform)));
     });
     opts.onProgress?.(Math.min(puzzles.length, start + perBatch), puzzles.length);
+    yield;
   }
   return out;
 }

@@ -1,5 +1,5 @@
 /**
- * Ensemble evaluation report (paper.md §7.2–7.5, figures F9/F10): from a pass matrix puzzle × checkpoint ×
+ * Ensemble evaluation report (docs/analyses.md §Ensemble report): from a pass matrix puzzle × checkpoint ×
  * perturbation and the solutions, accuracies of the four configurations under both rules of votes.ts.
  *
  * Configurations (b = baseline checkpoint, default the last; id = identity perturbation, default index 0):
@@ -21,7 +21,7 @@
  * Accuracies over no puzzles are NaN (null in JSON, empty in CSV). Writers return strings; the caller writes files.
  */
 import type { Grid } from '../sudoku/geometry';
-import type { EnsembleDetail } from '../analysis/analysis-protocol';
+import type { EnsembleConfig, EnsembleDetail } from './report-types';
 import { type Pass, answersEqual, labelFreeVote, oracleCheckpointVote } from './votes';
 
 export interface PassMatrix {
@@ -50,7 +50,7 @@ export interface RuleAccuracy {
   labelFree: number;
 }
 
-export type ConfigName = 'baseline' | 'relabeling' | 'checkpoints' | 'both';
+export type ConfigName = EnsembleConfig;
 export const CONFIG_NAMES: readonly ConfigName[] = ['baseline', 'relabeling', 'checkpoints', 'both'];
 
 export interface SolvedBits {

@@ -1,11 +1,12 @@
 /**
- * Votes over passes (paper.md §7.3–7.4): one pass = one forward run (16 segments) of one checkpoint on one perturbed
- * copy of a puzzle, read at its last segment, with the answer mapped back to the original puzzle's digits/cells.
+ * Votes over passes (docs/analyses.md §Votes: oracle and label-free): one pass = one forward run (16 segments) of one
+ * checkpoint on one perturbed copy of a puzzle, read at its last segment, with the answer mapped back to the original
+ * puzzle's digits/cells.
  *
  * ORACLE rule (the official evaluator; label-dependent — it needs the solution):
  *   per checkpoint: solved iff 2·#(halted ∧ exact) > #halted (strict majority of halted passes; none halted → unsolved);
  *   across checkpoints: solved iff ANY checkpoint solves it (OR).
- * LABEL-FREE plurality (deployable; paper.md §7.3 [I]):
+ * LABEL-FREE plurality (deployable; an operational definition, docs/analyses.md §Votes: oracle and label-free):
  *   pool = the halted passes, or ALL passes when none halted (so a vote always exists when there is a pass);
  *   the most frequent answer wins; ties → lower E, then higher q_halt, then the lexicographically smaller answer
  *   string (digits, blank as '0'). Within an answer group E is the group's minimum and q_halt its maximum.

@@ -11,13 +11,17 @@
  * positions, puzzle prefix) and from the `all_config.yaml` the reference writes beside its checkpoints (heads,
  * cycles, halt_max_steps, rope_theta, …, which shapes cannot tell); what neither gives takes the reference defaults
  * and is listed in `notes`. Unsupported variants (TRM-MLP `mlp_t`, other arch names) and any missing, unknown or
- * mis-shaped key are DataErrors naming the file and listing every offending key.
+ * mis-shaped key are DataErrors naming the file and listing every offending key. YAML values outside the config
+ * ranges (engine/model/config.ts CONFIG_RANGES) are DataErrors naming the YAML file and key; weights with NaN or
+ * infinite values are DataErrors naming the checkpoint and the tensor's key.
  */
 import { parse as parseYaml } from 'yaml';
 import { DataError } from '../util/errors';
 import {
-  type HrmConfig, type ModelVariant, configProblems, swigluInter, weightSpecs, shapeSize,
+  type ConfigFieldRange, type HrmConfig, type ModelVariant, type NumericConfigField, CONFIG_RANGES, configIssues, rangeProblem,
+  swigluInter, weightSpecs, shapeSize,
 } from '../model';
+import { assertFiniteWeights } from '../model/finite-weights';
 import { isGridSize, type GridSize } from '../sudoku/geometry';
 
 export interface NamedTensor {
@@ -90,6 +94,17 @@ function num(v: unknown, file: string, field: string): number | undefined {
   throw new DataError({ file, field }, `must be a number, got ${JSON.stringify(v)}`);
 }
 
+/** The config field each numeric arch key sets; its range is that field's (CONFIG_RANGES). */
+const ARCH_FIELDS: Readonly<Record<string, NumericConfigField>> = {
+  hidden_size: 'hidden', num_heads: 'heads', expansion: 'expansion', H_layers: 'H_layers', L_layers: 'L_layers',
+  H_cycles: 'H_cycles', L_cycles: 'L_cycles', halt_max_steps: 'haltMaxSteps', halt_exploration_prob: 'haltExplorationProb',
+  rope_theta: 'ropeTheta', rms_norm_eps: 'rmsEps', puzzle_emb_len: 'puzzleEmbLen',
+};
+const ARCH_RANGES: Readonly<Record<string, ConfigFieldRange>> = {
+  ...Object.fromEntries(Object.entries(ARCH_FIELDS).map(([k, f]) => [k, CONFIG_RANGES[f]])),
+  puzzle_emb_ndim: { min: 0, max: CONFIG_RANGES.hidden.max, integer: true },
+};
+
 /** Parse the reference `all_config.yaml` (hydra dump of the pretrain config); returns its `arch` section. */
 export function parseReferenceConfigYaml(text: string, file: string): ReferenceArch {
   let doc: unknown;
@@ -114,7 +129,10 @@ export function parseReferenceConfigYaml(text: string, file: string): ReferenceA
     'halt_max_steps', 'halt_exploration_prob', 'rope_theta', 'rms_norm_eps', 'puzzle_emb_ndim', 'puzzle_emb_len'];
   for (const k of numeric) {
     const v = num(a[k], file, `arch.${k}`);
-    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+    if (v === undefined) continue;
+    const problem = rangeProblem(k, v, ARCH_RANGES[k as keyof typeof ARCH_RANGES]);
+    if (problem !== undefined) throw new DataError({ file, field: `arch.${k}` }, problem);
+    (out as Record<string, unknown>)[k] = v;
   }
   return out;
 }
@@ -281,8 +299,11 @@ export function mapReferenceStateDict(source: ReadonlyMap<string, NamedTensor>, 
     ...opts.overrides,
   };
   if (variant === 'trm' && H_layers > 0) notes.push(`H_level weights present in a TRM checkpoint (${H_layers} layers)`);
-  const problems = configProblems(config);
-  if (problems.length) throw new DataError({ file, field: 'config' }, `the inferred config is invalid: ${problems.join('; ')}`);
+  const issues = configIssues(config);
+  if (issues.length) {
+    throw new DataError({ file, field: issues[0].field === 'config' ? 'config' : `config.${issues[0].field}` },
+      `the inferred config is invalid: ${issues.map((i) => i.message).join('; ')}`);
+  }
 
   // Every expected weight present with its shape; nothing left over.
   const specs = weightSpecs(config);
@@ -309,5 +330,6 @@ export function mapReferenceStateDict(source: ReadonlyMap<string, NamedTensor>, 
     ].filter(Boolean);
     throw new DataError({ file, field: 'state dict' }, `does not match an ${variant.toUpperCase()} of the inferred config — ${parts.join(' | ')}`);
   }
+  assertFiniteWeights(file, [...tensors].map(([name, t]) => [rawOf.get(name) ?? name, t] as const));
   return { config, tensors, variant, prefixes, ignored, dtypes, notes };
 }

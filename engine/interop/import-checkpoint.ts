@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { DataError } from '../util/errors';
 import { writeFileAtomic } from '../util/atomic-write';
 import { saveCheckpoint, type JsonObject } from '../train/checkpoint';
-import { type HrmConfig, configFromJson, configToJson, linearWeightNames, modelFromWeights } from '../model';
+import { type HrmConfig, configFromFile, configToJson, linearWeightNames, modelFromWeights } from '../model';
 import { parseSafetensors } from './safetensors';
 import { parseTorchCheckpoint } from './torch-zip';
 import { type MappedCheckpoint, type NamedTensor, type ReferenceArch, mapReferenceStateDict, parseReferenceConfigYaml } from './hrm-keys';
@@ -90,14 +90,8 @@ export async function readCheckpointTensors(file: string): Promise<{
       if (!(t.data instanceof Float32Array)) throw new DataError({ file, field: k }, `weight must be F32, F16 or BF16, found ${t.dtype}`);
       tensors.set(k, { dtype: t.dtype, shape: t.shape, data: t.data });
     }
-    let engineConfig: HrmConfig | undefined;
-    if (st.metadata.format === 'hrm-lens' && st.metadata.config !== undefined) {
-      try {
-        engineConfig = configFromJson(st.metadata.config);
-      } catch (err) {
-        throw new DataError({ file, field: '__metadata__.config' }, (err as Error).message);
-      }
-    }
+    const engineConfig = st.metadata.format === 'hrm-lens' && st.metadata.config !== undefined
+      ? configFromFile(st.metadata.config, file, '__metadata__.config') : undefined;
     return { tensors, format: 'safetensors', engineConfig };
   }
   throw new DataError({ file, field: 'format' }, 'neither a torch.save zip nor a safetensors file');

@@ -56,17 +56,30 @@ function fail(file: string, field: string, reason: string): never {
   throw new DataError({ file, field }, reason);
 }
 
+/** Bytes of the header dict: NumPy itself refuses more than 10,000 by default; a 64-dimension shape needs ~1,500. */
+export const NPY_MAX_HEADER_BYTES = 1 << 20;
+/** Dimensions of a shape (NumPy allows 64). */
+export const NPY_MAX_DIMS = 64;
+
+/** Header text for an error message: at most 120 characters. */
+function excerpt(text: string): string {
+  const t = text.trim();
+  return JSON.stringify(t.length > 120 ? `${t.slice(0, 120)}…` : t);
+}
+
 /** Parse the header dict (already decoded to text). */
 function parseHeaderDict(text: string, file: string): { descr: string; fortran: boolean; shape: number[] } {
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(text);
-  if (!descr) fail(file, 'header', `no 'descr' entry in the .npy header ${JSON.stringify(text.trim())}`);
+  if (!descr) fail(file, 'header', `no 'descr' entry in the .npy header ${excerpt(text)}`);
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text);
-  if (!fortran) fail(file, 'header', `no 'fortran_order' entry in the .npy header ${JSON.stringify(text.trim())}`);
+  if (!fortran) fail(file, 'header', `no 'fortran_order' entry in the .npy header ${excerpt(text)}`);
   const shape = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);
-  if (!shape) fail(file, 'header', `no 'shape' tuple in the .npy header ${JSON.stringify(text.trim())}`);
-  const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => {
-    const v = /^\d+L?$/.test(s) ? Number.parseInt(s, 10) : Number.NaN;
-    if (!Number.isSafeInteger(v)) fail(file, 'shape', `bad dimension ${JSON.stringify(s)} in shape (${shape[1]})`);
+  if (!shape) fail(file, 'header', `no 'shape' tuple in the .npy header ${excerpt(text)}`);
+  const parts = shape[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (parts.length > NPY_MAX_DIMS) fail(file, 'shape', `${parts.length} dimensions, more than the ${NPY_MAX_DIMS} supported`);
+  const dims = parts.map((s) => {
+    const v = /^\d{1,16}L?$/.test(s) ? Number.parseInt(s, 10) : Number.NaN;
+    if (!Number.isSafeInteger(v)) fail(file, 'shape', `bad dimension ${excerpt(s)} in shape (${excerpt(shape[1])})`);
     return v;
   });
   return { descr: descr[1], fortran: fortran[1] === 'True', shape: dims };
@@ -81,6 +94,7 @@ export function parseNpyHeader(bytes: Uint8Array, file = '<npy>'): NpyHeader {
   const lenBytes = major === 1 ? 2 : 4;
   if (bytes.length < 8 + lenBytes) fail(file, 'header', 'file ends inside the .npy preamble');
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerLen > NPY_MAX_HEADER_BYTES) fail(file, 'header', `header of ${headerLen} bytes, more than the ${NPY_MAX_HEADER_BYTES} accepted`);
   const start = 8 + lenBytes;
   const dataOffset = start + headerLen;
   if (bytes.length < dataOffset) fail(file, 'header', `file ends inside the .npy header (needs ${dataOffset} bytes, has ${bytes.length})`);
@@ -202,7 +216,7 @@ export class NpyFileReader {
       if (probe.length >= 12 && MAGIC.every((b, i) => probe[i] === b)) {
         const view = new DataView(probe.buffer);
         const len = probe[6] === 1 ? view.getUint16(8, true) + 10 : view.getUint32(8, true) + 12;
-        if (len > 1 << 24) fail(file, 'header', `implausible .npy header length ${len}`);
+        if (len > NPY_MAX_HEADER_BYTES + 12) fail(file, 'header', `header of ${len} bytes, more than the ${NPY_MAX_HEADER_BYTES} accepted`);
         const headBytes = new Uint8Array(Math.min(stat.size, len));
         await handle.read(headBytes, 0, headBytes.length, 0);
         header = parseNpyHeader(headBytes, file);
@@ -211,6 +225,7 @@ export class NpyFileReader {
       }
       const rowCount = header.shape.length === 0 ? 1 : header.shape[0];
       const rowSize = elementCount(header.shape.slice(1));
+      if (rowSize === 0 && rowCount > 0) fail(file, 'shape', `shape (${header.shape.join(', ')}) has rows of no elements`);
       const need = header.dataOffset + rowCount * rowSize * header.itemSize;
       if (stat.size < need) fail(file, 'data', `truncated: shape (${header.shape.join(', ')}) needs ${need - header.dataOffset} data bytes, file has ${stat.size - header.dataOffset}`);
       if (stat.size > need) fail(file, 'data', `${stat.size - need} unexpected bytes after the data for shape (${header.shape.join(', ')})`);

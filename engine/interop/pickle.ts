@@ -11,7 +11,12 @@
  *
  * Bounds: every length is checked against the bytes left before anything is sliced or allocated; LONG4 integers are
  * capped; the stack, mark stack and memo are capped; the interpreter has no recursion and consumes at least one byte
- * per opcode, so it always ends. Every failure is a DataError naming the file, the opcode and its byte offset.
+ * per opcode, so it always ends. The values it builds are bounded too: at most `maxValues` containers and items in
+ * all, nested at most `maxDepth` deep. Depth is counted as containers are filled (a container is one deeper than its
+ * deepest item), which is exact because a container may not change once it has been placed inside another one: the
+ * pickler always fills a container before nesting it, so only hand-made pickles (cycles, containers grown after the
+ * fact) are refused by this rule, and the object graph is always acyclic. Every failure is a DataError naming the
+ * file, the opcode and its byte offset.
  */
 import { DataError } from '../util/errors';
 
@@ -70,12 +75,26 @@ export interface PickleOptions {
   allowedGlobals: ReadonlyMap<string, GlobalHandler>;
   /** BINPERSID: turn a persistent id into a value (torch: storage references). Absent: BINPERSID is an error. */
   persistentLoad?: (pid: PickleValue, ctx: HandlerContext) => PickleValue;
-  /** Caps (defaults: 1,000,000 stack items, 1,000,000 memo entries, 100,000 marks, 4096-byte LONG4). */
+  /** Caps (defaults: the PICKLE_LIMITS below). */
   maxStack?: number;
   maxMemo?: number;
   maxMarks?: number;
   maxLongBytes?: number;
+  /** Deepest nesting of containers (a list of scalars has depth 1). */
+  maxDepth?: number;
+  /** Containers built plus items placed in containers, in all. */
+  maxValues?: number;
 }
+
+/** Default caps of the pickle VM. */
+export const PICKLE_LIMITS = {
+  maxStack: 1_000_000,
+  maxMemo: 1_000_000,
+  maxMarks: 100_000,
+  maxLongBytes: 4096,
+  maxDepth: 1000,
+  maxValues: 1_000_000,
+} as const;
 
 // Opcode table: byte → [name, argument kind]. Argument kinds: fixed byte counts, or a length-prefixed payload.
 type ArgKind =
@@ -254,6 +273,16 @@ function asKey(v: PickleValue, fail: (reason: string) => never): PickleKey {
   return fail(`unhashable dict key of type ${describe(v)}`);
 }
 
+/** Values that hold other values (the ones whose nesting is bounded). */
+function isContainer(v: PickleValue | undefined): v is PickleValue[] | PyTuple | PyDict | PySet | PyObject {
+  return Array.isArray(v) || v instanceof PyTuple || v instanceof PyDict || v instanceof PySet || v instanceof PyObject;
+}
+
+/** Containers that opcodes may change after building them (lists, dicts, sets). */
+function isMutable(v: PickleValue): boolean {
+  return Array.isArray(v) || v instanceof PyDict || (v instanceof PySet && !v.frozen);
+}
+
 /** A short type name for error messages. */
 export function describe(v: PickleValue | undefined): string {
   if (v === undefined) return 'nothing';
@@ -266,6 +295,15 @@ export function describe(v: PickleValue | undefined): string {
   if (v instanceof PyGlobal) return `global ${v.qualified}`;
   if (v instanceof PyObject) return v.kind;
   return typeof v;
+}
+
+/** A value for an error message, never longer than `max` characters: scalars as text, containers by type name. */
+export function showValue(v: PickleValue | undefined, max = 80): string {
+  let text: string;
+  if (typeof v === 'string') text = JSON.stringify(v.length > max ? `${v.slice(0, max)}…` : v);
+  else if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') text = String(v);
+  else return describe(v);
+  return text.length > max + 2 ? `${text.slice(0, max)}…` : text;
 }
 
 function longFromBytes(b: Uint8Array): number | bigint {
@@ -296,10 +334,12 @@ export function unpickle(bytes: Uint8Array, options: PickleOptions): PickleValue
     }
   }
   // Pass 2: interpret.
-  const maxStack = options.maxStack ?? 1_000_000;
-  const maxMemo = options.maxMemo ?? 1_000_000;
-  const maxMarks = options.maxMarks ?? 100_000;
-  const maxLong = options.maxLongBytes ?? 4096;
+  const maxStack = options.maxStack ?? PICKLE_LIMITS.maxStack;
+  const maxMemo = options.maxMemo ?? PICKLE_LIMITS.maxMemo;
+  const maxMarks = options.maxMarks ?? PICKLE_LIMITS.maxMarks;
+  const maxLong = options.maxLongBytes ?? PICKLE_LIMITS.maxLongBytes;
+  const maxDepth = options.maxDepth ?? PICKLE_LIMITS.maxDepth;
+  const maxValues = options.maxValues ?? PICKLE_LIMITS.maxValues;
   const r = new Reader(bytes, file);
   const stack: PickleValue[] = [];
   const marks: number[] = [];
@@ -310,6 +350,45 @@ export function unpickle(bytes: Uint8Array, options: PickleOptions): PickleValue
     file,
     fail: (reason: string): never => { throw new DataError({ file, field: `global ${q}` }, `${reason} (pickle byte ${op.pos})`); },
   });
+  // Nesting bookkeeping: the depth of every container (absent = 1, an empty one), the containers already placed
+  // inside another (complete: they may not change any more), and the values made so far.
+  const depths = new Map<object, number>();
+  const nested = new Set<object>();
+  let values = 0;
+  const count = (n: number): void => {
+    values += n;
+    if (values > maxValues) fail(`more than ${maxValues} values (containers and their items)`);
+  };
+  const depthOf = (v: PickleValue | undefined): number => (isContainer(v) ? depths.get(v) ?? 1 : 0);
+  /** Records that `child` now lies inside `parent` (whose depth grows to fit it). */
+  const adopt = (parent: object, child: PickleValue): void => {
+    if (!isContainer(child)) return;
+    if (child === parent) fail(`a ${describe(child)} cannot contain itself`);
+    if (isMutable(child)) nested.add(child);
+    const d = depthOf(child) + 1;
+    if (d > maxDepth) fail(`containers nested deeper than ${maxDepth} levels`);
+    if (d > (depths.get(parent) ?? 1)) depths.set(parent, d);
+  };
+  /** A container about to change: refused once it lies inside another (its depth there is final). */
+  const changing = (target: PickleValue): void => {
+    if (isContainer(target) && nested.has(target)) {
+      fail(`the ${describe(target)} is changed after being placed inside another container (cycles and containers `
+        + 'grown after nesting are not supported)');
+    }
+  };
+  /** A container made from `items` (which it now holds). */
+  const made = <T extends PickleValue>(container: T, items: readonly PickleValue[]): T => {
+    count(1 + items.length);
+    for (const it of items) adopt(container as object, it);
+    return container;
+  };
+  /** The result of a handler: a new value is at least as deep as the arguments it may hold; one of them stays as it is. */
+  const result = (v: PickleValue, from: PickleValue): PickleValue => {
+    count(1);
+    const passedOn = from instanceof PyTuple && from.items.includes(v);
+    if (!passedOn && isContainer(v) && depthOf(from) > depthOf(v)) depths.set(v, depthOf(from));
+    return v;
+  };
   const push = (v: PickleValue): void => {
     if (stack.length >= maxStack) fail(`stack deeper than ${maxStack} items`);
     stack.push(v);
@@ -349,7 +428,22 @@ export function unpickle(bytes: Uint8Array, options: PickleOptions): PickleValue
     if (!(target instanceof PyDict)) fail(`target is a ${describe(target)}, not a dict`);
     const d = target as PyDict;
     if (items.length % 2) fail('odd number of items');
-    for (let i = 0; i < items.length; i += 2) d.map.set(asKey(items[i], fail), items[i + 1]);
+    changing(d);
+    count(items.length / 2);
+    for (let i = 0; i < items.length; i += 2) {
+      d.map.set(asKey(items[i], fail), items[i + 1]);
+      adopt(d, items[i + 1]);
+    }
+  };
+  const appendItems = (target: PickleValue, items: PickleValue[]): void => {
+    if (!Array.isArray(target)) fail(`target is a ${describe(target)}, not a list`);
+    const list = target as PickleValue[];
+    changing(list);
+    count(items.length);
+    for (const v of items) {
+      list.push(v);
+      adopt(list, v);
+    }
   };
 
   for (;;) {
@@ -363,10 +457,10 @@ export function unpickle(bytes: Uint8Array, options: PickleOptions): PickleValue
         if (r.pos !== bytes.length) fail(`${bytes.length - r.pos} bytes after STOP`);
         return stack[0];
       }
-      case 'EMPTY_DICT': push(new PyDict()); break;
-      case 'EMPTY_LIST': push([]); break;
-      case 'EMPTY_TUPLE': push(new PyTuple([])); break;
-      case 'EMPTY_SET': push(new PySet([], false)); break;
+      case 'EMPTY_DICT': push(made(new PyDict(), [])); break;
+      case 'EMPTY_LIST': push(made([], [])); break;
+      case 'EMPTY_TUPLE': push(made(new PyTuple([]), [])); break;
+      case 'EMPTY_SET': push(made(new PySet([], false), [])); break;
       case 'MARK':
         if (marks.length >= maxMarks) fail(`more than ${maxMarks} nested MARKs`);
         marks.push(stack.length);
@@ -391,7 +485,7 @@ export function unpickle(bytes: Uint8Array, options: PickleOptions): PickleValue
       case 'BINPERSID': {
         const pid = pop();
         if (!options.persistentLoad) fail('persistent ids are not expected in this pickle');
-        push((options.persistentLoad as NonNullable<PickleOptions['persistentLoad']>)(pid, ctxFor('persistent_load')));
+        push(result((options.persistentLoad as NonNullable<PickleOptions['persistentLoad']>)(pid, ctxFor('persistent_load')), pid));
         break;
       }
       case 'GLOBAL': {
@@ -404,7 +498,7 @@ export function unpickle(bytes: Uint8Array, options: PickleOptions): PickleValue
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('module and name must be strings');
         if (!/^[A-Za-z0-9_.]{1,256}$/.test(module as string) || !/^[A-Za-z0-9_.]{1,256}$/.test(name as string)) {
-          fail(`${JSON.stringify(module)}.${JSON.stringify(name)} is not a Python dotted name`);
+          fail(`${showValue(module)}.${showValue(name)} is not a Python dotted name`);
         }
         push(resolve(module as string, name as string));
         break;
@@ -417,14 +511,17 @@ export function unpickle(bytes: Uint8Array, options: PickleOptions): PickleValue
         const g = fn as PyGlobal;
         const handler = allowed.get(g.qualified);
         if (!handler?.call) fail(`${g.qualified} is allowed only as a value, not as a call`);
-        push((handler as Required<GlobalHandler>).call(args as PyTuple, ctxFor(g.qualified)));
+        push(result((handler as Required<GlobalHandler>).call(args as PyTuple, ctxFor(g.qualified)), args));
         break;
       }
       case 'BUILD': {
         const state = pop();
         const target = top();
         if (!(target instanceof PyDict)) fail(`BUILD on a ${describe(target)} is not supported`);
+        changing(target);
+        count(1);
         (target as PyDict).state = state;
+        adopt(target as PyDict, state);
         break;
       }
       case 'SETITEM': {
@@ -434,34 +531,28 @@ export function unpickle(bytes: Uint8Array, options: PickleOptions): PickleValue
         break;
       }
       case 'SETITEMS': { const items = popMark(); setItems(top(), items); break; }
-      case 'APPEND': {
-        const v = pop();
-        const t = top();
-        if (!Array.isArray(t)) fail(`target is a ${describe(t)}, not a list`);
-        (t as PickleValue[]).push(v);
-        break;
-      }
-      case 'APPENDS': {
-        const items = popMark();
-        const t = top();
-        if (!Array.isArray(t)) fail(`target is a ${describe(t)}, not a list`);
-        for (const v of items) (t as PickleValue[]).push(v);
-        break;
-      }
+      case 'APPEND': { const v = pop(); appendItems(top(), [v]); break; }
+      case 'APPENDS': { const items = popMark(); appendItems(top(), items); break; }
       case 'ADDITEMS': {
         const items = popMark();
         const t = top();
         if (!(t instanceof PySet) || t.frozen) fail(`target is a ${describe(t)}, not a set`);
-        for (const v of items) (t as PySet).items.push(v);
+        const set = t as PySet;
+        changing(set);
+        count(items.length);
+        for (const v of items) {
+          set.items.push(v);
+          adopt(set, v);
+        }
         break;
       }
-      case 'FROZENSET': push(new PySet(popMark(), true)); break;
-      case 'TUPLE': push(new PyTuple(popMark())); break;
-      case 'TUPLE1': { const a = pop(); push(new PyTuple([a])); break; }
-      case 'TUPLE2': { const b = pop(); const a = pop(); push(new PyTuple([a, b])); break; }
-      case 'TUPLE3': { const c = pop(); const b = pop(); const a = pop(); push(new PyTuple([a, b, c])); break; }
-      case 'LIST': push(popMark()); break;
-      case 'DICT': { const d = new PyDict(); setItems(d, popMark()); push(d); break; }
+      case 'FROZENSET': { const items = popMark(); push(made(new PySet(items, true), items)); break; }
+      case 'TUPLE': { const items = popMark(); push(made(new PyTuple(items), items)); break; }
+      case 'TUPLE1': { const a = pop(); push(made(new PyTuple([a]), [a])); break; }
+      case 'TUPLE2': { const b = pop(); const a = pop(); push(made(new PyTuple([a, b]), [a, b])); break; }
+      case 'TUPLE3': { const c = pop(); const b = pop(); const a = pop(); push(made(new PyTuple([a, b, c]), [a, b, c])); break; }
+      case 'LIST': { const items = popMark(); push(made(items, items)); break; }
+      case 'DICT': { const items = popMark(); const d = made(new PyDict(), []); setItems(d, items); push(d); break; }
       case 'MEMOIZE': put(memo.size, top()); break;
       case 'BINPUT': case 'LONG_BINPUT': put(op.num, top()); break;
       case 'BINGET': case 'LONG_BINGET': {

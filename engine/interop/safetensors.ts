@@ -52,7 +52,18 @@ function isDtype(s: unknown): s is SafeDtype {
 }
 
 function fail(file: string, field: string, reason: string): never {
-  throw new DataError({ file, field }, reason);
+  throw new DataError({ file, field: field.length > 200 ? `${field.slice(0, 200)}…` : field }, reason);
+}
+
+/** A JSON value for an error message, at most about 100 characters, without serialising large values. */
+function brief(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
+  if (v === null || typeof v !== 'object') return String(v);
+  if (Array.isArray(v)) {
+    const simple = v.length <= 8 && v.every((x) => x === null || typeof x !== 'object');
+    return simple ? `[${v.map(brief).join(', ')}]` : `an array of ${v.length} items`;
+  }
+  return 'an object';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -154,7 +165,7 @@ class StrictJson {
       if (this.s[this.i] !== '"') this.err('expected a string key');
       const key = this.string();
       if (Object.prototype.hasOwnProperty.call(out, key)) {
-        fail(this.file, key, `duplicate name ${JSON.stringify(key)} in the JSON header`);
+        fail(this.file, key, `duplicate name ${brief(key)} in the JSON header`);
       }
       this.ws();
       if (this.s[this.i++] !== ':') {
@@ -301,15 +312,15 @@ function parseHeader(text: string, bufferLength: number, file: string): { entrie
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(file, name, 'tensor entry must be an object {dtype, shape, data_offsets}');
     const { dtype, shape, data_offsets: offsets } = raw;
     if (!isDtype(dtype)) {
-      fail(file, name, `unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(DTYPE_SIZE).join(', ')})`);
+      fail(file, name, `unsupported dtype ${brief(dtype)} (supported: ${Object.keys(DTYPE_SIZE).join(', ')})`);
     }
     if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) {
-      fail(file, name, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+      fail(file, name, `shape must be an array of non-negative integers, got ${brief(shape)}`);
     }
     const dims = shape as number[];
     if (!Array.isArray(offsets) || offsets.length !== 2
       || offsets.some((o) => typeof o !== 'number' || !Number.isSafeInteger(o) || o < 0)) {
-      fail(file, name, `data_offsets must be [begin, end] with non-negative integers, got ${JSON.stringify(offsets)}`);
+      fail(file, name, `data_offsets must be [begin, end] with non-negative integers, got ${brief(offsets)}`);
     }
     const [begin, end] = offsets as number[];
     if (begin > end) fail(file, name, `data_offsets [${begin}, ${end}]: begin is after end`);

@@ -4,8 +4,13 @@
  * uncompressed (and pad local headers with an extra field so that data is 64-byte aligned); deflated entries are
  * inflated too, with the output capped at the size the central directory declares.
  *
- * Every offset and length is checked against the buffer before it is used; CRC-32 is verified. Failures are
- * DataErrors naming the file and the entry.
+ * Every offset and length is checked against the buffer before it is used; CRC-32 is verified. Zip bombs are refused
+ * before anything is inflated: the archive may hold at most ZIP_LIMITS.maxEntries entries and a central directory of
+ * at most ZIP_LIMITS.maxCentralDirectoryBytes; entries may not overlap (so stored data is never counted twice); a
+ * deflated entry inflates to at most the size the central directory declares (inflation stops there), and all the
+ * deflated entries read from one archive together to at most ZIP_LIMITS.inflateRatio times the archive's size (or
+ * ZIP_LIMITS.minInflateBudget, whichever is larger); callers also pass the size they expect or accept per entry.
+ * Failures are DataErrors naming the file and the entry.
  */
 import { inflateRawSync } from 'node:zlib';
 import { DataError } from '../util/errors';
@@ -24,8 +29,33 @@ const SIG_ZIP64_LOCATOR = 0x07064b50;
 const SIG_ZIP64_EOCD = 0x06064b50;
 const SIG_CENTRAL = 0x02014b50;
 const SIG_LOCAL = 0x04034b50;
-/** More entries than this is not a checkpoint. */
-const MAX_ENTRIES = 1_000_000;
+
+/** Bounds on what an archive may hold and expand to. */
+export const ZIP_LIMITS = {
+  /** Entries in the central directory (a torch.save file has one per storage, plus a few). */
+  maxEntries: 100_000,
+  /** Bytes of the central directory. */
+  maxCentralDirectoryBytes: 64 * 2 ** 20,
+  /** Deflated entries may inflate, in all, to this many times the archive's size… */
+  inflateRatio: 16,
+  /** …or to this many bytes, whichever is larger. */
+  minInflateBudget: 64 * 2 ** 20,
+} as const;
+
+export interface ReadOptions {
+  /** The exact size the caller expects (checked against the directory before anything is read or inflated). */
+  expectedSize?: number;
+  /** The most bytes the caller accepts (checked the same way). */
+  maxSize?: number;
+  /** Names the entry in errors (default: its name). */
+  what?: string;
+}
+
+/** An entry's bytes; `owned` when they are a fresh buffer (inflated), not a view into the archive. */
+export interface EntryData {
+  data: Uint8Array;
+  owned: boolean;
+}
 
 let crcTable: Uint32Array | undefined;
 /** CRC-32 (IEEE 802.3), as zip uses it. */
@@ -48,19 +78,45 @@ export class ZipArchive {
   readonly entries: ZipEntry[];
   private readonly byName: Map<string, ZipEntry>;
   private readonly view: DataView;
+  private readonly dataStart = new Map<ZipEntry, number>();
+  /** Bytes that deflated entries may still inflate to. */
+  private inflateBudget: number;
 
   constructor(readonly bytes: Uint8Array, readonly file: string) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.inflateBudget = Math.max(ZIP_LIMITS.minInflateBudget, ZIP_LIMITS.inflateRatio * bytes.length);
     this.entries = this.readCentralDirectory();
     this.byName = new Map();
     for (const e of this.entries) {
       if (this.byName.has(e.name)) this.fail(e.name, 'the archive has two entries of this name');
       this.byName.set(e.name, e);
     }
+    this.checkLayout();
+  }
+
+  /** Local headers present and entries' data disjoint: no byte of the archive belongs to two entries. */
+  private checkLayout(): void {
+    const spans: { start: number; end: number; name: string }[] = [];
+    for (const e of this.entries) {
+      const p = e.localHeaderOffset;
+      this.inBounds(p, 30, e.name, 'the local header');
+      if (this.u32(p) !== SIG_LOCAL) this.fail(e.name, 'bad local-header signature');
+      const start = p + 30 + this.u16(p + 26) + this.u16(p + 28);
+      this.inBounds(start, e.compressedSize, e.name, 'the entry data');
+      this.dataStart.set(e, start);
+      spans.push({ start: p, end: start + e.compressedSize, name: e.name });
+    }
+    spans.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < spans.length; i++) {
+      if (spans[i].start < spans[i - 1].end) {
+        this.fail(spans[i].name, `its data overlaps that of "${excerpt(spans[i - 1].name)}" (bytes ${spans[i].start}…${spans[i - 1].end - 1}): `
+          + 'entries sharing bytes are a zip-bomb pattern, not a checkpoint');
+      }
+    }
   }
 
   private fail(field: string, reason: string): never {
-    throw new DataError({ file: this.file, field }, reason);
+    throw new DataError({ file: this.file, field: excerpt(field) }, reason);
   }
 
   private u16(p: number): number { return this.view.getUint16(p, true); }
@@ -104,7 +160,11 @@ export class ZipArchive {
       cdOffset = this.u64(recOffset + 48, 'zip64');
     }
     this.inBounds(cdOffset, cdSize, 'central directory', 'the central directory');
-    if (count > MAX_ENTRIES || count * 46 > cdSize) this.fail('central directory', `${count} entries cannot fit in ${cdSize} bytes`);
+    if (count > ZIP_LIMITS.maxEntries) this.fail('central directory', `${count} entries, more than the ${ZIP_LIMITS.maxEntries} accepted`);
+    if (cdSize > ZIP_LIMITS.maxCentralDirectoryBytes) {
+      this.fail('central directory', `${cdSize} bytes, more than the ${ZIP_LIMITS.maxCentralDirectoryBytes} accepted`);
+    }
+    if (count * 46 > cdSize) this.fail('central directory', `${count} entries cannot fit in ${cdSize} bytes`);
     const entries: ZipEntry[] = [];
     let p = cdOffset;
     const end = cdOffset + cdSize;
@@ -167,31 +227,60 @@ export class ZipArchive {
   }
 
   /** The bytes of one entry (a view into the archive for stored entries), CRC-checked. */
-  read(name: string): Uint8Array {
+  read(name: string, options: ReadOptions = {}): Uint8Array {
+    return this.readEntry(name, options).data;
+  }
+
+  /**
+   * The bytes of one entry, CRC-checked, with whether they are a fresh buffer. Sizes are checked against the
+   * caller's expectation and the inflation budget before anything is inflated; inflation stops at the declared size.
+   */
+  readEntry(name: string, options: ReadOptions = {}): EntryData {
     const e = this.byName.get(name);
     if (!e) return this.fail(name, 'no such entry in the archive');
-    const p = e.localHeaderOffset;
-    this.inBounds(p, 30, name, 'the local header');
-    if (this.u32(p) !== SIG_LOCAL) this.fail(name, 'bad local-header signature');
-    const start = p + 30 + this.u16(p + 26) + this.u16(p + 28);
-    this.inBounds(start, e.compressedSize, name, 'the entry data');
+    const what = options.what ?? name;
+    const shown = excerpt(name);
+    if (options.expectedSize !== undefined && e.size !== options.expectedSize) {
+      this.fail(what, `the zip entry ${shown} holds ${e.size} bytes, ${options.expectedSize} expected`);
+    }
+    if (options.maxSize !== undefined && e.size > options.maxSize) {
+      this.fail(what, `the zip entry ${shown} holds ${e.size} bytes, more than the ${options.maxSize} accepted`);
+    }
+    const start = this.dataStart.get(e) as number;
     const raw = this.bytes.subarray(start, start + e.compressedSize);
     let data: Uint8Array;
+    let owned = false;
     if (e.method === 0) {
-      if (e.compressedSize !== e.size) this.fail(name, `stored entry: compressed size ${e.compressedSize} != size ${e.size}`);
+      if (e.compressedSize !== e.size) this.fail(what, `stored entry ${shown}: compressed size ${e.compressedSize} != size ${e.size}`);
       data = raw;
     } else if (e.method === 8) {
+      if (e.size > this.inflateBudget) {
+        this.fail(what, `the zip entry ${shown} would inflate ${e.compressedSize} bytes to ${e.size}, more than the `
+          + `${this.inflateBudget} bytes this ${this.bytes.length}-byte archive may still inflate to `
+          + `(at most ${ZIP_LIMITS.inflateRatio}× its size or ${ZIP_LIMITS.minInflateBudget} bytes in all): a zip bomb, not a checkpoint`);
+      }
+      this.inflateBudget -= e.size;
       try {
         data = new Uint8Array(inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) }));
       } catch (err) {
-        return this.fail(name, `cannot inflate: ${(err as Error).message}`);
+        const code = (err as { code?: unknown }).code;
+        if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+          return this.fail(what, `the zip entry ${shown} inflates to more than the ${e.size} bytes the central directory declares`);
+        }
+        return this.fail(what, `cannot inflate the zip entry ${shown}: ${excerpt((err as Error).message)}`);
       }
-      if (data.length !== e.size) this.fail(name, `inflated to ${data.length} bytes, the directory says ${e.size}`);
+      if (data.length !== e.size) this.fail(what, `the zip entry ${shown} inflated to ${data.length} bytes, the central directory says ${e.size}`);
+      owned = true;
     } else {
-      return this.fail(name, `compression method ${e.method} is not supported (only stored and deflate)`);
+      return this.fail(what, `the zip entry ${shown} uses compression method ${e.method}, which is not supported (only stored and deflate)`);
     }
     const c = crc32(data);
-    if (c !== e.crc32) this.fail(name, `CRC-32 mismatch (0x${c.toString(16)} != 0x${e.crc32.toString(16)}): the file is corrupt`);
-    return data;
+    if (c !== e.crc32) this.fail(what, `the zip entry ${shown} has a CRC-32 mismatch (0x${c.toString(16)} != 0x${e.crc32.toString(16)}): the file is corrupt`);
+    return { data, owned };
   }
+}
+
+/** A name for an error message, at most 200 characters. */
+function excerpt(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }

@@ -1,6 +1,6 @@
 /**
- * One post-norm transformer block (identical for H and L, hrm-reference §1.5) and a reasoning module
- * (`module(z, injection) = blocks(z + injection)`, §1.7).
+ * One post-norm transformer block (identical for H and L, docs/model.md §Transformer block) and a reasoning module
+ * (`module(z, injection) = blocks(z + injection)`, docs/model.md §Forward pass of one segment).
  *
  *   h = rms(h + attn(h));  h = rms(h + swiglu(h))
  *

@@ -30,6 +30,7 @@ import type { HrmConfig } from './config';
 import type { HrmModel } from './hrm';
 import { haltDecisions, qSaysHalt } from './halting';
 import { type Carry, type CaptureRequest, disposeCarry, initialCarry, runSegment, segmentSchedule } from './segment';
+import { runSteps, type Steps } from '../util/steps';
 
 export type NamePattern = string | RegExp;
 
@@ -129,6 +130,16 @@ function freezeRows(cur: Float32Array, prev: Float32Array, halted: Uint8Array): 
 export function runWithCache(
   model: HrmModel, tokens: tf.Tensor2D | readonly ArrayLike<number>[], opts: CacheOptions,
 ): Map<string, CapturedTensor> {
+  return runSteps(runWithCacheSteps(model, tokens, opts));
+}
+
+/**
+ * runWithCache as a step generator (engine/util/steps.ts): one `yield` after every segment. Closing it early
+ * (`return()`, or a cancelled runStepsAsync) frees the carry and the tokens.
+ */
+export function* runWithCacheSteps(
+  model: HrmModel, tokens: tf.Tensor2D | readonly ArrayLike<number>[], opts: CacheOptions,
+): Steps<Map<string, CapturedTensor>> {
   if (!Number.isInteger(opts.segments) || opts.segments < 1) throw new Error(`runWithCache: segments must be an integer >= 1, got ${opts.segments}`);
   const haltingOn = (opts.halting ?? 'off') === 'on';
   const wanted = new Set(expandNames(model.config, opts.segments, opts.names));
@@ -185,6 +196,7 @@ export function runWithCache(
       }
       if (haltingOn) for (let b = 0; b < B; b++) halted[b] = haltedNow[b];
       last = current;
+      if (k < opts.segments) yield;
     }
   } finally {
     disposeCarry(carry);

@@ -1,5 +1,5 @@
 /**
- * The ACT halting rule (hrm-reference §3.1, §1.11), on plain arrays.
+ * The ACT halting rule (docs/model.md §ACT halting and Q-learning targets), on plain arrays.
  *
  * - Q rule: HRM halts when q_halt > q_continue; TRM ("halt-only", no continue target) when q_halt > 0.
  * - A slot always halts once steps ≥ haltMaxSteps.

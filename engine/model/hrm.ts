@@ -114,7 +114,7 @@ export function initialWeight(spec: WeightSpec, seed: number): Float32Array {
   }
 }
 
-/** A freshly initialised model (hrm-reference §1.6); the same seed gives identical weights. */
+/** A freshly initialised model (docs/model.md §Initialisation); the same seed gives identical weights. */
 export function createModel(config: HrmConfig, seed: number): HrmModel {
   return new HrmModel(config, (spec) => initialWeight(spec, seed));
 }

@@ -1,5 +1,5 @@
 /**
- * Seeded JAX/Flax-style truncated-normal initialisation (hrm-reference §1.6).
+ * Seeded JAX/Flax-style truncated-normal initialisation (docs/model.md §Initialisation).
  *
  * A standard normal truncated to [-2, 2], multiplied by std × 1.1368472 so that the *actual* standard deviation is
  * `std`; values therefore lie within ±2 × 1.1368472 × std. Samples come from the engine's seeded Rng (rejection

@@ -1,5 +1,5 @@
 /**
- * Transformer pieces of the reference HRM block, in wasm-friendly forms (engine-backends §4):
+ * Transformer pieces of the reference HRM block, in wasm-friendly forms (docs/model.md §Wasm-friendly formulation):
  * - rmsNorm without scale or bias: x · rsqrt(mean(x², last axis) + eps);
  * - RoPE, rotate-half (NeoX) convention, with rotate_half(x) = x @ R for a constant ±1 [hd, hd] matrix R (no split /
  *   concat of activations); positions 0..S−1 include the prefix;

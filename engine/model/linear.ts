@@ -2,8 +2,8 @@
  * The dense layer every linear goes through: y = x @ W for rank-2 x [rows, in] and W [in, out] (TF.js layout).
  *
  * tf.matMul's own gradient uses the transposeA/transposeB flags, which on the wasm backend leave XNNPACK's fast path
- * (~10–40× slower, engine-backends §4.1). This custom gradient materialises the transposes explicitly so both
- * backward matMuls are plain rank-2 products: dx = dy @ Wᵀ, dW = xᵀ @ dy. Same maths, same values.
+ * (~10–40× slower, docs/model.md §Wasm-friendly formulation). This custom gradient materialises the transposes
+ * explicitly so both backward matMuls are plain rank-2 products: dx = dy @ Wᵀ, dW = xᵀ @ dy. Same maths, same values.
  */
 import { tf } from '../tf';
 

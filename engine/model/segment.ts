@@ -1,5 +1,5 @@
 /**
- * The forward pass, one ACT segment at a time (hrm-reference §1.3–§1.8, §2):
+ * The forward pass, one ACT segment at a time (docs/model.md §Forward pass of one segment, §One-step gradient):
  *
  *   x  = √D · [puzzle prefix | one-hot(tokens) @ E]   (+ learned positions, ×1/√2, before the √D scale)
  *   for h in 1..H_cycles: { for l in 1..L_cycles: zL ← L_net(zL + zH + x);  zH ← H_net(zH + zL) }
@@ -252,7 +252,7 @@ export function runSegment(model: HrmModel, carry: Carry, tokens: tf.Tensor2D, o
 /**
  * Only the halting head's output of one full segment (what runSegment's qHalt and qContinue hold, the same bits): every
  * update but the last in full, the last H-update through moduleForwardFirstRows (q reads z_H at position 0 alone), no
- * logits. The training step's continue target (hrm-reference §2) needs no more.
+ * logits. The training step's continue target (docs/model.md §ACT halting and Q-learning targets) needs no more.
  */
 export function runSegmentQ(model: HrmModel, carry: Carry, tokens: tf.Tensor2D): { qHalt: tf.Tensor1D; qContinue: tf.Tensor1D } {
   const steps = segmentSchedule(model.config);

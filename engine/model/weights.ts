@@ -1,7 +1,7 @@
 /**
  * Named weights: the reference state-dict keys (without the `model.inner.` prefix), their PyTorch-layout shapes, which
  * are linear weights (PyTorch [out, in], kept IN MEMORY as TF.js [in, out]), which optimizer trains them, and how each
- * is initialised (hrm-reference §1.6).
+ * is initialised (docs/model.md §Initialisation).
  *
  * Groups:
  * - trainable (`trainableWeightNames`): the main optimizer's parameters; their count is the reference `num_params`

@@ -4,8 +4,8 @@
  */
 import type { EnsembleParams, EnsembleResult, LandscapeParams, LandscapeResult, ProbeParams, ProbeResult } from '../analysis/analysis-protocol';
 import { computeLandscapeAsync } from '../analysis/landscape';
-import { parseGrid } from '../sudoku/geometry';
-import { makeProbePuzzles, parseMask, probeSolutions, runProbe } from '../analysis/probe';
+import { parsePuzzle } from '../sudoku/givens';
+import { parseMask, probePuzzlesAsync, runProbe } from '../analysis/probe';
 import { buildPassMatrix, resolveCheckpoints } from '../ensemble/checkpoints';
 import { perturbationSet } from '../ensemble/perturb';
 import { buildEnsembleReport, ensembleDetail } from '../ensemble/report';
@@ -27,7 +27,7 @@ export async function probeRun(p: ProbeParams, signal: AbortSignal, progress: Pr
   const n = first.model.config.gridSize as GridSize;
   first.model.dispose();
   const seed = p.seed ?? 0;
-  const puzzles = makeProbePuzzles(probeSolutions(n, p.count ?? 100, seed), n, masks, seed);
+  const puzzles = await probePuzzlesAsync(n, p.count ?? 100, masks, seed, signal);
   const total = puzzles.length * p.checkpoints.length;
   let finished = 0;
   const report = await runProbe(p.checkpoints.map((f) => ({
@@ -53,7 +53,7 @@ export async function ensembleRun(p: EnsembleParams, signal: AbortSignal, progre
   const perturbations = perturbationSet(kind, n, p.count ?? (kind === 'shifts' ? n : 9), seed);
   const { puzzles, source } = await loadPuzzleSource({
     data: p.data, generate: p.generate === undefined ? undefined : String(p.generate), limit: p.limit === undefined ? undefined : String(p.limit), seed: String(seed),
-  }, n);
+  }, n, undefined, signal);
   const t0 = performance.now();
   const total = puzzles.length * files.length;
   const matrix = await buildPassMatrix(files, puzzles, perturbations, {
@@ -71,7 +71,7 @@ export async function landscapeRun(p: LandscapeParams, signal: AbortSignal, prog
   await engineBackend();
   const { model } = await loadModel(p.checkpoint);
   try {
-    const parsed = parseGrid(p.puzzle.replace(/\s+/g, ''), model.config.gridSize as GridSize);
+    const parsed = parsePuzzle(p.puzzle, model.config.gridSize as GridSize);
     if ('error' in parsed) throw new Error(`puzzle: ${parsed.error}`);
     const l = await computeLandscapeAsync(model, parsed.grid, {
       size: p.size, step: p.step, segments: p.segments, basins: p.basins ?? false, signal,

@@ -12,6 +12,10 @@ import {
   type WireError,
 } from '../protocol';
 import type { Handler, HandlerContext } from './handler';
+import { MAX_ERROR_MESSAGE_CHARS, excerpt } from '../util/errors';
+
+/** Longest stack (`detail`) an error reply carries, in characters. */
+const MAX_ERROR_DETAIL_CHARS = 8000;
 
 /** Handlers by method name; the real registry (engine/rpc/handlers.ts) is complete, tests may pass fewer. */
 export type HandlerTable = { [M in MethodName]?: Handler<M> };
@@ -84,7 +88,7 @@ export class Dispatcher {
       this.request(msg);
     } else if (msg.kind === 'cancel') {
       if (!isRequestId(msg.id)) {
-        this.log('warn', `engine: ignored a cancel without a valid id (${String(msg.id)})`);
+        this.log('warn', `engine: ignored a cancel without a valid id (${excerpt(String(msg.id))})`);
         return;
       }
       const entry = this.inFlight.get(msg.id);
@@ -93,14 +97,14 @@ export class Dispatcher {
     } else if (isRequestId(msg.id)) {
       this.reply(msg.id, { message: `unknown message kind ${JSON.stringify(msg.kind)}`, code: 'InvalidRequest' });
     } else {
-      this.log('warn', `engine: ignored a message of unknown kind ${JSON.stringify(msg.kind)}`);
+      this.log('warn', `engine: ignored a message of unknown kind ${excerpt(String(JSON.stringify(msg.kind)))}`);
     }
   }
 
   private request(msg: Record<string, unknown>): void {
     const { id, method, params } = msg;
     if (!isRequestId(id)) {
-      this.log('warn', `engine: ignored a request without a valid id (${String(id)}), method ${String(method)}`);
+      this.log('warn', `engine: ignored a request without a valid id (${excerpt(String(id))}), method ${excerpt(String(method))}`);
       return;
     }
     if (typeof method !== 'string') {
@@ -162,9 +166,12 @@ export class Dispatcher {
       .then((result) => finish({ result }), (error: unknown) => finish({ error }));
   }
 
+  /** Every error reply goes here: its message and detail are bounded, whatever a handler threw or a request held. */
   private reply(id: number, error: WireError): void {
+    const bounded: WireError = { ...error, message: excerpt(error.message, MAX_ERROR_MESSAGE_CHARS) };
+    if (error.detail !== undefined) bounded.detail = excerpt(error.detail, MAX_ERROR_DETAIL_CHARS);
     try {
-      this.send({ kind: 'error', id, error });
+      this.send({ kind: 'error', id, error: bounded });
     } catch (e) {
       this.log('error', `engine: the error reply to request ${id} could not be sent: ${e instanceof Error ? e.message : String(e)}`);
     }

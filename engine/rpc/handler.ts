@@ -5,6 +5,7 @@
  * and are registered in engine/rpc/handlers.ts.
  */
 import { EngineError, type LogLevel, type MethodName, type ParamsOf, type ProgressOf, type ResultOf } from '../protocol';
+import { type IntLimit, type NumLimit, intProblem, numProblem } from '../util/limits';
 
 export interface HandlerContext<P> {
   /** The request id (for log lines). */
@@ -57,4 +58,21 @@ export function abortReason(signal: AbortSignal): Error {
 /** Throw an InvalidParams error unless `ok`. */
 export function checkParam(ok: boolean, message: string): asserts ok {
   if (!ok) throw new EngineError(message, 'InvalidParams');
+}
+
+/**
+ * Throw an InvalidParams error unless `value` is an integer within `limit` (engine/util/limits.ts LIMITS); undefined
+ * passes unless `required`. The message names the parameter: "segments must be an integer in 1…256, got 0".
+ */
+export function checkIntParam(value: unknown, name: string, limit: IntLimit, required = false): void {
+  if (value === undefined && !required) return;
+  const problem = intProblem(name, value, limit);
+  if (problem !== undefined) throw new EngineError(problem, 'InvalidParams');
+}
+
+/** Like checkIntParam for a number within `limit` (engine/util/limits.ts NUM_LIMITS). */
+export function checkNumParam(value: unknown, name: string, limit: NumLimit, required = false): void {
+  if (value === undefined && !required) return;
+  const problem = numProblem(name, value, limit);
+  if (problem !== undefined) throw new EngineError(problem, 'InvalidParams');
 }

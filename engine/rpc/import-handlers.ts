@@ -2,13 +2,14 @@
  * Handler of `import` (engine/interop/import-protocol.ts). Cheap to import: TF.js and the importer load on the first
  * call. The backend is the process's (engine-backend.ts): the importer builds the model once to prove it loads.
  */
-import { checkParam, type Handler } from './handler';
+import { LIMITS } from '../util/limits';
+import { checkIntParam, checkParam, type Handler } from './handler';
 
 export const importCheckpointHandler: Handler<'import'> = async (params) => {
   checkParam(typeof params.file === 'string' && params.file.length > 0, 'file must be a checkpoint path');
   checkParam(typeof params.out === 'string' && params.out.length > 0, 'out must be a folder path');
   checkParam(params.config === undefined || (typeof params.config === 'string' && params.config.length > 0), 'config must be a YAML file path');
-  checkParam(params.heads === undefined || (Number.isInteger(params.heads) && params.heads >= 1 && params.heads <= 256), 'heads must be an integer in 1..256');
+  checkIntParam(params.heads, 'heads', LIMITS.heads);
   const [{ engineBackend }, { importCheckpoint }] = await Promise.all([import('./engine-backend'), import('../interop/import-checkpoint')]);
   await engineBackend();
   const r = await importCheckpoint(params.file, { config: params.config, out: params.out, overrides: params.heads ? { heads: params.heads } : undefined });

@@ -2,26 +2,57 @@
 import { engineBackend } from './engine-backend';
 import type { HrmModel } from '../model';
 import { loadModel } from '../train/load-model';
-import { type InspectSummary, type PerturbationStrip, inspectPuzzle, perturbationStrip } from '../analysis/inspect';
+import { type InspectSummary, type PerturbationStrip, inspectPuzzleAsync, perturbationStrip } from '../analysis/inspect';
 
-const cache = new Map<string, { mtimeMs: number; model: HrmModel }>();
+interface Cached {
+  mtimeMs: number;
+  model: Promise<HrmModel>;
+  /** Requests running on the model now. */
+  users: number;
+  /** A newer file took its place: disposed once its last user is done. */
+  replaced: boolean;
+}
 
-/** The checkpoint's model, loaded once per path and modification time. */
-async function modelOf(file: string, mtimeMs: number): Promise<HrmModel> {
+const cache = new Map<string, Cached>();
+
+function disposeWhenUnused(entry: Cached): void {
+  if (entry.replaced && entry.users === 0) void entry.model.then((m) => m.dispose(), () => undefined);
+}
+
+/**
+ * Runs `fn` on the checkpoint's model, loaded once per path and modification time. Requests interleave (they let
+ * the event loop turn between segments), so a model replaced by a newer file is disposed only when no request
+ * uses it any more.
+ */
+async function withModel<T>(file: string, mtimeMs: number, fn: (model: HrmModel) => Promise<T>): Promise<T> {
   await engineBackend();
-  let hit = cache.get(file);
-  if (!hit || hit.mtimeMs !== mtimeMs) {
-    hit?.model.dispose();
-    hit = { mtimeMs, model: (await loadModel(file)).model };
-    cache.set(file, hit);
+  let entry = cache.get(file);
+  if (!entry || entry.mtimeMs !== mtimeMs) {
+    if (entry) {
+      entry.replaced = true;
+      disposeWhenUnused(entry);
+    }
+    const fresh: Cached = { mtimeMs, model: loadModel(file).then((r) => r.model), users: 0, replaced: false };
+    fresh.model.catch(() => { if (cache.get(file) === fresh) cache.delete(file); });
+    cache.set(file, fresh);
+    entry = fresh;
   }
-  return hit.model;
+  const used = entry;
+  used.users++;
+  try {
+    return await fn(await used.model);
+  } finally {
+    used.users--;
+    disposeWhenUnused(used);
+  }
 }
 
-export async function inspectWithCheckpoint(file: string, mtimeMs: number, puzzle: string, segments?: number, strip = true): Promise<InspectSummary> {
-  return inspectPuzzle(await modelOf(file, mtimeMs), file, puzzle, segments, { strip });
+export function inspectWithCheckpoint(
+  file: string, mtimeMs: number, puzzle: string, segments: number | undefined, strip: boolean, signal: AbortSignal,
+): Promise<InspectSummary> {
+  return withModel(file, mtimeMs, (model) => inspectPuzzleAsync(model, file, puzzle, segments, { strip, signal }));
 }
 
-export async function stripWithCheckpoint(file: string, mtimeMs: number, puzzle: string, segments: number | undefined, signal: AbortSignal): Promise<PerturbationStrip> {
-  return perturbationStrip(await modelOf(file, mtimeMs), puzzle, segments, signal);
+export function stripWithCheckpoint(file: string, mtimeMs: number, puzzle: string, segments: number | undefined, signal: AbortSignal): Promise<PerturbationStrip> {
+  return withModel(file, mtimeMs, (model) => perturbationStrip(model, puzzle, segments, signal));
 }

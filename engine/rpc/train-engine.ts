@@ -1,6 +1,7 @@
 /**
  * The heavy half of the train and evaluate handlers (TF.js, model, trainer), imported on first use. Runs the same
- * session code as `hrm-lens train` / `hrm-lens eval` (engine/train/train-session.ts, engine/train/eval-session.ts).
+ * session code as `hrm-lens train` / `hrm-lens eval` (engine/train/train-session.ts, engine/train/eval-session.ts),
+ * with the same run-folder lock: a folder another process writes fails the request with the lock's message.
  */
 import * as path from 'node:path';
 import type { BackendChoice } from '../backend';
@@ -24,9 +25,10 @@ export async function trainRun(p: TrainParams, hooks: TrainRunHooks): Promise<Tr
   const { trainer, totalSteps } = await openTrainer({
     preset: p.preset, resume: p.resume ? out : undefined, out, steps: p.steps, seed: p.seed, mixing: p.mixing, data: p.data,
     overrides: { batch: p.batch }, backend: info as unknown as JsonObject,
+    lock: { command: `HRM Lens engine: train${p.resume ? ' (resume)' : ''}`, onNotice: (m) => hooks.log('warn', `train: ${m}`) },
   });
-  hooks.log('info', `train: ${trainer.dir}, preset ${trainer.spec.preset}, ${trainer.model.numParams()} params, backend ${info.name}, steps ${trainer.step}→${totalSteps}`);
   try {
+    hooks.log('info', `train: ${trainer.dir}, preset ${trainer.spec.preset}, ${trainer.model.numParams()} params, backend ${info.name}, steps ${trainer.step}→${totalSteps}`);
     const end = await runTrainLoop(trainer, totalSteps, {
       shouldStop: () => hooks.signal.aborted || hooks.stopRequested(),
       onStep: (m, rate) => hooks.progress({

@@ -5,7 +5,8 @@
  */
 import * as path from 'node:path';
 import { BACKEND_NAMES } from './backend-names';
-import { checkParam, type Handler } from './handler';
+import { LIMITS } from '../util/limits';
+import { checkIntParam, checkParam, type Handler } from './handler';
 
 type Heavy = typeof import('./train-engine');
 let heavy: Promise<Heavy> | undefined;
@@ -14,14 +15,12 @@ const load = (): Promise<Heavy> => (heavy ??= import('./train-engine'));
 /** Running trainings: resolved run folder -> stop requested. */
 const running = new Map<string, { stop: boolean }>();
 
-const isInt = (v: unknown, lo: number, hi: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
-
 export const train: Handler<'train'> = async (params, ctx) => {
   checkParam(typeof params.preset === 'string' && params.preset.length > 0, 'preset must be a preset name');
   checkParam(typeof params.out === 'string' && params.out.length > 0, 'out must be a folder path');
-  checkParam(params.steps === undefined || isInt(params.steps, 1, 10_000_000), 'steps must be an integer in 1..10000000');
-  checkParam(params.batch === undefined || isInt(params.batch, 1, 65_536), 'batch must be an integer in 1..65536');
-  checkParam(params.seed === undefined || isInt(params.seed, 0, 2 ** 32 - 1), 'seed must be an integer in 0..2^32-1');
+  checkIntParam(params.steps, 'steps', LIMITS.steps);
+  checkIntParam(params.batch, 'batch', LIMITS.batch);
+  checkIntParam(params.seed, 'seed', LIMITS.seed);
   checkParam(params.data === undefined || (typeof params.data === 'string' && params.data.length > 0), 'data must be a dataset file');
   checkParam(params.backend === undefined || BACKEND_NAMES.includes(params.backend), `backend must be one of ${BACKEND_NAMES.join(', ')}`);
   const out = path.resolve(params.out);
@@ -53,8 +52,8 @@ export const trainStop: Handler<'train.stop'> = (params) => {
 export const evaluate: Handler<'evaluate'> = async (params, ctx) => {
   checkParam(typeof params.checkpoint === 'string' && params.checkpoint.length > 0, 'checkpoint must be a file path');
   checkParam(typeof params.data === 'string' && params.data.length > 0, 'data must be a dataset file');
-  checkParam(params.segments === undefined || isInt(params.segments, 1, 64), 'segments must be an integer in 1..64');
-  checkParam(params.limit === undefined || isInt(params.limit, 1, 100_000_000), 'limit must be a positive integer');
+  checkIntParam(params.segments, 'segments', LIMITS.segments);
+  checkIntParam(params.limit, 'limit', LIMITS.limit);
   checkParam(params.save === undefined || typeof params.save === 'string', 'save must be a name');
   const engine = await load();
   return engine.evaluateRun(params, ctx.signal, (e) => ctx.progress(e));

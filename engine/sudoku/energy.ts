@@ -1,7 +1,7 @@
 /**
  * Label-free conflict energy and cell-level correctness for predicted grids.
  *
- * conflictEnergy is paper.md §6.4 / Appendix A.1 generalised to N×N:
+ * conflictEnergy is the paper's E generalised to N×N (docs/analyses.md §Conflict energy E):
  *   E = Σ_units Σ_{d=1..N} max(0, count_unit(d) − 1), units = N rows, N columns, N boxes.
  * Only digits 1..N count: blanks (0), PAD (−1) and anything else add nothing. E = 0 for any conflict-free grid,
  * full or partial (so also for the solution); the maximum is 3·N·(N−1) (216 for 9×9, every cell the same digit).

@@ -16,6 +16,7 @@
  */
 import { type Geometry, type Grid, type GridSize, geometry, isGridSize } from './geometry';
 import { Rng } from '../util/rng';
+import { runSteps, runStepsAsync, type Steps } from '../util/steps';
 import { rating, solve } from './solver';
 
 export interface GeneratorOptions {
@@ -125,9 +126,24 @@ export class PuzzleGenerator {
 
 /** The first `count` puzzles of `new PuzzleGenerator(opts)`. */
 export function generatePuzzles(opts: GeneratorOptions, count: number): GeneratedPuzzle[] {
+  return runSteps(generateSteps(opts, count));
+}
+
+/**
+ * generatePuzzles with the event loop turning between puzzles (engine/util/steps.ts), for the engine's requests;
+ * an aborted `signal` stops it.
+ */
+export function generatePuzzlesAsync(opts: GeneratorOptions, count: number, signal?: AbortSignal): Promise<GeneratedPuzzle[]> {
+  return runStepsAsync(generateSteps(opts, count), signal, 'puzzle generation');
+}
+
+function* generateSteps(opts: GeneratorOptions, count: number): Steps<GeneratedPuzzle[]> {
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`generatePuzzles: count must be an integer >= 0, got ${count}`);
   const gen = new PuzzleGenerator(opts);
   const out: GeneratedPuzzle[] = [];
-  for (let i = 0; i < count; i++) out.push(gen.next());
+  for (let i = 0; i < count; i++) {
+    out.push(gen.next());
+    yield;
+  }
   return out;
 }

@@ -1,7 +1,7 @@
 /**
- * Easier "hint twins" for training-time data mixing, exactly as paper.md §7.1 / Appendix A.4 (reference
- * `add_random_hints`): with n = number of blanks, draw r uniformly in [1, n−1] and fill r blanks, chosen uniformly
- * without replacement, with the solution's digits. The twin keeps the same (unique) solution and always has
+ * Easier "hint twins" for training-time data mixing, exactly as the paper (docs/model.md §Data mixing with hint twins;
+ * reference `add_random_hints`): with n = number of blanks, draw r uniformly in [1, n−1] and fill r blanks, chosen
+ * uniformly without replacement, with the solution's digits. The twin keeps the same (unique) solution and always has
  * between 1 and n−1 blanks.
  * For n <= 1 the reference would crash (`randint(1, 1)`); here `hintTwin` returns undefined (no twin possible)
  * without drawing from the Rng. All randomness comes from the given seeded Rng.

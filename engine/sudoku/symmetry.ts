@@ -1,7 +1,7 @@
 /**
  * Sudoku symmetries (validity-preserving transforms) with exact inverses and composition.
  *
- * A transform t acts on a grid `old` as (reference `shuffle_sudoku`, paper.md Appendix A.3):
+ * A transform t acts on a grid `old` as (reference `shuffle_sudoku`; docs/model.md §Augmentation):
  *   new[i][j] = digitMap[ T(old)[rowPerm[i]][colPerm[j]] ],   T(g)[r][c] = transpose ? g[c][r] : g[r][c]
  * i.e. new cell (i, j) reads old cell (rowPerm[i], colPerm[j]), or (colPerm[j], rowPerm[i]) when transposed.
  * digitMap[0] = 0 (blanks stay blank); digitMap[1..N] is a permutation of 1..N.

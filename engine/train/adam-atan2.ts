@@ -1,5 +1,5 @@
 /**
- * AdamATan2, the main optimizer of the reference HRM (pip `adam-atan2`; hrm-reference §5.1). Per parameter and
+ * AdamATan2, the main optimizer of the reference HRM (pip `adam-atan2`; docs/model.md §AdamATan2). Per parameter and
  * step t (its own counter, starting at 1; m and v start at 0):
  *
  *   p ← p · (1 − lr · wd)                                      decoupled weight decay, on the parameter, first

@@ -1,5 +1,5 @@
 /**
- * Training checkpoints on disk (docs/architecture.md "On disk"):
+ * Training checkpoints on disk (docs/architecture.md §On disk):
  *
  *   step-000500.safetensors        weights in PyTorch layout (linear weights [out, in]) with
  *                                  __metadata__ = { format: 'hrm-lens', format_version, step, config: JSON, meta: JSON }
@@ -21,6 +21,7 @@ import { tf } from '../tf';
 import { DataError } from '../util/errors';
 import { writeFileAtomic } from '../util/atomic-write';
 import { encodeSafetensors, readSafetensors, type SafeTensorInput } from '../interop/safetensors';
+import { assertFiniteWeights } from '../model/finite-weights';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -206,7 +207,10 @@ function parseStep(text: string | undefined, file: string): number {
   return step;
 }
 
-/** Read a checkpoint written by saveCheckpoint (and its optimizer file, if present). */
+/**
+ * Read a checkpoint written by saveCheckpoint (and its optimizer file, if present). Weights with NaN or infinite
+ * values are a DataError naming the file and the tensor (engine/model/finite-weights.ts).
+ */
 export async function loadCheckpoint(file: string): Promise<LoadedCheckpoint> {
   const st = await readSafetensors(file);
   const md = st.metadata;
@@ -222,6 +226,7 @@ export async function loadCheckpoint(file: string): Promise<LoadedCheckpoint> {
     if (!(t.data instanceof Float32Array)) throw new DataError({ file, field: name }, `weight must be a float tensor (F32, F16 or BF16), found ${t.dtype}`);
     tensors.set(name, { shape: t.shape, data: t.data });
   }
+  assertFiniteWeights(file, tensors);
   const result: LoadedCheckpoint = { file, step, config, meta, tensors };
   const optimFile = optimFileOf(file);
   let exists = true;

@@ -2,7 +2,8 @@
  * Data parallelism on the wasm backend: one helper thread per process (micro-batch-worker.ts) with its own TF.js and
  * its own copy of a model. While this thread computes one part of a batch with single-threaded kernels, the helper
  * computes the other part on the second core: one exchange per micro-batch or segment instead of one per product (the
- * products of a 2-core step split row-wise spend a third of their time copying and waiting; bench/README.md).
+ * products of a 2-core step split row-wise spend a third of their time copying and waiting;
+ * docs/benchmarks.md §Data parallelism on two cores).
  *
  *  - training (Trainer.trainStep): every second micro-batch of a step runs on the helper (runMicroBatch on both sides);
  *    this thread adds the gradients in the micro-batches' order;

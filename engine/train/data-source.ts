@@ -6,10 +6,10 @@
  *   a fixed set of `fixedSetSize` generated puzzles (the paper's small-sample "1k" regime);
  * - pool: a fixed list of puzzles (e.g. read from a dataset file and subsampled), visited in a seeded order, one
  *   permutation per epoch.
- * Options: on-the-fly symmetry augmentation (a random transform per draw, applied to puzzle and solution together),
- * and data mixing (paper §7.1): each draw is replaced by its hint twin with probability 1/2, the 1:1 mix the
- * reference sampler produces by drawing one member of each (puzzle, twin) group. Puzzles in `exclude` (e.g. a
- * held-out evaluation set, keyed by their grid string) are never drawn.
+ * Options: on-the-fly symmetry augmentation (a random transform per draw, applied to puzzle and solution together), and
+ * data mixing (docs/model.md §Data mixing with hint twins): each draw is replaced by its hint twin with probability
+ * 1/2, the 1:1 mix the reference sampler produces by drawing one member of each (puzzle, twin) group. Puzzles in
+ * `exclude` (e.g. a held-out evaluation set, keyed by their grid string) are never drawn.
  */
 import { type Grid, type GridSize, geometry, gridToString } from '../sudoku/geometry';
 import { PuzzleGenerator } from '../sudoku/generator';

@@ -1,5 +1,5 @@
 /**
- * Exponential moving average of the weights (TRM `models/ema.py`; hrm-reference §5.4). After every optimizer step:
+ * Exponential moving average of the weights (TRM `models/ema.py`; docs/model.md §EMA). After every optimizer step:
  *
  *   shadow ← decay · shadow + (1 − decay) · param        decay 0.999, i.e. shadow = 0.001·param + 0.999·shadow
  *

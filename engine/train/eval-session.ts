@@ -7,9 +7,11 @@
 import * as path from 'node:path';
 import { loadModel } from './load-model';
 import { loadEvalPuzzles } from './eval-data';
-import { type EvalPuzzle, type EvalResult, evaluate } from './evaluate';
+import { type EvalPuzzle, type EvalResult, evaluate, evaluateSteps } from './evaluate';
+import { runStepsAsync } from '../util/steps';
 import { readEvalResult, writeEvalResult, type JsonObject } from './checkpoint';
 import type { EvalFigures, EvaluateResult } from '../protocol';
+import { LIMITS, intProblem } from '../util/limits';
 
 export interface EvaluateFileOptions {
   checkpoint: string;
@@ -46,9 +48,7 @@ export function mergeEvalResults(parts: readonly EvalResult[]): EvalResult {
   return { puzzles: n, segments: S, perSegment, exact: w((p) => p.exact), cell: w((p) => p.cell), haltedAtLast: w((p) => p.haltedAtLast), solved };
 }
 
-const nextTick = () => new Promise<void>((r) => setImmediate(r));
-
-/** evaluate() in chunks, yielding to the event loop between them. */
+/** evaluate() in chunks (for progress), the event loop turning between segments (engine/util/steps.ts). */
 export async function evaluateInChunks(
   model: Parameters<typeof evaluate>[0], puzzles: readonly EvalPuzzle[], opts: Pick<EvaluateFileOptions, 'onProgress' | 'signal' | 'chunk'> & { segments: number },
 ): Promise<EvalResult> {
@@ -56,14 +56,17 @@ export async function evaluateInChunks(
   const parts: EvalResult[] = [];
   for (let start = 0; start < puzzles.length; start += size) {
     opts.signal?.throwIfAborted();
-    parts.push(evaluate(model, puzzles.slice(start, start + size), { segments: opts.segments, signal: opts.signal }));
+    parts.push(await runStepsAsync(evaluateSteps(model, puzzles.slice(start, start + size), { segments: opts.segments, signal: opts.signal }), opts.signal, 'evaluation'));
     opts.onProgress?.(Math.min(puzzles.length, start + size), puzzles.length);
-    await nextTick();
   }
   return mergeEvalResults(parts);
 }
 
 export async function evaluateCheckpointFile(o: EvaluateFileOptions): Promise<{ report: EvaluateResult; result: EvalResult }> {
+  for (const [name, value, limit] of [['segments', o.segments, LIMITS.segments], ['limit', o.limit, LIMITS.limit]] as const) {
+    const problem = value === undefined ? undefined : intProblem(name, value, limit);
+    if (problem !== undefined) throw new RangeError(problem);
+  }
   const { model, checkpoint } = await loadModel(o.checkpoint);
   try {
     const set = await loadEvalPuzzles(o.data, { limit: o.limit, size: model.config.gridSize });

@@ -7,6 +7,7 @@ import { tf } from '../tf';
 import { type HrmModel, disposeCarry, initialCarry } from '../model';
 import { runSegmentParallel } from './data-parallel-segment';
 import { gridToTokens, type Grid } from '../sudoku/geometry';
+import { runSteps, type Steps } from '../util/steps';
 
 export interface EvalPuzzle {
   puzzle: Grid;
@@ -41,6 +42,14 @@ export interface EvalOptions {
 }
 
 export function evaluate(model: HrmModel, puzzles: readonly EvalPuzzle[], opts: EvalOptions): EvalResult {
+  return runSteps(evaluateSteps(model, puzzles, opts));
+}
+
+/**
+ * evaluate as a step generator (engine/util/steps.ts): one `yield` after every segment of every batch; closing it
+ * early frees the batch's carry and tokens.
+ */
+export function* evaluateSteps(model: HrmModel, puzzles: readonly EvalPuzzle[], opts: EvalOptions): Steps<EvalResult> {
   const { cells } = model.dims;
   const S = opts.segments;
   const batch = opts.batch ?? 64;
@@ -56,34 +65,38 @@ export function evaluate(model: HrmModel, puzzles: readonly EvalPuzzle[], opts: 
     chunk.forEach((p, b) => tokens.set(gridToTokens(p.puzzle), b * cells));
     const tokT = tf.tensor2d(tokens, [B, cells], 'int32');
     let carry = initialCarry(model, B);
-    for (let s = 0; s < S; s++) {
-      const out = runSegmentParallel(model, carry, tokT);
-      disposeCarry(carry);
-      carry = out.carry;
-      const predT = tf.argMax(out.logits, 2);
-      const pred = predT.dataSync() as Int32Array;
-      predT.dispose();
-      for (let b = 0; b < B; b++) {
-        const sol = chunk[b].solution;
-        let right = 0;
-        for (let c = 0; c < cells; c++) if (pred[b * cells + c] === sol[c] + 1) right++;
-        cellCount[s] += right / cells;
-        if (right === cells) {
-          exactCount[s]++;
-          if (s === S - 1) solved[start + b] = 1;
+    try {
+      for (let s = 0; s < S; s++) {
+        const out = runSegmentParallel(model, carry, tokT);
+        disposeCarry(carry);
+        carry = out.carry;
+        const predT = tf.argMax(out.logits, 2);
+        const pred = predT.dataSync() as Int32Array;
+        predT.dispose();
+        for (let b = 0; b < B; b++) {
+          const sol = chunk[b].solution;
+          let right = 0;
+          for (let c = 0; c < cells; c++) if (pred[b * cells + c] === sol[c] + 1) right++;
+          cellCount[s] += right / cells;
+          if (right === cells) {
+            exactCount[s]++;
+            if (s === S - 1) solved[start + b] = 1;
+          }
         }
+        if (s === S - 1) {
+          const qh = out.qHalt.dataSync();
+          const qc = out.qContinue.dataSync();
+          for (let b = 0; b < B; b++) if (model.config.variant === 'trm' ? qh[b] > 0 : qh[b] > qc[b]) halted++;
+        }
+        out.logits.dispose();
+        out.qHalt.dispose();
+        out.qContinue.dispose();
+        yield;
       }
-      if (s === S - 1) {
-        const qh = out.qHalt.dataSync();
-        const qc = out.qContinue.dataSync();
-        for (let b = 0; b < B; b++) if (model.config.variant === 'trm' ? qh[b] > 0 : qh[b] > qc[b]) halted++;
-      }
-      out.logits.dispose();
-      out.qHalt.dispose();
-      out.qContinue.dispose();
+    } finally {
+      disposeCarry(carry);
+      tokT.dispose();
     }
-    disposeCarry(carry);
-    tokT.dispose();
     opts.onProgress?.(Math.min(puzzles.length, start + batch), puzzles.length);
   }
   const n = Math.max(1, puzzles.length);

@@ -1,5 +1,5 @@
 /** Open a checkpoint as a ready model: weights (PyTorch layout on disk) plus the config from its metadata. */
-import { type HrmModel, configFromJson, modelFromWeights } from '../model';
+import { type HrmModel, configFromFile, modelFromWeights } from '../model';
 import { type LoadedCheckpoint, loadCheckpoint } from './checkpoint';
 
 export interface OpenedModel {
@@ -7,13 +7,13 @@ export interface OpenedModel {
   checkpoint: LoadedCheckpoint;
 }
 
+/**
+ * Reads the checkpoint (loadCheckpoint refuses non-finite weights) and checks its metadata config against the field
+ * ranges (engine/model/config.ts CONFIG_RANGES) before any model memory is allocated: a DataError names the file and
+ * the field (`config.haltMaxSteps`, …).
+ */
 export async function loadModel(file: string): Promise<OpenedModel> {
   const checkpoint = await loadCheckpoint(file);
-  let config;
-  try {
-    config = configFromJson(checkpoint.config);
-  } catch (err) {
-    throw new Error(`${file}: bad model config in the safetensors metadata: ${(err as Error).message}`);
-  }
+  const config = configFromFile(checkpoint.config, file, 'config');
   return { model: modelFromWeights(config, checkpoint.tensors), checkpoint };
 }

@@ -1,8 +1,9 @@
 /**
- * The HRM training loss (hrm-reference §4, reference `models/losses.py`), as differentiable TF.js ops usable inside
- * tf.variableGrads on every backend (wasm included: no gather, no where, no segment sums; labels go in as one-hot).
+ * The HRM training loss (reference `models/losses.py`; docs/model.md §Losses), as differentiable TF.js ops usable
+ * inside tf.variableGrads on every backend (wasm included: no gather, no where, no segment sums; labels go in as
+ * one-hot).
  *
- * Token loss, stablemax cross-entropy (paper A.5):
+ * Token loss, stablemax cross-entropy (docs/model.md §Losses):
  *   s(x) = x + 1 for x ≥ 0,  1 / (1 − x + 1e-30) for x < 0
  *   written without a select as  s(x) = relu(x) + 1 / (1 − min(x, 0))   (each branch's other term is 0 / 1)
  *   log p = log( s(x_label) / Σ_v s(x_v) ),  token loss = −log p

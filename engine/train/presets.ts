@@ -1,13 +1,15 @@
 /**
  * Training presets: a model config plus the training settings that go with it.
  *
- * - tiny-4x4: the CPU demo (minutes on one core); hrm-reference §10.3.
+ * - tiny-4x4: the CPU demo (minutes on one core); docs/model.md §Presets.
  * - small-6x6: 6×6 puzzles with extra givens (the clue-count knob), tens of minutes on CPU.
  * - easy-9x9: real 9×9 Sudoku with many givens; hours on CPU for exact solves.
  * - hrm-sudoku-extreme: the paper's 27M configuration and recipe (for GPUs and imported weights).
  * Every field can be overridden from the CLI or a config file.
  */
 import { type HrmConfig, HRM_SUDOKU_27M, TINY_4X4, makeConfig } from '../model/config';
+import { type IntLimit, type NumLimit, LIMITS, NUM_LIMITS, intProblem, numProblem } from '../util/limits';
+import { DataError } from '../util/errors';
 import type { LossType } from './losses';
 
 export interface TrainSettings {
@@ -56,7 +58,8 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     name: 'tiny-4x4',
     description: '4×4 Sudoku, D=64, 1+1 layers, learned positions, softmax CE; learns to solve most puzzles in minutes on one CPU core',
     // Learned positions and softmax cross-entropy learn markedly faster than RoPE + stablemax at this size (measured:
-    // eval cell accuracy 0.82 vs 0.58 after 600 steps), as in the CPU prototype of hrm-reference §10.2.
+    // eval cell accuracy 0.82 vs 0.58 after 600 steps), as in the CPU prototype
+    // (docs/model.md §Why tiny-4x4 uses learned positions and softmax).
     model: { ...TINY_4X4, positions: 'learned' },
     train: {
       ...common, lossType: 'softmax', batch: 64, steps: 2000, lr: 1e-3, warmup: 50, weightDecay: 0.1, puzzleEmbLr: 1e-3,
@@ -100,4 +103,55 @@ export function getPreset(name: string): Preset {
   const p = PRESETS[name];
   if (!p) throw new Error(`unknown preset "${name}" (known: ${presetNames().join(', ')})`);
   return { name: p.name, description: p.description, model: { ...p.model }, train: { ...p.train } };
+}
+
+/**
+ * The range of every training setting (presets, CLI flags, `train` requests and a resumed run's run.json), from the
+ * shared table engine/util/limits.ts where the setting is an option too.
+ */
+export const TRAIN_SETTING_RANGES: Readonly<Record<Exclude<keyof TrainSettings, 'lossType'>, { int: IntLimit } | { num: NumLimit }>> = Object.freeze({
+  batch: { int: LIMITS.batch },
+  microBatch: { int: LIMITS.batch },
+  steps: { int: LIMITS.steps },
+  lr: { num: NUM_LIMITS.lr },
+  warmup: { int: { min: 0, max: LIMITS.steps.max } },
+  lrMinRatio: { num: { min: 0, max: 1, minInclusive: true } },
+  weightDecay: { num: { min: 0, max: 100, minInclusive: true } },
+  puzzleEmbLr: { num: { min: 0, max: NUM_LIMITS.lr.max, minInclusive: true } },
+  puzzleEmbWeightDecay: { num: { min: 0, max: 100, minInclusive: true } },
+  ema: { num: { min: 0, max: 1 } },
+  checkpointEvery: { int: LIMITS.steps },
+  keepLast: { int: LIMITS.keepLast },
+  minClues: { int: { min: 0, max: 81 } },
+  maxClues: { int: { min: 0, max: 81 } },
+  fixedSetSize: { int: LIMITS.puzzles },
+  evalPuzzles: { int: { min: 0, max: LIMITS.puzzles.max } },
+  evalSegments: { int: LIMITS.segments },
+});
+
+/** Every problem with training settings, with the setting each concerns (empty when valid). Optional settings may be absent. */
+export function trainSettingsProblems(t: TrainSettings): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  const rec = t as unknown as Record<string, unknown>;
+  for (const [k, r] of Object.entries(TRAIN_SETTING_RANGES)) {
+    const v = rec[k];
+    const optional = k === 'microBatch' || k === 'ema' || k === 'minClues' || k === 'maxClues' || k === 'fixedSetSize';
+    if (v === undefined && optional) continue;
+    const problem = 'int' in r ? intProblem(k, v, r.int) : numProblem(k, v, r.num);
+    if (problem !== undefined) out.push({ field: k, message: problem });
+  }
+  if (t.lossType !== 'stablemax' && t.lossType !== 'softmax') out.push({ field: 'lossType', message: `lossType must be 'stablemax' or 'softmax', got ${String(t.lossType)}` });
+  return out;
+}
+
+/**
+ * Throws unless the settings are within TRAIN_SETTING_RANGES: a DataError naming `file` and `spec.train.<field>`
+ * when they were read from a file (a run's run.json), else a RangeError.
+ */
+export function validateTrainSettings(t: TrainSettings, file?: string): TrainSettings {
+  const problems = trainSettingsProblems(t);
+  if (problems.length === 0) return t;
+  const text = `bad training settings: ${problems.map((p) => p.message).join('; ')}`;
+  if (file !== undefined) throw new DataError({ file, field: `spec.train.${problems[0].field}` }, text);
+  throw new RangeError(text);
 }

@@ -1,8 +1,8 @@
 /**
- * Learning-rate schedule of the reference `pretrain.py` (hrm-reference §5.3): linear warmup, then a half-cosine from
- * `base` down to `base · minRatio` at `total` steps. The step counter starts at 1 for the first batch, so the first
- * lr is base/warmup. minRatio 1 (the reference default) gives a constant lr after warmup. Past `total` the lr stays
- * at its final value.
+ * Learning-rate schedule of the reference `pretrain.py` (docs/model.md §Learning-rate schedule): linear warmup, then a
+ * half-cosine from `base` down to `base · minRatio` at `total` steps. The step counter starts at 1 for the first batch,
+ * so the first lr is base/warmup. minRatio 1 (the reference default) gives a constant lr after warmup. Past `total` the
+ * lr stays at its final value.
  */
 
 export interface LrSchedule {

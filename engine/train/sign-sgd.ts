@@ -1,6 +1,7 @@
 /**
  * Sign-SGD with decoupled weight decay, the reference optimizer for the puzzle-identifier embedding
- * (hrm-reference §5.2, `sparse_embedding.py`):   w ← w · (1 − lr · wd) − lr · sign(g).
+ * (`sparse_embedding.py`; docs/model.md §Sign-SGD for the puzzle embedding):
+ *   w ← w · (1 − lr · wd) − lr · sign(g).
  *
  * The reference updates only the table rows used by the batch. With `sparseRows` (the default), rows of a rank ≥ 2
  * parameter whose gradient is entirely zero are left untouched (no decay either); for Sudoku (one puzzle id, one

@@ -1,15 +1,17 @@
 /**
  * A training session as `hrm-lens train` and the engine's `train` method run it: open a Trainer (a new run from a
- * preset with overrides, or a resumed run), then step it to the target with periodic checkpoints, yielding to the
- * event loop between steps (so that a host's stop request or a Ctrl-C can arrive), and finish with the held-out
- * evaluation and a final checkpoint — or, when stopped early and asked to, with just the checkpoint.
+ * preset with overrides, or a resumed run; either locks the run folder until the trainer is closed), then step it to
+ * the target with periodic checkpoints, yielding to the event loop between steps (so that a host's stop request or a
+ * Ctrl-C can arrive), and finish with the held-out evaluation and a final checkpoint — or, when stopped early and
+ * asked to, with just the checkpoint.
  */
 import * as path from 'node:path';
-import { getPreset, type TrainSettings } from './presets';
+import { getPreset, type TrainSettings, validateTrainSettings } from './presets';
 import { type RunSpec, type StepMetrics, Trainer } from './trainer';
 import type { EvalResult } from './evaluate';
 import type { JsonObject } from './checkpoint';
 import type { TrainDataSpec } from './data-source';
+import type { RunLockOptions } from './run-lock';
 import { readAllRecords } from '../sudoku/dataset';
 import { type GridSize, sizeFromCells } from '../sudoku/geometry';
 
@@ -31,6 +33,8 @@ export interface OpenTrainerOptions {
   data?: string;
   /** The backend description recorded in the run. */
   backend: JsonObject;
+  /** How the run folder is locked while written (engine/train/run-lock.ts): what holds it, force, notices. */
+  lock?: RunLockOptions;
 }
 
 /** `.hrm/runs/<preset>-s<seed>[-mix]-<yyyymmddThhmmss>` (relative to `base`, default the working directory). */
@@ -52,13 +56,14 @@ export async function openTrainer(o: OpenTrainerOptions): Promise<{ trainer: Tra
   if (o.resume) {
     const saved = await Trainer.readRunSpec(o.resume);
     const pool = saved.data.kind === 'file' ? await poolFromFile(saved.data.path, saved.model.gridSize) : undefined;
-    const trainer = await Trainer.resume(o.resume, { backend: o.backend, pool });
+    const trainer = await Trainer.resume(o.resume, { backend: o.backend, pool, lock: o.lock });
     return { trainer, totalSteps: o.steps ?? trainer.spec.train.steps };
   }
   const preset = getPreset(o.preset);
   const train: TrainSettings = { ...preset.train };
   for (const [k, v] of Object.entries(o.overrides ?? {})) if (v !== undefined) (train as unknown as Record<string, unknown>)[k] = v;
   if (o.steps !== undefined) train.steps = o.steps;
+  validateTrainSettings(train);
   const seed = o.seed ?? 0;
   const pool = o.data ? await poolFromFile(o.data, preset.model.gridSize) : undefined;
   const spec: RunSpec = {
@@ -66,7 +71,7 @@ export async function openTrainer(o: OpenTrainerOptions): Promise<{ trainer: Tra
     data: pool && pool.kind === 'pool' ? { kind: 'file', path: pool.description, puzzles: pool.puzzles.length } : { kind: 'generated' },
     backend: o.backend,
   };
-  const trainer = await Trainer.create(o.out ?? defaultRunDir(preset.name, seed, !!o.mixing), spec, pool);
+  const trainer = await Trainer.create(o.out ?? defaultRunDir(preset.name, seed, !!o.mixing), spec, pool, o.lock);
   return { trainer, totalSteps: train.steps };
 }
 
@@ -113,7 +118,7 @@ export async function runTrainLoop(trainer: Trainer, totalSteps: number, hooks: 
     await nextTick();
   }
   const stopped = trainer.step < totalSteps;
-  const heldOut = stopped && !hooks.evaluateWhenStopped ? null : trainer.evaluateHeldOut();
+  const heldOut = stopped && !hooks.evaluateWhenStopped ? null : await trainer.evaluateHeldOutAsync();
   const checkpoint = await trainer.saveCheckpoint(heldOut ?? undefined);
   hooks.onCheckpoint?.(checkpoint, trainer.step);
   return { checkpoint, step: trainer.step, stopped, heldOut };

@@ -1,5 +1,5 @@
 /**
- * The training loop of the reference HRM (hrm-reference §2.3, §3, §4): a persistent batch of slots, one segment and
+ * The training loop of the reference HRM (docs/model.md §Training loop): a persistent batch of slots, one segment and
  * one optimizer step per training step; halted slots are refilled with fresh examples and reset to H_init/L_init.
  *
  * Per step t (1-based):
@@ -18,7 +18,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf';
 import {
-  type Carry, type HrmConfig, type HrmModel, configFromJson, configToJson, createModel, disposeCarry, haltDecisions,
+  type Carry, type HrmConfig, type HrmModel, configFromFile, configToJson, createModel, disposeCarry, haltDecisions,
   initialCarry, linearWeightNames, modelFromWeights, puzzleEmbeddingName, resetCarry, trainableWeightNames,
 } from '../model';
 import { currentBackend } from '../backend';
@@ -27,6 +27,7 @@ import { gridToString, gridToTokens, type GridSize } from '../sudoku/geometry';
 import { Rng } from '../util/rng';
 import { deriveSeed } from '../util/hash-seed';
 import { writeFileAtomic } from '../util/atomic-write';
+import { runStepsAsync } from '../util/steps';
 import { AdamATan2 } from './adam-atan2';
 import { SignSGD } from './sign-sgd';
 import { Ema } from './ema';
@@ -35,9 +36,11 @@ import {
   type JsonObject, type StateDict, combineStates, latestCheckpoint, loadCheckpoint, pickState, saveCheckpoint, writeEvalResult,
 } from './checkpoint';
 import { MetricsLog } from './metrics-log';
+import { DataError } from '../util/errors';
+import { acquireRunLock, type RunLock, type RunLockOptions } from './run-lock';
 import { TrainDataSource, type TrainDataSpec } from './data-source';
-import type { TrainSettings } from './presets';
-import { type EvalPuzzle, type EvalResult, evaluate } from './evaluate';
+import { type TrainSettings, validateTrainSettings } from './presets';
+import { type EvalPuzzle, type EvalResult, evaluate, evaluateSteps } from './evaluate';
 import { type MicroBatchInput, type MicroBatchResult, runMicroBatch } from './micro-batch';
 import { DataParallelHelper } from './data-parallel';
 import { PuzzleGenerator } from '../sudoku/generator';
@@ -107,6 +110,7 @@ export class Trainer {
     readonly data: TrainDataSource,
     readonly evalSet: readonly EvalPuzzle[],
     private readonly metrics: MetricsLog,
+    private readonly lock: RunLock,
   ) {
     const B = spec.train.batch;
     const cells = model.dims.cells;
@@ -124,32 +128,47 @@ export class Trainer {
     this.transposeNames = new Set(linearWeightNames(model.config));
   }
 
-  /** Start a new run in `dir` (created; must not already hold checkpoints). */
-  static async create(dir: string, spec: RunSpec, pool?: TrainDataSpec): Promise<Trainer> {
-    if (await latestCheckpoint(dir).catch(() => undefined)) throw new Error(`${dir} already holds checkpoints: resume it instead`);
+  /**
+   * Start a new run in `dir` (created; must not already hold checkpoints). The folder is locked (run-lock.ts) until
+   * close(): a folder another process writes is refused with RunLockedError.
+   */
+  static async create(dir: string, spec: RunSpec, pool?: TrainDataSpec, lockOptions?: RunLockOptions): Promise<Trainer> {
     await fs.mkdir(dir, { recursive: true });
-    const model = createModel(spec.model, spec.seed);
-    const { data, evalSet } = makeData(spec, pool);
-    const metrics = await MetricsLog.open(path.join(dir, 'metrics.jsonl'), { resumeFromStep: 0 });
-    const trainer = new Trainer(dir, spec, model, data, evalSet, metrics);
-    await writeFileAtomic(path.join(dir, 'run.json'), `${JSON.stringify(trainer.runJson(), null, 2)}\n`);
-    return trainer;
+    const lock = await acquireRunLock(dir, lockOptions);
+    try {
+      if (await latestCheckpoint(dir).catch(() => undefined)) throw new Error(`${dir} already holds checkpoints: resume it instead`);
+      const model = createModel(spec.model, spec.seed);
+      const { data, evalSet } = makeData(spec, pool);
+      const metrics = await MetricsLog.open(path.join(dir, 'metrics.jsonl'), { resumeFromStep: 0 });
+      const trainer = new Trainer(dir, spec, model, data, evalSet, metrics, lock);
+      await writeFileAtomic(path.join(dir, 'run.json'), `${JSON.stringify(trainer.runJson(), null, 2)}\n`);
+      return trainer;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
   }
 
-  /** Continue the run in `dir` from its newest checkpoint (or `checkpointFile`). */
-  static async resume(dir: string, opts: { pool?: TrainDataSpec; checkpointFile?: string; backend?: JsonObject } = {}): Promise<Trainer> {
+  /** Continue the run in `dir` from its newest checkpoint (or `checkpointFile`); the folder is locked as by create(). */
+  static async resume(dir: string, opts: { pool?: TrainDataSpec; checkpointFile?: string; backend?: JsonObject; lock?: RunLockOptions } = {}): Promise<Trainer> {
     const saved = await Trainer.readRunSpec(dir);
     const spec: RunSpec = { ...saved, backend: opts.backend ?? saved.backend };
-    const file = opts.checkpointFile ?? (await latestCheckpoint(dir))?.file;
-    if (!file) throw new Error(`${dir}: no checkpoint to resume from`);
-    const ckpt = await loadCheckpoint(file);
-    if (!ckpt.optimizer) throw new Error(`${file}: no optimizer state beside it; cannot resume exactly`);
-    const model = modelFromWeights(configFromJson(ckpt.config), ckpt.tensors);
-    const { data, evalSet } = makeData(spec, opts.pool);
-    const metrics = await MetricsLog.open(path.join(dir, 'metrics.jsonl'), { resumeFromStep: ckpt.step });
-    const trainer = new Trainer(dir, spec, model, data, evalSet, metrics);
-    trainer.restoreState(ckpt.optimizer, ckpt.step);
-    return trainer;
+    const lock = await acquireRunLock(dir, opts.lock);
+    try {
+      const file = opts.checkpointFile ?? (await latestCheckpoint(dir))?.file;
+      if (!file) throw new Error(`${dir}: no checkpoint to resume from`);
+      const ckpt = await loadCheckpoint(file);
+      if (!ckpt.optimizer) throw new Error(`${file}: no optimizer state beside it; cannot resume exactly`);
+      const model = modelFromWeights(configFromFile(ckpt.config, file, 'config'), ckpt.tensors);
+      const { data, evalSet } = makeData(spec, opts.pool);
+      const metrics = await MetricsLog.open(path.join(dir, 'metrics.jsonl'), { resumeFromStep: ckpt.step });
+      const trainer = new Trainer(dir, spec, model, data, evalSet, metrics, lock);
+      trainer.restoreState(ckpt.optimizer, ckpt.step);
+      return trainer;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
   }
 
   /** The spec recorded in a run folder's run.json. */
@@ -162,7 +181,8 @@ export class Trainer {
       throw new Error(`${file}: cannot read the run description (${(err as Error).message})`);
     }
     if (!run.spec) throw new Error(`${file}: no "spec" field`);
-    return { ...run.spec, model: configFromJson(run.spec.model) };
+    if (run.spec.train === null || typeof run.spec.train !== 'object') throw new DataError({ file, field: 'spec.train' }, 'missing or not an object');
+    return { ...run.spec, model: configFromFile(run.spec.model, file, 'spec.model'), train: validateTrainSettings(run.spec.train, file) };
   }
 
   runJson(): JsonObject {
@@ -317,6 +337,14 @@ export class Trainer {
     return this.withEvalWeights(() => evaluate(this.model, this.evalSet, { segments: opts.segments ?? this.spec.train.evalSegments, signal: opts.signal }));
   }
 
+  /** evaluateHeldOut with the event loop turning between segments (engine/util/steps.ts); nothing else may step this trainer meanwhile. */
+  async evaluateHeldOutAsync(opts: { segments?: number; signal?: AbortSignal } = {}): Promise<EvalResult> {
+    const run = () => runStepsAsync(evaluateSteps(this.model, this.evalSet, { segments: opts.segments ?? this.spec.train.evalSegments, signal: opts.signal }), opts.signal, 'evaluation');
+    if (!this.ema) return run();
+    this.ema.swapIn();
+    try { return await run(); } finally { this.ema.swapOut(); }
+  }
+
   /** Write step-XXXXXX.safetensors (+ optimizer state; + eval.json when `evalResult` is given). */
   async saveCheckpoint(evalResult?: EvalResult): Promise<string> {
     const state = this.captureState();
@@ -337,12 +365,17 @@ export class Trainer {
     }
   }
 
+  /** Release everything, the run folder's lock last (also when a release before it fails). */
   async close(): Promise<void> {
-    this.metrics.close();
-    disposeCarry(this.carry);
-    this.adam.dispose();
-    this.ema?.dispose();
-    this.model.dispose();
+    try {
+      this.metrics.close();
+      disposeCarry(this.carry);
+      this.adam.dispose();
+      this.ema?.dispose();
+      this.model.dispose();
+    } finally {
+      this.lock.release();
+    }
   }
 
   /**

@@ -5,11 +5,13 @@
  *   Probe args:    `{ checkpoints: [a, b?], masks?, count?, segments?, seed? }` — else a checkpoint pick, and an
  *                  optional second one to compare (e.g. trained with data mixing).
  *   Ensemble args: `{ sources: [run folder | checkpoint…], last?, perturb?, count?, data?, generate?, limit?,
- *                  segments?, seed?, view? }` — else a run folder pick (its last 5 checkpoints) on 200 generated
- *                  puzzles; from the Runs tree or the Explorer, the run (or checkpoint) it was invoked on, on 200
- *                  generated puzzles. The report opens in the ensemble panel (extension/panels/ensemble-panel.ts), or as the
- *                  Markdown document with `view: 'document'`.
- * Workspace checkpoints are refused in an untrusted workspace. Each returns the engine's result.
+ *                  segments?, seed?, view? }` — else a pick of the shipped model and the runs of the runs folder (a
+ *                  run: its last 5 checkpoints; "Browse…" for others) on 200 generated puzzles; from the Runs tree or
+ *                  the Explorer, the run (or checkpoint) it was invoked on, on 200 generated puzzles. The report opens
+ *                  in the ensemble panel (extension/panels/ensemble-panel.ts), or as the Markdown document with
+ *                  `view: 'document'`.
+ * Refused: workspace checkpoints in an untrusted workspace, files that are not HRM Lens checkpoints. Each returns the
+ * engine's result.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -17,19 +19,55 @@ import { isCancelled } from '../../engine/protocol';
 import type { EnsembleParams, EnsembleResult, ProbeParams, ProbeResult } from '../../engine/analysis/analysis-protocol';
 import type { EngineClient } from '../engine/engine-client';
 import type { ResultDocuments } from './result-document';
-import { pickCheckpoint, runsFolder, workspaceCheckpointRefusal } from './checkpoints';
+import { promises as fs } from 'node:fs';
+import { checkpointRefusal, pickCheckpoint, runsFolder, workspaceCheckpointRefusal } from './checkpoints';
+import { refuse } from './refusals';
+import type { CheckpointCatalog } from '../views/checkpoint-catalog';
+import { listRuns } from '../views/run-files';
+import { runDescription } from '../views/checkpoint-text';
 import { type EnsemblePanel, toEnsembleView } from '../panels/ensemble-panel';
 import { type RunsTarget, targetPath } from '../views/runs-view';
+import { escapeMarkdown, markdownCodeBlock } from '../views/markdown-text';
+import { boundedMessage } from '../../engine/util/errors';
 
 export type EnsembleArgs = EnsembleParams & { view?: 'panel' | 'document' };
 
 const pct = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const message = (e: unknown): string => boundedMessage(e);
 
-function refused(files: readonly string[]): boolean {
-  const why = files.map(workspaceCheckpointRefusal).find((r) => r !== undefined);
-  if (why) void vscode.window.showWarningMessage(why);
-  return why !== undefined;
+/** The first refusal among `files` (run folders are checked for trust only; files as checkpoints), shown; true if any. */
+async function refused(catalog: CheckpointCatalog, files: readonly string[]): Promise<boolean> {
+  for (const f of files) {
+    const isFolder = await fs.stat(f).then((st) => st.isDirectory(), () => false);
+    const why = isFolder ? workspaceCheckpointRefusal(f) : await checkpointRefusal(catalog, f);
+    if (why) {
+      refuse(why);
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The ensemble's sources from the user: the shipped model and/or runs of the runs folder, or "Browse…"; undefined when dismissed. */
+async function pickEnsembleSources(shipped: string): Promise<string[] | undefined> {
+  const folder = vscode.workspace.isTrusted ? runsFolder() : undefined;
+  const runs = folder ? (await listRuns(folder.fsPath)).filter((r) => r.checkpoints.length > 0) : [];
+  const items: (vscode.QuickPickItem & { source?: string; browse?: boolean })[] = [
+    { label: 'tiny-4x4 (shipped model)', description: 'one checkpoint: the relabeling rows', source: shipped, picked: runs.length === 0 },
+    ...runs.map((r) => ({ label: r.name, description: runDescription(r), detail: `its last ${Math.min(5, r.checkpoints.length)} checkpoint${r.checkpoints.length === 1 ? '' : 's'}`, source: r.dir })),
+    { label: '$(folder-opened) Browse…', description: 'run folders or checkpoints elsewhere', browse: true, alwaysShow: true },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'HRM: Ensemble Report — checkpoints and runs (a run: its last 5 checkpoints), on 200 generated puzzles' });
+  if (!picked?.length) return undefined;
+  const sources = picked.flatMap((p) => (p.source ? [p.source] : []));
+  if (picked.some((p) => p.browse)) {
+    const more = await vscode.window.showOpenDialog({
+      canSelectFiles: true, canSelectFolders: true, canSelectMany: true, defaultUri: runsFolder(),
+      openLabel: 'Use these', title: 'HRM: Ensemble Report — run folders (their last 5 checkpoints each) or checkpoints',
+    });
+    sources.push(...(more ?? []).map((u) => u.fsPath));
+  }
+  return sources.length ? sources : undefined;
 }
 
 async function withEngineProgress<T>(title: string, run: (token: vscode.CancellationToken, report: (e: { done: number; total: number }) => void) => Promise<T>): Promise<T> {
@@ -44,10 +82,10 @@ async function withEngineProgress<T>(title: string, run: (token: vscode.Cancella
 }
 
 export function probeMarkdown(r: ProbeResult): string {
-  const rows = r.rows.map((x) => `| ${path.basename(x.checkpoint)} | ${x.mask} | ${x.puzzles} | ${pct(x.finalAccuracy)} | ${pct(x.stabilityRate)} | ${x.corruptionEvents} |`);
+  const rows = r.rows.map((x) => `| ${escapeMarkdown(path.basename(x.checkpoint))} | ${escapeMarkdown(String(x.mask))} | ${x.puzzles} | ${pct(x.finalAccuracy)} | ${pct(x.stabilityRate)} | ${x.corruptionEvents} |`);
   return ['# Fixed-point probe', '', `${r.segments} segments, halting off, ${r.seconds.toFixed(1)} s. *Stable*: exact at every segment after the first exact one; `
     + '*corruptions*: exact → not exact events (paper fact a).', '',
-  '| checkpoint | mask | puzzles | final exact | stable | corruptions |', '|---|---|---|---|---|---|', ...rows, '', '```text', r.text.trimEnd(), '```', ''].join('\n');
+  '| checkpoint | mask | puzzles | final exact | stable | corruptions |', '|---|---|---|---|---|---|', ...rows, '', markdownCodeBlock(r.text.trimEnd()), ''].join('\n');
 }
 
 export function ensembleMarkdown(r: EnsembleResult): string {
@@ -57,20 +95,20 @@ export function ensembleMarkdown(r: EnsembleResult): string {
     `| baseline | ${pct(s.baseline.oracle)} | ${pct(s.baseline.labelFree)} |`, `| + relabeling | ${pct(s.relabeling.oracle)} | ${pct(s.relabeling.labelFree)} |`,
     `| + checkpoints | ${pct(s.checkpoints.oracle)} | ${pct(s.checkpoints.labelFree)} |`, `| + both | ${pct(s.both.oracle)} | ${pct(s.both.labelFree)} |`, '',
     '*Oracle*: the paper\'s rule (uses the labels); *label-free*: plurality over halted passes, ties by lower E then higher q_halt.', '',
-    '```text', r.text.trimEnd(), '```', ''].join('\n');
+    markdownCodeBlock(r.text.trimEnd()), ''].join('\n');
 }
 
-export function registerAnalysisReports(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments, ensemblePanel: EnsemblePanel): vscode.Disposable {
+export function registerAnalysisReports(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments, ensemblePanel: EnsemblePanel, catalog: CheckpointCatalog): vscode.Disposable {
   const shipped = path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
   const probe = vscode.commands.registerCommand('hrmLens.runProbe', async (args?: ProbeParams): Promise<ProbeResult | undefined> => {
     let params = args;
     if (!params) {
-      const a = await pickCheckpoint('HRM: Run Fixed-Point Probe — checkpoint', [{ label: 'tiny-4x4 (shipped model)', description: 'models/tiny-4x4.safetensors', file: shipped }]);
+      const a = await pickCheckpoint(catalog, 'HRM: Run Fixed-Point Probe — checkpoint', [{ label: 'tiny-4x4 (shipped model)', description: 'models/tiny-4x4.safetensors', file: shipped }]);
       if (!a) return undefined;
-      const b = await pickCheckpoint('HRM: Run Fixed-Point Probe — a second checkpoint to compare (Esc: none)', [{ label: 'tiny-4x4 (shipped model)', file: shipped }]);
+      const b = await pickCheckpoint(catalog, 'HRM: Run Fixed-Point Probe — a second checkpoint to compare (Esc: none)', [{ label: 'tiny-4x4 (shipped model)', file: shipped }]);
       params = { checkpoints: b && b !== a ? [a, b] : [a] };
     }
-    if (refused(params.checkpoints)) return undefined;
+    if (await refused(catalog, params.checkpoints)) return undefined;
     try {
       const p = params;
       const r = await withEngineProgress('HRM: fixed-point probe', (token, onProgress) => engine.request('probe', p, { token, onProgress }));
@@ -88,14 +126,11 @@ export function registerAnalysisReports(context: vscode.ExtensionContext, engine
     const { view, ...given } = args ?? {};
     let params: EnsembleParams | undefined = args ? (given as EnsembleParams) : undefined;
     if (!params) {
-      const picked = await vscode.window.showOpenDialog({
-        canSelectFiles: false, canSelectFolders: true, canSelectMany: true, defaultUri: runsFolder(),
-        openLabel: 'Use these runs', title: 'HRM: Ensemble Report — run folders (their last 5 checkpoints each)',
-      });
-      if (!picked?.length) return undefined;
-      params = { sources: picked.map((u) => u.fsPath), last: 5, generate: 200 };
+      const sources = await pickEnsembleSources(shipped);
+      if (!sources) return undefined;
+      params = { sources, last: 5, generate: 200 };
     }
-    if (refused(params.sources)) return undefined;
+    if (await refused(catalog, params.sources)) return undefined;
     try {
       const p = params;
       const r = await withEngineProgress('HRM: ensemble report', (token, onProgress) => engine.request('ensemble', p, { token, onProgress }));

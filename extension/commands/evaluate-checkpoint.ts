@@ -2,13 +2,17 @@
  * "HRM: Evaluate Checkpoint": a checkpoint (the arguments, or a quick pick of the workspace's runs, the shipped 4×4
  * model and "Browse…") and a dataset file (the arguments, or a file dialog) go to the engine's `evaluate`; progress
  * in a cancellable notification; the figures are stored in the checkpoint's .eval.json (under the data file's name)
- * and summarised in a message. Args: `{ checkpoint, data, segments, limit, save }`. Returns the EvaluateResult.
+ * and summarised in a message. A file that is not an HRM Lens checkpoint is refused, and so is a workspace checkpoint
+ * in an untrusted workspace. Args: `{ checkpoint, data, segments, limit, save }`. Returns the EvaluateResult.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isCancelled, type EvaluateResult } from '../../engine/protocol';
 import type { EngineClient } from '../engine/engine-client';
-import { pickCheckpoint, workspaceCheckpointRefusal } from './checkpoints';
+import { checkpointRefusal, pickCheckpoint } from './checkpoints';
+import { refuse } from './refusals';
+import type { CheckpointCatalog } from '../views/checkpoint-catalog';
+import { boundedMessage } from '../../engine/util/errors';
 
 export interface EvaluateArgs {
   checkpoint?: string;
@@ -19,17 +23,14 @@ export interface EvaluateArgs {
   save?: string;
 }
 
-export function registerEvaluateCheckpoint(context: vscode.ExtensionContext, engine: EngineClient): vscode.Disposable {
+export function registerEvaluateCheckpoint(context: vscode.ExtensionContext, engine: EngineClient, catalog: CheckpointCatalog): vscode.Disposable {
   return vscode.commands.registerCommand('hrmLens.evaluateCheckpoint', async (args: EvaluateArgs = {}): Promise<EvaluateResult | undefined> => {
     const shipped = path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
-    const checkpoint = args.checkpoint ?? (await pickCheckpoint('HRM: Evaluate Checkpoint — checkpoint',
+    const checkpoint = args.checkpoint ?? (await pickCheckpoint(catalog, 'HRM: Evaluate Checkpoint — checkpoint',
       [{ label: 'tiny-4x4 (shipped model)', description: 'models/tiny-4x4.safetensors', file: shipped }]));
     if (!checkpoint) return undefined;
-    const refusal = workspaceCheckpointRefusal(checkpoint);
-    if (refusal) {
-      void vscode.window.showWarningMessage(refusal);
-      return undefined;
-    }
+    const refusal = await checkpointRefusal(catalog, checkpoint);
+    if (refusal) return refuse(refusal);
     const data = args.data ?? (await vscode.window.showOpenDialog({
       canSelectMany: false, openLabel: 'Evaluate on this dataset', title: 'HRM: Evaluate Checkpoint — dataset (CSV or one puzzle per line)',
       defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
@@ -55,7 +56,7 @@ export function registerEvaluateCheckpoint(context: vscode.ExtensionContext, eng
         + `cell ${(r.cell * 100).toFixed(1)}% (${r.puzzles} puzzles, ${r.segments} segments, ${r.seconds.toFixed(1)} s)${saved}`);
       return r;
     } catch (e) {
-      if (!isCancelled(e)) void vscode.window.showErrorMessage(`HRM: Evaluate Checkpoint failed: ${e instanceof Error ? e.message : String(e)}`);
+      if (!isCancelled(e)) void vscode.window.showErrorMessage(`HRM: Evaluate Checkpoint failed: ${boundedMessage(e)}`);
       return undefined;
     }
   });

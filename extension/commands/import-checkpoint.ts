@@ -9,6 +9,8 @@ import * as vscode from 'vscode';
 import type { ImportSummary } from '../../engine/interop/import-protocol';
 import type { EngineClient } from '../engine/engine-client';
 import { runsFolder } from './checkpoints';
+import { refuse } from './refusals';
+import { boundedMessage } from '../../engine/util/errors';
 
 export interface ImportArgs {
   file?: string;
@@ -25,15 +27,9 @@ export function importRunName(file: string): string {
 
 export function registerImportCheckpoint(engine: EngineClient): vscode.Disposable {
   return vscode.commands.registerCommand('hrmLens.importCheckpoint', async (args: ImportArgs = {}): Promise<ImportSummary | undefined> => {
-    if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage('HRM Lens imports checkpoints only in a trusted workspace (the import writes a run into the workspace). Trust the workspace to continue.');
-      return undefined;
-    }
+    if (!vscode.workspace.isTrusted) return refuse('HRM Lens imports checkpoints only in a trusted workspace (the import writes a run into the workspace). Trust the workspace to continue.');
     const runs = runsFolder();
-    if (!runs) {
-      void vscode.window.showWarningMessage('HRM: Import Checkpoint needs an open folder: the imported run is written to its runs folder.');
-      return undefined;
-    }
+    if (!runs) return refuse('HRM: Import Checkpoint needs an open folder: the imported run is written to its runs folder.');
     const file = args.file ?? (await vscode.window.showOpenDialog({
       canSelectMany: false, openLabel: 'Import this checkpoint', title: 'HRM: Import Checkpoint — a PyTorch checkpoint (torch.save file such as step_26040, or .safetensors)',
     }))?.[0]?.fsPath;
@@ -47,7 +43,7 @@ export function registerImportCheckpoint(engine: EngineClient): vscode.Disposabl
       void vscode.commands.executeCommand('hrmLens.runs.refresh').then(undefined, () => undefined);
       return r;
     } catch (e) {
-      void vscode.window.showErrorMessage(`HRM: Import Checkpoint failed: ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showErrorMessage(`HRM: Import Checkpoint failed: ${boundedMessage(e)}`);
       return undefined;
     }
   });

@@ -1,20 +1,26 @@
 /**
- * "HRM: Inspect Puzzle": the puzzle from the arguments, the editor selection (16/36/81 characters, '.' or '0'
- * blanks; whitespace ignored) or an input box; the checkpoint from the arguments, else the shipped default model
- * for 4×4 puzzles, else a quick pick of the workspace's checkpoints (or "Browse…"); workspace checkpoints only in a
- * trusted workspace. The engine computes the trace summary, shown in the inspector panel (extension/panels/), or as a
- * read-only Markdown document (scheme `hrm-lens`) with `{ view: 'document' }`. Returns the summary (for tests and other
- * commands).
+ * "HRM: Inspect Puzzle": the puzzle from the arguments, the editor selection (or, with none, the cursor's line; read
+ * by puzzle-text.ts: 16/36/81 cells, '.' or '0' blanks, whitespace and grid separators ignored) or an input box; the
+ * checkpoint from the arguments, else the shipped default model for 4×4 puzzles, else a quick pick of the workspace's
+ * checkpoints of the puzzle's grid size (or "Browse…"). Refused: a file that is not an HRM Lens checkpoint, a
+ * checkpoint of another grid size, a workspace checkpoint in an untrusted workspace. The engine computes the trace
+ * summary, shown in the inspector panel (extension/panels/), or as a read-only Markdown document (scheme `hrm-lens`)
+ * with `{ view: 'document' }`. Returns the summary (for tests and other commands).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/engine-client';
 import type { InspectSummary } from '../../engine/analysis/inspect';
 import { isCancelled } from '../../engine/protocol';
-import { pickCheckpoint, workspaceCheckpointRefusal } from './checkpoints';
+import { checkpointRefusal, pickCheckpoint, type GridSide } from './checkpoints';
 import type { ResultDocuments } from './result-document';
 import type { InspectorPanels } from '../panels/inspector-panel';
 import type { TrajectoryStore } from '../views/trajectory-store';
+import type { CheckpointCatalog } from '../views/checkpoint-catalog';
+import { escapeMarkdown, markdownCode } from '../views/markdown-text';
+import { boundedMessage } from '../../engine/util/errors';
+import { MAX_PUZZLE_TEXT, puzzleFromText, puzzleProblem, puzzleSide } from './puzzle-text';
+import { refuse } from './refusals';
 
 export interface InspectPuzzleArgs {
   puzzle?: string;
@@ -24,19 +30,25 @@ export interface InspectPuzzleArgs {
   view?: 'panel' | 'document';
 }
 
-const PUZZLE = /^[0-9.]{16}$|^[0-9.]{36}$|^[0-9.]{81}$/;
+/** The text Inspect Puzzle reads in an editor: the selection, or the cursor's line when nothing is selected. */
+export function selectionText(editor: vscode.TextEditor): string | undefined {
+  const doc = editor.document;
+  const range = editor.selection.isEmpty ? doc.lineAt(editor.selection.active.line).range : editor.selection;
+  // Measured before it is read: a selection of a whole large file is no puzzle.
+  if (doc.offsetAt(range.end) - doc.offsetAt(range.start) > MAX_PUZZLE_TEXT) return undefined;
+  return doc.getText(range);
+}
 
 function puzzleFromSelection(): string | undefined {
   const editor = vscode.window.activeTextEditor;
-  if (!editor) return undefined;
-  const text = editor.document.getText(editor.selection.isEmpty ? editor.document.lineAt(editor.selection.active.line).range : editor.selection);
-  const candidate = text.split(/\/\/|#/)[0].replace(/\s+/g, '');
-  return PUZZLE.test(candidate) ? candidate : undefined;
+  const text = editor ? selectionText(editor) : undefined;
+  return text === undefined ? undefined : puzzleFromText(text);
 }
 
-async function chooseCheckpoint(context: vscode.ExtensionContext, puzzle: string): Promise<string | undefined> {
-  if (puzzle.length === 16) return path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
-  return pickCheckpoint(`HRM: Inspect Puzzle — a checkpoint for this ${Math.round(Math.sqrt(puzzle.length))}×${Math.round(Math.sqrt(puzzle.length))} puzzle`);
+async function chooseCheckpoint(context: vscode.ExtensionContext, catalog: CheckpointCatalog, side: GridSide): Promise<string | undefined> {
+  const shipped = path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
+  if (side === 4) return shipped;
+  return pickCheckpoint(catalog, `HRM: Inspect Puzzle — a checkpoint for this ${side}×${side} puzzle`, [{ label: 'tiny-4x4 (shipped model)', description: 'models/tiny-4x4.safetensors', file: shipped }], side);
 }
 
 /**
@@ -44,42 +56,43 @@ async function chooseCheckpoint(context: vscode.ExtensionContext, puzzle: string
  * "computing…" while `s.stripPending`, or `stripError` when its request ended without one.
  */
 export function markdownOf(s: InspectSummary, stripError?: string): string {
-  const rows = s.segments.map((g) => `| ${g.segment} | \`${g.grid}\` | ${g.exact ? '✓' : ''} | ${g.wrong ?? '–'} | ${g.energy} | ${g.loss === null ? '–' : g.loss.toFixed(4)} | ${g.qHalt.toFixed(3)} | ${g.residualH === null ? '–' : g.residualH.toFixed(4)} |`);
+  const rows = s.segments.map((g) => `| ${g.segment} | ${markdownCode(g.grid)} | ${g.exact ? '✓' : ''} | ${g.wrong ?? '–'} | ${g.energy} | ${g.loss === null ? '–' : g.loss.toFixed(4)} | ${g.qHalt.toFixed(3)} | ${g.residualH === null ? '–' : g.residualH.toFixed(4)} |`);
   return [
-    `# HRM Lens — puzzle inspection`, '', `- checkpoint: \`${s.checkpoint}\``, `- puzzle: \`${s.puzzle}\``, `- solution: \`${s.solution ?? 'not unique'}\``,
-    `- class: **${s.mode.mode}**; first exact segment: ${s.firstExact ?? '–'}; stays exact from: ${s.stableFrom ?? '–'}; critical segment: ${s.criticalSegment ?? '–'}; corruptions: ${s.corruptions.length ? s.corruptions.join(', ') : 'none'}`,
-    `- class evidence: \`${JSON.stringify(s.mode.evidence)}\``,
+    `# HRM Lens — puzzle inspection`, '', `- checkpoint: ${markdownCode(s.checkpoint)}`, `- puzzle: ${markdownCode(s.puzzle)}`, `- solution: ${markdownCode(s.solution ?? 'not unique')}`,
+    `- class: **${escapeMarkdown(s.mode.mode)}**; first exact segment: ${s.firstExact ?? '–'}; stays exact from: ${s.stableFrom ?? '–'}; critical segment: ${s.criticalSegment ?? '–'}; corruptions: ${s.corruptions.length ? s.corruptions.join(', ') : 'none'}`,
+    `- class evidence: ${markdownCode(JSON.stringify(s.mode.evidence))}`,
     '', '| segment | grid | exact | wrong | E | loss | σ(q_halt) | residual ‖ΔzH‖/‖zH‖ |', '|---|---|---|---|---|---|---|---|', ...rows, '',
     `## Digit relabelings (last segment)`, '', ...stripMarkdown(s, stripError), '',
   ].join('\n');
 }
 
 function stripMarkdown(s: InspectSummary, stripError?: string): string[] {
-  if (stripError !== undefined) return [`_Not computed: ${stripError}._`];
+  if (stripError !== undefined) return [`_Not computed: ${escapeMarkdown(stripError)}._`];
   if (s.stripPending) return ['_Computing… (the puzzle under each cyclic relabeling of its digits, every segment)._'];
   const v = s.vote;
   const verdict = v.exact === null ? '' : v.exact ? ' — exact' : ' — wrong';
   return [
     '| relabeling | answer | halted | exact |', '|---|---|---|---|',
-    ...s.perturbations.map((p) => `| ${p.name} | \`${p.answer}\` | ${p.halted ? '✓' : ''} | ${p.exact === null ? '–' : p.exact ? '✓' : '✗'} |`),
-    '', `Vote (${v.pool === 'halted' ? 'halted relabelings' : 'all relabelings'}, ${v.poolSize}): ${v.answer === null ? 'no answer' : `\`${v.answer}\`, ${v.votes} vote${v.votes === 1 ? '' : 's'}${verdict}`}`,
+    ...s.perturbations.map((p) => `| ${escapeMarkdown(p.name)} | ${markdownCode(p.answer)} | ${p.halted ? '✓' : ''} | ${p.exact === null ? '–' : p.exact ? '✓' : '✗'} |`),
+    '', `Vote (${v.pool === 'halted' ? 'halted relabelings' : 'all relabelings'}, ${v.poolSize}): ${v.answer === null ? 'no answer' : `${markdownCode(v.answer)}, ${v.votes} vote${v.votes === 1 ? '' : 's'}${verdict}`}`,
   ];
 }
 
-export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments, panels: InspectorPanels, trajectories: TrajectoryStore): vscode.Disposable {
+export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments, panels: InspectorPanels, trajectories: TrajectoryStore, catalog: CheckpointCatalog): vscode.Disposable {
   return vscode.commands.registerCommand('hrmLens.inspectPuzzle', async (args: InspectPuzzleArgs = {}): Promise<InspectSummary | undefined> => {
-    const puzzle = args.puzzle?.replace(/\s+/g, '') ?? puzzleFromSelection() ?? (await vscode.window.showInputBox({
-      title: 'HRM: Inspect Puzzle', prompt: "16, 36 or 81 characters; '.' or '0' for a blank",
-      validateInput: (v) => (PUZZLE.test(v.replace(/\s+/g, '')) ? undefined : 'expected 16, 36 or 81 characters of 0-9 or .'),
-    }))?.replace(/\s+/g, '');
-    if (!puzzle) return undefined;
-    const checkpoint = args.checkpoint ?? (await chooseCheckpoint(context, puzzle));
+    const given = args.puzzle?.replace(/\s+/g, '');
+    if (given !== undefined && puzzleProblem(given)) return refuse(`HRM: Inspect Puzzle: "${given.slice(0, 100)}" is not a puzzle: ${puzzleProblem(given)}.`);
+    const typed = given ?? puzzleFromSelection() ?? (await vscode.window.showInputBox({
+      title: 'HRM: Inspect Puzzle', prompt: "16, 36 or 81 cells; '.' or '0' for a blank (spaces and | + - separators are ignored)",
+      validateInput: (v) => puzzleProblem(v) || undefined,
+    }));
+    const puzzle = typed === undefined ? undefined : puzzleFromText(typed);
+    const side = puzzle === undefined ? undefined : puzzleSide(puzzle);
+    if (!puzzle || !side) return undefined;
+    const checkpoint = args.checkpoint ?? (await chooseCheckpoint(context, catalog, side));
     if (!checkpoint) return undefined;
-    const refusal = workspaceCheckpointRefusal(checkpoint);
-    if (refusal) {
-      void vscode.window.showWarningMessage(refusal);
-      return undefined;
-    }
+    const refusal = await checkpointRefusal(catalog, checkpoint, side);
+    if (refusal) return refuse(refusal);
     try {
       // The trace first, then the perturbation strip (n passes of every segment: ~9× the trace's work at 9×9), so the
       // panel opens as soon as the trace is there; the command resolves with the whole summary.
@@ -100,7 +113,7 @@ export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: 
             else panels.showStrip(summary, strip);
             return summary;
           } catch (e) {
-            const why = isCancelled(e) ? 'cancelled' : `failed: ${e instanceof Error ? e.message : String(e)}`;
+            const why = isCancelled(e) ? 'cancelled' : `failed: ${boundedMessage(e)}`;
             if (doc) docs.update(doc.uri, markdownOf(trace, why));
             else panels.showStrip(trace, { error: why });
             if (!isCancelled(e)) void vscode.window.showWarningMessage(`HRM: Inspect Puzzle: the perturbation strip ${why}`);
@@ -109,7 +122,7 @@ export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: 
         },
       );
     } catch (e) {
-      void vscode.window.showErrorMessage(`HRM: Inspect Puzzle failed: ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showErrorMessage(`HRM: Inspect Puzzle failed: ${boundedMessage(e)}`);
       return undefined;
     }
   });

@@ -5,21 +5,9 @@
  * (datasets have millions of lines); the command on a selection covers the rest.
  */
 import * as vscode from 'vscode';
+import { puzzleInLine } from './puzzle-text';
 
 const MAX_LENSES = 200;
-const PUZZLE = /^[0-9.]+$/;
-const SIZES = new Set([16, 36, 81]);
-
-/** The puzzle text in one dataset line (a whole line, or a CSV field), or undefined. */
-export function puzzleInLine(line: string): string | undefined {
-  const trimmed = line.trim();
-  if (SIZES.has(trimmed.length) && PUZZLE.test(trimmed)) return trimmed;
-  for (const field of trimmed.split(',')) {
-    const f = field.trim().replace(/^"|"$/g, '');
-    if (SIZES.has(f.length) && PUZZLE.test(f) && /[.0]/.test(f)) return f;
-  }
-  return undefined;
-}
 
 export class PuzzleCodeLensProvider implements vscode.CodeLensProvider {
   provideCodeLenses(doc: vscode.TextDocument, token: vscode.CancellationToken): vscode.CodeLens[] {

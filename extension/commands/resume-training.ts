@@ -11,10 +11,11 @@ import { runsFolderUri } from '../settings';
 import { type RunInfo, listRuns, readRun } from '../views/run-files';
 import { runDescription } from '../views/checkpoint-text';
 import { type RunsTarget, targetPath } from '../views/runs-view';
+import { refuse } from './refusals';
+import { UNTRUSTED_TRAINING } from './train';
 
 export type ResumeArgs = RunsTarget | { run: string; steps?: number };
 
-const UNTRUSTED = 'HRM Lens trains only in a trusted workspace (training writes runs into the workspace and runs the engine on its data). Trust the workspace to continue.';
 
 async function pickRun(): Promise<RunInfo | undefined> {
   const folder = runsFolderUri();
@@ -36,10 +37,7 @@ function defaultSteps(run: RunInfo): number {
 
 export function registerResumeTraining(): vscode.Disposable {
   return vscode.commands.registerCommand('hrmLens.resumeTraining', async (args?: ResumeArgs): Promise<TrainResult | undefined> => {
-    if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage(UNTRUSTED);
-      return undefined;
-    }
+    if (!vscode.workspace.isTrusted) return refuse(UNTRUSTED_TRAINING);
     const dir = targetPath(args as RunsTarget);
     const run = dir ? await readRun(dir) : await pickRun();
     if (!run) {

@@ -5,18 +5,27 @@
  * `<runs folder>/<preset>-s<seed>-<time>` (setting hrmLens.runsFolder, default `.hrm/runs`) in the engine, and shows
  * progress in a notification (Cancel = stop after a checkpoint) and in the status bar. With `{ resume: <run folder> }`
  * it continues that run instead (to `steps` in total, default the run's own; "HRM: Resume Training" uses this). The
- * backend is the argument's, else the setting hrmLens.backend. Refused in an untrusted workspace. Returns the
- * engine's TrainResult.
+ * backend is the argument's, else the setting hrmLens.backend. Refused in an untrusted workspace. While a training
+ * runs, the context key hrmLens.trainingRunning is true (Stop Training is offered only then). Returns the engine's
+ * TrainResult.
  */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { isCancelled, type BackendName, type TrainResult } from '../../engine/protocol';
+import { BACKEND_NAMES as BACKENDS } from '../../engine/rpc/backend-names';
 import type { EngineClient } from '../engine/engine-client';
 import type { TrainingStatusBar } from '../status-bar';
 import { TRAIN_PRESETS, runFolderName } from './train-presets';
 import { readSettings, runsFolderUri } from '../settings';
 import { readRunSpec } from '../views/run-files';
 import type { TrainingDashboards } from '../panels/training-dashboard';
+import { boundedMessage } from '../../engine/util/errors';
+import { FileReadRefused, MAX_JSON_BYTES, readBoundedText } from '../views/bounded-read';
+import { TRAINING_RUNNING, setContextKey } from '../context-keys';
+import { refuse } from './refusals';
+
+/** The refusal of a training in an untrusted workspace (HRM: Train, Resume Training). */
+export const UNTRUSTED_TRAINING = 'HRM Lens trains only in a trusted workspace (training writes runs into the workspace and runs the engine on its data). Trust the workspace to continue.';
 
 export interface TrainArgs {
   preset?: string;
@@ -31,7 +40,7 @@ export interface TrainArgs {
   resume?: string;
 }
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const message = (e: unknown): string => boundedMessage(e);
 
 /** The dataset step of the prompts: generated puzzles, a dataset file of the workspace, or Browse…; null = dismissed. */
 async function askData(): Promise<{ data?: string } | null> {
@@ -49,8 +58,22 @@ async function askData(): Promise<{ data?: string } | null> {
   return chosen?.[0] ? { data: chosen[0].fsPath } : null;
 }
 
-const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow', 'webgpu'];
 const TRAIN_KEYS = new Set(['preset', 'steps', 'seed', 'mixing', 'batch', 'backend', 'data']);
+
+class ConfigFileRefused extends Error {}
+
+/** A config file's text: only a regular file of at most MAX_JSON_BYTES is read (not a FIFO, a device or a huge file). */
+async function readConfigText(file: vscode.Uri, where: string): Promise<string> {
+  if (file.scheme === 'file') {
+    return readBoundedText(file.fsPath, MAX_JSON_BYTES).catch((e: unknown) => {
+      throw new ConfigFileRefused(`${where}: ${e instanceof FileReadRefused ? e.detail : message(e)}`);
+    });
+  }
+  const st = await vscode.workspace.fs.stat(file);
+  if (!(st.type & vscode.FileType.File)) throw new ConfigFileRefused(`${where}: not a regular file: not read`);
+  if (st.size > MAX_JSON_BYTES) throw new ConfigFileRefused(`${where}: ${st.size} bytes, more than the ${MAX_JSON_BYTES} bytes read: not read`);
+  return new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
+}
 
 /**
  * A training config file: a JSON object with the TrainArgs fields (preset, steps, seed, mixing, batch, backend,
@@ -60,9 +83,9 @@ export async function readTrainConfig(file: vscode.Uri): Promise<TrainArgs> {
   const where = vscode.workspace.asRelativePath(file);
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(file)));
+    json = JSON.parse(await readConfigText(file, where));
   } catch (e) {
-    throw new Error(`${where}: not valid JSON (${message(e)})`);
+    throw e instanceof ConfigFileRefused ? new Error(e.message) : new Error(`${where}: not valid JSON (${message(e)})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${where}: expected a JSON object`);
   const o = json as Record<string, unknown>;
@@ -135,15 +158,9 @@ export function registerTrain(engine: EngineClient, status: TrainingStatusBar, d
     return true;
   };
   const train = vscode.commands.registerCommand('hrmLens.train', async (args?: TrainArgs): Promise<TrainResult | undefined> => {
-    if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage('HRM Lens trains only in a trusted workspace (training writes runs into the workspace and runs the engine on its data). Trust the workspace to continue.');
-      return undefined;
-    }
+    if (!vscode.workspace.isTrusted) return refuse(UNTRUSTED_TRAINING);
     const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder) {
-      void vscode.window.showWarningMessage('HRM: Train needs an open folder: runs are written to <folder>/.hrm/runs.');
-      return undefined;
-    }
+    if (!folder) return refuse('HRM: Train needs an open folder: runs are written to <folder>/.hrm/runs.');
     if (current) {
       void vscode.window.showInformationMessage(`HRM Lens is already training into ${vscode.workspace.asRelativePath(current)}.`);
       return undefined;
@@ -162,6 +179,7 @@ export function registerTrain(engine: EngineClient, status: TrainingStatusBar, d
     const out = resume ? path.resolve(settings.resume as string) : vscode.Uri.joinPath(runs, runFolderName(preset, seed)).fsPath;
     const backend = settings.backend ?? readSettings().backend;
     current = out;
+    void setContextKey(TRAINING_RUNNING, true);
     status.start(resume ? `${preset} (resumed)` : preset);
     dashboards.started(out, { preset, totalSteps: settings.steps ?? spec?.steps, backend });
     try {
@@ -197,10 +215,12 @@ export function registerTrain(engine: EngineClient, status: TrainingStatusBar, d
       return result;
     } catch (e) {
       dashboards.finished(out, { error: message(e), cancelled: isCancelled(e) });
-      if (!isCancelled(e)) void vscode.window.showErrorMessage(`HRM: Train failed: ${message(e)}`);
+      // A run folder another training writes is refused by the engine with the lock's message (who, where, since when).
+      if (!isCancelled(e)) void vscode.window.showErrorMessage(`HRM: ${resume ? 'Resume Training' : 'Train'} failed: ${message(e)}`);
       return undefined;
     } finally {
       current = undefined;
+      void setContextKey(TRAINING_RUNNING, false);
       status.hide();
     }
   });

@@ -19,6 +19,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { EngineError, type LogLevel, type MethodName, type ParamsOf, type ProgressOf, type ResultOf } from '../../engine/protocol';
 import { EngineConnection, describeExit, type ExitInfo } from './engine-connection';
+import { boundedMessage } from '../../engine/util/errors';
 
 export type EngineState = 'stopped' | 'starting' | 'ready' | 'crashed';
 
@@ -195,7 +196,7 @@ export class EngineClient implements vscode.Disposable {
     const choice = await vscode.window.showErrorMessage(
       `The HRM Lens engine (pid ${info.pid ?? '?'}) ${describeExit(info)}${running}. The next request starts a new one.`, restart, showLog);
     if (choice === restart) {
-      await this.restart().catch((e: unknown) => vscode.window.showErrorMessage(`HRM Lens engine: ${e instanceof Error ? e.message : String(e)}`));
+      await this.restart().catch((e: unknown) => vscode.window.showErrorMessage(`HRM Lens engine: ${boundedMessage(e)}`));
     } else if (choice === showLog) {
       this.options.log.show(true);
     }

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { EngineClient } from './engine-client';
 import { readSettings } from '../settings';
+import { boundedMessage } from '../../engine/util/errors';
 
 /** HRM_LENS_BACKEND / HRM_LENS_THREADS for a new engine process, from the settings (unset = the engine's defaults). */
 export function engineEnv(): Record<string, string> {
@@ -28,7 +29,7 @@ export function registerEngine(context: vscode.ExtensionContext, log: vscode.Log
         );
         vscode.window.setStatusBarMessage(`HRM Lens engine restarted (pid ${client.pid ?? '?'})`, 4_000);
       } catch (e) {
-        const choice = await vscode.window.showErrorMessage(`HRM Lens engine: ${e instanceof Error ? e.message : String(e)}`, 'Show Log');
+        const choice = await vscode.window.showErrorMessage(`HRM Lens engine: ${boundedMessage(e)}`, 'Show Log');
         if (choice) log.show(true);
       }
     }),

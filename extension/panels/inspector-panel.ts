@@ -2,7 +2,8 @@
  * The inspector panel: one webview panel per puzzle + checkpoint (revealed again when asked twice), fed the engine's
  * InspectSummary mapped to webview/protocol.ts's InspectorTrace after the webview says 'ready'. localResourceRoots is
  * only dist/webview; the panel is restored after a reload by a WebviewPanelSerializer from the webview's saved state.
- * Exports (PNG of a chart or canvas, JSON / CSV of the trace) are saved through a save dialog (trace-export.ts).
+ * Exports (PNG of a chart or canvas, JSON / CSV of the trace) are saved through a save dialog (trace-export.ts). A
+ * restored trace came from the webview: its checkpoint passes checkWebviewPath (webview-paths.ts) before `landscape`.
  */
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
@@ -13,8 +14,13 @@ import { inspectorHtml } from './inspector-html';
 import { exportStem, pngBytes, saveExport, traceCsv, traceJson } from './trace-export';
 import type { EngineClient } from '../engine/engine-client';
 import { isCancelled } from '../../engine/protocol';
+import { checkWebviewPath } from './webview-paths';
+import { boundedMessage } from '../../engine/util/errors';
 
 export const INSPECTOR_VIEW_TYPE = 'hrmLens.inspector';
+/** What a restored trace may ask the engine for: a 4×4, 6×6 or 9×9 puzzle, and at most this many segments. */
+const RESTORED_PUZZLE = /^[0-9.]{16}$|^[0-9.]{36}$|^[0-9.]{81}$/;
+const MAX_RESTORED_SEGMENTS = 64;
 
 const num = (x: number | null, d = 3): string => (x === null || !Number.isFinite(x) ? '–' : Number.isInteger(x) ? String(x) : x.toFixed(d));
 
@@ -42,16 +48,30 @@ export class InspectorPanels implements vscode.Disposable {
   private readonly open = new Map<string, vscode.WebviewPanel>();
   private readonly renderedMs: number[] = [];
   private readonly bundleDir: vscode.Uri;
+  /** Panels whose trace came from the webview's saved state (not from the engine in this session). */
+  private readonly restored = new WeakSet<vscode.WebviewPanel>();
 
-  constructor(extensionUri: vscode.Uri, private readonly engine: EngineClient) {
+  constructor(private readonly extensionUri: vscode.Uri, private readonly engine: EngineClient) {
     this.bundleDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   }
 
   /** Runs the engine's `landscape` for the panel's puzzle, streaming progress; Cancel from the webview stops it. */
-  private async landscape(panel: vscode.WebviewPanel, trace: InspectorTrace, size: number, cancel: vscode.CancellationTokenSource, basins = false): Promise<boolean> {
-    const post = (m: HostToInspector) => void panel.webview.postMessage(m);
+  private async landscape(panel: vscode.WebviewPanel, trace: InspectorTrace, size: number, cancel: vscode.CancellationTokenSource, basins = false,
+    post: (m: HostToInspector) => void = (m) => void panel.webview.postMessage(m)): Promise<boolean> {
+    let checkpoint = trace.checkpoint;
+    if (this.restored.has(panel)) {
+      const checked = await checkWebviewPath(trace.checkpoint, 'checkpoint', this.extensionUri);
+      const segments = Array.isArray(trace.segments) ? trace.segments.length : 0;
+      const why = !checked.ok ? checked.reason : typeof trace.puzzle !== 'string' || !RESTORED_PUZZLE.test(trace.puzzle) ? 'the saved puzzle is not a puzzle'
+        : segments < 1 || segments > MAX_RESTORED_SEGMENTS ? `the saved trace has ${segments} segments (1 to ${MAX_RESTORED_SEGMENTS})` : undefined;
+      if (why !== undefined || !checked.ok) {
+        post({ kind: 'landscape-error', message: `landscape refused: ${why}` });
+        return false;
+      }
+      checkpoint = checked.path;
+    }
     try {
-      const r = await this.engine.request('landscape', { checkpoint: trace.checkpoint, puzzle: trace.puzzle, size, segments: trace.segments.length, basins }, {
+      const r = await this.engine.request('landscape', { checkpoint, puzzle: trace.puzzle, size, segments: trace.segments.length, basins }, {
         token: cancel.token, onProgress: (e) => post({ kind: 'landscape-progress', done: e.done, total: e.total }),
       });
       const landscape: InspectorLandscape = {
@@ -62,7 +82,7 @@ export class InspectorPanels implements vscode.Disposable {
       post({ kind: 'landscape', landscape });
       return true;
     } catch (e) {
-      post({ kind: 'landscape-error', message: isCancelled(e) ? 'cancelled' : `landscape failed: ${e instanceof Error ? e.message : String(e)}` });
+      post({ kind: 'landscape-error', message: isCancelled(e) ? 'cancelled' : `landscape failed: ${boundedMessage(e)}` });
       return false;
     }
   }
@@ -82,6 +102,26 @@ export class InspectorPanels implements vscode.Disposable {
       return await this.landscape(this.last.panel, this.last.trace, size, cancel);
     } finally {
       cancel.dispose();
+    }
+  }
+
+  /**
+   * Restores a panel from `state` as after a reload and computes its landscape as its button does; the messages the
+   * host posted to it (used by the in-host test of a saved state naming a checkpoint elsewhere).
+   */
+  async landscapeOfRestoredState(state: InspectorState, size: number): Promise<{ ok: boolean; posted: HostToInspector[] }> {
+    const panel = vscode.window.createWebviewPanel(INSPECTOR_VIEW_TYPE, 'HRM: restored', { viewColumn: vscode.ViewColumn.Active, preserveFocus: true },
+      { enableScripts: true, localResourceRoots: [this.bundleDir] });
+    const posted: HostToInspector[] = [];
+    const cancel = new vscode.CancellationTokenSource();
+    try {
+      await this.serializer().deserializeWebviewPanel(panel, state);
+      const trace = this.traces.get(panel);
+      if (!trace) throw new Error('the state holds no trace');
+      return { ok: await this.landscape(panel, trace, size, cancel, false, (m) => { posted.push(m); }), posted };
+    } finally {
+      cancel.dispose();
+      panel.dispose();
     }
   }
 
@@ -136,6 +176,7 @@ export class InspectorPanels implements vscode.Disposable {
     const existing = this.open.get(key);
     if (existing) {
       existing.reveal();
+      this.restored.delete(existing);
       this.traces.set(existing, trace);
       this.last = { panel: existing, trace };
       void existing.webview.postMessage({ kind: 'trace', trace } satisfies HostToInspector);
@@ -177,6 +218,7 @@ export class InspectorPanels implements vscode.Disposable {
       deserializeWebviewPanel: async (panel, state) => {
         // A strip still pending when the window was reloaded will not come: its request ended with the old host.
         const trace = state?.trace?.stripPending ? { ...state.trace, stripPending: false, stripError: 'not computed (the window was reloaded): inspect again' } : state?.trace;
+        if (trace) this.restored.add(panel);
         this.setup(panel, trace);
         if (state?.trace) {
           const key = `${state.trace.checkpoint}\n${state.trace.puzzle}`;

@@ -5,6 +5,8 @@
  * Stop and Resume. HRM: Train opens it beside the editor; "HRM: Open Training Dashboard" (Runs tree or palette) opens
  * it for any run; a run trained by another process (`hrm-lens train` in a terminal) is followed by re-reading its
  * metrics.jsonl when it changes (every 2 s while the panel is visible). After a reload the serializer reopens it from the run folder kept in the webview's state.
+ * Paths from the webview are checked on the host (webview-paths.ts): the restored run folder must lie in the workspace
+ * or the runs folder, and a checkpoint to inspect in the dashboard's own run folder.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -18,6 +20,7 @@ import { type RunsTarget, targetPath } from '../views/runs-view';
 import { dashboardCheckpoints, pointOfEvent, readMetricsHistory } from './training-history';
 import { trainingHtml } from './training-html';
 import { pngBytes, saveExport } from './trace-export';
+import { checkWebviewPath, showPathRefusal } from './webview-paths';
 
 export const TRAINING_VIEW_TYPE = 'hrmLens.training';
 const FLUSH_MS = 250;
@@ -69,7 +72,7 @@ export class TrainingDashboards implements vscode.Disposable {
   /** Messages posted to each run's panel, counted by kind (for the in-host test). */
   readonly posted = new Map<string, Record<string, number>>();
 
-  constructor(extensionUri: vscode.Uri) {
+  constructor(private readonly extensionUri: vscode.Uri) {
     this.bundleDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   }
 
@@ -92,7 +95,8 @@ export class TrainingDashboards implements vscode.Disposable {
     const lastStep = history.points.at(-1)?.step;
     const elsewhere = !live && stat !== undefined && Date.now() - stat.mtimeMs < RECENT_MS && stat.mtimeMs > (this.ended.get(dir) ?? 0)
       && (spec?.steps === undefined || (lastStep ?? 0) < spec.steps);
-    const skipped = history.skipped ? ` (${history.skipped} unreadable line${history.skipped > 1 ? 's' : ''} of metrics.jsonl skipped)` : '';
+    const skipped = (history.skipped ? ` (${history.skipped} unreadable line${history.skipped > 1 ? 's' : ''} of metrics.jsonl skipped)` : '')
+      + (history.omittedBytes ? ` (the oldest ${(history.omittedBytes / 2 ** 20).toFixed(1)} MiB of metrics.jsonl not read)` : '');
     const info: DashboardRun = {
       dir, name: path.basename(dir), preset: spec?.preset ?? live?.preset ?? '?', totalSteps: live?.totalSteps ?? spec?.steps ?? history.points.at(-1)?.step ?? 0,
       segments: spec?.haltMaxSteps ?? Math.max(0, ...history.points.map((p) => p.segmentExact.length)), mixing: spec?.mixing ?? false,
@@ -132,23 +136,41 @@ export class TrainingDashboards implements vscode.Disposable {
       clearInterval(entry.poll);
       if (this.open.get(dir) === entry) this.open.delete(dir);
     });
-    panel.webview.onDidReceiveMessage(async (m: DashboardToHost) => {
-      if (m.kind === 'ready') {
-        entry.ready = true;
-        await this.sendSnapshot(dir);
-      } else if (m.kind === 'stop') {
-        await vscode.commands.executeCommand('hrmLens.stopTraining');
-      } else if (m.kind === 'resume') {
-        await vscode.commands.executeCommand('hrmLens.resumeTraining', { run: dir });
-      } else if (m.kind === 'inspect-checkpoint') {
-        await vscode.commands.executeCommand('hrmLens.inspectPuzzle', { checkpoint: m.file });
-      } else if (m.kind === 'export-png') {
-        const bytes = pngBytes(m.dataUrl);
-        const name = m.name.replace(/[^\w-]+/g, '-').slice(0, 40);
-        const message = bytes ? await saveExport(`${path.basename(dir)}-${name}.png`, bytes, { 'PNG image': ['png'] }) : 'not saved: not a PNG';
-        this.post(dir, { kind: 'exported', message });
+    panel.webview.onDidReceiveMessage((m: DashboardToHost) => this.handle(entry, dir, m));
+  }
+
+  /**
+   * Handles message `m` as if the webview of `dir`'s open dashboard had sent it (for the in-host tests). Answers what
+   * the command it runs answers, or the reason a path in the message was refused.
+   */
+  receive(dir: string, m: DashboardToHost): Promise<unknown> {
+    const entry = this.open.get(path.resolve(dir));
+    return entry ? this.handle(entry, path.resolve(dir), m) : Promise.resolve(undefined);
+  }
+
+  private async handle(entry: Open, dir: string, m: DashboardToHost): Promise<unknown> {
+    if (m.kind === 'ready') {
+      entry.ready = true;
+      await this.sendSnapshot(dir);
+    } else if (m.kind === 'stop') {
+      return vscode.commands.executeCommand('hrmLens.stopTraining');
+    } else if (m.kind === 'resume') {
+      return vscode.commands.executeCommand('hrmLens.resumeTraining', { run: dir });
+    } else if (m.kind === 'inspect-checkpoint') {
+      // The dashboard lists its own run's checkpoints: nothing else is inspected from it.
+      const checked = await checkWebviewPath(m.file, 'checkpoint', this.extensionUri, { roots: [dir], name: `this dashboard's run folder ${dir}` });
+      if (!checked.ok) {
+        showPathRefusal('Inspect from the training dashboard', checked);
+        return checked.reason;
       }
-    });
+      return vscode.commands.executeCommand('hrmLens.inspectPuzzle', { checkpoint: checked.path });
+    } else if (m.kind === 'export-png') {
+      const bytes = pngBytes(m.dataUrl);
+      const name = m.name.replace(/[^\w-]+/g, '-').slice(0, 40);
+      const message = bytes ? await saveExport(`${path.basename(dir)}-${name}.png`, bytes, { 'PNG image': ['png'] }) : 'not saved: not a PNG';
+      this.post(dir, { kind: 'exported', message });
+    }
+    return undefined;
   }
 
   /** Show the dashboard of `dir` (created, or revealed when open). */
@@ -238,6 +260,13 @@ export class TrainingDashboards implements vscode.Disposable {
       deserializeWebviewPanel: async (panel, state) => {
         if (!state?.run) {
           panel.dispose();
+          return;
+        }
+        // The run folder comes from the webview's state: read only a run of the workspace or the runs folder.
+        const checked = await checkWebviewPath(state.run, 'run', this.extensionUri);
+        if (!checked.ok) {
+          panel.dispose();
+          showPathRefusal('Reopening a training dashboard', checked);
           return;
         }
         this.setup(panel, path.resolve(state.run));

@@ -1,13 +1,17 @@
 /**
  * A run's history for the training dashboard: metrics.jsonl (one JSON object per optimizer step, written by
  * engine/train/trainer.ts logMetrics) → TrainPoint[], and the run's checkpoints with their held-out figures. Lines
- * that are not a step object (a torn last line while the engine writes) are skipped and counted. JSON reading only.
+ * that are not a step object (a torn last line while the engine writes) are skipped and counted. JSON reading only; the
+ * log is read only when it is a regular file, and only its newest MAX_METRICS_BYTES (bounded-read.ts).
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { TrainEvent } from '../../engine/protocol';
 import type { DashboardCheckpoint, TrainPoint } from '../../webview/protocol';
+import { MAX_METRICS_BYTES, readTextTail } from '../views/bounded-read';
 import type { CheckpointInfo } from '../views/run-files';
+
+/** A metrics line longer than this is not a step object the trainer wrote: skipped unparsed. */
+const MAX_LINE_CHARS = 64 * 1024;
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -34,23 +38,31 @@ export interface MetricsHistory {
   points: TrainPoint[];
   /** Lines skipped (not JSON, or no step / loss). */
   skipped: number;
+  /** Bytes at the start of a log larger than the bound that were not read (0: the whole log). */
+  omittedBytes: number;
 }
 
 /**
  * The steps of `<dir>/metrics.jsonl`, in step order; a resumed run re-logs the steps after its checkpoint, so a later
- * line for the same step replaces the earlier one. A missing file is an empty history.
+ * line for the same step replaces the earlier one. A missing file (or one that is not a regular file) is an empty
+ * history; of a log larger than `maxBytes`, only the newest whole lines within that bound are read.
  */
-export async function readMetricsHistory(dir: string): Promise<MetricsHistory> {
+export async function readMetricsHistory(dir: string, maxBytes = MAX_METRICS_BYTES): Promise<MetricsHistory> {
   let text: string;
+  let omittedBytes: number;
   try {
-    text = await fs.readFile(path.join(dir, 'metrics.jsonl'), 'utf8');
+    ({ text, skippedBytes: omittedBytes } = await readTextTail(path.join(dir, 'metrics.jsonl'), maxBytes));
   } catch {
-    return { points: [], skipped: 0 };
+    return { points: [], skipped: 0, omittedBytes: 0 };
   }
   const byStep = new Map<number, TrainPoint>();
   let skipped = 0;
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
+    if (line.length > MAX_LINE_CHARS) {
+      skipped++;
+      continue;
+    }
     let p: TrainPoint | undefined;
     try {
       const o: unknown = JSON.parse(line);
@@ -61,7 +73,7 @@ export async function readMetricsHistory(dir: string): Promise<MetricsHistory> {
     if (p) byStep.set(p.step, p);
     else skipped++;
   }
-  return { points: [...byStep.values()].sort((a, b) => a.step - b.step), skipped };
+  return { points: [...byStep.values()].sort((a, b) => a.step - b.step), skipped, omittedBytes };
 }
 
 /** Checkpoints (oldest first) as the dashboard marks them. */

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { escapeMarkdown } from './markdown-text';
 import type { CheckpointInfo, EvalSet, RunInfo } from './run-files';
 
 export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
@@ -31,8 +32,8 @@ export function accuracyTooltip(c: Pick<CheckpointInfo, 'evaluation'>): string {
   return (c.evaluation?.sets ?? []).map((s) => `HRM ${s.name}: exact ${pct(s.exact)} · cell ${pct(s.cell)} (${s.puzzles} puzzles, ${s.segments} segments)`).join('\n');
 }
 
-/** Escape what would break inline Markdown or a table cell (names are file names: keep '-' and '.' readable). */
-const esc = (s: string): string => s.replace(/[\\`*_[\]|<>]/g, '\\$&');
+/** Names and run.json fields are untrusted: literal text in Markdown (markdown-text.ts). */
+const esc = escapeMarkdown;
 
 function dateOf(c: CheckpointInfo): string {
   const t = primarySet(c)?.time;
@@ -92,5 +93,7 @@ export function runTooltip(r: RunInfo): vscode.MarkdownString {
     `- created: ${Number.isNaN(created.getTime()) ? '–' : created.toLocaleString()}`,
     `- checkpoints: ${r.checkpoints.length}${r.checkpoints[0] ? ` (newest: ${accuracyDescription(r.checkpoints[0])})` : ''}`,
   ];
-  return new vscode.MarkdownString(rows.join('\n'));
+  const md = new vscode.MarkdownString(rows.join('\n'));
+  md.supportHtml = false;
+  return md;
 }

@@ -6,11 +6,13 @@
  *   <runs>/<run>/step-000500.eval.json                       held-out figures at the top level (written by training)
  *                                                            and/or { sets: { <data file name>: figures } } (Evaluate)
  *
- * Plain JSON reading only (no numerics, no engine code). Missing or malformed files read as undefined.
+ * Plain JSON reading only (no numerics, no engine code), through bounded-read.ts: run.json and .eval.json are read only
+ * when they are regular files of at most MAX_JSON_BYTES. Missing, refused or malformed files read as undefined.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { EvalFigures } from '../../engine/protocol';
+import { readBoundedJsonObject } from './bounded-read';
 
 /** One set of figures of an .eval.json: the held-out set of the training run, or a named dataset. */
 export interface EvalSet extends Pick<EvalFigures, 'step' | 'puzzles' | 'segments' | 'exact' | 'cell'> {
@@ -39,6 +41,8 @@ export interface RunSpecInfo {
   created?: string;
   /** The model's ACT segment budget (spec.model.haltMaxSteps). */
   haltMaxSteps?: number;
+  /** The model's grid side (spec.model.gridSize: 4, 6 or 9). */
+  gridSize?: number;
 }
 
 export interface CheckpointInfo {
@@ -66,14 +70,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-async function readJson(file: string): Promise<Json | undefined> {
-  try {
-    const v: unknown = JSON.parse(await fs.readFile(file, 'utf8'));
-    return isObject(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const readJson = (file: string): Promise<Json | undefined> => readBoundedJsonObject(file);
 
 /** True for a checkpoint's weight file (not its optimizer state). */
 export function isCheckpointFile(file: string): boolean {
@@ -126,7 +123,7 @@ export async function readRunSpec(dir: string): Promise<RunSpecInfo | undefined>
   const data = isObject(s.data) ? s.data : {};
   const model = isObject(s.model) ? s.model : {};
   return {
-    haltMaxSteps: num(model.haltMaxSteps),
+    haltMaxSteps: num(model.haltMaxSteps), gridSize: num(model.gridSize),
     preset: str(s.preset), seed: num(s.seed), mixing: typeof s.mixing === 'boolean' ? s.mixing : undefined,
     steps: num(train.steps), batch: num(train.batch), backend: str(backend.name), backendDetail: str(backend.detail),
     data: data.kind === 'file' ? str(data.path) : str(data.kind), created: str(json.created),

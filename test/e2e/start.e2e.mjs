@@ -3,7 +3,7 @@
 // starts code-server with the .vsix INSTALLED (not loaded from the repository) and drives headless Chromium through
 // it (the workbench with HRM Lens, the shipped run's accuracy in the Runs view, the inspector from a CodeLens). Each
 // "  ✔" / "  ✘" line of its output counts as one test. Closing line: "N passed, N failed, N skipped". Without
-// code-server or Chromium: skipped (failed when CI is set). Screenshot: test/e2e/shots/start-demo.png.
+// code-server or Chromium: skipped (failed when CI is set). Screenshot: out/shots/start-demo.png.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

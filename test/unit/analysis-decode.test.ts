@@ -1,4 +1,5 @@
-// Decoding logits: argmax → digits, confidence (softmax default, stablemax), stablemax loss (paper.md A.5).
+// Decoding logits: argmax → digits, confidence (softmax default, stablemax), stablemax loss
+// (docs/analyses.md §Decoding and confidence).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

@@ -78,6 +78,7 @@ test('landscape: batch size does not change heights, arrows or basin labels', ()
   // Labels are consistent with the attractor list; the centre (a solved state) is in the solution's basin.
   const counts = new Map<number, number>();
   for (const lab of a.basins.labels) counts.set(lab, (counts.get(lab) ?? 0) + 1);
+  assert.ok(a.basins.attractors.length >= 1, 'at least the solution is an attractor');
   for (const at of a.basins.attractors) assert.equal(counts.get(at.label), at.points);
   assert.equal(counts.get(-1) ?? 0, a.basins.moving);
   assert.equal(a.centreGrid, a.solution);

@@ -1,4 +1,4 @@
-// The four reasoning modes (paper.md §6.2 proposed definition), from fixtures written from the definitions.
+// The four reasoning modes (docs/analyses.md §Four reasoning modes), from fixtures written from the definitions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { logitsFromGrid } from '../../engine/analysis/decode';

@@ -101,7 +101,8 @@ test('segment metrics: latent residuals ‖z(k) − z(k−1)‖ / ‖z(k−1)‖
   close(m.residualH[5], 1); // to zero
   assert.equal(m.hasZH, true);
   assert.equal(m.hasZL, false);
-  assert.ok([...m.residualL].every(Number.isNaN));
+  assert.equal(m.residualL.length, 6);
+  assert.ok([...m.residualL].every(Number.isNaN), 'no z_L: every residualL is NaN');
   assert.equal(relativeResidual([1, 1], [0, 0]), Infinity);
   assert.equal(relativeResidual([0, 0], [0, 0]), 0);
   close(relativeResidual([1, 2, 2], [0, 0, 1]), Math.sqrt(1 + 4 + 1));

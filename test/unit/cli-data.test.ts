@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Progress, formatDuration } from '../../engine/cli/progress';
 import { readCsv } from '../../engine/sudoku/dataset/index';
+import { geometry } from '../../engine/sudoku/geometry';
 
 const root = path.resolve(__dirname, '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'hrm-cli-data-'));
@@ -91,7 +92,10 @@ test('check: bad input exits 1 with the DataError; --skip-invalid counts by reas
   const cols = good[2].split(',');
   const q = cols[1].split('');
   const given = q.findIndex((c) => c !== '.');
-  q[given] = String((Number(cols[2][given]) % 9) + 1);
+  // Another digit that the answer contradicts and no other given of its row, column or box holds (no clash).
+  const peers = geometry(9).peers[given];
+  const digit = [1, 2, 3, 4, 5, 6, 7, 8, 9].find((d) => d !== Number(cols[2][given]) && ![...peers].some((p) => q[p] === String(d)));
+  q[given] = String(digit);
   const bad = [...good.slice(0, 2), [cols[0], q.join(''), cols[2], cols[3]].join(','), `x,${cols[1].slice(3)},${cols[2]},1`, ...good.slice(3)];
   writeFileSync(f('bad.csv'), bad.join('\n') + '\n');
   const [r, s, badArg] = await Promise.all([

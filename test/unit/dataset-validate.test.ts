@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { generatePuzzles } from '../../engine/sudoku/generator';
-import { gridToString } from '../../engine/sudoku/geometry';
+import { geometry, gridToString } from '../../engine/sudoku/geometry';
 import {
   type DatasetRecord, InvalidRowError, type IssueKind, readAllRecords, readCsv, readLines, readNpyFolder,
   writeReferenceSplit,
@@ -30,17 +30,25 @@ function brokenAnswer(): string {
   return a.join('');
 }
 
-/** The puzzle with one given changed to another digit that the answer contradicts. */
+/** The puzzle with one given changed to another digit that the answer contradicts (and no other given repeats). */
 function contradictingQuestion(): { q: string; cell: number } {
+  const geo = geometry(9);
   const cell = Q.split('').findIndex((c) => c !== '.');
   const q = Q.split('');
-  q[cell] = String((Number(A[cell]) % 9) + 1);
+  const digit = [1, 2, 3, 4, 5, 6, 7, 8, 9].find((d) => d !== Number(A[cell]) && ![...geo.peers[cell]].some((p) => q[p] === String(d)));
+  assert.ok(digit !== undefined);
+  q[cell] = String(digit);
   return { q: q.join(''), cell };
 }
 
-/** A puzzle with two equal givens in row 1 (no solution). */
+/** A puzzle with two equal givens in row 1. */
 function conflicting(): string {
   return '11' + '.'.repeat(79);
+}
+
+/** Givens that do not clash, yet leave r1c9 no digit (1..8 in row 1, 9 in column 9): no solution. */
+function unsolvable(): string {
+  return '12345678.' + '.'.repeat(36) + '........9' + '.'.repeat(27);
 }
 
 /** Only the first row of the solution: many solutions. */
@@ -91,7 +99,9 @@ test('csv errors: length, character, size mismatch, rating, columns, answer, giv
 test('solution counts: rows without an answer are solved (0 or 2+ solutions fail); answers skip the search unless checkUnique', async () => {
   const lines = path.join(dir, 'nosol.txt');
   writeFileSync(lines, `${Q}\n# c\n${conflicting()} // two 1s in row 1\n`);
-  await expectRowError(() => readAll(lines), lines, 3, 'puzzle', 'no-solution', /puzzle has no solution/);
+  await expectRowError(() => readAll(lines), lines, 3, 'puzzle', 'clash', /^givens clash: r1c1 = 1 and r1c2 = 1 \(row 1, box 1\)$/);
+  writeFileSync(lines, `${Q}\n${unsolvable()}\n`);
+  await expectRowError(() => readAll(lines), lines, 2, 'puzzle', 'no-solution', /puzzle has no solution/);
   writeFileSync(lines, `${Q}\n${underdetermined()}\n`);
   await expectRowError(() => readAll(lines), lines, 2, 'puzzle', 'multiple-solutions', /more than one solution/);
 
@@ -147,8 +157,8 @@ test('skipInvalid: counts by reason with the first locations, yields the valid r
   const lrecs: DatasetRecord[] = [];
   for await (const r of lr) lrecs.push(r);
   assert.deepEqual(lrecs.map((r) => r.line), [1, 5]);
-  assert.deepEqual(lr.report.issueSummaries().map((i) => i.kind).sort(), ['format', 'multiple-solutions', 'no-solution']);
-  assert.equal(lr.report.uniqueChecked, 4);
+  assert.deepEqual(lr.report.issueSummaries().map((i) => i.kind).sort(), ['clash', 'format', 'multiple-solutions']);
+  assert.equal(lr.report.uniqueChecked, 3);
   assert.equal(lr.report.unique, 2);
 });
 

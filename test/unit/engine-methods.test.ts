@@ -95,7 +95,7 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
     assert.equal(s.segments.length, 4); // tiny-4x4: haltMaxSteps 4
     assert.equal(s.solution, SOLUTION);
     for (const g of s.segments) assert.match(g.grid, /^[1-4.]{16}$/);
-    assert.ok(['number', 'object'].includes(typeof s.firstExact));
+    assert.ok(s.firstExact === null || (Number.isInteger(s.firstExact) && s.firstExact >= 1 && s.firstExact <= 4), `firstExact ${s.firstExact}`);
     assert.equal(typeof s.mode.mode, 'string');
     // Per-cell confidence of every segment, and the z_H trajectory on two principal components (arrive as typed arrays).
     assert.ok(s.cellConfidence instanceof Float32Array);

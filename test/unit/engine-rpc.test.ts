@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
@@ -385,11 +385,12 @@ describe('engine rpc: crashes and launch failures', () => {
     const slow = new EngineConnection({ modulePath: fakeEngine('slow', `setTimeout(ready, 1500); process.on('message', (m) => process.send({ kind: 'result', id: m.id, result: { pid: process.pid, uptimeMs: 0 } }));`) });
     try {
       const controller = new AbortController();
-      const t = performance.now();
+      let ready = false;
+      void slow.ready.then(() => { ready = true; });
       const pending = slow.request('ping', {}, { signal: controller.signal });
       setTimeout(() => controller.abort(), 50);
       await assert.rejects(pending, (e: unknown) => isCancelled(e) && /cancelled before it was sent/.test((e as Error).message));
-      assert.ok(performance.now() - t < 1_000, 'the cancel waited for the launch');
+      assert.equal(ready, false, 'the cancel waited for the launch');
       assert.equal((await slow.request('ping', {})).pid, slow.pid);
     } finally {
       await slow.stop();
@@ -397,12 +398,13 @@ describe('engine rpc: crashes and launch failures', () => {
   });
 
   test('stop() escalates to SIGKILL when SIGTERM is ignored', async () => {
-    const stubborn = new EngineConnection({ modulePath: fakeEngine('stubborn', `process.on('SIGTERM', () => {}); ready(); setInterval(() => {}, 1000);`) });
+    // The engine notes each SIGTERM in a file: SIGTERM came first, then SIGKILL after the grace period.
+    const notes = path.join(tmp, 'stubborn-sigterm.txt');
+    const stubborn = new EngineConnection({ modulePath: fakeEngine('stubborn', `process.on('SIGTERM', () => require('node:fs').appendFileSync(${JSON.stringify(notes)}, 'SIGTERM\\n')); ready(); setInterval(() => {}, 1000);`) });
     await stubborn.ready;
-    const t = performance.now();
     const info = await stubborn.stop(300);
     assert.equal(info.signal, 'SIGKILL');
-    assert.ok(performance.now() - t >= 250);
+    assert.equal(existsSync(notes) ? readFileSync(notes, 'utf8') : '', 'SIGTERM\n', 'SIGTERM was sent (and ignored) before the SIGKILL');
   });
 
   test('the esbuild bundle of engine/server.ts (as dist/engine.js) starts and answers', async () => {
@@ -416,8 +418,9 @@ describe('engine rpc: crashes and launch failures', () => {
       await engine.ready;
       readyTimes.push(performance.now() - t0);
       const t1 = performance.now();
-      await engine.request('ping', {});
+      const pong = await engine.request('ping', {});
       pings.push(performance.now() - t1);
+      assert.equal(pong.pid, engine.pid, 'the bundle answers ping with its own pid');
       await engine.stop();
     }
     figure('start-to-ready (bundle, median of 3)', `${median(readyTimes).toFixed(0)} ms`);

@@ -79,7 +79,7 @@ test('energy: cellCorrectness and wrongCells', () => {
   assert.throws(() => cellCorrectness(pred, sol.subarray(1)), /lengths differ/);
 });
 
-/** paper.md Appendix A.1, verbatim (9×9 only). */
+/** The paper's E, verbatim (9×9 only; docs/analyses.md §Conflict energy E). */
 function paperEnergy(g: ArrayLike<number>): number {
   let e = 0;
   const unit = (idx: (k: number) => number) => {

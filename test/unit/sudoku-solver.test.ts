@@ -76,15 +76,20 @@ test('solver: every fixture puzzle has one valid solution matching its givens', 
   assert.ok(total >= 150, `only ${total} puzzles read`);
 });
 
-test('solver: top95 hard set is genuinely hard and fast', () => {
+// Its speed is measured by bench/sudoku-bench.ts (solve top95); here only printed.
+test('solver: top95 hard set is genuinely hard', (t) => {
   const geo = geometry(9);
   const puzzles = readPuzzles('top95.txt');
   const t0 = performance.now();
-  let backtracks = 0;
-  for (const { grid } of puzzles) backtracks += rating(grid, geo);
+  const ratings = puzzles.map(({ grid }) => rating(grid, geo));
   const ms = performance.now() - t0;
-  assert.ok(backtracks > 0);
-  assert.ok(ms < 5000, `top95 took ${ms.toFixed(0)} ms`);
+  const backtracks = ratings.reduce((a, b) => a + b, 0);
+  t.diagnostic(`top95: ${puzzles.length} puzzles rated in ${ms.toFixed(0)} ms, ${backtracks} backtracks`);
+  assert.equal(puzzles.length, 95);
+  // Hard: all but a few need guessing (singles alone do not solve them), with many guesses on average.
+  const guessed = ratings.filter((r) => r > 0).length;
+  assert.ok(guessed >= 90, `${guessed} of 95 need a guess`);
+  assert.ok(backtracks / puzzles.length >= 10, `mean rating ${(backtracks / puzzles.length).toFixed(1)}`);
 });
 
 test('solver: known 9×9 answer; a solved grid needs no guesses', () => {

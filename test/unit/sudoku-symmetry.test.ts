@@ -108,7 +108,7 @@ test('symmetry: the solver solves a transformed puzzle to the transformed soluti
   }), { numRuns: 60, seed: 4321 });
 });
 
-test('symmetry: cyclic shift p = 0..n-1 and its inverse (paper §7.2)', () => {
+test('symmetry: cyclic shift p = 0..n-1 and its inverse', () => {
   for (const n of [4, 6, 9] as const) {
     const geo = geometry(n);
     const g = randomBoard(n, new Rng(n));

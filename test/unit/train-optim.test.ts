@@ -19,7 +19,7 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   }
 }
 
-/** Plain-JS AdamATan2 (float64), straight from hrm-reference §5.1. */
+/** Plain-JS AdamATan2 (float64), straight from docs/model.md §AdamATan2. */
 class RefAdam {
   m: Float64Array;
   v: Float64Array;

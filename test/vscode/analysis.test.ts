@@ -3,9 +3,11 @@
  * PyTorch fixture (torch.save zip from test/fixtures/torch) writes a native run that the Runs tree lists; HRM: Run
  * Fixed-Point Probe and HRM: Ensemble Report with arguments return the engine's figures and open the report document;
  * HRM: Ensemble Report without `view: 'document'` opens the ensemble panel and posts it the report's detail.
+ * Training config files are checked field by field, and read only when they are regular files of at most 1 MiB.
  */
 import * as assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { screenshotInThemes, sleep, useExtension } from './host';
@@ -115,5 +117,24 @@ suite('HRM training config files', () => {
     await assert.rejects(readTrainConfig(await write('train-bad1.json', '{ "preset": "tiny-4x4", "lr": 1 }')), /train-bad1\.json: unknown field "lr"/);
     await assert.rejects(readTrainConfig(await write('train-bad2.json', '{ "steps": 0 }')), /train-bad2\.json: field "steps" must be an integer >= 1/);
     await assert.rejects(readTrainConfig(await write('train-bad3.json', '{ "preset": ')), /train-bad3\.json: not valid JSON/);
+  });
+
+  test('a config file that is not a regular file, or larger than 1 MiB, is refused without reading it', async function () {
+    this.timeout(20_000);
+    const { readTrainConfig } = await import('../../extension/commands/train');
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder);
+    const big = vscode.Uri.joinPath(folder.uri, 'train-big.json');
+    await vscode.workspace.fs.writeFile(big, new TextEncoder().encode(JSON.stringify({ preset: 'tiny-4x4', pad: 'x'.repeat(2 * 1024 * 1024) })));
+    await assert.rejects(readTrainConfig(big), /train-big\.json: \d+ bytes, more than the 1048576 bytes read: not read/);
+    if (process.platform !== 'win32') {
+      const fifo = path.join(folder.uri.fsPath, 'train-fifo.json');
+      execFileSync('mkfifo', [fifo]);
+      try {
+        await assert.rejects(readTrainConfig(vscode.Uri.file(fifo)), /train-fifo\.json: a FIFO, not a regular file/);
+      } finally {
+        rmSync(fifo, { force: true });
+      }
+    }
   });
 });

@@ -29,7 +29,7 @@ export function useExtension(): () => HrmLensApi {
 
 /**
  * Pictures of what the window shows now, in the dark and the light theme: `<stem>-dark` and `<stem>-light`, taken by
- * the runner (run-in-code-server.mjs saves them under test/e2e/shots/); the theme is reset afterwards.
+ * the runner (run-in-code-server.mjs saves them under out/shots/, ignored output); the theme is reset afterwards.
  */
 export async function screenshotInThemes(stem: string): Promise<void> {
   const workbench = vscode.workspace.getConfiguration('workbench');

@@ -1,13 +1,24 @@
 /**
  * Checkpoint hovers inside a real VS Code, on fixture files (no engine needed): a `.safetensors` path with an
  * .eval.json beside it shows exact/cell accuracy per evaluation set in JSON, YAML, Markdown and TypeScript; one with
- * no evaluation offers the "Evaluate" command link; a path to no file shows no HRM hover.
+ * no evaluation offers the "Evaluate" command link; a path to no file, or to a safetensors file of another kind,
+ * shows no HRM hover; a file name built as
+ * Markdown (a command link, code, HTML) is shown escaped, and the only command the hover may run is Evaluate.
  */
 import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { HrmLensApi } from '../../extension/extension';
+import { checkpointHoverMarkdown } from '../../extension/hover/checkpoint-hover';
+
+/** A header-only safetensors file with this `__metadata__.format` (the hover reads only the header). */
+function safetensorsWithFormat(file: string, format: string): void {
+  const json = Buffer.from(JSON.stringify({ __metadata__: { format, config: JSON.stringify({ gridSize: 4 }) } }), 'utf8');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  writeFileSync(file, Buffer.concat([len, json]));
+}
 
 function hoverText(hovers: vscode.Hover[]): string {
   return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
@@ -34,8 +45,9 @@ suite('HRM checkpoint hovers', () => {
     assert.ok(folder);
     const dir = path.join(folder.uri.fsPath, 'hover-fixture');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'model.safetensors'), 'not really weights');
-    writeFileSync(path.join(dir, 'bare.safetensors'), 'not really weights');
+    safetensorsWithFormat(path.join(dir, 'model.safetensors'), 'hrm-lens');
+    safetensorsWithFormat(path.join(dir, 'bare.safetensors'), 'hrm-lens');
+    safetensorsWithFormat(path.join(dir, 'foreign.safetensors'), 'pt');
     const fig = (exact: number, cell: number) => ({ step: 1200, puzzles: 500, segments: 4, exact, cell, haltedAtLast: 0.5, perSegment: [], time: '2026-11-28T12:00:00.000Z' });
     writeFileSync(path.join(dir, 'model.eval.json'), JSON.stringify({ ...fig(0.8321, 0.9634), sets: { 'hard.csv': fig(0.412, 0.877) } }));
   });
@@ -70,5 +82,36 @@ suite('HRM checkpoint hovers', () => {
   test('a path to no file: no HRM hover', async () => {
     const text = await hoverAt('json', '{ "checkpoint": "nowhere/missing.safetensors" }', 'missing.safetensors');
     assert.ok(!text.includes('HRM checkpoint'), text);
+  });
+
+  test('a safetensors file of another kind: no HRM hover, no Evaluate link', async () => {
+    const text = await hoverAt('json', '{ "weights": "hover-fixture/foreign.safetensors" }', 'foreign.safetensors');
+    assert.ok(!text.includes('HRM checkpoint') && !text.includes('hrmLens.evaluateCheckpoint'), text);
+  });
+
+  test('a file name built as Markdown is escaped: no injected link, code or HTML; only Evaluate is trusted', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder);
+    const name = 'a`[x](command:workbench.action.quit)`<img src=x>*b*.safetensors';
+    const file = path.join(folder.uri.fsPath, 'hover-fixture', name);
+    safetensorsWithFormat(file, 'hrm-lens');
+    // Reached through a file:// URL in a document (its percent-escapes decoded to the name above).
+    const url = `file://${file.split('/').map((p) => encodeURIComponent(p).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)).join('/')}`;
+    const text = await hoverAt('markdown', `weights: ${url}\n`, 'file://');
+    assert.ok(text.includes('HRM checkpoint'), text);
+    assert.ok(!text.includes('](command:workbench'), `an injected command link: ${text}`);
+    assert.ok(!/(^|[^\\])<img/.test(text), text);
+    assert.ok(text.includes('a\\`\\[x\\]\\(command\\:workbench.action.quit\\)\\`\\<img src\\=x\\>\\*b\\*.safetensors'), text);
+    const md = await checkpointHoverMarkdown(file);
+    assert.ok(md);
+    assert.deepEqual(md.isTrusted, { enabledCommands: ['hrmLens.evaluateCheckpoint'] });
+    assert.equal(md.supportHtml, false);
+    // Rendered by VS Code's own Markdown renderer: no link to the injected command, no HTML element from the name.
+    const html = await vscode.commands.executeCommand<string>('markdown.api.render', md.value);
+    const hrefs = [...html.matchAll(/<a [^>]*href="([^"]*)"/g)].map((m) => m[1]);
+    assert.equal(hrefs.length, 1, html);
+    assert.match(hrefs[0], /^command:hrmLens\.evaluateCheckpoint\?/, 'the one link is Evaluate (the name only in its encoded arguments)');
+    assert.ok(!/<img/.test(html) && !/<code>a<\/code>/.test(html), html);
+    assert.ok(html.includes('command:workbench.action.quit'), `the name is shown as text: ${html}`);
   });
 });

@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Runs the in-host tests (test/vscode/*.test.ts, bundled into dist/test/vscode/index.js by `npm run build`) inside
 // a real VS Code: a disposable code-server and headless Chromium driven by playwright-core, with the test-electron
-// contract passed through the workbench `payload` URL parameter (method A of ../shared/docs/real-vscode.md §5):
+// contract passed through the workbench `payload` URL parameter (docs/testing.md §In-host tests):
 // extensionDevelopmentPath = the repository, extensionTestsPath = the bundle, a copy of test/vscode/workspace/ open.
 // The exit code comes back through window.codeAutomationExit; the console of the extension host (and some of the
 // workbench's own log) through window.codeAutomationLog, which this runner streams to stdout.
+//
+// --untrusted: the Restricted Mode pass instead: workspace trust enforced and the folder not trusted; only the suite
+// titled "HRM untrusted workspace" runs (test/vscode/untrusted.test.ts, which skips itself in a trusted window).
 //
 // Builds nothing: run `npm run build` first. Closing line: "N passed, N failed, N skipped"; exit 1 on failure.
 // Without code-server or Chromium: fails when CI is set, otherwise reports "0 passed, 0 failed, 1 skipped" + a hint.
@@ -18,6 +21,7 @@ import path from 'node:path';
 import { format } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { codeServerPath, devPayload, findChromium, findCodeServer, startCodeServer, CHROMIUM_ARGS, DEFAULT_CODE_SERVER_HOME } from '../../scripts/code-server.mjs';
+import { SHOTS_DIR, SHOTS_REL } from '../../scripts/shots.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const testsBundle = path.join(root, 'dist', 'test', 'vscode', 'index.js');
@@ -26,6 +30,14 @@ const isCI = /^(1|true|yes)$/i.test(process.env.CI ?? '');
 const timeoutMs = Number(process.env.HRM_LENS_VSCODE_TIMEOUT_MS ?? 300_000);
 const verbose = process.env.HRM_LENS_VERBOSE === '1';
 const keep = process.env.HRM_LENS_KEEP === '1';
+const untrusted = process.argv.includes('--untrusted');
+/** User settings of the Restricted Mode pass: trust enforced, no prompt (the folder opens untrusted), no banner. */
+const UNTRUSTED_SETTINGS = {
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.banner': 'never',
+  'security.workspace.trust.emptyWindow': false,
+};
 const t0 = Date.now();
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -132,10 +144,11 @@ try {
     bin: csBin,
     keep,
     // No ANSI colors in mocha's report (its symbols colour themselves when CI is set).
-    env: { HRM_LENS_TEST: '1', FORCE_COLOR: '0', NO_COLOR: '1' },
+    env: { HRM_LENS_TEST: '1', FORCE_COLOR: '0', NO_COLOR: '1', ...(untrusted ? { HRM_LENS_VSCODE_GREP: 'HRM untrusted workspace' } : {}) },
+    ...(untrusted ? { workspaceTrust: true, settings: UNTRUSTED_SETTINGS } : {}),
   });
   timings.codeServer = Date.now() - t;
-  console.log(`in-host tests: code-server on ${cs.url} (pid ${cs.pid}) ready in ${secs(timings.codeServer)}`);
+  console.log(`in-host tests: code-server on ${cs.url} (pid ${cs.pid}) ready in ${secs(timings.codeServer)}${untrusted ? ' (Restricted Mode: workspace trust enforced, folder not trusted)' : ''}`);
 
   t = Date.now();
   context = await chromium.launchPersistentContext(path.join(work, 'chromium-profile'), {
@@ -159,9 +172,8 @@ try {
       if (m?.[1] === 'SCREENSHOT') {
         // A test asks for a picture of the workbench as it is now (it waits a moment before going on).
         const name = m[2].trim().replace(/[^\w.-]+/g, '-').slice(0, 80);
-        const dir = path.join(root, 'test', 'e2e', 'shots');
-        mkdirSync(dir, { recursive: true });
-        page.screenshot({ path: path.join(dir, `${name}.png`) }).then(() => console.log(`in-host tests: screenshot test/e2e/shots/${name}.png`), () => {});
+        mkdirSync(SHOTS_DIR, { recursive: true });
+        page.screenshot({ path: path.join(SHOTS_DIR, `${name}.png`) }).then(() => console.log(`in-host tests: screenshot ${SHOTS_REL}/${name}.png`), () => {});
         continue;
       }
       if (m?.[1] === 'RESULT') { try { result = JSON.parse(m[2]); } catch { /* ignore */ } continue; }

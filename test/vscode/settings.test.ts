@@ -1,17 +1,19 @@
 /**
  * Settings and manifest inside a real VS Code: the hrmLens.* settings are contributed and read (defaults, then a
- * workspace value); a changed runs folder changes what the Runs tree lists; settings that could load code are
- * machine-scoped; untrusted workspaces are supported in a limited way; activate() reports how long it took.
+ * workspace value), each with its scope, and none is contributed without being read; a changed runs folder changes what the Runs tree lists; every free-form path setting is
+ * machine-scoped or restricted in untrusted workspaces, which are supported in a limited way; activate() reports how long it took; a
+ * workspace value of hrmLens.runsFolder that leads outside the workspace folder is ignored.
  */
 import * as assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { HrmLensApi } from '../../extension/extension';
+import { runsFolderUri } from '../../extension/settings';
 
 interface Manifest {
-  contributes: { configuration: { properties: Record<string, { scope?: string; default?: unknown }> } };
-  capabilities?: { untrustedWorkspaces?: { supported: string | boolean; description?: string } };
+  contributes: { configuration: { properties: Record<string, { type?: string; enum?: unknown[]; scope?: string; default?: unknown }> } };
+  capabilities?: { untrustedWorkspaces?: { supported: string | boolean; description?: string; restrictedConfigurations?: string[] } };
 }
 
 suite('HRM settings', () => {
@@ -27,7 +29,7 @@ suite('HRM settings', () => {
 
   suiteTeardown(async () => {
     const c = vscode.workspace.getConfiguration('hrmLens');
-    for (const k of ['segments', 'backend', 'runsFolder', 'capture.attentionMaps']) await c.update(k, undefined, vscode.ConfigurationTarget.Workspace);
+    for (const k of ['segments', 'backend', 'runsFolder', 'threads', 'defaultCheckpoint']) await c.update(k, undefined, vscode.ConfigurationTarget.Workspace);
   });
 
   test('activate() timed itself (engine not started)', () => {
@@ -38,24 +40,58 @@ suite('HRM settings', () => {
 
   test('contributed with defaults, and read', () => {
     const props = manifest.contributes.configuration.properties;
-    for (const k of ['backend', 'threads', 'defaultCheckpoint', 'runsFolder', 'segments', 'capture.attentionMaps', 'capture.hiddenStates']) {
+    for (const k of ['backend', 'threads', 'defaultCheckpoint', 'runsFolder', 'segments']) {
       assert.ok(props[`hrmLens.${k}`], `hrmLens.${k} is not contributed`);
     }
     const s = api.settings();
-    assert.deepEqual(s, {
-      backend: 'auto', threads: 0, defaultCheckpoint: '', runsFolder: '.hrm/runs', segments: 0, capture: { attentionMaps: false, hiddenStates: true },
-    });
+    assert.deepEqual(s, { backend: 'auto', threads: 0, defaultCheckpoint: '', runsFolder: '.hrm/runs', segments: 0 });
   });
 
   test('workspace values are read', async () => {
     const c = vscode.workspace.getConfiguration('hrmLens');
     await c.update('segments', 3, vscode.ConfigurationTarget.Workspace);
     await c.update('backend', 'cpu', vscode.ConfigurationTarget.Workspace);
-    await c.update('capture.attentionMaps', true, vscode.ConfigurationTarget.Workspace);
     const s = api.settings();
     assert.equal(s.segments, 3);
     assert.equal(s.backend, 'cpu');
-    assert.equal(s.capture.attentionMaps, true);
+  });
+
+  test('every contributed setting has a scope and is read: a workspace value of each changes what settings() reports', async () => {
+    const ext = vscode.extensions.getExtension('hrm-lens.hrm-lens');
+    assert.ok(ext);
+    const props = (ext.packageJSON as Manifest).contributes.configuration.properties;
+    const expectedScope: Record<string, string> = {
+      'hrmLens.backend': 'machine-overridable', 'hrmLens.threads': 'machine-overridable',
+      'hrmLens.defaultCheckpoint': 'resource', 'hrmLens.runsFolder': 'resource', 'hrmLens.segments': 'resource',
+    };
+    // A value other than the default for each setting, and what settings() reports for it.
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder);
+    const probes: Record<string, { value: unknown; read: (s: ReturnType<typeof api.settings>) => unknown; expected: unknown }> = {
+      'hrmLens.backend': { value: 'wasm', read: (s) => s.backend, expected: 'wasm' },
+      'hrmLens.threads': { value: 2, read: (s) => s.threads, expected: 2 },
+      'hrmLens.defaultCheckpoint': { value: 'models/x.safetensors', read: (s) => s.defaultCheckpoint, expected: path.join(folder.uri.fsPath, 'models', 'x.safetensors') },
+      'hrmLens.runsFolder': { value: 'probe-runs', read: (s) => s.runsFolder, expected: 'probe-runs' },
+      'hrmLens.segments': { value: 5, read: (s) => s.segments, expected: 5 },
+    };
+    const before = { ...api.settings() };
+    for (const [key, p] of Object.entries(props)) {
+      assert.ok(p.scope, `${key} has no scope`);
+      assert.equal(p.scope, expectedScope[key], `${key}: scope`);
+      const probe = probes[key];
+      assert.ok(probe, `${key} is contributed but nothing here knows how it is read: read it in extension/settings.ts or remove it`);
+      const c = vscode.workspace.getConfiguration('hrmLens', folder.uri);
+      const name = key.slice('hrmLens.'.length);
+      await c.update(name, probe.value, vscode.ConfigurationTarget.Workspace);
+      try {
+        assert.deepEqual(probe.read(api.settings()), probe.expected, `${key}: the workspace value is read`);
+      } finally {
+        await c.update(name, undefined, vscode.ConfigurationTarget.Workspace);
+      }
+    }
+    assert.deepEqual(Object.keys(probes).filter((k) => !props[k]), [], 'settings removed from package.json are not probed here');
+    await vscode.workspace.getConfiguration('hrmLens').update('segments', before.segments, vscode.ConfigurationTarget.Workspace);
+    await vscode.workspace.getConfiguration('hrmLens').update('backend', before.backend, vscode.ConfigurationTarget.Workspace);
   });
 
   test('the Runs tree follows hrmLens.runsFolder', async () => {
@@ -98,11 +134,33 @@ suite('HRM settings', () => {
     assert.match(String((await api.runs.getTreeItem(again[0])).description), /step 10\/10/, 'the tree reads the new checkpoint');
   });
 
-  test('settings that could load code are machine-scoped; untrusted workspaces: limited', () => {
+  test('every free-form string setting (a path the extension reads) is machine-scoped or restricted when untrusted; untrusted workspaces: limited', () => {
     const props = manifest.contributes.configuration.properties;
-    const codeLoading = Object.keys(props).filter((k) => /(path|module|executable)$/i.test(k) && k !== 'hrmLens.defaultCheckpoint');
-    for (const k of codeLoading) assert.equal(props[k].scope, 'machine', `${k} must be machine-scoped`);
+    const restricted = manifest.capabilities?.untrustedWorkspaces?.restrictedConfigurations ?? [];
+    assert.deepEqual(restricted.filter((k) => !props[k]), [], 'restrictedConfigurations names settings that are not contributed');
+    const paths = Object.keys(props).filter((k) => props[k].type === 'string' && props[k].enum === undefined);
+    for (const k of ['hrmLens.defaultCheckpoint', 'hrmLens.runsFolder']) assert.ok(paths.includes(k), `${k} is a free-form string setting`);
+    const open = paths.filter((k) => props[k].scope !== 'machine' && !restricted.includes(k));
+    assert.deepEqual(open, [], 'a workspace could set these paths in an untrusted folder');
     assert.equal(manifest.capabilities?.untrustedWorkspaces?.supported, 'limited');
     assert.ok((manifest.capabilities?.untrustedWorkspaces?.description ?? '').length > 20);
+  });
+
+  test('a workspace hrmLens.runsFolder outside the workspace folder (/tmp/x, ~/x, ../x) is ignored: runs stay in the workspace', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder);
+    const props = manifest.contributes.configuration.properties;
+    assert.equal(props['hrmLens.runsFolder'].scope, 'resource');
+    const c = () => vscode.workspace.getConfiguration('hrmLens', folder.uri);
+    for (const value of ['/tmp/x', '~/x', '../x']) {
+      await c().update('runsFolder', value, vscode.ConfigurationTarget.Workspace);
+      assert.equal(c().get('runsFolder'), value, 'the workspace value is set');
+      assert.equal(api.settings().runsFolder, '.hrm/runs', `${value}: ignored, the default applies`);
+      assert.equal(runsFolderUri()?.fsPath, path.join(folder.uri.fsPath, '.hrm', 'runs'), `${value}: runs are written and listed in the workspace`);
+    }
+    // Inside the workspace folder, a workspace value applies.
+    await c().update('runsFolder', 'inside/runs', vscode.ConfigurationTarget.Workspace);
+    assert.equal(api.settings().runsFolder, 'inside/runs');
+    await c().update('runsFolder', undefined, vscode.ConfigurationTarget.Workspace);
   });
 });

@@ -48,7 +48,7 @@ suite('HRM training dashboard', () => {
     const before = posted().run ?? 0;
     for (let i = 0; i < 200 && (posted().run ?? 0) === before; i++) await sleep(50);
     assert.ok((posted().run ?? 0) > before, 'the reopened dashboard got the history');
-    // Screenshots for the README and the legibility check (the runner saves them under test/e2e/shots/).
+    // Screenshots for the legibility check (the runner saves them under out/shots/).
     await vscode.commands.executeCommand('workbench.action.closePanel');
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
     await screenshotInThemes('dashboard');

@@ -5,10 +5,11 @@
  *    like the reference `shuffle_sudoku`), applied to the puzzle and its solution together, so the pair stays
  *    consistent and the solution stays unique. Record i of epoch k uses Rng(deriveSeed(seed, ·, epoch, i)) only:
  *    epoch k is reproducible on its own, whatever was consumed before.
- *  - `withHintTwins(records, { seed })`: each record followed by its hint twin (paper §7.1: r ~ U[1, n−1] of its
- *    n blanks filled from the solution; same solution), the 1:1 mix. Record i's twin uses Rng(deriveSeed(seed, ·, i)).
- *    A puzzle with fewer than 2 blanks has no twin and is yielded alone. The reference draws twins once at build
- *    time; to get that, pass the same seed every epoch (to draw new twins each epoch, derive the seed from it).
+ *  - `withHintTwins(records, { seed })`: each record followed by its hint twin (r ~ U[1, n−1] of its n blanks filled
+ *    from the solution; same solution; docs/model.md §Data mixing with hint twins), the 1:1 mix. Record i's twin uses
+ *    Rng(deriveSeed(seed, ·, i)). A puzzle with fewer than 2 blanks has no twin and is yielded alone. The reference
+ *    draws twins once at build time; to get that, pass the same seed every epoch (to draw new twins each epoch, derive
+ *    the seed from it).
  * Records need a solution for both (a DataError naming the record's line otherwise).
  */
 import { geometry } from '../geometry';

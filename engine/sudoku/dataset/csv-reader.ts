@@ -12,7 +12,7 @@
  * not span lines. Errors name the file, the 1-based line (the header is line 1) and the column name.
  */
 import { parse as parseCsvSync } from 'csv-parse/sync';
-import { DataError } from '../../util/errors';
+import { DataError, quoted } from '../../util/errors';
 import type { DatasetRecord } from './record';
 import { TextDatasetReader } from './text-reader';
 import { LineSource } from './text-lines';
@@ -64,7 +64,7 @@ function headerColumns(fields: string[], file: string): Columns | undefined {
   if (question < 0) {
     if (looksLikeGrid(fields[0])) return undefined;
     throw new DataError({ file, line: 1, field: 'header' },
-      `no 'question' column in the header ${JSON.stringify(fields.join(','))} (expected source,question,answer,rating or a headerless question[,answer[,rating]] file)`);
+      `no 'question' column in the header ${quoted(fields.join(','))} (expected source,question,answer,rating or a headerless question[,answer[,rating]] file)`);
   }
   const col = (i: number, dflt: string) => (i >= 0 ? fields[i].trim() : dflt);
   const answer = find('answer');

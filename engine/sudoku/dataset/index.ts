@@ -12,3 +12,4 @@ export * from './subsample';
 export * from './split';
 export * from './augment-stream';
 export * from './stats';
+export * from './duplicates';

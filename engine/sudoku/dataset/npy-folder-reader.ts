@@ -1,5 +1,6 @@
 /**
- * Streaming reader for the reference HRM builder's output (`dataset/build_sudoku_dataset.py`, hrm-reference.md §6.4):
+ * Streaming reader for the reference HRM builder's output (`dataset/build_sudoku_dataset.py`,
+ * docs/model.md §Dataset formats):
  *
  *   <split>/dataset.json          { seq_len: N², vocab_size: N + 2, … }
  *   <split>/all__inputs.npy       uint8 [rows, N²]  tokens 1 = blank, 2..N+1 = digits 1..N
@@ -15,7 +16,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type GridSize, sizeFromCells } from '../geometry';
 import { NpyFileReader, type NpyData } from '../../interop/npy';
-import { DataError } from '../../util/errors';
+import { DataError, excerpt, quoted } from '../../util/errors';
 import type { DatasetReader, DatasetRecord } from './record';
 import { RowChecker, type ValidateOptions, ValidationReport } from './validate';
 
@@ -49,7 +50,7 @@ export async function findReferenceSplits(root: string, split?: string): Promise
   if (await exists(path.join(root, 'dataset.json'))) {
     const name = path.basename(path.resolve(root));
     if (split !== undefined && split !== name) {
-      throw new DataError({ file: root, field: 'split' }, `this is the split folder "${name}"; asked for split "${split}"`);
+      throw new DataError({ file: root, field: 'split' }, `this is the split folder ${quoted(name)}; asked for split ${quoted(split)}`);
     }
     return [{ name, dir: root }];
   }
@@ -58,7 +59,7 @@ export async function findReferenceSplits(root: string, split?: string): Promise
   for (const name of wanted) {
     const dir = path.join(root, name);
     if (await exists(path.join(dir, 'dataset.json'))) found.push({ name, dir });
-    else if (split !== undefined) throw new DataError({ file: root, field: 'split' }, `no split folder "${name}" with a dataset.json`);
+    else if (split !== undefined) throw new DataError({ file: root, field: 'split' }, `no split folder ${quoted(name)} with a dataset.json`);
   }
   if (found.length === 0) {
     throw new DataError({ file: root }, 'not a reference HRM dataset folder: no dataset.json here, nor in train/ or test/');
@@ -66,22 +67,33 @@ export async function findReferenceSplits(root: string, split?: string): Promise
   return found;
 }
 
+/** Largest dataset.json read (bytes): the reference builder writes a few hundred. */
+const MAX_METADATA_BYTES = 1 << 20;
+
+/** A JSON value as text, bounded. */
+function jsonExcerpt(v: unknown): string {
+  return excerpt(JSON.stringify(v) ?? String(v));
+}
+
 /** Read and check a split's dataset.json: its grid size. */
 async function readMetadata(dir: string): Promise<GridSize> {
   const file = path.join(dir, 'dataset.json');
   let meta: unknown;
   try {
+    const size = (await fs.stat(file)).size;
+    if (size > MAX_METADATA_BYTES) throw new DataError({ file }, `is ${size} bytes; a dataset.json is at most ${MAX_METADATA_BYTES}`);
     meta = JSON.parse(await fs.readFile(file, 'utf8'));
   } catch (err) {
+    if (err instanceof DataError) throw err;
     throw new DataError({ file }, `cannot read JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (typeof meta !== 'object' || meta === null) throw new DataError({ file }, 'expected a JSON object');
   const m = meta as Record<string, unknown>;
   const seqLen = m.seq_len;
   const n = typeof seqLen === 'number' ? sizeFromCells(seqLen) : undefined;
-  if (n === undefined) throw new DataError({ file, field: 'seq_len' }, `seq_len must be 16, 36 or 81 (a 4×4, 6×6 or 9×9 grid), got ${JSON.stringify(seqLen)}`);
+  if (n === undefined) throw new DataError({ file, field: 'seq_len' }, `seq_len must be 16, 36 or 81 (a 4×4, 6×6 or 9×9 grid), got ${jsonExcerpt(seqLen)}`);
   if (m.vocab_size !== undefined && m.vocab_size !== n + 2) {
-    throw new DataError({ file, field: 'vocab_size' }, `vocab_size must be ${n + 2} for ${n}×${n} Sudoku (PAD, blank, ${n} digits), got ${JSON.stringify(m.vocab_size)}`);
+    throw new DataError({ file, field: 'vocab_size' }, `vocab_size must be ${n + 2} for ${n}×${n} Sudoku (PAD, blank, ${n} digits), got ${jsonExcerpt(m.vocab_size)}`);
   }
   return n;
 }

@@ -1,5 +1,5 @@
 /**
- * Writes datasets in the reference HRM builder's folder format (hrm-reference.md §6.4), so that the PyTorch
+ * Writes datasets in the reference HRM builder's folder format (docs/model.md §Dataset formats), so that the PyTorch
  * reference can train on the same puzzles: per split, dataset.json, all__inputs.npy / all__labels.npy (uint8
  * tokens), all__puzzle_identifiers.npy (int32 zeros), all__puzzle_indices.npy and all__group_indices.npy (int32
  * 0..rows: one puzzle per example and one group per puzzle, like the builder's test split), and identifiers.json

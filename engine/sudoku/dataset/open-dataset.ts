@@ -27,7 +27,7 @@ async function firstLine(file: string): Promise<string> {
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
     const text = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
-    return text.split('\n').find((l) => l.trim().length > 0) ?? '';
+    return text.split(/\r\n|\r|\n/).find((l) => l.trim().length > 0) ?? '';
   } finally {
     await handle.close();
   }

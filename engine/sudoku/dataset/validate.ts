@@ -6,6 +6,8 @@
  * Checks, in order (`validate: false` keeps only the parsing ones, marked *):
  *  - *length: 16, 36 or 81 characters (4×4, 6×6, 9×9);               - *character: digits 1..N, '.' or '0';
  *  - *size-mismatch: every grid in a file has the size of the first one, and the answer the size of its question;
+ *  - clash: two givens of the question hold the same digit in a row, column or box (checked for rows without an
+ *    answer, and for rows whose answer check fails: a valid answer that agrees with every given rules a clash out);
  *  - *rating: empty or a non-negative number;                          - *format: column count, quotes, tokens;
  *  - answer: the answer has no blank and is a valid solution (no digit twice in a row, column or box);
  *  - givens: every given of the question equals the answer's digit in that cell;
@@ -15,15 +17,17 @@
  */
 import { type Geometry, type Grid, type GridSize, geometry, isValidSolution, parseGrid, sizeFromCells } from '../geometry';
 import { solve } from '../solver';
-import { DataError, type DataLocation } from '../../util/errors';
+import { describeClash, findGivensClash } from '../givens';
+import { DataError, type DataLocation, quoted } from '../../util/errors';
 import type { DatasetRecord } from './record';
 
 export type IssueKind =
   | 'format' | 'length' | 'character' | 'size-mismatch' | 'rating' | 'token'
-  | 'answer' | 'givens' | 'no-solution' | 'multiple-solutions';
+  | 'clash' | 'answer' | 'givens' | 'no-solution' | 'multiple-solutions';
 
 export const ISSUE_KINDS: readonly IssueKind[] = [
-  'format', 'length', 'character', 'size-mismatch', 'rating', 'token', 'answer', 'givens', 'no-solution', 'multiple-solutions',
+  'format', 'length', 'character', 'size-mismatch', 'rating', 'token', 'clash', 'answer', 'givens', 'no-solution',
+  'multiple-solutions',
 ];
 
 /** A bad row: a DataError (file, line, field) with the kind of problem. */
@@ -292,7 +296,7 @@ export class RowChecker {
     if (text === undefined || text.length === 0) return undefined;
     const v = Number(text);
     if (!/^\s*\d+(\.\d*)?([eE][+-]?\d+)?\s*$/.test(text) || !Number.isFinite(v)) {
-      this.fail(line, this.fields.rating ?? 'rating', 'rating', `rating must be a non-negative number, got ${JSON.stringify(text)}`);
+      this.fail(line, this.fields.rating ?? 'rating', 'rating', `rating must be a non-negative number, got ${quoted(text)}`);
     }
     return v;
   }
@@ -303,8 +307,12 @@ export class RowChecker {
     if (this.validate) {
       const geo = geometry(n);
       const { puzzle, solution } = rec;
+      const bad = solution ? answerCheck(puzzle, solution, geo) : -1;
+      if (!solution || bad !== -1) {
+        const clash = findGivensClash(puzzle, geo);
+        if (clash) this.fail(rec.line, this.fields.puzzle, 'clash', describeClash(clash, n));
+      }
       if (solution) {
-        const bad = answerCheck(puzzle, solution, geo);
         if (bad === -2) this.fail(rec.line, this.fields.solution, 'answer', solutionProblem(solution, geo) || 'answer is not a valid solution');
         if (bad >= 0) {
           this.fail(rec.line, this.fields.solution, 'givens', `givens contradict the answer at ${cellName(bad, n)}: question has ${puzzle[bad]}, answer has ${solution[bad]}`);

@@ -1,0 +1,91 @@
+/**
+ * HRM Lens in Restricted Mode, for real: run by `node test/vscode/run-in-code-server.mjs --untrusted`, which starts
+ * code-server with workspace trust enforced and the folder not trusted (in the ordinary, trusted run this suite skips
+ * itself). Training, importing and workspace checkpoints are refused with a message that says why; the shipped model
+ * still inspects; workspace values of restricted settings do not apply.
+ */
+import * as assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { useExtension } from './host';
+
+const FOUR = '.1.....3..32....';
+const SIX = '..4..5.6.2....5.3.4.......3.6.......';
+
+suite('HRM untrusted workspace', () => {
+  suiteSetup(function () {
+    if (vscode.workspace.isTrusted) this.skip(); // the --untrusted pass runs it
+  });
+  const api = useExtension();
+  let ws: string;
+  let shipped: string;
+  let copy: string;
+
+  suiteSetup(() => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const ext = vscode.extensions.getExtension('hrm-lens.hrm-lens');
+    assert.ok(folder && ext);
+    ws = folder.uri.fsPath;
+    shipped = path.join(ext.extensionPath, 'models', 'tiny-4x4.safetensors');
+    copy = path.join(ws, 'checkpoints', 'tiny-copy.safetensors');
+    mkdirSync(path.dirname(copy), { recursive: true });
+    copyFileSync(shipped, copy);
+  });
+
+  const lastRefusal = (): string => api().refusals().at(-1) ?? '';
+
+  test('the window is in Restricted Mode', () => {
+    assert.equal(vscode.workspace.isTrusted, false);
+  });
+
+  test('Train and Resume Training are refused, and nothing is written', async () => {
+    assert.equal(await vscode.commands.executeCommand('hrmLens.train', { preset: 'tiny-4x4', steps: 5 }), undefined);
+    assert.match(lastRefusal(), /trains only in a trusted workspace/);
+    assert.equal(await vscode.commands.executeCommand('hrmLens.resumeTraining', { run: path.join(ws, '.hrm', 'runs', 'x'), steps: 10 }), undefined);
+    assert.match(lastRefusal(), /trains only in a trusted workspace/);
+    assert.equal(existsSync(path.join(ws, '.hrm', 'runs')), false, 'no run folder');
+  });
+
+  test('Import Checkpoint is refused', async () => {
+    assert.equal(await vscode.commands.executeCommand('hrmLens.importCheckpoint', { file: copy }), undefined);
+    assert.match(lastRefusal(), /imports checkpoints only in a trusted workspace/);
+  });
+
+  test('a workspace checkpoint is refused by Inspect, Evaluate, the probe and the ensemble report', async () => {
+    const n = api().refusals().length;
+    assert.equal(await vscode.commands.executeCommand('hrmLens.inspectPuzzle', { puzzle: FOUR, checkpoint: copy }), undefined);
+    assert.equal(await vscode.commands.executeCommand('hrmLens.evaluateCheckpoint', { checkpoint: copy, data: path.join(ws, 'puzzles.txt') }), undefined);
+    assert.equal(await vscode.commands.executeCommand('hrmLens.runProbe', { checkpoints: [copy] }), undefined);
+    assert.equal(await vscode.commands.executeCommand('hrmLens.ensembleReport', { sources: [copy], generate: 4 }), undefined);
+    const refusals = api().refusals().slice(n);
+    assert.equal(refusals.length, 4);
+    for (const r of refusals) assert.match(r, /loads checkpoints from the workspace only when the workspace is trusted/);
+  });
+
+  test('a 6×6 puzzle: no workspace checkpoint is offered; the refusal says why', async () => {
+    assert.equal(await vscode.commands.executeCommand('hrmLens.inspectPuzzle', { puzzle: SIX }), undefined);
+    assert.match(lastRefusal(), /only when the workspace is trusted/);
+  });
+
+  test('the shipped model still inspects', async function () {
+    this.timeout(120_000);
+    const summary = await vscode.commands.executeCommand<{ checkpoint: string } | undefined>('hrmLens.inspectPuzzle', { puzzle: FOUR, view: 'document' });
+    assert.ok(summary, 'inspected');
+    assert.equal(path.resolve(summary.checkpoint), path.resolve(shipped));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('workspace values of restricted settings do not apply', async () => {
+    const c = vscode.workspace.getConfiguration('hrmLens');
+    await c.update('runsFolder', 'elsewhere', vscode.ConfigurationTarget.Workspace);
+    await c.update('defaultCheckpoint', 'checkpoints/tiny-copy.safetensors', vscode.ConfigurationTarget.Workspace);
+    try {
+      assert.equal(api().settings().runsFolder, '.hrm/runs');
+      assert.equal(api().settings().defaultCheckpoint, '');
+    } finally {
+      await c.update('runsFolder', undefined, vscode.ConfigurationTarget.Workspace);
+      await c.update('defaultCheckpoint', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+});
