@@ -19,7 +19,7 @@ import { LIMITS, NUM_LIMITS, intOption, numOption } from '../util/limits';
 export interface TrainFlags {
   preset: string; resume?: string; steps?: string; seed: string; mixing?: boolean; augment?: boolean; backend: string;
   threads?: string; out?: string; batch?: string; microBatch?: string; lr?: string; checkpointEvery?: string; keepLast?: string;
-  data?: string; fixedSet?: string; evalPuzzles?: string; quiet?: boolean; forceUnlock?: boolean;
+  data?: string; fixedSet?: string; evalPuzzles?: string; quiet?: boolean; forceUnlock?: boolean; actContinue?: boolean;
 }
 
 export async function backendFromFlags(flags: { backend: string; threads?: string }): Promise<JsonObject> {
@@ -36,6 +36,7 @@ function trainOptions(flags: TrainFlags): { steps?: number; seed?: number; overr
       checkpointEvery: intOption(flags.checkpointEvery, 'checkpoint-every', LIMITS.steps), keepLast: intOption(flags.keepLast, 'keep-last', LIMITS.keepLast),
       fixedSetSize: intOption(flags.fixedSet, 'fixed-set', LIMITS.puzzles),
       evalPuzzles: intOption(flags.evalPuzzles, 'eval-puzzles', { min: 0, max: LIMITS.puzzles.max }), lr: numOption(flags.lr, 'lr', NUM_LIMITS.lr),
+      actContinue: flags.actContinue,
     },
   };
 }

@@ -25,6 +25,8 @@ export function registerTrainCommands(program: Command): void {
     .option('--batch <n>', 'global batch (slots)')
     .option('--micro-batch <n>', 'gradient accumulation micro-batch')
     .option('--lr <x>', 'peak learning rate')
+    .option('--act-continue', 'HRM halting with the continue target: halt when q_halt > q_continue (an extra forward pass per step)')
+    .option('--no-act-continue', 'HRM halting without the continue target: halt when q_halt > 0, no continue loss (the reference\'s no_ACT_continue)')
     .option('--checkpoint-every <n>', 'steps between checkpoints')
     .option('--keep-last <n>', 'checkpoints kept')
     .option('--eval-puzzles <n>', 'held-out puzzles generated for the final evaluation')

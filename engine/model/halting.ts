@@ -1,7 +1,9 @@
 /**
  * The ACT halting rule (docs/model.md §ACT halting and Q-learning targets), on plain arrays.
  *
- * - Q rule: HRM halts when q_halt > q_continue; TRM ("halt-only", no continue target) when q_halt > 0.
+ * - Q rule: HRM halts when q_halt > q_continue; TRM ("halt-only", no continue target) when q_halt > 0, and so does an
+ *   HRM trained without the continue target (the training setting `actContinue: false`, the reference's later
+ *   `no_ACT_continue`).
  * - A slot always halts once steps ≥ haltMaxSteps.
  * - Training exploration (optional): per slot, with probability haltExplorationProb a minimum halt step is drawn
  *   uniformly from [2, haltMaxSteps]; the slot cannot halt before it (is_last always survives). Both draws are made
@@ -12,9 +14,9 @@
 import type { Rng } from '../util/rng';
 import type { HrmConfig } from './config';
 
-/** The Q rule alone for one slot. */
-export function qSaysHalt(config: HrmConfig, qHalt: number, qContinue: number): boolean {
-  return config.variant === 'trm' ? qHalt > 0 : qHalt > qContinue;
+/** The Q rule alone for one slot; `haltOnly` applies the halt-only rule (q_halt > 0) to an HRM too. */
+export function qSaysHalt(config: HrmConfig, qHalt: number, qContinue: number, haltOnly = false): boolean {
+  return config.variant === 'trm' || haltOnly ? qHalt > 0 : qHalt > qContinue;
 }
 
 export interface HaltOptions {
@@ -22,6 +24,8 @@ export interface HaltOptions {
   useQ?: boolean;
   /** Exploration stream (training only); omitted = no exploration. */
   exploration?: Rng;
+  /** Halt-only Q rule (q_halt > 0) for an HRM too: training without the continue target. Default false. */
+  haltOnly?: boolean;
 }
 
 /**
@@ -36,7 +40,7 @@ export function haltDecisions(
   const useQ = opts.useQ ?? true;
   for (let b = 0; b < B; b++) {
     const isLast = steps[b] >= config.haltMaxSteps;
-    let halted = isLast || (useQ && qSaysHalt(config, qHalt[b], qContinue[b]));
+    let halted = isLast || (useQ && qSaysHalt(config, qHalt[b], qContinue[b], opts.haltOnly));
     if (opts.exploration) {
       const explore = opts.exploration.float() < config.haltExplorationProb;
       const minHalt = opts.exploration.range(2, Math.max(2, config.haltMaxSteps));

@@ -7,7 +7,7 @@ export type HelperRequest =
   | { kind: 'model'; config: JsonObject; weights: [string, Float32Array][] }
   | {
     kind: 'micro-batch'; zH: Float32Array; zL: Float32Array; tokens: Int32Array; labels: Int32Array; isLast: Float32Array;
-    lossType: LossType; globalBatch: number;
+    lossType: LossType; globalBatch: number; actContinue?: boolean;
   }
   | { kind: 'segment'; zH: Float32Array; zL: Float32Array; tokens: Int32Array; batch: number };
 

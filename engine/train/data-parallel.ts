@@ -115,6 +115,7 @@ export class DataParallelHelper {
     return this.begin({
       kind: 'micro-batch', zH: input.carry.zH.dataSync() as Float32Array, zL: input.carry.zL.dataSync() as Float32Array,
       tokens: input.tokens, labels: input.labels, isLast: input.isLast, lossType: input.lossType, globalBatch: input.globalBatch,
+      actContinue: input.actContinue,
     });
   }
 

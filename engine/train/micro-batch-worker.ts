@@ -54,6 +54,7 @@ function microBatch(m: HrmModel, msg: Extract<HelperRequest, { kind: 'micro-batc
   try {
     const r = runMicroBatch(m, {
       carry, tokens: msg.tokens, labels: msg.labels, isLast: msg.isLast, lossType: msg.lossType, globalBatch: msg.globalBatch,
+      actContinue: msg.actContinue,
     });
     const grads: [string, Float32Array][] = [];
     for (const [name, g] of r.grads) { grads.push([name, g.dataSync() as Float32Array]); g.dispose(); }

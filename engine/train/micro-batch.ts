@@ -1,7 +1,7 @@
 /**
  * One micro-batch of a training step (trainer.ts, step 2): the segment's off-tape part, the last calls on the tape,
- * the loss with the continue target from an extra forward pass without tape (the halting head only), and the
- * gradients. The trainer's own thread and its data-parallel helper thread (micro-batch-worker.ts) run this same
+ * the loss with the continue target from an extra forward pass without tape (the halting head only; HRM with
+ * `actContinue`, the default), and the gradients. The trainer's own thread and its data-parallel helper thread (micro-batch-worker.ts) run this same
  * function, so a micro-batch gives the same bits on either thread.
  */
 import { tf } from '../tf';
@@ -20,6 +20,11 @@ export interface MicroBatchInput {
   lossType: LossType;
   /** The whole step's batch: losses are sums over the micro-batch divided by it, so micro-batches add up. */
   globalBatch: number;
+  /**
+   * HRM: train q_continue on the next segment's Q (the extra forward pass); false = no continue target and no continue
+   * loss (the halt-only rule's training). Default true; TRM never has one.
+   */
+  actContinue?: boolean;
 }
 
 export interface MicroBatchResult {
@@ -48,7 +53,7 @@ export function runMicroBatch(model: HrmModel, input: MicroBatchInput): MicroBat
     const res = segmentGradients(model, input.carry, tokT, (out) => {
       const exact = exactRows(out.logits, labT);
       let continueTarget: tf.Tensor | undefined;
-      if (cfg.variant === 'hrm') {
+      if (cfg.variant === 'hrm' && input.actContinue !== false) {
         const target = withoutTape(() => {
           // Only the halting head of the next segment (runSegment's q, the same bits, without the logits and with
           // the last block on position 0 alone).

@@ -30,6 +30,12 @@ export interface TrainSettings {
   puzzleEmbLr: number;
   puzzleEmbWeightDecay: number;
   lossType: LossType;
+  /**
+   * HRM halting: true (the default when absent) trains q_continue on the next segment's Q (an extra forward pass) and
+   * halts when q_halt > q_continue; false has no continue target and halts when q_halt > 0 (the reference's later
+   * `no_ACT_continue`, TRM's rule). TRM always halts on q_halt alone.
+   */
+  actContinue?: boolean;
   /** EMA decay (TRM uses 0.999); undefined = no EMA. */
   ema?: number;
   checkpointEvery: number;
@@ -109,7 +115,7 @@ export function getPreset(name: string): Preset {
  * The range of every training setting (presets, CLI flags, `train` requests and a resumed run's run.json), from the
  * shared table engine/util/limits.ts where the setting is an option too.
  */
-export const TRAIN_SETTING_RANGES: Readonly<Record<Exclude<keyof TrainSettings, 'lossType'>, { int: IntLimit } | { num: NumLimit }>> = Object.freeze({
+export const TRAIN_SETTING_RANGES: Readonly<Record<Exclude<keyof TrainSettings, 'lossType' | 'actContinue'>, { int: IntLimit } | { num: NumLimit }>> = Object.freeze({
   batch: { int: LIMITS.batch },
   microBatch: { int: LIMITS.batch },
   steps: { int: LIMITS.steps },
@@ -141,6 +147,7 @@ export function trainSettingsProblems(t: TrainSettings): { field: string; messag
     if (problem !== undefined) out.push({ field: k, message: problem });
   }
   if (t.lossType !== 'stablemax' && t.lossType !== 'softmax') out.push({ field: 'lossType', message: `lossType must be 'stablemax' or 'softmax', got ${String(t.lossType)}` });
+  if (t.actContinue !== undefined && typeof t.actContinue !== 'boolean') out.push({ field: 'actContinue', message: `actContinue must be true or false, got ${String(t.actContinue)}` });
   return out;
 }
 

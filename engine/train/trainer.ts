@@ -6,11 +6,13 @@
  *  1. every slot that halted at step t−1 draws the next example (draw counter k) and its carry is reset;
  *  2. one segment per micro-batch: the off-tape part, then the last L and H calls on the tape (one-step gradient;
  *     TRM: the whole last cycle); loss = stablemax CE over all cells + 0.5·(BCE(q_halt, exact) + BCE(q_continue,
- *     σ(next Q))), the continue target from an extra forward pass without tape (HRM only), all / global batch;
+ *     σ(next Q))), the continue target from an extra forward pass without tape (HRM only; none with the training
+ *     setting actContinue false), all / global batch;
  *     gradients are summed over micro-batches;
  *  3. AdamATan2 on the trainable weights, sign-SGD on the puzzle embedding, both on the warm-up/cosine schedule;
  *     optional EMA;
- *  4. halting: steps+1 ≥ haltMaxSteps, or the Q rule, with the exploration minimum (seeded by (seed, t)).
+ *  4. halting: steps+1 ≥ haltMaxSteps, or the Q rule (q_halt > 0 when actContinue is false), with the exploration
+ *     minimum (seeded by (seed, t)).
  * Everything random is a pure function of (seed, step, slot, draw index), and the saved state holds the slots, their
  * carry, the optimizer moments and the counters, so a resumed run continues exactly like the uninterrupted one.
  */
@@ -255,7 +257,7 @@ export class Trainer {
         },
         tokens: this.tokens.subarray(start * cells, (start + size) * cells),
         labels: this.labels.subarray(start * cells, (start + size) * cells),
-        isLast, lossType: spec.train.lossType, globalBatch: B,
+        isLast, lossType: spec.train.lossType, globalBatch: B, actContinue: spec.train.actContinue,
       };
     };
     const release = (input: MicroBatchInput): void => { if (input.carry !== this.carry) disposeCarry(input.carry); };
@@ -302,7 +304,9 @@ export class Trainer {
     let haltedCount = 0, exactCount = 0, cellSum = 0, stepsSum = 0, batchCells = 0;
     const segSlots = new Int32Array(cfg.haltMaxSteps), segExact = new Int32Array(cfg.haltMaxSteps);
     for (let b = 0; b < B; b++) this.slotSteps[b] += 1;
-    const halted = haltDecisions(cfg, qHalt, qCont, this.slotSteps, { exploration: new Rng(deriveSeed(spec.seed, PURPOSE_EXPLORE, t)) });
+    const halted = haltDecisions(cfg, qHalt, qCont, this.slotSteps, {
+      exploration: new Rng(deriveSeed(spec.seed, PURPOSE_EXPLORE, t)), haltOnly: spec.train.actContinue === false,
+    });
     for (let b = 0; b < B; b++) {
       let right = 0;
       for (let c = 0; c < cells; c++) if (pred[b * cells + c] === this.labels[b * cells + c]) right++;

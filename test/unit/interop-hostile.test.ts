@@ -18,7 +18,7 @@ import { readNpy } from '../../engine/interop/npy';
 import { DataError } from '../../engine/util/errors';
 import {
   PickleWriter, type StorageType, type TensorSpec, deflatedZeros, f32Bytes, peakRss, resetPeakRss, stateDictPickle, tensorPickle,
-  torchZip, zipOf,
+  torchZip, withSharedDirectoryEntry, zipOf,
 } from './helpers/hostile-files';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'hrm-hostile-'));
@@ -104,19 +104,7 @@ test('a zip bomb in data.pkl is refused before inflating', async () => {
 test('zip entries that share bytes, and too many entries, are refused', async () => {
   // Two storages whose central-directory entries point at the same local entry.
   const zip = torchZip(stateDictPickle([ONE, { ...ONE, name: 'v', key: '1' }]), oneStorage);
-  const cdStart = zip.length - 22 - (46 + 'archive/data/0'.length);
-  const name1 = new TextEncoder().encode('archive/data/1');
-  const extra = zip.slice(cdStart, cdStart + 46 + name1.length);
-  extra.set(name1, 46);
-  const eocd = zip.slice(zip.length - 22);
-  const ev = new DataView(eocd.buffer);
-  ev.setUint16(8, 4, true);
-  ev.setUint16(10, 4, true);
-  ev.setUint32(12, ev.getUint32(12, true) + extra.length, true);
-  const shared = new Uint8Array(zip.length + extra.length);
-  shared.set(zip.subarray(0, zip.length - 22));
-  shared.set(extra, zip.length - 22);
-  shared.set(eocd, zip.length - 22 + extra.length);
+  const shared = withSharedDirectoryEntry(zip);
   const file = write('overlap.pt', shared);
   await refuses(readTorchCheckpoint(file), file, /overlaps/, /archive\/data\/[01]/);
 

@@ -7,7 +7,7 @@
 // workbench's own log) through window.codeAutomationLog, which this runner streams to stdout.
 //
 // --untrusted: the Restricted Mode pass instead: workspace trust enforced and the folder not trusted; only the suite
-// titled "HRM untrusted workspace" runs (test/vscode/untrusted.test.ts, which skips itself in a trusted window).
+// titled "HRM untrusted workspace" runs (test/vscode/untrusted.test.ts; the ordinary pass leaves it out).
 //
 // Builds nothing: run `npm run build` first. Closing line: "N passed, N failed, N skipped"; exit 1 on failure.
 // Without code-server or Chromium: fails when CI is set, otherwise reports "0 passed, 0 failed, 1 skipped" + a hint.

@@ -1,7 +1,7 @@
 /**
  * HRM Lens in Restricted Mode, for real: run by `node test/vscode/run-in-code-server.mjs --untrusted`, which starts
- * code-server with workspace trust enforced and the folder not trusted (in the ordinary, trusted run this suite skips
- * itself). Training, importing and workspace checkpoints are refused with a message that says why; the shipped model
+ * code-server with workspace trust enforced and the folder not trusted (the ordinary, trusted pass leaves this suite
+ * out: test/vscode/index.ts). Training, importing and workspace checkpoints are refused with a message that says why; the shipped model
  * still inspects; workspace values of restricted settings do not apply.
  */
 import * as assert from 'node:assert/strict';
@@ -14,8 +14,8 @@ const FOUR = '.1.....3..32....';
 const SIX = '..4..5.6.2....5.3.4.......3.6.......';
 
 suite('HRM untrusted workspace', () => {
-  suiteSetup(function () {
-    if (vscode.workspace.isTrusted) this.skip(); // the --untrusted pass runs it
+  suiteSetup(() => {
+    assert.equal(vscode.workspace.isTrusted, false, 'this suite runs in the Restricted Mode pass, where the folder is not trusted');
   });
   const api = useExtension();
   let ws: string;

@@ -32,7 +32,7 @@ import { configFromFile } from '../../../engine/model/config';
 import { storedZip } from './stored-zip';
 import {
   PickleWriter, type StorageType, type TensorSpec, deflatedZeros, peakRss, resetPeakRss, stateDictPickle, tensorPickle,
-  torchZip, zipOf,
+  torchZip, withSharedDirectoryEntry, zipOf,
 } from './hostile-files';
 
 export interface FuzzReport {
@@ -476,22 +476,8 @@ const torchOversized: HostileShape = {
       case 2: return { bytes: torchZip(spec(4), [{ key: '0', deflated: deflatedZeros(big), size: big }]), run: torchRun, mustFail: `a ${big}-byte entry for a 16-byte storage` };
       case 3: return { bytes: torchZip(spec(4), [{ key: '0', deflated: deflatedZeros(big), size: 16 }]), run: torchRun, mustFail: 'an entry inflating past its declared size' };
       case 4: return { bytes: zipOf([{ name: 'a/data.pkl', deflated: deflatedZeros(big), size: big }]), run: torchRun, mustFail: `a ${big}-byte deflated data.pkl` };
-      case 5: { // a second directory entry for the same data
-        const zip = torchZip(spec(4), oneStorage);
-        const cdEntry = 46 + 'archive/data/0'.length;
-        const dup = zip.slice(zip.length - 22 - cdEntry, zip.length - 22);
-        dup.set(new TextEncoder().encode('archive/data/1'), 46);
-        const eocd = zip.slice(zip.length - 22);
-        const ev = new DataView(eocd.buffer);
-        ev.setUint16(8, 4, true);
-        ev.setUint16(10, 4, true);
-        ev.setUint32(12, ev.getUint32(12, true) + dup.length, true);
-        const out = new Uint8Array(zip.length + dup.length);
-        out.set(zip.subarray(0, zip.length - 22));
-        out.set(dup, zip.length - 22);
-        out.set(eocd, zip.length - 22 + dup.length);
-        return { bytes: out, run: torchRun, mustFail: 'two entries sharing their data' };
-      }
+      case 5: // a second directory entry for the same data
+        return { bytes: withSharedDirectoryEntry(torchZip(spec(4), oneStorage)), run: torchRun, mustFail: 'two entries sharing their data' };
       case 6: { // a zip64 directory claiming too many entries or bytes
         const count = rng.int(2) ? logInt(rng, 100_001, 2 ** 40) : 3;
         const cdSize = rng.int(2) ? 46 * 100_001 : logInt(rng, 64 * MiB + 1, 2 ** 50);

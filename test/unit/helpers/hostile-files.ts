@@ -206,6 +206,22 @@ export function torchZip(pickle: Uint8Array, storages: readonly (Omit<ZipSpec, '
   ]);
 }
 
+/**
+ * A copy of a one-storage zip with a second central-directory entry, named `archive/data/1`, that points at the local
+ * entry of `archive/data/0`: two storages sharing their bytes.
+ */
+export function withSharedDirectoryEntry(zip: Uint8Array): Uint8Array {
+  const cdEntry = 46 + 'archive/data/0'.length;
+  const extra = zip.slice(zip.length - 22 - cdEntry, zip.length - 22);
+  extra.set(enc.encode('archive/data/1'), 46);
+  const eocd = zip.slice(zip.length - 22);
+  const ev = new DataView(eocd.buffer);
+  ev.setUint16(8, 4, true);
+  ev.setUint16(10, 4, true);
+  ev.setUint32(12, ev.getUint32(12, true) + extra.length, true);
+  return concat([zip.subarray(0, zip.length - 22), extra, eocd]);
+}
+
 let zeroChunk: Uint8Array | undefined;
 const ZERO_CHUNK = 1 << 20;
 
