@@ -139,8 +139,10 @@ export interface TrainParams {
   /** Total optimizer steps (default: the preset's). */
   steps?: number;
   seed?: number;
-  /** Data mixing (the run's `mixing` flag). */
+  /** Data mixing (the run's `mixing` flag): one hint twin per training puzzle, fixed for the run. */
   mixing?: boolean;
+  /** Data mixing with a fresh hint twin per draw instead (implies `mixing`). */
+  mixingResample?: boolean;
   /** Global batch (default: the preset's). */
   batch?: number;
   /** Train on the puzzles of this dataset file (CSV or one per line, with answers; size = the preset's grid) instead of generated ones. */

@@ -13,8 +13,10 @@ export interface ProbeParams {
   checkpoints: string[];
   /** Masks: `cell`, `row`, `box`, `random:K` (default: cell, row, box, random:5). */
   masks?: string[];
-  /** Solved grids per mask (default 100). */
+  /** Solved grids per mask (default 100; with `data`, its first `count` rows). */
   count?: number;
+  /** A dataset file whose solved grids are probed (the answers, or solved); default: generated grids. */
+  data?: string;
   /** Segments (default: the model's haltMaxSteps). */
   segments?: number;
   seed?: number;
@@ -43,7 +45,7 @@ export interface ProbeResult {
 export interface EnsembleParams {
   /** Checkpoint files, or run folders (their last `last` checkpoints). */
   sources: string[];
-  /** Checkpoints per run folder (default 5). */
+  /** Checkpoints per run folder (default 10, the paper's: engine/ensemble/defaults.ts). */
   last?: number;
   /** 'shifts' (the paper's cyclic relabelings, default), 'relabel', 'symmetries', 'mixed'. */
   perturb?: 'shifts' | 'relabel' | 'symmetries' | 'mixed';

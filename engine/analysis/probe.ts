@@ -2,7 +2,7 @@
  * The easy-puzzle probe (fact (a) of the paper; construction and metrics are an operational definition,
  * docs/analyses.md §Easy-puzzle fixed-point probe).
  *
- * Puzzles: from solved grids, blank k cells, seeded —
+ * Puzzles: from solved grids (generated, or a dataset's: engine/cli/puzzle-source.ts), blank k cells, seeded —
  *   'cell'      one random cell (k = 1);
  *   'row'       one random row (k = n);
  *   'box'       one random box (k = n);
@@ -89,6 +89,11 @@ export function probePuzzlesAsync(n: GridSize, count: number, masks: readonly Pr
     const solutions = yield* probeSolutionSteps(n, count, seed);
     return yield* probePuzzleSteps(solutions, n, masks, seed);
   })(), signal, 'probe');
+}
+
+/** makeProbePuzzles with the event loop turning between puzzles, for given solutions (e.g. a dataset's). */
+export function makeProbePuzzlesAsync(solutions: readonly Grid[], n: GridSize, masks: readonly ProbeMask[], seed: number, signal?: AbortSignal): Promise<ProbePuzzle[]> {
+  return runStepsAsync(probePuzzleSteps(solutions, n, masks, seed), signal, 'probe');
 }
 
 function* probePuzzleSteps(solutions: readonly Grid[], n: GridSize, masks: readonly ProbeMask[], seed: number): Steps<ProbePuzzle[]> {

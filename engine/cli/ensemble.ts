@@ -7,12 +7,13 @@
  */
 import type { Command } from 'commander';
 import type { EnsembleFlags } from './ensemble-run';
+import { DEFAULT_LAST_CHECKPOINTS } from '../ensemble/defaults';
 
 export function registerEnsembleCommands(program: Command): void {
   program.command('ensemble')
     .description('ensemble report: relabelings × checkpoints, oracle and label-free votes, JSON / CSV')
     .option('--run <dir>', 'a run folder: its last --last checkpoints')
-    .option('--last <k>', 'checkpoints taken from --run (default 5)', '5')
+    .option('--last <k>', `checkpoints taken from --run (default ${DEFAULT_LAST_CHECKPOINTS}, as the paper)`, String(DEFAULT_LAST_CHECKPOINTS))
     .option('--checkpoints <list>', 'comma-separated checkpoint files (or run folders) instead of --run')
     .option('--data <file>', 'puzzles (CSV, one-per-line or reference .npy folder); default: generated')
     .option('--generate <n>', 'generate N puzzles of the model\'s size (default 200)')

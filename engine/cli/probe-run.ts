@@ -3,12 +3,12 @@ import type { GridSize } from '../sudoku/geometry';
 import { loadModel } from '../train/load-model';
 import { makeProbePuzzles, parseMask, probeSolutions, type ProbeReport, runProbe } from '../analysis/probe';
 import { backendFromFlags } from './train-run';
-import { pct, toJson } from './puzzle-source';
+import { loadSolvedGrids, pct, toJson } from './puzzle-source';
 import { LIMITS, intOption } from '../util/limits';
 import { Progress } from './progress';
 
 export interface ProbeFlags {
-  checkpoint: string; compare?: string; masks: string; count: string; segments?: string; seed: string; batch: string;
+  checkpoint: string; compare?: string; data?: string; masks: string; count: string; segments?: string; seed: string; batch: string;
   json?: boolean; backend: string; threads?: string;
 }
 
@@ -48,7 +48,8 @@ export async function runProbeCommand(flags: ProbeFlags): Promise<void> {
   const first = await loadModel(files[0]);
   const n = first.model.config.gridSize as GridSize;
   first.model.dispose();
-  const puzzles = makeProbePuzzles(probeSolutions(n, count, seed), n, masks, seed);
+  const solutions = flags.data ? await loadSolvedGrids(flags.data, n, count) : probeSolutions(n, count, seed);
+  const puzzles = makeProbePuzzles(solutions, n, masks, seed);
   const progress = new Progress({ label: 'probe', unit: 'puzzles', total: puzzles.length * files.length });
   let finished = 0;
   const report = await runProbe(files.map((f) => ({

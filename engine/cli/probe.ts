@@ -1,7 +1,7 @@
 /**
- * `hrm-lens probe --checkpoint F [--compare G] [--masks cell,row,box,random:3] [--count N] [--segments S] [--json]`:
- * the easy-puzzle probe (docs/analyses.md §Easy-puzzle fixed-point probe): blank a cell, a row, a box or k random cells
- * of solved grids and report final accuracy, stability rate and corruptions, for one checkpoint or two side by side.
+ * `hrm-lens probe --checkpoint F [--compare G] [--data D] [--masks cell,row,box,random:3] [--count N] [--segments S]
+ * [--json]`: the easy-puzzle probe (docs/analyses.md §Easy-puzzle fixed-point probe): blank a cell, a row, a box or k
+ * random cells of solved grids (generated, or the first N of a dataset file: its answers, or solved) and report final accuracy, stability rate and corruptions, for one checkpoint or two side by side.
  * The action is in probe-run.ts.
  */
 import type { Command } from 'commander';
@@ -13,7 +13,8 @@ export function registerProbeCommands(program: Command): void {
     .requiredOption('--checkpoint <file>', 'a .safetensors checkpoint')
     .option('--compare <file>', 'a second checkpoint run on the same puzzles (e.g. trained with --mixing)')
     .option('--masks <list>', 'comma-separated: cell, row, box, random:k', 'cell,row,box,random:3')
-    .option('--count <n>', 'solved grids (each gets every mask)', '100')
+    .option('--data <file>', 'solved grids from a dataset (CSV, one-per-line or reference .npy folder): the answers, or the solver\'s solutions; default: generated')
+    .option('--count <n>', 'solved grids, each with every mask (with --data: its first N rows)', '100')
     .option('--segments <n>', 'segments (default: the model\'s haltMaxSteps)')
     .option('--seed <n>', 'seed for the grids and the blanked cells', '0')
     .option('--batch <n>', 'puzzles per forward batch', '64')

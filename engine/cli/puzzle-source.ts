@@ -1,5 +1,5 @@
 /**
- * Puzzles for the analysis commands (classify, ensemble): from a dataset file (`--data`, any format the eval reads,
+ * Puzzles for the analysis commands (classify, ensemble; solved grids for probe): from a dataset file (`--data`, any format the eval reads,
  * solutions from the file or the solver) or generated (`--generate N --seed S`, unique-solution puzzles of the
  * model's size). Loaded on demand by the *-run modules.
  */
@@ -52,6 +52,15 @@ export async function loadPuzzleSource(
     puzzles: gen.map((g, i) => ({ puzzle: g.puzzle, solution: g.solution, id: `gen ${i}`, rating: g.rating })),
     source: `${count} generated ${n}×${n} puzzles (seed ${seed})`,
   };
+}
+
+/**
+ * Solved grids of a dataset file for the probe: the first `limit` rows' answers, or the solver's solution of a row
+ * without one (a DataError naming the row when it has none or several).
+ */
+export async function loadSolvedGrids(file: string, n: GridSize, limit?: number): Promise<Grid[]> {
+  const set = await loadEvalPuzzles(file, { limit, size: n });
+  return set.puzzles.map((p) => p.solution);
 }
 
 export const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '–');

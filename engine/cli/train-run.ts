@@ -1,6 +1,6 @@
 /**
  * The actions of `hrm-lens train` and `hrm-lens eval` (loaded on demand: they pull in TF.js).
- *   hrm-lens train --preset tiny-4x4 [--mixing] [--augment] [--steps N] [--seed S] [--backend wasm] [--out DIR]
+ *   hrm-lens train --preset tiny-4x4 [--mixing | --mixing-resample] [--augment] [--steps N] [--seed S] [--backend wasm] [--out DIR]
  *   hrm-lens train --resume DIR [--steps N]
  *   hrm-lens eval --checkpoint F [--data D] [--segments S] [--limit N] [--json] [--save NAME]
  * Ctrl-C stops training cleanly after writing a checkpoint. The run folder is locked while written: a second
@@ -17,9 +17,9 @@ import type { TrainSettings } from '../train/presets';
 import { LIMITS, NUM_LIMITS, intOption, numOption } from '../util/limits';
 
 export interface TrainFlags {
-  preset: string; resume?: string; steps?: string; seed: string; mixing?: boolean; augment?: boolean; backend: string;
+  preset: string; resume?: string; steps?: string; seed: string; mixing?: boolean; mixingResample?: boolean; augment?: boolean; backend: string;
   threads?: string; out?: string; batch?: string; microBatch?: string; lr?: string; checkpointEvery?: string; keepLast?: string;
-  data?: string; fixedSet?: string; evalPuzzles?: string; quiet?: boolean; forceUnlock?: boolean; actContinue?: boolean;
+  data?: string; fixedSet?: string; augmentCopies?: string; evalPuzzles?: string; quiet?: boolean; forceUnlock?: boolean; actContinue?: boolean;
 }
 
 export async function backendFromFlags(flags: { backend: string; threads?: string }): Promise<JsonObject> {
@@ -35,6 +35,7 @@ function trainOptions(flags: TrainFlags): { steps?: number; seed?: number; overr
       batch: intOption(flags.batch, 'batch', LIMITS.batch), microBatch: intOption(flags.microBatch, 'micro-batch', LIMITS.batch),
       checkpointEvery: intOption(flags.checkpointEvery, 'checkpoint-every', LIMITS.steps), keepLast: intOption(flags.keepLast, 'keep-last', LIMITS.keepLast),
       fixedSetSize: intOption(flags.fixedSet, 'fixed-set', LIMITS.puzzles),
+      augmentCopies: intOption(flags.augmentCopies, 'augment-copies', { min: 0, max: LIMITS.puzzles.max }),
       evalPuzzles: intOption(flags.evalPuzzles, 'eval-puzzles', { min: 0, max: LIMITS.puzzles.max }), lr: numOption(flags.lr, 'lr', NUM_LIMITS.lr),
       actContinue: flags.actContinue,
     },
@@ -46,7 +47,7 @@ export async function runTraining(flags: TrainFlags): Promise<void> {
   const backend = await backendFromFlags(flags);
   const { trainer, totalSteps } = await openTrainer({
     preset: flags.preset, resume: flags.resume, out: flags.out, steps: options.steps, seed: options.seed,
-    mixing: flags.mixing, augment: flags.augment, data: flags.data, backend, overrides: options.overrides,
+    mixing: flags.mixing, mixingResample: flags.mixingResample, augment: flags.augment, data: flags.data, backend, overrides: options.overrides,
     lock: {
       command: ['hrm-lens', ...process.argv.slice(2)].join(' '), forceUnlock: flags.forceUnlock,
       onNotice: (m) => process.stderr.write(`hrm-lens train: ${m}\n`),

@@ -1,6 +1,6 @@
 /**
  * `hrm-lens train`, `hrm-lens eval`: training runs and evaluations from the command line.
- *   hrm-lens train --preset tiny-4x4 [--mixing] [--augment] [--steps N] [--seed S] [--backend wasm] [--out DIR]
+ *   hrm-lens train --preset tiny-4x4 [--mixing | --mixing-resample] [--augment] [--steps N] [--seed S] [--backend wasm] [--out DIR]
  *   hrm-lens train --resume DIR [--steps N] [--force-unlock]
  *   hrm-lens eval --checkpoint F [--data D] [--segments S] [--limit N] [--json] [--save NAME]
  * Ctrl-C stops training cleanly after writing a checkpoint. A run folder that another training writes is refused
@@ -18,10 +18,12 @@ export function registerTrainCommands(program: Command): void {
     .option('--resume <dir>', 'continue the run in DIR from its newest checkpoint')
     .option('--steps <n>', 'total optimizer steps')
     .option('--seed <n>', 'random seed (weights, data, exploration)', '0')
-    .option('--mixing', 'data mixing: replace half the draws by their hint twin (docs/model.md §Data mixing with hint twins)')
+    .option('--mixing', 'data mixing: replace half the draws by their hint twin, one twin per training puzzle fixed for the run (docs/model.md §Data mixing with hint twins)')
+    .option('--mixing-resample', 'data mixing with a fresh hint twin drawn per draw (implies --mixing)')
     .option('--augment', 'a random Sudoku symmetry per draw')
     .option('--data <file>', 'train on the puzzles of a dataset file (with answers) instead of generated ones')
     .option('--fixed-set <n>', 'train on a fixed set of N generated puzzles (the paper\'s small-sample regime)')
+    .option('--augment-copies <n>', 'N fixed symmetry copies of every puzzle of the fixed set or --data file, one member per draw (the paper: 1000)')
     .option('--batch <n>', 'global batch (slots)')
     .option('--micro-batch <n>', 'gradient accumulation micro-batch')
     .option('--lr <x>', 'peak learning rate')

@@ -5,13 +5,14 @@
 import type { EnsembleParams, EnsembleResult, LandscapeParams, LandscapeResult, ProbeParams, ProbeResult } from '../analysis/analysis-protocol';
 import { computeLandscapeAsync } from '../analysis/landscape';
 import { parsePuzzle } from '../sudoku/givens';
-import { parseMask, probePuzzlesAsync, runProbe } from '../analysis/probe';
+import { makeProbePuzzlesAsync, parseMask, probePuzzlesAsync, runProbe } from '../analysis/probe';
 import { buildPassMatrix, resolveCheckpoints } from '../ensemble/checkpoints';
 import { perturbationSet } from '../ensemble/perturb';
+import { DEFAULT_LAST_CHECKPOINTS } from '../ensemble/defaults';
 import { buildEnsembleReport, ensembleDetail } from '../ensemble/report';
 import { formatEnsembleReport } from '../cli/ensemble-run';
 import { formatProbeReport } from '../cli/probe-run';
-import { loadPuzzleSource } from '../cli/puzzle-source';
+import { loadPuzzleSource, loadSolvedGrids } from '../cli/puzzle-source';
 import type { GridSize } from '../sudoku/geometry';
 import { loadModel } from '../train/load-model';
 import { engineBackend } from './engine-backend';
@@ -27,7 +28,10 @@ export async function probeRun(p: ProbeParams, signal: AbortSignal, progress: Pr
   const n = first.model.config.gridSize as GridSize;
   first.model.dispose();
   const seed = p.seed ?? 0;
-  const puzzles = await probePuzzlesAsync(n, p.count ?? 100, masks, seed, signal);
+  const count = p.count ?? 100;
+  const puzzles = p.data
+    ? await makeProbePuzzlesAsync(await loadSolvedGrids(p.data, n, count), n, masks, seed, signal)
+    : await probePuzzlesAsync(n, count, masks, seed, signal);
   const total = puzzles.length * p.checkpoints.length;
   let finished = 0;
   const report = await runProbe(p.checkpoints.map((f) => ({
@@ -44,7 +48,7 @@ export async function probeRun(p: ProbeParams, signal: AbortSignal, progress: Pr
 
 export async function ensembleRun(p: EnsembleParams, signal: AbortSignal, progress: Progress): Promise<EnsembleResult> {
   await engineBackend();
-  const files = await resolveCheckpoints(p.sources, p.last ?? 5);
+  const files = await resolveCheckpoints(p.sources, p.last ?? DEFAULT_LAST_CHECKPOINTS);
   const first = await loadModel(files[0]);
   const n = first.model.config.gridSize as GridSize;
   first.model.dispose();

@@ -14,6 +14,7 @@ export const probe: Handler<'probe'> = async (params, ctx) => {
   checkParam(paths(params.checkpoints, 1, 2), 'checkpoints must list one or two checkpoint files');
   checkParam(params.masks === undefined || paths(params.masks, LIMITS.masks.min, LIMITS.masks.max), 'masks must be a list like ["cell", "row", "box", "random:5"]');
   checkIntParam(params.count, 'count', LIMITS.puzzles);
+  checkParam(params.data === undefined || (typeof params.data === 'string' && params.data.length > 0), 'data must be a dataset file');
   checkIntParam(params.segments, 'segments', LIMITS.segments);
   checkIntParam(params.seed, 'seed', LIMITS.seed);
   return (await load()).probeRun(params, ctx.signal, (e) => ctx.progress(e));

@@ -23,7 +23,7 @@ export async function trainRun(p: TrainParams, hooks: TrainRunHooks): Promise<Tr
   const info = await engineBackend(p.backend as BackendChoice | undefined, (m) => hooks.log('warn', `train: ${m}`));
   const out = path.resolve(p.out);
   const { trainer, totalSteps } = await openTrainer({
-    preset: p.preset, resume: p.resume ? out : undefined, out, steps: p.steps, seed: p.seed, mixing: p.mixing, data: p.data,
+    preset: p.preset, resume: p.resume ? out : undefined, out, steps: p.steps, seed: p.seed, mixing: p.mixing, mixingResample: p.mixingResample, data: p.data,
     overrides: { batch: p.batch }, backend: info as unknown as JsonObject,
     lock: { command: `HRM Lens engine: train${p.resume ? ' (resume)' : ''}`, onNotice: (m) => hooks.log('warn', `train: ${m}`) },
   });

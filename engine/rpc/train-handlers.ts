@@ -21,6 +21,8 @@ export const train: Handler<'train'> = async (params, ctx) => {
   checkIntParam(params.steps, 'steps', LIMITS.steps);
   checkIntParam(params.batch, 'batch', LIMITS.batch);
   checkIntParam(params.seed, 'seed', LIMITS.seed);
+  checkParam(params.mixing === undefined || typeof params.mixing === 'boolean', 'mixing must be true or false');
+  checkParam(params.mixingResample === undefined || typeof params.mixingResample === 'boolean', 'mixingResample must be true or false');
   checkParam(params.data === undefined || (typeof params.data === 'string' && params.data.length > 0), 'data must be a dataset file');
   checkParam(params.backend === undefined || BACKEND_NAMES.includes(params.backend), `backend must be one of ${BACKEND_NAMES.join(', ')}`);
   const out = path.resolve(params.out);

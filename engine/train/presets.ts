@@ -45,6 +45,11 @@ export interface TrainSettings {
   maxClues?: number;
   /** A fixed training set of this many puzzles (the paper's small-sample regime) instead of endless fresh ones. */
   fixedSetSize?: number;
+  /**
+   * Fixed symmetry copies per puzzle of the fixed set (or dataset file), as the reference builder's `--num-aug`: each
+   * puzzle plus this many transforms, one member drawn per draw (engine/train/data-source.ts).
+   */
+  augmentCopies?: number;
   /** Held-out evaluation set generated for the run (excluded from training): size and segments. */
   evalPuzzles: number;
   evalSegments: number;
@@ -96,7 +101,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     model: { ...HRM_SUDOKU_27M },
     train: {
       ...common, batch: 768, microBatch: 32, steps: 52080, lr: 1e-4, warmup: 2000, weightDecay: 1.0, puzzleEmbLr: 1e-4,
-      puzzleEmbWeightDecay: 1.0, checkpointEvery: 1302, fixedSetSize: 1000, evalPuzzles: 1000, evalSegments: 16,
+      puzzleEmbWeightDecay: 1.0, checkpointEvery: 1302, fixedSetSize: 1000, augmentCopies: 1000, evalPuzzles: 1000, evalSegments: 16,
     },
   },
 };
@@ -131,6 +136,7 @@ export const TRAIN_SETTING_RANGES: Readonly<Record<Exclude<keyof TrainSettings, 
   minClues: { int: { min: 0, max: 81 } },
   maxClues: { int: { min: 0, max: 81 } },
   fixedSetSize: { int: LIMITS.puzzles },
+  augmentCopies: { int: { min: 0, max: LIMITS.puzzles.max } },
   evalPuzzles: { int: { min: 0, max: LIMITS.puzzles.max } },
   evalSegments: { int: LIMITS.segments },
 });
@@ -141,7 +147,7 @@ export function trainSettingsProblems(t: TrainSettings): { field: string; messag
   const rec = t as unknown as Record<string, unknown>;
   for (const [k, r] of Object.entries(TRAIN_SETTING_RANGES)) {
     const v = rec[k];
-    const optional = k === 'microBatch' || k === 'ema' || k === 'minClues' || k === 'maxClues' || k === 'fixedSetSize';
+    const optional = k === 'microBatch' || k === 'ema' || k === 'minClues' || k === 'maxClues' || k === 'fixedSetSize' || k === 'augmentCopies';
     if (v === undefined && optional) continue;
     const problem = 'int' in r ? intProblem(k, v, r.int) : numProblem(k, v, r.num);
     if (problem !== undefined) out.push({ field: k, message: problem });

@@ -26,6 +26,8 @@ export interface OpenTrainerOptions {
   steps?: number;
   seed?: number;
   mixing?: boolean;
+  /** Mixing with a fresh hint twin per draw instead of one fixed twin per training puzzle (implies mixing). */
+  mixingResample?: boolean;
   augment?: boolean;
   /** Training settings that replace the preset's. */
   overrides?: Partial<TrainSettings>;
@@ -66,12 +68,14 @@ export async function openTrainer(o: OpenTrainerOptions): Promise<{ trainer: Tra
   validateTrainSettings(train);
   const seed = o.seed ?? 0;
   const pool = o.data ? await poolFromFile(o.data, preset.model.gridSize) : undefined;
+  const mixing = !!o.mixing || !!o.mixingResample;
   const spec: RunSpec = {
-    preset: preset.name, model: preset.model, train, seed, mixing: !!o.mixing, augment: !!o.augment,
+    preset: preset.name, model: preset.model, train, seed, mixing, ...(mixing ? { mixingMode: o.mixingResample ? 'resample' as const : 'fixed' as const } : {}),
+    augment: !!o.augment,
     data: pool && pool.kind === 'pool' ? { kind: 'file', path: pool.description, puzzles: pool.puzzles.length } : { kind: 'generated' },
     backend: o.backend,
   };
-  const trainer = await Trainer.create(o.out ?? defaultRunDir(preset.name, seed, !!o.mixing), spec, pool, o.lock);
+  const trainer = await Trainer.create(o.out ?? defaultRunDir(preset.name, seed, mixing), spec, pool, o.lock);
   return { trainer, totalSteps: train.steps };
 }
 

@@ -40,7 +40,7 @@ import {
 import { MetricsLog } from './metrics-log';
 import { DataError } from '../util/errors';
 import { acquireRunLock, type RunLock, type RunLockOptions } from './run-lock';
-import { TrainDataSource, type TrainDataSpec } from './data-source';
+import { MIXING_MODES, type MixingMode, TrainDataSource, type TrainDataSpec } from './data-source';
 import { type TrainSettings, validateTrainSettings } from './presets';
 import { type EvalPuzzle, type EvalResult, evaluate, evaluateSteps } from './evaluate';
 import { type MicroBatchInput, type MicroBatchResult, runMicroBatch } from './micro-batch';
@@ -54,6 +54,11 @@ export interface RunSpec {
   train: TrainSettings;
   seed: number;
   mixing: boolean;
+  /**
+   * How hint twins are drawn when mixing (engine/train/data-source.ts): 'fixed' once per training puzzle, the default
+   * of new runs; 'resample' per draw. A run.json without the field (an older run) means 'resample'.
+   */
+  mixingMode?: MixingMode;
   augment: boolean;
   /** Training data: generated (default) or a file's puzzles (path recorded; the pool is loaded by the caller). */
   data: { kind: 'generated' } | { kind: 'file'; path: string; puzzles: number };
@@ -134,7 +139,9 @@ export class Trainer {
    * Start a new run in `dir` (created; must not already hold checkpoints). The folder is locked (run-lock.ts) until
    * close(): a folder another process writes is refused with RunLockedError.
    */
-  static async create(dir: string, spec: RunSpec, pool?: TrainDataSpec, lockOptions?: RunLockOptions): Promise<Trainer> {
+  static async create(dir: string, given: RunSpec, pool?: TrainDataSpec, lockOptions?: RunLockOptions): Promise<Trainer> {
+    // A new run records its mixing mode, so that a resume draws the same twins.
+    const spec: RunSpec = given.mixing && given.mixingMode === undefined ? { ...given, mixingMode: 'fixed' } : given;
     await fs.mkdir(dir, { recursive: true });
     const lock = await acquireRunLock(dir, lockOptions);
     try {
@@ -184,7 +191,13 @@ export class Trainer {
     }
     if (!run.spec) throw new Error(`${file}: no "spec" field`);
     if (run.spec.train === null || typeof run.spec.train !== 'object') throw new DataError({ file, field: 'spec.train' }, 'missing or not an object');
-    return { ...run.spec, model: configFromFile(run.spec.model, file, 'spec.model'), train: validateTrainSettings(run.spec.train, file) };
+    const mode: unknown = run.spec.mixingMode;
+    if (mode !== undefined && !MIXING_MODES.includes(mode as MixingMode)) throw new DataError({ file, field: 'spec.mixingMode' }, `must be ${MIXING_MODES.join(' or ')}`);
+    return {
+      ...run.spec, model: configFromFile(run.spec.model, file, 'spec.model'), train: validateTrainSettings(run.spec.train, file),
+      // Runs recorded before the field drew a fresh twin per draw.
+      mixingMode: (mode as MixingMode | undefined) ?? (run.spec.mixing ? 'resample' : undefined),
+    };
   }
 
   runJson(): JsonObject {
@@ -482,7 +495,7 @@ function makeData(spec: RunSpec, pool?: TrainDataSpec): { data: TrainDataSource;
   for (let i = 0; i < tr.evalPuzzles; i++) { const p = gen.next(); evalSet.push({ puzzle: p.puzzle, solution: p.solution }); }
   const exclude = new Set(evalSet.map((p) => gridToString(p.puzzle)));
   const dataSpec: TrainDataSpec = pool ?? { kind: 'generated', size, minClues: tr.minClues, maxClues: tr.maxClues, fixedSetSize: tr.fixedSetSize };
-  return { data: new TrainDataSource(dataSpec, { seed: spec.seed, mixing: spec.mixing, augment: spec.augment, exclude }), evalSet };
+  return { data: new TrainDataSource(dataSpec, { seed: spec.seed, mixing: spec.mixing, mixingMode: spec.mixingMode, augment: spec.augment, augmentCopies: tr.augmentCopies, exclude }), evalSet };
 }
 
 function jsonSafe(m: StepMetrics): JsonObject {

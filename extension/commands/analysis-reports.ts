@@ -2,14 +2,15 @@
  * "HRM: Run Fixed-Point Probe" and "HRM: Ensemble Report": the engine's `probe` and `ensemble` methods with
  * progress and cancel, the report shown in a read-only `hrm-lens` document (the same text as `hrm-lens probe` /
  * `hrm-lens ensemble`, under a Markdown summary).
- *   Probe args:    `{ checkpoints: [a, b?], masks?, count?, segments?, seed? }` — else a checkpoint pick, and an
- *                  optional second one to compare (e.g. trained with data mixing).
+ *   Probe args:    `{ checkpoints: [a, b?], data?, masks?, count?, segments?, seed? }` — else a checkpoint pick, an
+ *                  optional second one to compare (e.g. trained with data mixing), and the solved grids: generated,
+ *                  or a dataset file's (`data`).
  *   Ensemble args: `{ sources: [run folder | checkpoint…], last?, perturb?, count?, data?, generate?, limit?,
  *                  segments?, seed?, view? }` — else a pick of the shipped model and the runs of the runs folder (a
- *                  run: its last 5 checkpoints; "Browse…" for others) on 200 generated puzzles; from the Runs tree or
- *                  the Explorer, the run (or checkpoint) it was invoked on, on 200 generated puzzles. The report opens
- *                  in the ensemble panel (extension/panels/ensemble-panel.ts), or as the Markdown document with
- *                  `view: 'document'`.
+ *                  run: its last 10 checkpoints, as the paper; "Browse…" for others) on 200 generated puzzles; from
+ *                  the Runs tree or the Explorer, the run (or checkpoint) it was invoked on, on 200 generated
+ *                  puzzles. The report opens in the ensemble panel (extension/panels/ensemble-panel.ts), or as the
+ *                  Markdown document with `view: 'document'`.
  * Refused: workspace checkpoints in an untrusted workspace, files that are not HRM Lens checkpoints. Each returns the
  * engine's result.
  */
@@ -29,6 +30,7 @@ import { type EnsemblePanel, toEnsembleView } from '../panels/ensemble-panel';
 import { type RunsTarget, targetPath } from '../views/runs-view';
 import { escapeMarkdown, markdownCodeBlock } from '../views/markdown-text';
 import { boundedMessage } from '../../engine/util/errors';
+import { DEFAULT_LAST_CHECKPOINTS } from '../../engine/ensemble/defaults';
 
 export type EnsembleArgs = EnsembleParams & { view?: 'panel' | 'document' };
 
@@ -54,20 +56,35 @@ async function pickEnsembleSources(shipped: string): Promise<string[] | undefine
   const runs = folder ? (await listRuns(folder.fsPath)).filter((r) => r.checkpoints.length > 0) : [];
   const items: (vscode.QuickPickItem & { source?: string; browse?: boolean })[] = [
     { label: 'tiny-4x4 (shipped model)', description: 'one checkpoint: the relabeling rows', source: shipped, picked: runs.length === 0 },
-    ...runs.map((r) => ({ label: r.name, description: runDescription(r), detail: `its last ${Math.min(5, r.checkpoints.length)} checkpoint${r.checkpoints.length === 1 ? '' : 's'}`, source: r.dir })),
+    ...runs.map((r) => ({ label: r.name, description: runDescription(r), detail: `its last ${Math.min(DEFAULT_LAST_CHECKPOINTS, r.checkpoints.length)} checkpoint${r.checkpoints.length === 1 ? '' : 's'}`, source: r.dir })),
     { label: '$(folder-opened) Browse…', description: 'run folders or checkpoints elsewhere', browse: true, alwaysShow: true },
   ];
-  const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'HRM: Ensemble Report — checkpoints and runs (a run: its last 5 checkpoints), on 200 generated puzzles' });
+  const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: `HRM: Ensemble Report — checkpoints and runs (a run: its last ${DEFAULT_LAST_CHECKPOINTS} checkpoints), on 200 generated puzzles` });
   if (!picked?.length) return undefined;
   const sources = picked.flatMap((p) => (p.source ? [p.source] : []));
   if (picked.some((p) => p.browse)) {
     const more = await vscode.window.showOpenDialog({
       canSelectFiles: true, canSelectFolders: true, canSelectMany: true, defaultUri: runsFolder(),
-      openLabel: 'Use these', title: 'HRM: Ensemble Report — run folders (their last 5 checkpoints each) or checkpoints',
+      openLabel: 'Use these', title: `HRM: Ensemble Report — run folders (their last ${DEFAULT_LAST_CHECKPOINTS} checkpoints each) or checkpoints`,
     });
     sources.push(...(more ?? []).map((u) => u.fsPath));
   }
   return sources.length ? sources : undefined;
+}
+
+/** Where the probe's solved grids come from: generated (default), or a dataset file (e.g. in the workspace); undefined when dismissed. */
+async function pickProbeGrids(): Promise<{ data?: string } | undefined> {
+  const choice = await vscode.window.showQuickPick([
+    { label: '100 generated grids', description: 'random solved grids of the model\'s size', file: false },
+    { label: '$(file) From a dataset file…', description: 'its first 100 rows: their answers, or the solver\'s solutions', file: true },
+  ], { title: 'HRM: Run Fixed-Point Probe — solved grids' });
+  if (!choice) return undefined;
+  if (!choice.file) return {};
+  const chosen = (await vscode.window.showOpenDialog({
+    canSelectMany: false, openLabel: 'Probe on this dataset', title: 'HRM: Run Fixed-Point Probe — dataset (CSV or one puzzle per line)',
+    filters: { Datasets: ['csv', 'txt'] }, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+  }))?.[0];
+  return chosen ? { data: chosen.fsPath } : undefined;
 }
 
 async function withEngineProgress<T>(title: string, run: (token: vscode.CancellationToken, report: (e: { done: number; total: number }) => void) => Promise<T>): Promise<T> {
@@ -106,7 +123,9 @@ export function registerAnalysisReports(context: vscode.ExtensionContext, engine
       const a = await pickCheckpoint(catalog, 'HRM: Run Fixed-Point Probe — checkpoint', [{ label: 'tiny-4x4 (shipped model)', description: 'models/tiny-4x4.safetensors', file: shipped }]);
       if (!a) return undefined;
       const b = await pickCheckpoint(catalog, 'HRM: Run Fixed-Point Probe — a second checkpoint to compare (Esc: none)', [{ label: 'tiny-4x4 (shipped model)', file: shipped }]);
-      params = { checkpoints: b && b !== a ? [a, b] : [a] };
+      const grids = await pickProbeGrids();
+      if (!grids) return undefined;
+      params = { checkpoints: b && b !== a ? [a, b] : [a], ...grids };
     }
     if (await refused(catalog, params.checkpoints)) return undefined;
     try {
@@ -122,13 +141,13 @@ export function registerAnalysisReports(context: vscode.ExtensionContext, engine
   const ensemble = vscode.commands.registerCommand('hrmLens.ensembleReport', async (target?: EnsembleArgs | RunsTarget): Promise<EnsembleResult | undefined> => {
     // From the Runs tree (a run or a checkpoint node) or the Explorer (a folder or file): that source, 200 generated puzzles.
     const fromView = typeof target === 'string' || target instanceof vscode.Uri || (typeof target === 'object' && target !== null && 'kind' in target);
-    const args: EnsembleArgs | undefined = fromView ? { sources: [targetPath(target as RunsTarget) ?? ''], last: 5, generate: 200 } : (target as EnsembleArgs | undefined);
+    const args: EnsembleArgs | undefined = fromView ? { sources: [targetPath(target as RunsTarget) ?? ''], last: DEFAULT_LAST_CHECKPOINTS, generate: 200 } : (target as EnsembleArgs | undefined);
     const { view, ...given } = args ?? {};
     let params: EnsembleParams | undefined = args ? (given as EnsembleParams) : undefined;
     if (!params) {
       const sources = await pickEnsembleSources(shipped);
       if (!sources) return undefined;
-      params = { sources, last: 5, generate: 200 };
+      params = { sources, last: DEFAULT_LAST_CHECKPOINTS, generate: 200 };
     }
     if (await refused(catalog, params.sources)) return undefined;
     try {

@@ -1,6 +1,6 @@
 /**
  * "HRM: Train" and "HRM: Stop Training". Train asks for a preset, data mixing and the step count (or takes them from
- * the arguments `{ preset, steps, seed, mixing, batch, backend, data }`, asking nothing; the prompts also offer the
+ * the arguments `{ preset, steps, seed, mixing, mixingResample, batch, backend, data }`, asking nothing; the prompts also offer the
  * workspace's dataset files), trains into
  * `<runs folder>/<preset>-s<seed>-<time>` (setting hrmLens.runsFolder, default `.hrm/runs`) in the engine, and shows
  * progress in a notification (Cancel = stop after a checkpoint) and in the status bar. With `{ resume: <run folder> }`
@@ -31,7 +31,10 @@ export interface TrainArgs {
   preset?: string;
   steps?: number;
   seed?: number;
+  /** Data mixing: one hint twin per training puzzle, fixed for the run. */
   mixing?: boolean;
+  /** Data mixing with a fresh hint twin per draw instead (implies mixing). */
+  mixingResample?: boolean;
   batch?: number;
   backend?: BackendName;
   /** A dataset file (CSV or one puzzle per line, with answers) to train on instead of generated puzzles. */
@@ -58,7 +61,7 @@ async function askData(): Promise<{ data?: string } | null> {
   return chosen?.[0] ? { data: chosen[0].fsPath } : null;
 }
 
-const TRAIN_KEYS = new Set(['preset', 'steps', 'seed', 'mixing', 'batch', 'backend', 'data']);
+const TRAIN_KEYS = new Set(['preset', 'steps', 'seed', 'mixing', 'mixingResample', 'batch', 'backend', 'data']);
 
 class ConfigFileRefused extends Error {}
 
@@ -76,8 +79,8 @@ async function readConfigText(file: vscode.Uri, where: string): Promise<string> 
 }
 
 /**
- * A training config file: a JSON object with the TrainArgs fields (preset, steps, seed, mixing, batch, backend,
- * data — data relative to the file). Every problem is reported with the file and the field.
+ * A training config file: a JSON object with the TrainArgs fields (preset, steps, seed, mixing, mixingResample, batch,
+ * backend, data — data relative to the file). Every problem is reported with the file and the field.
  */
 export async function readTrainConfig(file: vscode.Uri): Promise<TrainArgs> {
   const where = vscode.workspace.asRelativePath(file);
@@ -99,11 +102,12 @@ export async function readTrainConfig(file: vscode.Uri): Promise<TrainArgs> {
   if (o.preset !== undefined && (typeof o.preset !== 'string' || !TRAIN_PRESETS.some((p) => p.name === o.preset))) {
     throw new Error(`${where}: field "preset" must be one of ${TRAIN_PRESETS.map((p) => p.name).join(', ')}`);
   }
-  if (o.mixing !== undefined && typeof o.mixing !== 'boolean') throw new Error(`${where}: field "mixing" must be true or false`);
+  for (const k of ['mixing', 'mixingResample']) if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new Error(`${where}: field "${k}" must be true or false`);
   if (o.backend !== undefined && !BACKENDS.includes(o.backend as BackendName)) throw new Error(`${where}: field "backend" must be one of ${BACKENDS.join(', ')}`);
   if (o.data !== undefined && (typeof o.data !== 'string' || !o.data)) throw new Error(`${where}: field "data" must be a file path`);
   return {
     preset: o.preset as string | undefined, steps: int('steps', 1), seed: int('seed', 0), batch: int('batch', 1), mixing: o.mixing as boolean | undefined,
+    mixingResample: o.mixingResample as boolean | undefined,
     backend: o.backend as BackendName | undefined, data: typeof o.data === 'string' ? path.resolve(path.dirname(file.fsPath), o.data) : undefined,
   };
 }
@@ -115,7 +119,7 @@ export async function readTrainConfig(file: vscode.Uri): Promise<TrainArgs> {
 async function askSettings(): Promise<TrainArgs | undefined> {
   const preset = await vscode.window.showQuickPick(
     [...TRAIN_PRESETS.map((p) => ({ label: p.name, description: p.description, detail: `${p.defaultSteps.toLocaleString('en-US')} steps by default`, config: false })),
-      { label: '$(json) From a config file…', description: 'a JSON file: { "preset", "steps", "seed", "mixing", "batch", "backend", "data" }', detail: undefined, config: true }],
+      { label: '$(json) From a config file…', description: 'a JSON file: { "preset", "steps", "seed", "mixing", "mixingResample", "batch", "backend", "data" }', detail: undefined, config: true }],
     { title: 'HRM: Train (1/5) — preset', placeHolder: 'model size and puzzle size', ignoreFocusOut: true },
   );
   if (!preset) return undefined;
@@ -131,7 +135,10 @@ async function askSettings(): Promise<TrainArgs | undefined> {
   }
   const data = await askData();
   if (data === null) return undefined;
-  const mixing = await vscode.window.showQuickPick([{ label: 'Off', on: false }, { label: 'On', on: true, description: 'data mixing: half the draws replaced by their easier hint twin' }],
+  const mixing = await vscode.window.showQuickPick([
+    { label: 'Off', on: false, resample: false },
+    { label: 'On', on: true, resample: false, description: 'data mixing: half the draws replaced by their easier hint twin, one twin per puzzle (the paper)' },
+    { label: 'On, twins redrawn per draw', on: true, resample: true, description: 'data mixing with a fresh hint twin at every draw' }],
     { title: 'HRM: Train (3/5) — data mixing', ignoreFocusOut: true });
   if (!mixing) return undefined;
   const defaultSteps = TRAIN_PRESETS.find((p) => p.name === preset.label)?.defaultSteps ?? 1000;
@@ -146,7 +153,7 @@ async function askSettings(): Promise<TrainArgs | undefined> {
     { title: 'HRM: Train (5/5) — backend (used if this is the engine\'s first TF.js request; else Restart Engine first)', ignoreFocusOut: true },
   );
   if (!backend) return undefined;
-  return { preset: preset.label, ...data, mixing: mixing.on, steps: Number(steps.trim()), backend: backend.label as BackendName };
+  return { preset: preset.label, ...data, mixing: mixing.on, ...(mixing.resample ? { mixingResample: true } : {}), steps: Number(steps.trim()), backend: backend.label as BackendName };
 }
 
 export function registerTrain(engine: EngineClient, status: TrainingStatusBar, dashboards: TrainingDashboards): vscode.Disposable {
@@ -191,7 +198,7 @@ export function registerTrain(engine: EngineClient, status: TrainingStatusBar, d
           try {
             return await engine.request('train', resume
               ? { preset, steps: settings.steps, out, resume: true, backend }
-              : { preset, steps: settings.steps, seed, mixing: settings.mixing, batch: settings.batch, data: settings.data, out, backend }, {
+              : { preset, steps: settings.steps, seed, mixing: settings.mixing, mixingResample: settings.mixingResample, batch: settings.batch, data: settings.data, out, backend }, {
               onProgress: (e) => {
                 dashboards.event(out, e);
                 // The Runs view also watches the runs folder; this refresh does not depend on the file watcher.

@@ -96,23 +96,33 @@ async function findFrame(page, selector, ms = 60_000) {
 }
 
 async function palette(page, command) {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
   const qi = page.locator('.quick-input-widget');
-  try {
-    await qi.locator('input').waitFor({ state: 'visible', timeout: 3000 });
-  } catch {
-    // Focus inside a webview that kept F1: give the workbench the focus (the active editor tab) and try again.
-    await page.locator('.part.editor .tab.active').first().click();
+  // Two tries: once in CI the typed text reached the palette incomplete and no row ever matched.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
-    await qi.locator('input').waitFor({ state: 'visible' });
+    try {
+      await qi.locator('input').waitFor({ state: 'visible', timeout: 3000 });
+    } catch {
+      // Focus inside a webview that kept F1: give the workbench the focus (the active editor tab) and try again.
+      await page.locator('.part.editor .tab.active').first().click();
+      await page.keyboard.press('F1');
+      await qi.locator('input').waitFor({ state: 'visible' });
+    }
+    // The whole text at once ('>' keeps the command mode), instead of key by key.
+    await qi.locator('input').fill(`>${command}`);
+    // Click the row itself: Enter would take the best fuzzy match, which may be another command.
+    const row = qi.locator('.monaco-list-row', { hasText: command }).first();
+    try {
+      await row.waitFor({ timeout: attempt === 1 ? 15_000 : 30_000 });
+    } catch (e) {
+      if (attempt >= 2) throw e;
+      console.log(`e2e: the palette showed no row "${command}" (input "${await qi.locator('input').inputValue().catch(() => '?')}"); trying again`);
+      continue;
+    }
+    await row.click();
+    return qi;
   }
-  await page.keyboard.type(command);
-  // Click the row itself: Enter would take the best fuzzy match, which may be another command.
-  const row = qi.locator('.monaco-list-row', { hasText: command }).first();
-  await row.waitFor({ timeout: 30_000 });
-  await row.click();
-  return qi;
 }
 
 async function setTheme(page, frame, theme, bodyClass) {

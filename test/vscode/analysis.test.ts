@@ -117,6 +117,9 @@ suite('HRM training config files', () => {
     await assert.rejects(readTrainConfig(await write('train-bad1.json', '{ "preset": "tiny-4x4", "lr": 1 }')), /train-bad1\.json: unknown field "lr"/);
     await assert.rejects(readTrainConfig(await write('train-bad2.json', '{ "steps": 0 }')), /train-bad2\.json: field "steps" must be an integer >= 1/);
     await assert.rejects(readTrainConfig(await write('train-bad3.json', '{ "preset": ')), /train-bad3\.json: not valid JSON/);
+    const resample = await readTrainConfig(await write('train-resample.json', JSON.stringify({ preset: 'tiny-4x4', mixingResample: true })));
+    assert.equal(resample.mixingResample, true);
+    await assert.rejects(readTrainConfig(await write('train-bad4.json', '{ "mixingResample": "yes" }')), /train-bad4\.json: field "mixingResample" must be true or false/);
   });
 
   test('a config file that is not a regular file, or larger than 1 MiB, is refused without reading it', async function () {
