@@ -6,6 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +17,11 @@ import { Trainer } from '../../engine/train/trainer';
 import { generatePuzzles } from '../../engine/sudoku/generator';
 import { gridToString } from '../../engine/sudoku/geometry';
 import { DataError } from '../../engine/util/errors';
+import type { EngineToHost, ParamsOf, ResultOf, WireError } from '../../engine/protocol';
+import { Dispatcher } from '../../engine/rpc/dispatcher';
+import { handlers } from '../../engine/rpc/handlers';
 
+const root = path.resolve(__dirname, '..', '..');
 const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-mixing-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -132,4 +137,37 @@ describe('training with mixing', () => {
     writeFileSync(path.join(old, 'run.json'), JSON.stringify(runJson));
     await assert.rejects(Trainer.readRunSpec(old), (e: unknown) => e instanceof DataError && /spec\.mixingMode/.test(e.message) && /run\.json/.test(e.message));
   });
+});
+
+test('hrm-lens train --mixing-resample: mixing on, mode resample in run.json', { timeout: 300_000 }, async () => {
+  const out = path.join(tmp, 'cli-resample');
+  const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'engine/cli.ts', 'train', '--preset', 'tiny-4x4', '--mixing-resample', '--steps', '1', '--batch', '4',
+      '--eval-puzzles', '1', '--backend', 'wasm', '--quiet', '--out', out], { cwd: root, encoding: 'utf8' }, (err, _stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }));
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { spec: { mixing: boolean; mixingMode?: string } };
+  assert.deepEqual([run.spec.mixing, run.spec.mixingMode], [true, 'resample']);
+});
+
+test('engine train request: mixingResample trains with per-draw twins; a non-boolean is refused', { timeout: 300_000 }, async () => {
+  const train = (params: ParamsOf<'train'>) => {
+    const sent: EngineToHost[] = [];
+    new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, () => {}).handle({ kind: 'request', id: 1, method: 'train', params });
+    return (async (): Promise<{ result: ResultOf<'train'> } | { error: WireError }> => {
+      for (;;) {
+        const m = sent.find((x) => 'id' in x && x.id === 1 && (x.kind === 'result' || x.kind === 'error'));
+        if (m?.kind === 'result') return { result: m.result as ResultOf<'train'> };
+        if (m?.kind === 'error') return { error: m.error };
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+  };
+  const out = path.join(tmp, 'request-resample');
+  const r = await train({ preset: 'tiny-4x4', steps: 1, batch: 4, seed: 1, out, mixingResample: true });
+  if ('error' in r) assert.fail(r.error.message);
+  const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { spec: { mixing: boolean; mixingMode?: string } };
+  assert.deepEqual([run.spec.mixing, run.spec.mixingMode], [true, 'resample']);
+  const bad = await train({ preset: 'tiny-4x4', steps: 1, out: path.join(tmp, 'bad'), mixingResample: 'yes' as unknown as boolean });
+  assert.ok('error' in bad && /mixingResample must be true or false/.test(bad.error.message));
 });
