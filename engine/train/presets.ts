@@ -80,10 +80,12 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
   'small-6x6': {
     name: 'small-6x6',
     description: '6×6 Sudoku with 18 givens, D=64, 1+1 layers; ~35 CPU minutes for 4,000 steps (87% of cells, few exact solves: train longer)',
-    model: makeConfig({ ...TINY_4X4, gridSize: 6, haltMaxSteps: 6 }),
+    // Four heads instead of two and no continue target (halt when q_halt > 0): docs/model.md §What training settings
+    // change.
+    model: makeConfig({ ...TINY_4X4, gridSize: 6, heads: 4, haltMaxSteps: 6 }),
     train: {
-      ...common, batch: 64, steps: 4000, lr: 1e-3, warmup: 100, weightDecay: 0.1, puzzleEmbLr: 1e-3, puzzleEmbWeightDecay: 0.1,
-      checkpointEvery: 500, minClues: 18, evalPuzzles: 200, evalSegments: 8,
+      ...common, batch: 64, steps: 20000, lr: 1e-3, lrMinRatio: 0.1, warmup: 100, weightDecay: 0.1, puzzleEmbLr: 1e-3,
+      puzzleEmbWeightDecay: 0.1, actContinue: false, checkpointEvery: 2000, minClues: 18, evalPuzzles: 200, evalSegments: 8,
     },
   },
   'easy-9x9': {
