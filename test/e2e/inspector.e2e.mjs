@@ -97,31 +97,31 @@ async function findFrame(page, selector, ms = 60_000) {
 
 async function palette(page, command) {
   const qi = page.locator('.quick-input-widget');
-  // Two tries: once in CI the typed text reached the palette incomplete and no row ever matched.
+  const input = qi.locator('input');
+  // Up to three tries. In CI the palette has closed again right after opening (a webview took the focus back), or
+  // got its text incomplete: each try gives the workbench the focus first and checks every step.
   for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
     try {
-      await qi.locator('input').waitFor({ state: 'visible', timeout: 3000 });
-    } catch {
-      // Focus inside a webview that kept F1: give the workbench the focus (the active editor tab) and try again.
-      await page.locator('.part.editor .tab.active').first().click();
+      await page.keyboard.press('Escape');
+      // From the second try on, or when F1 does not open the palette: focus the workbench (the active editor tab).
+      if (attempt > 1) await page.locator('.part.editor .tab.active').first().click({ timeout: 5_000 });
       await page.keyboard.press('F1');
-      await qi.locator('input').waitFor({ state: 'visible' });
-    }
-    // The whole text at once ('>' keeps the command mode), instead of key by key.
-    await qi.locator('input').fill(`>${command}`);
-    // Click the row itself: Enter would take the best fuzzy match, which may be another command.
-    const row = qi.locator('.monaco-list-row', { hasText: command }).first();
-    try {
-      await row.waitFor({ timeout: attempt === 1 ? 15_000 : 30_000 });
+      if (!(await input.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false))) {
+        await page.locator('.part.editor .tab.active').first().click({ timeout: 5_000 });
+        await page.keyboard.press('F1');
+        await input.waitFor({ state: 'visible', timeout: 5_000 });
+      }
+      // The whole text at once ('>' keeps the command mode), instead of key by key.
+      await input.fill(`>${command}`, { timeout: 5_000 });
+      // Click the row itself: Enter would take the best fuzzy match, which may be another command.
+      const row = qi.locator('.monaco-list-row', { hasText: command }).first();
+      await row.waitFor({ timeout: 15_000 });
+      await row.click({ timeout: 5_000 });
+      return qi;
     } catch (e) {
-      if (attempt >= 2) throw e;
-      console.log(`e2e: the palette showed no row "${command}" (input "${await qi.locator('input').inputValue().catch(() => '?')}"); trying again`);
-      continue;
+      if (attempt >= 3) throw e;
+      console.log(`e2e: palette "${command}", try ${attempt} failed (${String(e).split('\n')[0]}); trying again`);
     }
-    await row.click();
-    return qi;
   }
 }
 
