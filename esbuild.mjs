@@ -40,13 +40,24 @@ function copyWasm() {
   for (const f of readdirSync(src).filter((f) => f.endsWith('.wasm'))) cpSync(path.join(src, f), path.join(dst, f));
 }
 
+// The charts' PNG renderer (engine/paper/figures/png.ts) loads resvg's .wasm and its one font from beside the bundles.
+function copyFigureAssets() {
+  mkdirSync(path.join(root, 'dist/wasm'), { recursive: true });
+  mkdirSync(path.join(root, 'dist/fonts'), { recursive: true });
+  cpSync(path.join(root, 'node_modules/@resvg/resvg-wasm/index_bg.wasm'), path.join(root, 'dist/wasm/resvg.wasm'));
+  cpSync(path.join(root, 'node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf'), path.join(root, 'dist/fonts/DejaVuSans.ttf'));
+  cpSync(path.join(root, 'node_modules/dejavu-fonts-ttf/LICENSE'), path.join(root, 'dist/fonts/DejaVuSans-LICENSE.txt'));
+}
+
 if (watch) {
   for (const e of entries) await (await esbuild.context(e)).watch();
   copyWasm();
+  copyFigureAssets();
   console.log('watching…');
 } else {
   const t0 = Date.now();
   await Promise.all(entries.map((e) => esbuild.build(e)));
   copyWasm();
+  copyFigureAssets();
   console.log(`built ${entries.length} bundle groups in ${Date.now() - t0} ms${production ? ' (production)' : ''}`);
 }

@@ -11,7 +11,9 @@
  *   ensemble   ensemble evaluation: 9 relabelings × 5 checkpoints (random-weight 9×9 h128 models, seeds 1–5) on 8
  *              puzzles, 4 segments each → puzzles/s
  *   landscape  a 41×41 error landscape of a 4×4 puzzle with the shipped model (trace + grid, no basins)
- * Usage: npx tsx bench/summary-ts.ts --backend wasm|cpu [--runs 3] [--rows train,infer,…]
+ *   presets    training steps/s of each preset as `hrm-lens train` runs it (bench/preset-steps.ts: its model, batch
+ *              and generated puzzles): TRAIN_WARMUP steps, then --runs runs of --preset-steps steps (default 10)
+ * Usage: npx tsx bench/summary-ts.ts --backend wasm|cpu [--runs 3] [--rows train,infer,…] [--preset-steps 10]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +34,7 @@ import { perturbationSet } from '../engine/ensemble/perturb';
 import { generatePuzzles } from '../engine/sudoku/generator';
 import { gridToTokens, parseGrid } from '../engine/sudoku/geometry';
 import { gemmThreads, ownGemmInstalled } from '../engine/kernels/wasm-gemm';
+import { BENCH_PRESETS, timePresetSteps } from './preset-steps';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,6 +43,7 @@ const arg = (name: string, def: string): string => {
 const backend = arg('backend', 'wasm') as BackendChoice;
 const runs = Number(arg('runs', '3'));
 const rows = new Set(arg('rows', 'train,infer,inspect,capture27m,ensemble,landscape').split(','));
+const presetSteps = Number(arg('preset-steps', '10'));
 const root = path.resolve(__dirname, '..');
 const shipped = path.join(root, 'models', 'tiny-4x4.safetensors');
 const PUZZLE_4 = '.1.....3..32....';
@@ -146,6 +150,17 @@ async function main(): Promise<void> {
       for (let i = 0; i < Math.min(runs, 2); i++) sec.push((await timeAsync(() => computeLandscapeAsync(model, parsed.grid, { size: 41 })))[1]);
       model.dispose();
       out.landscape = { seconds: sec };
+    }
+    if (rows.has('presets')) {
+      const timings: Record<string, unknown> = {};
+      for (const name of BENCH_PRESETS) {
+        try {
+          timings[name] = await timePresetSteps(name, { steps: presetSteps, warmup: TRAIN_WARMUP, runs });
+        } catch (e) {
+          timings[name] = { preset: name, error: e instanceof Error ? e.message : String(e) };
+        }
+      }
+      out.presets = timings;
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,9 +3,10 @@
 // (bench/summary-ts.ts, one process each) and for the PyTorch reference at 1 and 2 threads (bench/reference/
 // torch_bench.py, Debian python3-torch 1.13 + OpenBLAS): training steps/s, inference puzzle-segments/s, inspect
 // latency, the 16-segment capture of a 9×9 puzzle at the 27M configuration, ensemble puzzles/s, the 41×41 landscape,
-// peak RSS. Median (min–max) over the runs; ratio = TS median ÷ PyTorch 1-thread median (higher is better for TS).
+// peak RSS, and (wasm as installed) the training steps/s of each preset (bench/preset-steps.ts). Median (min–max)
+// over the runs; ratio = TS median ÷ PyTorch 1-thread median (higher is better for TS).
 // Writes bench/results/summary.json and bench/results/summary.md.
-//   node bench/summary.mjs [--runs 3] [--rounds 1] [--quick]        (--quick: 1 run, still every row)
+//   node bench/summary.mjs [--runs 3] [--rounds 1] [--quick] [--preset-steps 10]   (--quick: 1 run, still every row)
 // TS configurations: wasm as installed (own GEMM kernel on the machine's cores), the same on 1 thread (equal-thread
 // comparison), wasm's threaded build (train, infer, inspect), wasm with the fused element-wise kernels off, wasm with tfjs's stock XNNPACK matMul and element-wise kernels on 1 thread (the baseline before this project's kernels), cpu
 // (inspect latency only: 17× slower than wasm).
@@ -24,6 +25,13 @@ const runsArg = process.argv.indexOf('--runs');
  * first steps (a step of a long run is what a user waits for), PyTorch's first step allocates. */
 const TRAIN_WARMUP = 3;
 const runs = quick ? 1 : runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 3;
+const presetStepsArg = process.argv.indexOf('--preset-steps');
+/** Timed steps per run of each preset's row (after TRAIN_WARMUP steps). */
+const presetSteps = presetStepsArg >= 0 ? Number(process.argv[presetStepsArg + 1]) : 10;
+/** The presets of the `presets` rows (bench/preset-steps.ts BENCH_PRESETS). */
+const PRESETS = ['tiny-4x4', 'small-6x6', 'hard-6x6', 'easy-9x9'];
+/** Grid, width and batch of each timed preset, from the column that timed it (the rows' labels). */
+const presetInfo = {};
 // --rounds R repeats the whole sequence of columns R times. This VM's speed drifts by up to 1.5× over minutes, and the
 // columns run one after the other, so a ratio between two columns of one sequence mixes in the drift; with rounds,
 // each ratio is taken within a round (TS and PyTorch minutes apart, not ten) and reported as median (min–max).
@@ -40,12 +48,19 @@ const stat = (xs) => {
 function tsColumn(name, env, rows) {
   const t = Date.now();
   const l0 = loadavg()[0];
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'summary-ts.ts'), '--backend', env.HRM_LENS_BACKEND ?? 'wasm', '--runs', String(runs), '--rows', rows],
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'summary-ts.ts'), '--backend', env.HRM_LENS_BACKEND ?? 'wasm', '--runs', String(runs), '--rows', rows, '--preset-steps', String(presetSteps)],
     { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
   console.error(`bench: ${name}: ${((Date.now() - t) / 1000).toFixed(0)} s`);
   if (r.status !== 0) return { name, error: (r.stderr || 'failed').trim().split('\n').slice(-2).join(' ') };
   const j = JSON.parse(r.stdout.trim().split('\n').pop());
+  const presets = {};
+  for (const [preset, t] of Object.entries(j.presets ?? {})) {
+    if (t.error) { presets[`preset:${preset}`] = null; continue; }
+    presetInfo[preset] ??= `${t.gridSize}×${t.gridSize}, h${t.hidden}, batch ${t.batch}`;
+    presets[`preset:${preset}`] = stat(t.stepsPerSecond);
+  }
   return {
+    ...presets,
     name, detail: j.detail, gemm: j.gemm, load: [l0, loadavg()[0]],
     train: j.train && stat(j.train.stepsPerSecond), infer: j.infer && stat(j.infer.segmentsPerSecond),
     inspect: j.inspect && stat(j.inspect.warmSeconds.map((s) => s * 1000)), inspectCold: j.inspect && j.inspect.coldSeconds * 1000,
@@ -81,7 +96,7 @@ function torchColumn(threads) {
 
 function round() {
   const columns = [
-    tsColumn('HRM Lens, wasm as installed', {}, 'train,infer,inspect,capture27m,ensemble,landscape'),
+    tsColumn('HRM Lens, wasm as installed', {}, 'train,infer,inspect,capture27m,ensemble,landscape,presets'),
     tsColumn('HRM Lens, wasm, own GEMM on 1 thread', { HRM_LENS_GEMM_THREADS: '1' }, 'train,infer,capture27m'),
     // The fused element-wise kernels (engine/kernels/wasm-ops.ts) off: what they gain, in the same run.
     tsColumn('HRM Lens, wasm as installed, fused kernels off', { HRM_LENS_FUSED: '0' }, 'train,infer'),
@@ -114,7 +129,7 @@ const mergeStat = (list) => {
   const meds = ok.map((x) => x.median).sort((a, b) => a - b);
   return { median: meds[Math.floor((meds.length - 1) / 2)], min: Math.min(...ok.map((x) => x.min)), max: Math.max(...ok.map((x) => x.max)), n: ok.reduce((n, x) => n + x.n, 0) };
 };
-const KEYS = ['train', 'infer', 'inspect', 'capture27m', 'ensemble', 'landscape'];
+const KEYS = ['train', 'infer', 'inspect', 'capture27m', 'ensemble', 'landscape', ...PRESETS.map((p) => `preset:${p}`)];
 const mergeColumn = (list) => {
   const first = list.find((c) => !c.error) ?? list[0];
   if (first.error) return first;
@@ -150,6 +165,7 @@ const lines = [head, sep,
   row('27M model: 16-segment capture of one 9×9 puzzle, s', (c) => fmt(c.capture27m, 2)),
   row('ensemble puzzles/s (9 relabelings × 5 checkpoints, 4 segments, 9×9 h128)', (c) => fmt(c.ensemble, 3)),
   row('41×41 landscape, s (4×4, shipped model)', (c) => fmt(c.landscape, 2)),
+  ...PRESETS.map((p) => row(`training steps/s, preset ${p} (${presetInfo[p] ?? 'not timed'}; generated puzzles, ${presetSteps} steps a run)`, (c) => fmt(c[`preset:${p}`], 2))),
   row('peak RSS, MiB', (c) => (c.peakRssMiB ? c.peakRssMiB.toFixed(0) : '–')),
 ];
 const ratios = columns.map((c, i) => [c, i]).filter(([c]) => !c.error && c.train).map(([c, i]) => `| ${c.name} | training ${roundRatio(i, 'train', 't1')} · inference ${roundRatio(i, 'infer', 't1')} · 27M capture ${roundRatio(i, 'capture27m', 't1', false)} |`

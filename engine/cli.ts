@@ -12,6 +12,7 @@ import { registerProbeCommands } from './cli/probe';
 import { registerClassifyCommands } from './cli/classify';
 import { registerLandscapeCommands } from './cli/landscape';
 import { registerEnsembleCommands } from './cli/ensemble';
+import { registerReproduceCommands } from './cli/reproduce';
 import { boundedMessage } from './util/errors';
 import { VERSION } from './version';
 
@@ -36,6 +37,7 @@ registerProbeCommands(program);
 registerClassifyCommands(program);
 registerLandscapeCommands(program);
 registerEnsembleCommands(program);
+registerReproduceCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`hrm-lens: ${boundedMessage(err)}\n`);

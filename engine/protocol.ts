@@ -31,6 +31,7 @@
 import type { InspectSummary, PerturbationStrip } from './analysis/inspect';
 import type { ImportMethods } from './interop/import-protocol';
 import type { AnalysisMethods } from './analysis/analysis-protocol';
+import type { PaperMethods } from './paper/paper-protocol';
 import type { BackendName } from './rpc/backend-names';
 
 /**
@@ -213,7 +214,7 @@ export interface TrainMethods {
   evaluate: { params: EvaluateParams; result: EvaluateResult; progress: { done: number; total: number } };
 }
 
-export interface EngineMethods extends CoreMethods, SelfTestMethods, InspectMethods, TrainMethods, ImportMethods, AnalysisMethods {}
+export interface EngineMethods extends CoreMethods, SelfTestMethods, InspectMethods, TrainMethods, ImportMethods, AnalysisMethods, PaperMethods {}
 
 export type MethodName = keyof EngineMethods;
 export type ParamsOf<M extends MethodName> = EngineMethods[M]['params'];

@@ -15,10 +15,12 @@ import { registerTrain } from './commands/train';
 import { registerResumeTraining } from './commands/resume-training';
 import { registerImportCheckpoint } from './commands/import-checkpoint';
 import { registerAnalysisReports } from './commands/analysis-reports';
+import { registerPaperReport } from './commands/paper-report';
 import { registerPuzzleCodeLens } from './commands/puzzle-codelens';
 import { registerInspectorPanels, type InspectorPanels } from './panels/inspector-panel';
 import { registerTrainingDashboards, type TrainingDashboards } from './panels/training-dashboard';
 import { registerEnsemblePanel, type EnsemblePanel } from './panels/ensemble-panel';
+import { registerCompareRuns, type ComparePanel } from './panels/compare-panel';
 import { TrainingStatusBar } from './status-bar';
 import { registerRunsView } from './views/runs-view';
 import type { RunsNode, RunsRefreshCause } from './views/runs-tree';
@@ -28,6 +30,8 @@ import { registerCheckpointHover } from './hover/checkpoint-hover';
 import { registerCheckpointDecorations } from './hover/checkpoint-decorations';
 import { readSettings, type HrmLensSettings } from './settings';
 import { CheckpointCatalog } from './views/checkpoint-catalog';
+import { registerModelsView, type ModelsNode } from './views/models-view';
+import type { ShippedModel } from './views/shipped-models';
 import { registerSelectionContext } from './commands/selection-context';
 import { lastCheckpointChoices, type CheckpointChoices } from './commands/checkpoints';
 import { recentRefusals } from './commands/refusals';
@@ -57,10 +61,14 @@ export interface HrmLensApi {
   dashboards: TrainingDashboards;
   /** The ensemble report panel (reports posted, for the in-host test). */
   ensemble: EnsemblePanel;
+  /** The runs comparison (HRM: Compare Runs; its last posted runs and page, for the in-host test). */
+  compare: ComparePanel;
   /** The context keys last set (context-keys.ts): VS Code offers no way to read them back. */
   contextKeys(): Readonly<Record<string, unknown>>;
-  /** The HRM Lens checkpoints known to the Explorer's menu; rescan() looks again now. */
-  checkpoints: { files(): readonly string[]; rescan(): Promise<readonly string[]> };
+  /** The Shipped Models view's data provider (views/models-view.ts). */
+  models: vscode.TreeDataProvider<ModelsNode>;
+  /** The HRM Lens checkpoints known to the Explorer's menu; rescan() looks again now; shipped(): the shipped models. */
+  checkpoints: { files(): readonly string[]; rescan(): Promise<readonly string[]>; shipped(): Promise<readonly ShippedModel[]> };
   /** What the last checkpoint pick offered. */
   checkpointChoices(): CheckpointChoices | undefined;
   /** The newest refusal messages shown (untrusted workspace, not a checkpoint, …). */
@@ -88,24 +96,27 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi | undefin
   const trainingStatus = new TrainingStatusBar();
   const dashboards = registerTrainingDashboards(context);
   const ensemble = registerEnsemblePanel(context);
-  const shipped = path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
-  const catalog = new CheckpointCatalog(shipped);
+  const compare = registerCompareRuns(context);
+  const modelsDir = path.join(context.extensionPath, 'models');
+  const catalog = new CheckpointCatalog(modelsDir);
   context.subscriptions.push(
     trainingStatus,
     catalog,
-    registerInspectPuzzle(context, engine, docs, panels, trajectories, catalog),
+    registerInspectPuzzle(engine, docs, panels, trajectories, catalog),
     registerTrain(engine, trainingStatus, dashboards),
-    registerEvaluateCheckpoint(context, engine, catalog),
+    registerEvaluateCheckpoint(engine, catalog),
     registerResumeTraining(),
     registerImportCheckpoint(engine),
-    registerAnalysisReports(context, engine, docs, ensemble, catalog),
+    registerAnalysisReports(engine, docs, ensemble, catalog),
+    registerPaperReport(context, engine),
     registerPuzzleCodeLens(),
     registerSelectionContext(),
-    registerHoverExample(shipped),
+    registerHoverExample(catalog),
   );
   const decorations = registerCheckpointDecorations();
-  const runsView = registerRunsView(() => { decorations.provider.refresh(); catalog.rescanSoon(); });
-  context.subscriptions.push(runsView, registerTrajectoriesView(trajectories), registerCheckpointHover(), decorations.disposable);
+  const modelsView = registerModelsView(modelsDir);
+  const runsView = registerRunsView(() => { decorations.provider.refresh(); modelsView.provider.refresh(); catalog.rescanSoon(); });
+  context.subscriptions.push(runsView, modelsView, registerTrajectoriesView(trajectories), registerCheckpointHover(), decorations.disposable);
   context.subscriptions.push(
     vscode.commands.registerCommand('hrmLens.showInfo', () => {
       const version = String(context.extension.packageJSON.version ?? '?');
@@ -127,9 +138,10 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi | undefin
   };
   return {
     engine: { ...engine.testApi(), stop: () => engine.stop() },
-    runs: runsView.provider, decorations: decorations.provider, settings: readSettings, activationMs, panels, trajectories, dashboards, ensemble,
+    runs: runsView.provider, decorations: decorations.provider, settings: readSettings, activationMs, panels, trajectories, dashboards, ensemble, compare,
     contextKeys: contextKeyValues,
-    checkpoints: { files: () => catalog.files, rescan: () => catalog.rescan() },
+    models: modelsView.provider,
+    checkpoints: { files: () => catalog.files, rescan: () => catalog.rescan(), shipped: () => catalog.shippedModels() },
     checkpointChoices: lastCheckpointChoices,
     refusals: recentRefusals,
     cli,

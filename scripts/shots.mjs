@@ -23,6 +23,7 @@ export const PICTURES_DIR = path.join(repoRoot, 'media', 'screenshots');
 export const PICTURES = [
   { name: 'start-demo.png', source: 'start-demo.png', walk: 'test/e2e/start.e2e.mjs' },
   { name: 'inspector-dark.png', source: 'e2e-inspector-dark-2.png', walk: 'test/e2e/inspector.e2e.mjs' },
+  { name: 'landscape-paper.png', source: 'e2e-landscape-paper.png', walk: 'test/e2e/inspector.e2e.mjs' },
   { name: 'train-dashboard.png', source: 'e2e-dashboard.png', walk: 'test/e2e/inspector.e2e.mjs' },
   { name: 'hover-runs.png', source: 'e2e-hover.png', walk: 'test/e2e/inspector.e2e.mjs' },
   { name: 'ensemble-report.png', source: 'e2e-ensemble.png', walk: 'test/e2e/inspector.e2e.mjs' },

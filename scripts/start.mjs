@@ -66,6 +66,10 @@ cpSync(path.join(repoRoot, 'demo', 'shipped-run'), runDir, { recursive: true });
 const ckpt = path.join(runDir, 'step-002000.safetensors');
 copyFileSync(path.join(repoRoot, 'models', 'tiny-4x4.safetensors'), ckpt);
 copyFileSync(path.join(repoRoot, 'models', 'tiny-4x4.eval.json'), ckpt.replace(/\.safetensors$/, '.eval.json'));
+// The hard-6x6 pair (baseline and data mixing) with their last 10 checkpoints, for HRM: Paper Report and Compare Runs,
+// and the 6×6 puzzle lists picked by classify (scripts/pick-demo-puzzles.mjs).
+for (const name of ['hard-6x6', 'hard-6x6-mixing']) cpSync(path.join(repoRoot, 'models', `${name}-run`), path.join(demo, '.hrm', 'runs', name), { recursive: true });
+for (const list of ['puzzles-hard-6x6.txt', 'puzzles-small-6x6.txt']) copyFileSync(path.join(repoRoot, 'demo', list), path.join(demo, list));
 const cli = path.join(repoRoot, 'dist', 'cli.js');
 const csv = path.join(demo, 'sample-4x4.csv');
 run('generated sample-4x4.csv (200 puzzles with answers)', process.execPath, [cli, 'data', 'generate', '--size', '4', '--count', '200', '--seed', '7', '--out', csv]);

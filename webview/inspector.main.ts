@@ -1,8 +1,10 @@
 /**
  * The inspector panel's script: one segment scrubber (slider, ←/→ and Home/End keys, play) drives the grid, the
  * "segments since the last change" grid, the per-segment table row, the chart markers, the stability heatmap, the
- * PCA trajectory and the landscape; the class badge shows the trajectory's mode with its evidence. State (trace,
- * segment, solution toggle, landscape) survives reloads through vscode.setState. Nothing is posted to the webview
+ * PCA trajectory and the landscape; the class badge shows the trajectory's mode with its evidence. The landscape is
+ * drawn in one of two styles chosen by a radio pair ("Normalized arrows" | "Paper style"; webview/inspector-canvases.ts
+ * and webview/landscape-paper-canvas.ts), and its PNG export is the style shown. State (trace, segment, solution
+ * toggle, landscape, landscape style) survives reloads through vscode.setState. Nothing is posted to the webview
  * before it says 'ready'. For the browser test: body[data-segment] is the current segment (1-based) and
  * body[data-render-ms] the time from the trace's arrival to the first painted frame.
  */
@@ -12,7 +14,9 @@ import { renderGrid, renderSinceChange } from './inspector-grid';
 import { pngButton, pngOf } from './inspector-export';
 import { SegmentCharts } from './inspector-charts';
 import { drawLandscape, drawPca, drawStability } from './inspector-canvases';
-import type { HostToInspector, InspectorState, InspectorToHost, InspectorTrace } from './protocol';
+import { drawLandscapePaper } from './landscape-paper-canvas';
+import { PAPER_ARROW_PERCENT, PAPER_E_CLIP } from './landscape-paper';
+import type { HostToInspector, InspectorState, InspectorToHost, InspectorTrace, LandscapeStyle } from './protocol';
 import { vscodeApi } from './vscode-api';
 
 const vscode = vscodeApi<InspectorToHost, InspectorState>();
@@ -39,9 +43,34 @@ function renderSegment(trace: InspectorTrace): void {
   charts.setCurrent(k);
   drawStability($<HTMLCanvasElement>('stability'), trace, k);
   drawPca($<HTMLCanvasElement>('pca'), trace, k);
-  if (state.landscape) drawLandscape($<HTMLCanvasElement>('landscape'), state.landscape, trace, k);
+  drawLandscapeView(trace, k);
   $('figures').textContent = `${s.exact ? 'exact' : `${s.wrong ?? '?'} wrong`} · E ${s.energy} · loss ${fmt(s.loss)} · changed ${s.changed} · σ(q_halt) ${fmt(s.qHalt)} · σ(q_continue) ${fmt(s.qContinue)} · residual ${fmt(s.residualH)}`;
   for (const row of Array.from(document.querySelectorAll<HTMLTableRowElement>('#table tbody tr'))) row.classList.toggle('current', row.dataset.k === String(k));
+}
+
+/** The landscape (if computed) in the chosen style; the canvas says which in data-style. */
+function drawLandscapeView(trace: InspectorTrace, k: number): void {
+  const canvas = $<HTMLCanvasElement>('landscape');
+  if (!state.landscape) return;
+  if (state.landscapeStyle === 'paper') {
+    drawLandscapePaper(canvas, state.landscape, trace, k);
+    return;
+  }
+  drawLandscape(canvas, state.landscape, trace, k);
+  canvas.dataset.style = 'normalized';
+  for (const key of ['clip', 'arrows', 'arrowSample']) delete canvas.dataset[key];
+  canvas.setAttribute('aria-label', 'error landscape');
+}
+
+const styleInputs = Array.from(document.querySelectorAll<HTMLInputElement>('input[name="landscape-style"]'));
+
+/** The radio pair and its note follow the saved style. */
+function showLandscapeStyle(): void {
+  const style: LandscapeStyle = state.landscapeStyle ?? 'normalized';
+  for (const r of styleInputs) r.checked = r.value === style;
+  $('landscape-style-note').textContent = style === 'paper'
+    ? `colour scale clipped at E = ${PAPER_E_CLIP}; a fixed random ${PAPER_ARROW_PERCENT}% of the arrows at full length`
+    : 'arrows on a lattice, each shortened to at most one spacing; colour scaled to the largest E';
 }
 
 function renderTrace(trace: InspectorTrace, t0 = performance.now()): void {
@@ -140,7 +169,8 @@ $('solution').addEventListener('change', (e) => {
   if (state.trace) renderSegment(state.trace);
 });
 window.addEventListener('keydown', (e) => {
-  if (!state.trace || (e.target instanceof HTMLInputElement && e.target.type === 'text')) return;
+  // Text boxes and the landscape style's radios keep their own arrow keys.
+  if (!state.trace || (e.target instanceof HTMLInputElement && (e.target.type === 'text' || e.target.type === 'radio'))) return;
   if (e.key === 'ArrowRight') go(state.segment + 1);
   else if (e.key === 'ArrowLeft') go(state.segment - 1);
   else if (e.key === 'Home') go(0);
@@ -161,17 +191,27 @@ $('landscape-compute').addEventListener('click', () => {
   vscode.postMessage({ kind: 'compute-landscape', size, basins });
 });
 $('landscape-cancel').addEventListener('click', () => vscode.postMessage({ kind: 'cancel-landscape' }));
+for (const r of styleInputs) {
+  r.addEventListener('change', () => {
+    if (!r.checked) return;
+    state = { ...state, landscapeStyle: r.value === 'paper' ? 'paper' : 'normalized' };
+    save();
+    showLandscapeStyle();
+    if (state.trace) renderSegment(state.trace);
+  });
+}
 
 window.addEventListener('message', (e: MessageEvent<HostToInspector>) => {
   const m = e.data;
   if (m?.kind === 'trace') {
     const t0 = performance.now();
-    state = { trace: m.trace, segment: m.trace.segments.length - 1, showSolution: false };
+    state = { trace: m.trace, segment: m.trace.segments.length - 1, showSolution: false, landscapeStyle: state.landscapeStyle };
     save();
     // A new trace: the old landscape (computed for the old one) goes.
     const old = $<HTMLCanvasElement>('landscape');
     old.width = old.height = 0;
     old.style.width = old.style.height = '0px';
+    for (const key of ['style', 'clip', 'arrows', 'arrowSample']) delete old.dataset[key];
     landscapeBusy(false, '');
     renderTrace(m.trace, t0);
   } else if (m?.kind === 'landscape-progress') {
@@ -206,7 +246,9 @@ document.addEventListener('click', (e) => {
   const name = b.dataset.png ?? '';
   const canvas = charts.canvases().find((c) => c.name === name)?.canvas ?? document.getElementById(name);
   if (!(canvas instanceof HTMLCanvasElement) || (name === 'landscape' && !state.landscape)) { $('export-status').textContent = `nothing drawn in ${name} yet`; return; }
-  vscode.postMessage({ kind: 'export-png', name, dataUrl: pngOf(canvas) });
+  // The landscape's PNG is the style shown, and its file name says which.
+  const file = name === 'landscape' && state.landscapeStyle === 'paper' ? 'landscape-paper' : name;
+  vscode.postMessage({ kind: 'export-png', name: file, dataUrl: pngOf(canvas) });
 });
 $('export-json').addEventListener('click', () => vscode.postMessage({ kind: 'export-trace', format: 'json' }));
 $('export-csv').addEventListener('click', () => vscode.postMessage({ kind: 'export-trace', format: 'csv' }));
@@ -219,6 +261,7 @@ new MutationObserver(() => {
   renderSegment(state.trace);
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
+showLandscapeStyle();
 if (state.trace) renderTrace(state.trace);
 if (state.landscape && state.trace) landscapeBusy(false, `${state.landscape.size}×${state.landscape.size} points (restored)`);
 const restored = state.trace ? { checkpoint: state.trace.checkpoint, puzzle: state.trace.puzzle, segments: state.trace.segments.length } : undefined;

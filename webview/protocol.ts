@@ -97,9 +97,17 @@ export type InspectorToHost =
 export interface InspectorState {
   trace?: InspectorTrace;
   landscape?: InspectorLandscape;
+  /**
+   * How the landscape is drawn: 'normalized' (arrows on a regular lattice, shortened to one spacing; the default) or
+   * 'paper' (E clipped at 40, a fixed random 5% of the arrows at full length). Absent in states saved before it existed.
+   */
+  landscapeStyle?: LandscapeStyle;
   segment: number;
   showSolution: boolean;
 }
+
+/** The two ways the inspector draws the landscape (its "Normalized arrows" | "Paper style" toggle). */
+export type LandscapeStyle = 'normalized' | 'paper';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The training dashboard (extension/panels/training-dashboard.ts ↔ webview/training.main.ts).
@@ -205,4 +213,77 @@ export interface EnsembleState {
   /** Row order of the agreement matrix. */
   sort?: 'input' | 'solved';
   rule?: 'oracle' | 'labelFree';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Runs side by side (extension/panels/compare-panel.ts ↔ webview/compare.main.ts).
+//
+//   webview → host  { kind: 'ready' }                         once the script runs (the host posts nothing before it)
+//   host → webview  { kind: 'runs', columns, runs }           the runs compared: a new selection, or the columns changed
+//   host → webview  { kind: 'run', run }                      one run read again (its metrics.jsonl or folder changed)
+//   webview → host  { kind: 'export-csv', order }             the table as CSV, its rows in the order shown
+//   webview → host  { kind: 'export-png', name, dataUrl }     a chart
+//   host → webview  { kind: 'exported', message }             where it was saved (or why not)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** One cell of the runs table. */
+export type CompareCell = string | number | boolean | null;
+
+/** How a column's cells are shown and sorted: 'percent' holds fractions 0…1, 'flag' booleans. */
+export type CompareColumnKind = 'text' | 'int' | 'number' | 'percent' | 'flag';
+
+export interface CompareColumn {
+  key: string;
+  label: string;
+  kind: CompareColumnKind;
+  /** What the column holds, in a sentence (the header's tooltip). */
+  title: string;
+}
+
+/** The training run's own held-out figures of one evaluated checkpoint (its .eval.json). */
+export interface CompareHeldOut {
+  step: number;
+  exact: number;
+  cell: number;
+  puzzles: number;
+}
+
+export interface CompareRun {
+  dir: string;
+  name: string;
+  /** One cell per column of the last 'runs' message, in its order. */
+  cells: CompareCell[];
+  /** The metrics.jsonl history in step order; a longer log arrives as bucket means (`loggedSteps` says how long). */
+  points: TrainPoint[];
+  /** Steps read from metrics.jsonl before any bucketing. */
+  loggedSteps: number;
+  /** ACT segments of the model (entries of segmentExact). */
+  segments: number;
+  /** Held-out figures of the evaluated checkpoints, oldest step first. */
+  heldOut: CompareHeldOut[];
+  /** What was skipped or missing while reading the run ('' when nothing). */
+  note: string;
+}
+
+export type HostToCompare =
+  | { kind: 'runs'; columns: CompareColumn[]; runs: CompareRun[] }
+  | { kind: 'run'; run: CompareRun }
+  | { kind: 'exported'; message: string };
+
+export type CompareToHost =
+  | { kind: 'ready' }
+  /** `order`: indices into the runs of the last 'runs' message, in the table's order. */
+  | { kind: 'export-csv'; order: number[] }
+  | { kind: 'export-png'; name: string; dataUrl: string };
+
+/** The run folders compared and the view's settings; the host reads the runs again after a reload. */
+export interface CompareState {
+  runs?: string[];
+  smoothing?: number;
+  logLoss?: boolean;
+  /** Run folders hidden from the charts (their legend toggle off). */
+  hidden?: string[];
+  sort?: { key: string; descending: boolean };
+  /** The ACT segment (1-based) of the per-segment exact chart. */
+  segment?: number;
 }

@@ -71,3 +71,25 @@ export function segmentMatrix(points: readonly TrainPoint[], segments: number, m
   }
   return { values, columns: cols.length, segments, steps: cols.map(([lo, hi]) => [points[lo].step, points[hi - 1].step]) };
 }
+
+/**
+ * A history of more than `max` steps as at most `max` points: each the mean of a bucket of consecutive steps (every
+ * field, and each segment's exact fraction over the steps that logged it; null where none did). Shorter histories are
+ * returned as they are. Runs compared side by side arrive this way: the curves are then smoothed over bucket means.
+ */
+export function reducePoints(points: readonly TrainPoint[], max: number): TrainPoint[] {
+  if (points.length <= max) return points.slice();
+  const of = (f: (p: TrainPoint) => number | null | undefined): (number | null)[] => points.map((p) => f(p) ?? null);
+  const [steps, loss, cell, exact, act, rate] = [of((p) => p.step), of((p) => p.loss), of((p) => p.cellAccuracy), of((p) => p.exactAccuracy), of((p) => p.meanSteps), of((p) => p.stepsPerSecond)];
+  const segments = points.reduce((m, p) => Math.max(m, p.segmentExact.length), 0);
+  const perSegment = Array.from({ length: segments }, (_, s) => of((p) => p.segmentExact[s]));
+  return buckets(points.length, max).map(([lo, hi]) => ({
+    step: Math.round(mean(steps, lo, hi) ?? points[lo].step),
+    loss: mean(loss, lo, hi) ?? points[lo].loss,
+    cellAccuracy: mean(cell, lo, hi) ?? points[lo].cellAccuracy,
+    exactAccuracy: mean(exact, lo, hi),
+    meanSteps: mean(act, lo, hi),
+    segmentExact: perSegment.map((xs) => mean(xs, lo, hi)),
+    stepsPerSecond: mean(rate, lo, hi),
+  }));
+}

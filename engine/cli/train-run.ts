@@ -87,14 +87,20 @@ export async function runTraining(flags: TrainFlags): Promise<void> {
   }
 }
 
-export interface EvalFlags { checkpoint: string; data?: string; segments?: string; limit?: string; json?: boolean; save?: string; backend: string; threads?: string }
+export interface EvalFlags { checkpoint: string; data?: string; segments?: string; limit?: string; json?: boolean; save?: string | boolean; backend: string; threads?: string }
+
+/** `--save` alone (commander gives true) stores under the data file's name (''), `--save NAME` under NAME. */
+export function saveName(flag: string | boolean | undefined): string | undefined {
+  if (flag === undefined || flag === false) return undefined;
+  return flag === true ? '' : flag;
+}
 
 export async function runEval(flags: EvalFlags): Promise<void> {
   if (!flags.data) throw new Error('--data is required (a CSV, one-per-line file or reference .npy folder)');
   const segments = intOption(flags.segments, 'segments', LIMITS.segments);
   const limit = intOption(flags.limit, 'limit', LIMITS.limit);
   await backendFromFlags(flags);
-  const { report, result: r } = await evaluateCheckpointFile({ checkpoint: flags.checkpoint, data: flags.data, segments, limit, save: flags.save });
+  const { report, result: r } = await evaluateCheckpointFile({ checkpoint: flags.checkpoint, data: flags.data, segments, limit, save: saveName(flags.save) });
   const { savedTo: _savedTo, ...json } = report;
   if (flags.json) process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
   else {

@@ -11,6 +11,7 @@ import { inspect, inspectStrip } from './inspect-handlers';
 import { importCheckpointHandler } from './import-handlers';
 import { ensemble, landscape, probe } from './analysis-handlers';
 import { evaluate, train, trainStop } from './train-handlers';
+import { reproduce } from './paper-handlers';
 import type { HandlerRegistry } from './handler';
 
 export const handlers: HandlerRegistry = {
@@ -25,4 +26,5 @@ export const handlers: HandlerRegistry = {
   probe,
   ensemble,
   landscape,
+  reproduce,
 };

@@ -88,6 +88,15 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       puzzleEmbWeightDecay: 0.1, actContinue: false, checkpointEvery: 2000, minClues: 18, evalPuzzles: 200, evalSegments: 8,
     },
   },
+  'hard-6x6': {
+    name: 'hard-6x6',
+    description: 'minimal 6×6 Sudoku (~10 givens, no clue can be removed), D=64, 4 heads, 1+1 layers, up to 16 segments, halt-only ACT; an imperfect solver, as the paper\'s',
+    model: makeConfig({ ...TINY_4X4, gridSize: 6, hidden: 64, heads: 4, haltMaxSteps: 16 }),
+    train: {
+      ...common, batch: 64, steps: 50000, lr: 1e-3, lrMinRatio: 0.1, warmup: 200, weightDecay: 0.1, puzzleEmbLr: 1e-3,
+      puzzleEmbWeightDecay: 0.1, actContinue: false, checkpointEvery: 2500, minClues: 0, evalPuzzles: 500, evalSegments: 16,
+    },
+  },
   'easy-9x9': {
     name: 'easy-9x9',
     description: '9×9 Sudoku with ≥ 40 givens, D=128, 4 heads, 2+2 layers; hours on CPU',

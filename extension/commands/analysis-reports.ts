@@ -6,7 +6,7 @@
  *                  optional second one to compare (e.g. trained with data mixing), and the solved grids: generated,
  *                  or a dataset file's (`data`).
  *   Ensemble args: `{ sources: [run folder | checkpoint…], last?, perturb?, count?, data?, generate?, limit?,
- *                  segments?, seed?, view? }` — else a pick of the shipped model and the runs of the runs folder (a
+ *                  segments?, seed?, view? }` — else a pick of the shipped models and the runs of the runs folder (a
  *                  run: its last 10 checkpoints, as the paper; "Browse…" for others) on 200 generated puzzles; from
  *                  the Runs tree or the Explorer, the run (or checkpoint) it was invoked on, on 200 generated
  *                  puzzles. The report opens in the ensemble panel (extension/panels/ensemble-panel.ts), or as the
@@ -25,6 +25,7 @@ import { checkpointRefusal, pickCheckpoint, runsFolder, workspaceCheckpointRefus
 import { refuse } from './refusals';
 import type { CheckpointCatalog } from '../views/checkpoint-catalog';
 import { listRuns } from '../views/run-files';
+import { shippedModelDescription, shippedModelLabel } from '../views/shipped-models';
 import { runDescription } from '../views/checkpoint-text';
 import { type EnsemblePanel, toEnsembleView } from '../panels/ensemble-panel';
 import { type RunsTarget, targetPath } from '../views/runs-view';
@@ -50,12 +51,15 @@ async function refused(catalog: CheckpointCatalog, files: readonly string[]): Pr
   return false;
 }
 
-/** The ensemble's sources from the user: the shipped model and/or runs of the runs folder, or "Browse…"; undefined when dismissed. */
-async function pickEnsembleSources(shipped: string): Promise<string[] | undefined> {
+/** The ensemble's sources from the user: shipped models and/or runs of the runs folder, or "Browse…"; undefined when dismissed. */
+async function pickEnsembleSources(catalog: CheckpointCatalog): Promise<string[] | undefined> {
   const folder = vscode.workspace.isTrusted ? runsFolder() : undefined;
   const runs = folder ? (await listRuns(folder.fsPath)).filter((r) => r.checkpoints.length > 0) : [];
+  const shipped = await catalog.shippedModels();
   const items: (vscode.QuickPickItem & { source?: string; browse?: boolean })[] = [
-    { label: 'tiny-4x4 (shipped model)', description: 'one checkpoint: the relabeling rows', source: shipped, picked: runs.length === 0 },
+    ...shipped.map((m, i) => ({
+      label: shippedModelLabel(m), description: `one checkpoint: the relabeling rows · ${shippedModelDescription(m)}`, source: m.file, picked: runs.length === 0 && i === 0,
+    })),
     ...runs.map((r) => ({ label: r.name, description: runDescription(r), detail: `its last ${Math.min(DEFAULT_LAST_CHECKPOINTS, r.checkpoints.length)} checkpoint${r.checkpoints.length === 1 ? '' : 's'}`, source: r.dir })),
     { label: '$(folder-opened) Browse…', description: 'run folders or checkpoints elsewhere', browse: true, alwaysShow: true },
   ];
@@ -115,14 +119,13 @@ export function ensembleMarkdown(r: EnsembleResult): string {
     markdownCodeBlock(r.text.trimEnd()), ''].join('\n');
 }
 
-export function registerAnalysisReports(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments, ensemblePanel: EnsemblePanel, catalog: CheckpointCatalog): vscode.Disposable {
-  const shipped = path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
+export function registerAnalysisReports(engine: EngineClient, docs: ResultDocuments, ensemblePanel: EnsemblePanel, catalog: CheckpointCatalog): vscode.Disposable {
   const probe = vscode.commands.registerCommand('hrmLens.runProbe', async (args?: ProbeParams): Promise<ProbeResult | undefined> => {
     let params = args;
     if (!params) {
-      const a = await pickCheckpoint(catalog, 'HRM: Run Fixed-Point Probe — checkpoint', [{ label: 'tiny-4x4 (shipped model)', description: 'models/tiny-4x4.safetensors', file: shipped }]);
+      const a = await pickCheckpoint(catalog, 'HRM: Run Fixed-Point Probe — checkpoint');
       if (!a) return undefined;
-      const b = await pickCheckpoint(catalog, 'HRM: Run Fixed-Point Probe — a second checkpoint to compare (Esc: none)', [{ label: 'tiny-4x4 (shipped model)', file: shipped }]);
+      const b = await pickCheckpoint(catalog, 'HRM: Run Fixed-Point Probe — a second checkpoint to compare (Esc: none)');
       const grids = await pickProbeGrids();
       if (!grids) return undefined;
       params = { checkpoints: b && b !== a ? [a, b] : [a], ...grids };
@@ -145,7 +148,7 @@ export function registerAnalysisReports(context: vscode.ExtensionContext, engine
     const { view, ...given } = args ?? {};
     let params: EnsembleParams | undefined = args ? (given as EnsembleParams) : undefined;
     if (!params) {
-      const sources = await pickEnsembleSources(shipped);
+      const sources = await pickEnsembleSources(catalog);
       if (!sources) return undefined;
       params = { sources, last: DEFAULT_LAST_CHECKPOINTS, generate: 200 };
     }

@@ -1,9 +1,10 @@
 /**
- * Choosing a checkpoint: a quick pick of the setting hrmLens.defaultCheckpoint (when set), the caller's extra items
- * (the shipped model), the HRM Lens checkpoints under the runs folder (setting hrmLens.runsFolder, default
- * `<workspace>/.hrm/runs`; newest first) and elsewhere in the workspace, plus "Browse…" (a file dialog). Only HRM Lens
- * checkpoints are offered (their safetensors header says so: views/checkpoint-header.ts), and, for a puzzle, only
- * those of its grid size; when none fits, the pick says so and offers to train one. Workspace checkpoints are loaded
+ * Choosing a checkpoint: a quick pick of the setting hrmLens.defaultCheckpoint (when set), the caller's extra items,
+ * the shipped models (views/shipped-models.ts: grid size, preset and held-out accuracy in the item), the HRM Lens
+ * checkpoints under the runs folder (setting hrmLens.runsFolder, default `<workspace>/.hrm/runs`; newest first) and
+ * elsewhere in the workspace, plus "Browse…" (a file dialog). Only HRM Lens checkpoints are offered (their safetensors
+ * header says so: views/checkpoint-header.ts), and, for a puzzle, only those of its grid size; when none fits, the
+ * pick says so and offers to train one. Workspace checkpoints are loaded
  * only in a trusted workspace (`workspaceCheckpointRefusal`); `checkpointRefusal` is every check a command makes
  * before it hands a file to the engine.
  */
@@ -13,6 +14,7 @@ import { readSettings, runsFolderUri } from '../settings';
 import type { CheckpointCatalog } from '../views/checkpoint-catalog';
 import { notCheckpointMessage } from '../views/checkpoint-header';
 import { isCheckpointFile } from '../views/run-files';
+import { type ShippedModel, shippedModelDescription, shippedModelDetail, shippedModelLabel } from '../views/shipped-models';
 import { refuse } from './refusals';
 import { TRAIN_PRESETS } from './train-presets';
 
@@ -49,7 +51,10 @@ export async function checkpointRefusal(catalog: CheckpointCatalog, file: string
   if (!kind.hrm) return notCheckpointMessage(file, kind.why);
   const g = side === undefined ? undefined : await catalog.gridSizeOf(file);
   if (side !== undefined && g !== undefined && g !== side) {
-    return `HRM: ${path.basename(file)} is a ${sideText(g)} checkpoint and the puzzle is ${sideText(side)}: use a ${sideText(side)} checkpoint (HRM: Train, preset ${presetForSide(side)}).`;
+    const shipped = (await catalog.shippedModels(side)).map((m) => m.name);
+    const names = shipped.length > 1 ? `${shipped.slice(0, -1).join(', ')} or ${shipped[shipped.length - 1]}` : shipped[0];
+    const use = names ? `the shipped ${names}, or HRM: Train, preset ${presetForSide(side)}` : `HRM: Train, preset ${presetForSide(side)}`;
+    return `HRM: ${path.basename(file)} is a ${sideText(g)} checkpoint and the puzzle is ${sideText(side)}: use a ${sideText(side)} checkpoint (${use}).`;
   }
   return undefined;
 }
@@ -79,19 +84,28 @@ export function lastCheckpointChoices(): CheckpointChoices | undefined {
   return lastChoices;
 }
 
+/** The quick-pick item of a shipped model: name, grid size, preset and held-out accuracy. */
+export function shippedModelItem(m: ShippedModel): CheckpointItem {
+  return { label: shippedModelLabel(m), description: shippedModelDescription(m), detail: shippedModelDetail(m), file: m.file };
+}
+
 /** The message of a pick without a checkpoint of the puzzle's size. */
 export function noCheckpointNotice(side: GridSide): string {
   return `No ${sideText(side)} checkpoint: train one with HRM: Train (preset ${presetForSide(side)})`;
 }
 
 /**
- * Quick pick of `extra` items, the workspace's HRM Lens checkpoints (trusted workspaces only) and "Browse…"; with
- * `side`, only checkpoints of that grid size. Undefined when dismissed, or when the file browsed to is refused.
+ * Quick pick of `extra` items, the shipped models, the workspace's HRM Lens checkpoints (trusted workspaces only) and
+ * "Browse…"; with `side`, only checkpoints of that grid size. Undefined when dismissed, or when the file browsed to is
+ * refused.
  */
 export async function pickCheckpoint(catalog: CheckpointCatalog, title: string, extra: CheckpointItem[] = [], side?: GridSide): Promise<string | undefined> {
   const fits = async (file: string): Promise<boolean> => (side === undefined ? (await catalog.kindOf(file)).hrm : (await catalog.gridSizeOf(file)) === side);
   const fittingExtra: CheckpointItem[] = [];
   for (const e of extra) if (!e.file || (await fits(e.file))) fittingExtra.push(e);
+  const extraFiles = new Set(fittingExtra.map((e) => e.file));
+  // Their header gave the grid size when they were read: no second read.
+  for (const m of await catalog.shippedModels(side)) if (!extraFiles.has(m.file)) fittingExtra.push(shippedModelItem(m));
   if (!vscode.workspace.isTrusted && fittingExtra.length === 0) return refuse(UNTRUSTED_CHECKPOINT);
   const runs = runsFolder();
   const files = new Set<string>();
@@ -99,7 +113,7 @@ export async function pickCheckpoint(catalog: CheckpointCatalog, title: string, 
     if (runs) {
       for (const u of await vscode.workspace.findFiles(new vscode.RelativePattern(runs, '**/*.safetensors'), '**/node_modules/**', 500)) files.add(u.fsPath);
     }
-    for (const f of catalog.files) if (f !== catalog.shipped) files.add(f);
+    for (const f of catalog.files) if (!catalog.isShipped(f)) files.add(f);
   }
   const taken = new Set(fittingExtra.map((e) => e.file));
   const found: { file: string; mtime: number }[] = [];

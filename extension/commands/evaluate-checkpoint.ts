@@ -1,6 +1,6 @@
 /**
- * "HRM: Evaluate Checkpoint": a checkpoint (the arguments, or a quick pick of the workspace's runs, the shipped 4×4
- * model and "Browse…") and a dataset file (the arguments, or a file dialog) go to the engine's `evaluate`; progress
+ * "HRM: Evaluate Checkpoint": a checkpoint (the arguments, or a quick pick of the shipped models, the workspace's
+ * runs and "Browse…") and a dataset file (the arguments, or a file dialog) go to the engine's `evaluate`; progress
  * in a cancellable notification; the figures are stored in the checkpoint's .eval.json (under the data file's name)
  * and summarised in a message. A file that is not an HRM Lens checkpoint is refused, and so is a workspace checkpoint
  * in an untrusted workspace. Args: `{ checkpoint, data, segments, limit, save }`. Returns the EvaluateResult.
@@ -23,11 +23,9 @@ export interface EvaluateArgs {
   save?: string;
 }
 
-export function registerEvaluateCheckpoint(context: vscode.ExtensionContext, engine: EngineClient, catalog: CheckpointCatalog): vscode.Disposable {
+export function registerEvaluateCheckpoint(engine: EngineClient, catalog: CheckpointCatalog): vscode.Disposable {
   return vscode.commands.registerCommand('hrmLens.evaluateCheckpoint', async (args: EvaluateArgs = {}): Promise<EvaluateResult | undefined> => {
-    const shipped = path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
-    const checkpoint = args.checkpoint ?? (await pickCheckpoint(catalog, 'HRM: Evaluate Checkpoint — checkpoint',
-      [{ label: 'tiny-4x4 (shipped model)', description: 'models/tiny-4x4.safetensors', file: shipped }]));
+    const checkpoint = args.checkpoint ?? (await pickCheckpoint(catalog, 'HRM: Evaluate Checkpoint — checkpoint'));
     if (!checkpoint) return undefined;
     const refusal = await checkpointRefusal(catalog, checkpoint);
     if (refusal) return refuse(refusal);

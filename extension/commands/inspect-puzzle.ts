@@ -1,13 +1,12 @@
 /**
  * "HRM: Inspect Puzzle": the puzzle from the arguments, the editor selection (or, with none, the cursor's line; read
  * by puzzle-text.ts: 16/36/81 cells, '.' or '0' blanks, whitespace and grid separators ignored) or an input box; the
- * checkpoint from the arguments, else the shipped default model for 4×4 puzzles, else a quick pick of the workspace's
- * checkpoints of the puzzle's grid size (or "Browse…"). Refused: a file that is not an HRM Lens checkpoint, a
+ * checkpoint from the arguments, else the shipped model of the puzzle's grid size when exactly one ships (4×4:
+ * tiny-4x4), else a quick pick of the shipped models and the workspace's checkpoints of that size (or "Browse…"). Refused: a file that is not an HRM Lens checkpoint, a
  * checkpoint of another grid size, a workspace checkpoint in an untrusted workspace. The engine computes the trace
  * summary, shown in the inspector panel (extension/panels/), or as a read-only Markdown document (scheme `hrm-lens`)
  * with `{ view: 'document' }`. Returns the summary (for tests and other commands).
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/engine-client';
 import type { InspectSummary } from '../../engine/analysis/inspect';
@@ -45,10 +44,11 @@ function puzzleFromSelection(): string | undefined {
   return text === undefined ? undefined : puzzleFromText(text);
 }
 
-async function chooseCheckpoint(context: vscode.ExtensionContext, catalog: CheckpointCatalog, side: GridSide): Promise<string | undefined> {
-  const shipped = path.join(context.extensionPath, 'models', 'tiny-4x4.safetensors');
-  if (side === 4) return shipped;
-  return pickCheckpoint(catalog, `HRM: Inspect Puzzle — a checkpoint for this ${side}×${side} puzzle`, [{ label: 'tiny-4x4 (shipped model)', description: 'models/tiny-4x4.safetensors', file: shipped }], side);
+/** The one shipped model of the puzzle's size, else a pick (the shipped models of that size first). */
+async function chooseCheckpoint(catalog: CheckpointCatalog, side: GridSide): Promise<string | undefined> {
+  const shipped = await catalog.shippedModels(side);
+  if (shipped.length === 1) return shipped[0].file;
+  return pickCheckpoint(catalog, `HRM: Inspect Puzzle — a checkpoint for this ${side}×${side} puzzle`, [], side);
 }
 
 /**
@@ -78,7 +78,7 @@ function stripMarkdown(s: InspectSummary, stripError?: string): string[] {
   ];
 }
 
-export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: EngineClient, docs: ResultDocuments, panels: InspectorPanels, trajectories: TrajectoryStore, catalog: CheckpointCatalog): vscode.Disposable {
+export function registerInspectPuzzle(engine: EngineClient, docs: ResultDocuments, panels: InspectorPanels, trajectories: TrajectoryStore, catalog: CheckpointCatalog): vscode.Disposable {
   return vscode.commands.registerCommand('hrmLens.inspectPuzzle', async (args: InspectPuzzleArgs = {}): Promise<InspectSummary | undefined> => {
     const given = args.puzzle?.replace(/\s+/g, '');
     if (given !== undefined && puzzleProblem(given)) return refuse(`HRM: Inspect Puzzle: "${given.slice(0, 100)}" is not a puzzle: ${puzzleProblem(given)}.`);
@@ -89,7 +89,7 @@ export function registerInspectPuzzle(context: vscode.ExtensionContext, engine: 
     const puzzle = typed === undefined ? undefined : puzzleFromText(typed);
     const side = puzzle === undefined ? undefined : puzzleSide(puzzle);
     if (!puzzle || !side) return undefined;
-    const checkpoint = args.checkpoint ?? (await chooseCheckpoint(context, catalog, side));
+    const checkpoint = args.checkpoint ?? (await chooseCheckpoint(catalog, side));
     if (!checkpoint) return undefined;
     const refusal = await checkpointRefusal(catalog, checkpoint, side);
     if (refusal) return refuse(refusal);

@@ -1,9 +1,10 @@
 /**
  * Hover on checkpoint paths (`*.safetensors`, absolute or relative to the document or the workspace) in JSON, YAML,
  * Markdown and TypeScript files: exact/cell accuracy per evaluation set, step, date, preset, backend and data mixing
- * from the .eval.json beside the checkpoint and its run's run.json. Without an evaluation the hover offers a command
- * link to "HRM: Evaluate Checkpoint" (a MarkdownString trusted for that one command only). A `.safetensors` file
- * that is not an HRM Lens checkpoint (its header says so: views/checkpoint-header.ts) gets no hover.
+ * from the .eval.json beside the checkpoint and its run's run.json (without one, as for a shipped model, the preset
+ * from the checkpoint's own metadata). Without an evaluation the hover offers a command link to "HRM: Evaluate
+ * Checkpoint" (a MarkdownString trusted for that one command only). A `.safetensors` file that is not an HRM Lens
+ * checkpoint (its header says so: views/checkpoint-header.ts) gets no hover.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -11,7 +12,7 @@ import { checkpointMarkdownLines } from '../views/checkpoint-text';
 import { commandUri, escapeMarkdown } from '../views/markdown-text';
 import { isCheckpointFile, readCheckpointInfo } from '../views/run-files';
 import { checkpointPathAt, resolveCheckpointPath } from './checkpoint-paths';
-import { readCheckpointKind } from '../views/checkpoint-header';
+import { readCheckpointHeader } from '../views/checkpoint-header';
 
 export const HOVER_LANGUAGES = ['json', 'jsonc', 'yaml', 'markdown', 'typescript', 'typescriptreact'];
 
@@ -19,9 +20,11 @@ const EVALUATE = 'hrmLens.evaluateCheckpoint';
 
 /** The hover Markdown of a checkpoint file, or undefined when it does not exist or is no HRM Lens checkpoint. */
 export async function checkpointHoverMarkdown(file: string): Promise<vscode.MarkdownString | undefined> {
-  if (!(await readCheckpointKind(file)).hrm) return undefined;
-  const info = await readCheckpointInfo(file);
-  if (!info) return undefined;
+  const header = await readCheckpointHeader(file);
+  if (!header.kind.hrm) return undefined;
+  const read = await readCheckpointInfo(file);
+  if (!read) return undefined;
+  const info = !read.run && header.preset ? { ...read, run: { preset: header.preset } } : read;
   // Every interpolated value is escaped (the file name may be anything, `[x](command:…)` included): the only link is ours.
   const lines = [`**HRM checkpoint** ${escapeMarkdown(path.basename(file))}`, '', ...checkpointMarkdownLines(info)];
   const md = new vscode.MarkdownString();

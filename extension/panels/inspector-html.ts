@@ -25,6 +25,8 @@ export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, no
   .cell.changed { outline: 2px solid var(--vscode-focusBorder); outline-offset: -3px; }
   .controls { display: flex; gap: 12px; align-items: center; margin: 12px 0; }
   #scrubber { width: 280px; accent-color: var(--vscode-focusBorder); }
+  #landscape-style input { accent-color: var(--vscode-focusBorder); }
+  #landscape-style input:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 2px; }
   #charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 12px; margin-top: 12px; }
   .chart { height: 200px; position: relative; }
   .chart .png { position: absolute; right: 0; bottom: 0; }
@@ -76,6 +78,11 @@ export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, no
         <vscode-button id="landscape-cancel" secondary hidden>Cancel</vscode-button>
         <span id="landscape-status" class="muted" aria-live="polite"></span>
         <span id="landscape-png"></span>
+      </div>
+      <div class="controls" id="landscape-style" role="radiogroup" aria-label="how the landscape is drawn">
+        <label><input type="radio" name="landscape-style" value="normalized" checked> Normalized arrows</label>
+        <label><input type="radio" name="landscape-style" value="paper"> Paper style</label>
+        <span id="landscape-style-note" class="muted"></span>
       </div>
       <canvas id="landscape" role="img" aria-label="error landscape"></canvas>
     </figure>

@@ -5,11 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { InspectorTrace } from '../../webview/protocol';
-
-const csvCell = (v: string | number | boolean | null): string => {
-  const t = v === null ? '' : String(v);
-  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
-};
+import { csvCell } from './csv';
 
 export function traceCsv(t: InspectorTrace): string {
   const lines = [['segment', 'exact', 'wrong', 'energy', 'loss', 'changed', 'q_halt', 'q_continue', 'residual_h', 'grid'].join(',')];

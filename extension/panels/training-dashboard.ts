@@ -9,7 +9,6 @@
  * or the runs folder, and a checkpoint to inspect in the dashboard's own run folder.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainEvent, TrainResult } from '../../engine/protocol';
@@ -17,6 +16,7 @@ import type { DashboardRun, DashboardState, DashboardToHost, HostToDashboard, Tr
 import { runsFolderUri } from '../settings';
 import { isCheckpointFile, listRuns, readRun } from '../views/run-files';
 import { type RunsTarget, targetPath } from '../views/runs-view';
+import { MetricsWatch, metricsStat, statStamp } from './metrics-watch';
 import { dashboardCheckpoints, pointOfEvent, readMetricsHistory } from './training-history';
 import { trainingHtml } from './training-html';
 import { pngBytes, saveExport } from './trace-export';
@@ -24,8 +24,6 @@ import { checkWebviewPath, showPathRefusal } from './webview-paths';
 
 export const TRAINING_VIEW_TYPE = 'hrmLens.training';
 const FLUSH_MS = 250;
-/** How often an open dashboard of a run nobody trains here looks at its metrics.jsonl (a CLI run, another window). */
-const POLL_MS = 2000;
 /** A log written this recently, short of the target step, counts as a run in progress elsewhere. */
 const RECENT_MS = 15_000;
 
@@ -43,18 +41,8 @@ interface Open {
   pending: TrainPoint[];
   backend?: string;
   timer?: ReturnType<typeof setTimeout>;
-  /** Size and mtime of metrics.jsonl when last sent (the poll for runs trained elsewhere). */
-  seen?: { size: number; mtimeMs: number };
-  poll?: ReturnType<typeof setInterval>;
-}
-
-async function metricsStat(dir: string): Promise<{ size: number; mtimeMs: number } | undefined> {
-  try {
-    const st = await fs.stat(path.join(dir, 'metrics.jsonl'));
-    return { size: st.size, mtimeMs: st.mtimeMs };
-  } catch {
-    return undefined;
-  }
+  /** Follows metrics.jsonl of a run nobody trains here (a CLI run, another window): the size and mtime last sent. */
+  watch?: MetricsWatch;
 }
 
 /** A run nobody trains now: finished when its log reached the target step, stopped when it has steps, else idle. */
@@ -91,7 +79,7 @@ export class TrainingDashboards implements vscode.Disposable {
     const live = this.live.get(dir);
     const spec = run?.spec;
     const o = this.open.get(dir);
-    if (o && stat) o.seen = stat;
+    if (o && stat) o.watch?.seen(dir, statStamp(stat));
     const lastStep = history.points.at(-1)?.step;
     const elsewhere = !live && stat !== undefined && Date.now() - stat.mtimeMs < RECENT_MS && stat.mtimeMs > (this.ended.get(dir) ?? 0)
       && (spec?.steps === undefined || (lastStep ?? 0) < spec.steps);
@@ -124,16 +112,12 @@ export class TrainingDashboards implements vscode.Disposable {
     const entry: Open = { panel, ready: false, pending: [] };
     this.open.set(dir, entry);
     // A run trained elsewhere (the CLI, another window): re-read its log when it changes, while the panel is visible.
-    entry.poll = setInterval(() => {
-      if (!entry.ready || !panel.visible || this.live.has(dir)) return;
-      void metricsStat(dir).then((st) => {
-        if (!st || (entry.seen && st.size === entry.seen.size && st.mtimeMs === entry.seen.mtimeMs)) return;
-        return this.sendSnapshot(dir);
-      });
-    }, POLL_MS);
+    entry.watch = new MetricsWatch({
+      dirs: () => [dir], active: () => entry.ready && panel.visible && !this.live.has(dir), changed: () => this.sendSnapshot(dir),
+    });
     panel.onDidDispose(() => {
       if (entry.timer) clearTimeout(entry.timer);
-      clearInterval(entry.poll);
+      entry.watch?.dispose();
       if (this.open.get(dir) === entry) this.open.delete(dir);
     });
     panel.webview.onDidReceiveMessage((m: DashboardToHost) => this.handle(entry, dir, m));

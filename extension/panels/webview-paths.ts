@@ -6,7 +6,8 @@
  * workspaceCheckpointRefusal). Symbolic links are resolved before the check (path-containment.ts).
  *
  * Users: the inspector (a restored trace's checkpoint, before `landscape`), the training dashboard (a restored run
- * folder; the checkpoint of "inspect-checkpoint", which must lie in the dashboard's own run). The ensemble panel and
+ * folder; the checkpoint of "inspect-checkpoint", which must lie in the dashboard's own run), the runs comparison (its
+ * restored run folders; its messages name none: the CSV export sends row indices). The ensemble panel and
  * the Trajectories view receive no paths from their webviews (exports go through a save dialog; the view sends an
  * index into the host's own list).
  */

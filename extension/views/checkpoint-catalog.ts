@@ -1,6 +1,7 @@
 /**
  * The HRM Lens checkpoints this window knows of, for the Explorer's context menu (context key
- * hrmLens.checkpointFiles: `when` clauses cannot read a file) and the checkpoint pickers: the shipped model, and the
+ * hrmLens.checkpointFiles: `when` clauses cannot read a file) and the checkpoint pickers: the shipped models (every
+ * HRM Lens checkpoint of the extension's models folder, with its .eval.json: shipped-models.ts), and the
  * `*.safetensors` files of the workspace and of the runs folder whose safetensors header marks them as HRM Lens
  * checkpoints (checkpoint-header.ts; at most MAX_SCANNED files, headers cached by size and modification time).
  * Scanned after activation (not during it), again when a `.safetensors` file is created, changed or deleted, when the
@@ -13,6 +14,7 @@ import { CHECKPOINT_FILES, setContextKey } from '../context-keys';
 import { onDidChangeSettings, runsFolderUri } from '../settings';
 import { type CheckpointKind, readCheckpointKind } from './checkpoint-header';
 import { isCheckpointFile, listRuns, readRunSpec } from './run-files';
+import { type ShippedModel, readShippedModels } from './shipped-models';
 
 /** Most `.safetensors` files looked at per scan (a workspace of downloaded models costs a bounded amount). */
 export const MAX_SCANNED = 500;
@@ -31,8 +33,10 @@ export class CheckpointCatalog implements vscode.Disposable {
   private scanning: Promise<readonly string[]> | undefined;
   private again = false;
   private known: readonly string[] = [];
+  private shipped: Promise<ShippedModel[]> | undefined;
 
-  constructor(readonly shipped: string) {
+  /** `modelsDir`: the extension's models folder (the shipped models). */
+  constructor(readonly modelsDir: string) {
     const w = vscode.workspace.createFileSystemWatcher('**/*.safetensors');
     const on = () => this.rescanSoon();
     this.disposables.push(w, w.onDidCreate(on), w.onDidChange(on), w.onDidDelete(on), onDidChangeSettings(on), vscode.workspace.onDidChangeWorkspaceFolders(on));
@@ -61,6 +65,18 @@ export class CheckpointCatalog implements vscode.Disposable {
     if (kind.gridSize) return kind.gridSize;
     const g = (await readRunSpec(path.dirname(file)))?.gridSize;
     return g === 4 || g === 6 || g === 9 ? g : undefined;
+  }
+
+  /** The shipped models (read once, again at each scan), by grid size then name; with `side`, those of that size. */
+  async shippedModels(side?: 4 | 6 | 9): Promise<readonly ShippedModel[]> {
+    this.shipped ??= readShippedModels(this.modelsDir);
+    const all = await this.shipped;
+    return side === undefined ? all : all.filter((m) => m.gridSize === side);
+  }
+
+  /** True for a file of the models folder (a shipped model, whatever its header says). */
+  isShipped(file: string): boolean {
+    return path.dirname(path.resolve(file)) === path.resolve(this.modelsDir);
   }
 
   /** The known checkpoints (absolute paths) as of the last scan. */
@@ -105,11 +121,12 @@ export class CheckpointCatalog implements vscode.Disposable {
       // A runs folder outside the workspace (set in the user settings): its run folders' checkpoints.
       for (const r of await listRuns(runs.fsPath)) for (const c of r.checkpoints) if (candidates.size < 2 * MAX_SCANNED) candidates.add(c.file);
     }
-    const found: string[] = [this.shipped];
+    this.shipped = readShippedModels(this.modelsDir);
+    const found: string[] = (await this.shipped).map((m) => m.file);
     for (const f of [...candidates].filter(isCheckpointFile).sort()) {
-      if (f !== this.shipped && (await this.kindOf(f)).hrm) found.push(f);
+      if (!this.isShipped(f) && (await this.kindOf(f)).hrm) found.push(f);
     }
-    for (const f of this.cache.keys()) if (!candidates.has(f) && f !== this.shipped) this.cache.delete(f);
+    for (const f of this.cache.keys()) if (!candidates.has(f)) this.cache.delete(f);
     return found;
   }
 

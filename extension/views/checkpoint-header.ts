@@ -3,7 +3,8 @@
  * header whose `__metadata__` holds string values; HRM Lens writes `format: "hrm-lens"` and the model's config as
  * JSON (engine/train/checkpoint.ts). Only those 8 bytes and a header of at most MAX_HEADER_BYTES are read, from a
  * regular file (bounded-read.ts): a FIFO, a device or a large model of another kind costs nothing. The grid size
- * comes from the config (`gridSize`). No `vscode` import, no numerics: unit-tested on real files.
+ * comes from the config (`gridSize`), the preset from the training metadata (`meta`). No `vscode` import, no
+ * numerics: unit-tested on real files.
  */
 import * as path from 'node:path';
 import { FileReadRefused, readFilePrefix } from './bounded-read';
@@ -33,33 +34,52 @@ function gridSizeOf(configText: unknown): 4 | 6 | 9 | undefined {
 
 /** What the safetensors header of `file` says: an HRM Lens checkpoint (with its grid size), or why not. */
 export async function readCheckpointKind(file: string): Promise<CheckpointKind> {
+  return (await readCheckpointHeader(file)).kind;
+}
+
+/** The preset named in an HRM Lens checkpoint's `meta` (engine/train/checkpoint.ts: JSON with a `preset` string). */
+function presetOf(metaText: unknown): string | undefined {
+  if (typeof metaText !== 'string') return undefined;
+  try {
+    const m: unknown = JSON.parse(metaText);
+    const p = typeof m === 'object' && m !== null ? (m as Record<string, unknown>).preset : undefined;
+    return typeof p === 'string' && p.length > 0 && p.length <= 100 ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** readCheckpointKind, plus the preset the checkpoint was trained with when its metadata names one. */
+export async function readCheckpointHeader(file: string): Promise<{ kind: CheckpointKind; preset?: string }> {
+  const notHrmHeader = (why: string) => ({ kind: notHrm(why) });
   try {
     const head = await readFilePrefix(file, 8);
-    if (head.bytes.length < 8) return notHrm('not a safetensors file (shorter than the 8-byte header length)');
+    if (head.bytes.length < 8) return notHrmHeader('not a safetensors file (shorter than the 8-byte header length)');
     const declared = head.bytes.readBigUInt64LE(0);
-    if (declared > BigInt(MAX_HEADER_BYTES)) return notHrm(`its safetensors header declares ${declared} bytes, more than the ${MAX_HEADER_BYTES} bytes an HRM Lens header can have`);
+    if (declared > BigInt(MAX_HEADER_BYTES)) return notHrmHeader(`its safetensors header declares ${declared} bytes, more than the ${MAX_HEADER_BYTES} bytes an HRM Lens header can have`);
     const n = Number(declared);
-    if (8 + n > head.size) return notHrm(`not a safetensors file (its header length ${n} runs past the end of the ${head.size}-byte file)`);
+    if (8 + n > head.size) return notHrmHeader(`not a safetensors file (its header length ${n} runs past the end of the ${head.size}-byte file)`);
     const { bytes } = await readFilePrefix(file, 8 + n);
     let header: unknown;
     try {
       header = JSON.parse(bytes.subarray(8).toString('utf8'));
     } catch {
-      return notHrm('not a safetensors file (its header is not JSON)');
+      return notHrmHeader('not a safetensors file (its header is not JSON)');
     }
-    if (typeof header !== 'object' || header === null || Array.isArray(header)) return notHrm('not a safetensors file (its header is not a JSON object)');
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) return notHrmHeader('not a safetensors file (its header is not a JSON object)');
     const md = (header as Record<string, unknown>).__metadata__;
     const meta = typeof md === 'object' && md !== null && !Array.isArray(md) ? (md as Record<string, unknown>) : {};
-    if (meta.format === OPTIM_FORMAT) return notHrm('it holds the optimizer state of a checkpoint, not the model: use the step-….safetensors beside it');
+    if (meta.format === OPTIM_FORMAT) return notHrmHeader('it holds the optimizer state of a checkpoint, not the model: use the step-….safetensors beside it');
     if (meta.format !== CHECKPOINT_FORMAT) {
-      return notHrm(typeof meta.format === 'string'
+      return notHrmHeader(typeof meta.format === 'string'
         ? `its safetensors metadata format is ${JSON.stringify(meta.format.slice(0, 40))}, not "${CHECKPOINT_FORMAT}"`
         : 'its safetensors header has no HRM Lens metadata (__metadata__.format "hrm-lens")');
     }
     const step = typeof meta.step === 'string' && /^\d{1,12}$/.test(meta.step) ? Number(meta.step) : undefined;
-    return { hrm: true, gridSize: gridSizeOf(meta.config), step };
+    const preset = presetOf(meta.meta);
+    return { kind: { hrm: true, gridSize: gridSizeOf(meta.config), step }, ...(preset ? { preset } : {}) };
   } catch (e) {
-    return notHrm(e instanceof FileReadRefused ? (e.reason === 'missing' ? 'no such file' : e.detail) : e instanceof Error ? e.message : String(e));
+    return notHrmHeader(e instanceof FileReadRefused ? (e.reason === 'missing' ? 'no such file' : e.detail) : e instanceof Error ? e.message : String(e));
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Reading what the engine writes into a run folder (engine/train/checkpoint.ts, trainer.ts, eval-session.ts):
  *
- *   <runs>/<preset>-s<seed>-<time>/run.json                  { spec: { preset, seed, mixing, train: { steps, batch }, backend: { name, detail } }, created }
+ *   <runs>/<preset>-s<seed>-<time>/run.json                  { spec: { preset, seed, mixing, augment, model, train: { steps, batch, lr }, backend: { name, detail } }, numParams, created }
  *   <runs>/<run>/step-000500.safetensors                     a checkpoint (step-*.optim.safetensors: its optimizer state)
  *   <runs>/<run>/step-000500.eval.json                       held-out figures at the top level (written by training)
  *                                                            and/or { sets: { <data file name>: figures } } (Evaluate)
@@ -43,6 +43,21 @@ export interface RunSpecInfo {
   haltMaxSteps?: number;
   /** The model's grid side (spec.model.gridSize: 4, 6 or 9). */
   gridSize?: number;
+  /** Digit-relabeling augmentation (spec.augment). */
+  augment?: boolean;
+  /** How hint twins are drawn when mixing (spec.mixingMode: 'fixed' or 'resample'). */
+  mixingMode?: string;
+  /** Peak learning rate (spec.train.lr). */
+  lr?: number;
+  /** The model's size: width, heads, H/L blocks and cycles, 'hrm' or 'trm' (spec.model), and its parameter count. */
+  hidden?: number;
+  heads?: number;
+  hLayers?: number;
+  lLayers?: number;
+  hCycles?: number;
+  lCycles?: number;
+  variant?: string;
+  numParams?: number;
 }
 
 export interface CheckpointInfo {
@@ -127,6 +142,9 @@ export async function readRunSpec(dir: string): Promise<RunSpecInfo | undefined>
     preset: str(s.preset), seed: num(s.seed), mixing: typeof s.mixing === 'boolean' ? s.mixing : undefined,
     steps: num(train.steps), batch: num(train.batch), backend: str(backend.name), backendDetail: str(backend.detail),
     data: data.kind === 'file' ? str(data.path) : str(data.kind), created: str(json.created),
+    augment: typeof s.augment === 'boolean' ? s.augment : undefined, mixingMode: str(s.mixingMode), lr: num(train.lr),
+    hidden: num(model.hidden), heads: num(model.heads), hLayers: num(model.H_layers), lLayers: num(model.L_layers),
+    hCycles: num(model.H_cycles), lCycles: num(model.L_cycles), variant: str(model.variant), numParams: num(json.numParams),
   };
 }
 

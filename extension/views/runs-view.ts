@@ -4,20 +4,21 @@
  *   hrmLens.runs.inspect       "Inspect with this Checkpoint" → hrmLens.inspectPuzzle { checkpoint, segments? }
  *   hrmLens.runs.evaluate      "Evaluate" → hrmLens.evaluateCheckpoint { checkpoint, segments? }
  *   hrmLens.runs.reveal        "Reveal in Explorer" (the OS file manager where there is one, else VS Code's Explorer)
- * Each takes a tree node (context menu), a file Uri, or a path.
+ * Each takes a tree node (context menu; a shipped model of the Shipped Models view too), a file Uri, or a path.
  */
 import * as vscode from 'vscode';
 import { readSettings } from '../settings';
 import { RunsTreeProvider, type RunsNode } from './runs-tree';
+import type { ModelsNode } from './models-view';
 
-export type RunsTarget = RunsNode | vscode.Uri | string | { checkpoint?: string; run?: string } | undefined;
+export type RunsTarget = RunsNode | ModelsNode | vscode.Uri | string | { checkpoint?: string; run?: string } | undefined;
 
 /** The file or folder a command was invoked on. */
 export function targetPath(t: RunsTarget): string | undefined {
   if (!t) return undefined;
   if (typeof t === 'string') return t;
   if (t instanceof vscode.Uri) return t.fsPath;
-  if ('kind' in t) return t.kind === 'run' ? t.run.dir : t.checkpoint.file;
+  if ('kind' in t) return t.kind === 'run' ? t.run.dir : t.kind === 'model' ? t.model.file : t.checkpoint.file;
   return t.checkpoint ?? t.run;
 }
 
@@ -35,7 +36,8 @@ export interface RunsView extends vscode.Disposable {
 export function registerRunsView(alsoRefresh: () => void = () => undefined): RunsView {
   const provider = new RunsTreeProvider();
   const refreshAll = () => { provider.refresh(); alsoRefresh(); };
-  const view = vscode.window.createTreeView('hrmLens.runs', { treeDataProvider: provider, showCollapseAll: true });
+  // Several runs may be selected: their context menu offers HRM: Compare Runs (panels/compare-panel.ts).
+  const view = vscode.window.createTreeView('hrmLens.runs', { treeDataProvider: provider, showCollapseAll: true, canSelectMany: true });
   provider.setPolling(view.visible); // the file watcher's fallback, while the view is on screen
   const needsCheckpoint = async (t: RunsTarget, what: string): Promise<string | undefined> => {
     const file = targetPath(t);

@@ -6,6 +6,7 @@
 //   palette → "HRM: Inspect Puzzle" → type a 4×4 puzzle in the input box → the inspector panel renders (webview
 //   iframe found by its content) → Home / → scrub the segments (label, slider and grid follow) → compute a 21×21
 //   landscape → export the trace as CSV through the save dialog → screenshots in the dark and the light theme →
+//   the landscape's paper style, chosen with the keyboard (kept across the reload below) →
 //   a 9×9 puzzle with 16 segments (a random-weight checkpoint made by make-random-checkpoint.ts, picked from the
 //   quick pick): the time from the trace's arrival in the webview to the first painted frame (printed) →
 //   back to the 4×4 tab (state kept: segment, landscape; high-contrast screenshot) → a window reload (the panel is
@@ -241,6 +242,26 @@ try {
     return `${SHOTS_REL}/e2e-inspector-{dark,light}{,-2}.png`;
   });
 
+  // The landscape's second style, chosen with the keyboard (← / → move between the radios, not the segment).
+  let paperSample = '';
+  await step('the landscape in the paper style: E clipped at 40, 5% of the arrows at full length', async () => {
+    const canvas = frame.locator('#landscape');
+    assert((await canvas.getAttribute('data-style')) === 'normalized', 'the normalized view is the default');
+    await frame.locator('input[name="landscape-style"][value="normalized"]').click();
+    await page.keyboard.press('ArrowRight');
+    await frame.locator('#landscape[data-style="paper"]').waitFor({ timeout: 10_000 });
+    assert(await frame.locator('input[name="landscape-style"][value="paper"]').isChecked(), 'the paper radio is checked');
+    assert((await segmentOf(frame)) === 3, 'the arrow key moved the radio, not the segment');
+    const clip = await canvas.getAttribute('data-clip');
+    const arrows = Number(await canvas.getAttribute('data-arrows'));
+    paperSample = (await canvas.getAttribute('data-arrow-sample')) ?? '';
+    assert(clip === '40', `clip ${clip}`);
+    assert(arrows === 22 && paperSample.split(',').length === 22, `${arrows} arrows drawn, expected 5% of 21×21 = 22`);
+    await canvas.evaluate((c) => c.scrollIntoView({ block: 'end' }));
+    await page.screenshot({ path: path.join(shots, 'e2e-landscape-paper.png') });
+    return `${arrows} arrows, clip ${clip}; ${SHOTS_REL}/e2e-landscape-paper.png`;
+  });
+
   let renderMs = NaN;
   await step('a 9×9 puzzle, 16 segments: the inspector renders it (render time printed)', async () => {
     const qi = await palette(page, 'HRM: Inspect Puzzle');
@@ -292,6 +313,10 @@ try {
     }
     assert((await segmentOf(f)) === 3, `segment ${await segmentOf(f)} after the reload`);
     assert((await f.locator('#grid .cell').count()) === 16, 'the grid is back');
+    // The landscape style chosen before survives, with the same arrows.
+    await f.locator('#landscape[data-style="paper"]').waitFor({ timeout: 10_000 });
+    assert(await f.locator('input[name="landscape-style"][value="paper"]').isChecked(), 'the paper style is still chosen');
+    assert((await f.locator('#landscape').getAttribute('data-arrow-sample')) === paperSample, 'the same arrows after the reload');
   });
 
   await step('the HRM side view lists the inspected puzzle with its class (kept across the reload)', async () => {

@@ -2,9 +2,9 @@
  * VS Code conventions of a released extension, inside a real VS Code: the walkthrough (its buttons run registered
  * commands with arguments that parse; its pages ship); the context keys of the `when` clauses (Stop Training only
  * while a training runs, Inspect Puzzle only on a puzzle selection, the Explorer's Inspect / Evaluate only on HRM Lens
- * checkpoints); pickers that offer only checkpoints of the puzzle's grid size; commands that refuse a safetensors
- * file of another kind; the `hrm-lens` command line on the integrated terminal's PATH; the test API only under the
- * test flag.
+ * checkpoints); the shipped models in the catalog and the Shipped Models view; pickers that offer only checkpoints of
+ * the puzzle's grid size (the shipped ones first); commands that refuse a safetensors file of another kind; the
+ * `hrm-lens` command line on the integrated terminal's PATH; the test API only under the test flag.
  */
 import * as assert from 'node:assert/strict';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -262,11 +262,27 @@ suite('HRM Lens conventions', () => {
     assert.equal(api().refusals().length, n + 3, 'each refused with a message');
   });
 
-  test('Inspect Puzzle on a 6×6 puzzle offers only 6×6 checkpoints (never the shipped 4×4), and says so when there is none', async function () {
-    this.timeout(120_000);
-    const pick = async (): Promise<{ files: string[]; notice: string | undefined; title: string }> => {
+  test('the shipped models: each in the Shipped Models view and the catalog with its grid size, preset and held-out accuracy', async () => {
+    const shippedModels = await api().checkpoints.shipped();
+    assert.ok(shippedModels.length >= 2, 'models/ ships a 4×4 and a 6×6 model');
+    assert.equal(shippedModels[0].file, shipped, 'tiny-4x4 first');
+    const files = await api().checkpoints.rescan();
+    for (const m of shippedModels) assert.ok(files.includes(m.file), `${m.name} is known to the Explorer's menu`);
+    const nodes = (await api().models.getChildren()) ?? [];
+    assert.deepEqual(nodes.map((n) => n.model.file), shippedModels.map((m) => m.file));
+    for (const n of nodes) {
+      const item = await api().models.getTreeItem(n);
+      assert.equal(item.contextValue, 'hrmCheckpoint', 'the Runs view\'s checkpoint actions apply');
+      assert.match(String(item.description), /^[469]×[469] · preset [\w-]+ · held-out exact \d+\.\d%$/, `${n.model.name}: ${String(item.description)}`);
+    }
+  });
+
+  test('Inspect Puzzle: a 6×6 puzzle gets the shipped 6×6 models and the 6×6 checkpoints (never the shipped 4×4); a 9×9 puzzle with none says to train one', async function () {
+    this.timeout(180_000);
+    const NINE = '003020600900305001001806400008102900700000008006708200002609500800203009005010300';
+    const pick = async (puzzle: string): Promise<{ files: string[]; notice: string | undefined; title: string }> => {
       const before = api().checkpointChoices();
-      const running = vscode.commands.executeCommand<{ checkpoint: string } | undefined>('hrmLens.inspectPuzzle', { puzzle: SIX, view: 'document' });
+      const running = vscode.commands.executeCommand<{ checkpoint: string } | undefined>('hrmLens.inspectPuzzle', { puzzle, view: 'document' });
       const choices = await until(() => api().checkpointChoices(), (c) => c !== before && c !== undefined);
       assert.ok(choices && choices !== before, 'the checkpoint pick opened');
       await sleep(300);
@@ -274,27 +290,39 @@ suite('HRM Lens conventions', () => {
       assert.equal(await running, undefined, 'dismissed');
       return choices;
     };
-    // Hide the 6×6 run first: the pick then has no checkpoint of that size.
+    const six = (await api().checkpoints.shipped()).filter((m) => m.gridSize === 6).map((m) => m.file);
+    assert.ok(six.length >= 1, 'a 6×6 model ships');
+    // Hide the 6×6 run first: the shipped models are then the only 6×6 checkpoints.
     const hidden = sixCheckpoint ? `${sixCheckpoint}.hidden` : undefined;
     if (sixCheckpoint && hidden) execFileSync('mv', [sixCheckpoint, hidden]);
     try {
       await api().checkpoints.rescan();
-      const none = await pick();
-      assert.deepEqual(none.files, [], 'no 4×4 checkpoint is offered for a 6×6 puzzle');
-      assert.equal(none.notice, 'No 6×6 checkpoint: train one with HRM: Train (preset small-6x6)');
-      assert.match(none.title, /No 6×6 checkpoint/);
+      if (six.length === 1) {
+        // One shipped model of the size: Inspect uses it, as tiny-4x4 for 4×4 puzzles.
+        const summary = await vscode.commands.executeCommand<{ checkpoint: string } | undefined>('hrmLens.inspectPuzzle', { puzzle: SIX, view: 'document' });
+        assert.ok(summary, 'inspected');
+        assert.equal(path.resolve(summary.checkpoint), six[0]);
+      } else {
+        const shippedOnly = await pick(SIX);
+        assert.deepEqual(shippedOnly.files, six, 'the shipped 6×6 models, not the 4×4 one');
+        assert.equal(shippedOnly.notice, undefined, 'no "train one" message for 6×6');
+      }
+      const none = await pick(NINE);
+      assert.deepEqual(none.files, [], 'no 4×4 or 6×6 checkpoint is offered for a 9×9 puzzle');
+      assert.equal(none.notice, 'No 9×9 checkpoint: train one with HRM: Train (preset easy-9x9)');
+      assert.match(none.title, /No 9×9 checkpoint/);
     } finally {
       if (sixCheckpoint && hidden) execFileSync('mv', [hidden, sixCheckpoint]);
     }
-    if (!sixCheckpoint) return;
-    await api().checkpoints.rescan();
-    const some = await pick();
-    assert.deepEqual(some.files, [sixCheckpoint], 'exactly the 6×6 checkpoint');
-    assert.equal(some.notice, undefined);
-    // A 4×4 checkpoint named for a 6×6 puzzle is refused before the engine is asked.
+    // A 4×4 checkpoint named for a 6×6 puzzle is refused before the engine is asked, naming the shipped 6×6 models.
     assert.equal(await vscode.commands.executeCommand('hrmLens.inspectPuzzle', { puzzle: SIX, checkpoint: shipped }), undefined);
-    assert.match(api().refusals().at(-1) ?? '', /tiny-4x4\.safetensors is a 4×4 checkpoint and the puzzle is 6×6/);
-    // Picking the offered checkpoint inspects with it.
+    assert.match(api().refusals().at(-1) ?? '', /tiny-4x4\.safetensors is a 4×4 checkpoint and the puzzle is 6×6: use a 6×6 checkpoint \(the shipped [\w, -]*small-6x6/);
+    if (!sixCheckpoint || six.length === 1) return;
+    await api().checkpoints.rescan();
+    const some = await pick(SIX);
+    assert.deepEqual(some.files, [...six, sixCheckpoint], 'the shipped 6×6 models, then the 6×6 checkpoint of the runs folder');
+    assert.equal(some.notice, undefined);
+    // Picking the first offered checkpoint inspects with it.
     const before = api().checkpointChoices();
     const running = vscode.commands.executeCommand<{ checkpoint: string } | undefined>('hrmLens.inspectPuzzle', { puzzle: SIX, view: 'document' });
     await until(() => api().checkpointChoices(), (c) => c !== before);
@@ -302,7 +330,7 @@ suite('HRM Lens conventions', () => {
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     const summary = await running;
     assert.ok(summary, 'inspected');
-    assert.equal(path.resolve(summary.checkpoint), sixCheckpoint);
+    assert.equal(path.resolve(summary.checkpoint), six[0]);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });

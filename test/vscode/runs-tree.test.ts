@@ -13,7 +13,7 @@ import { sleep, useExtension } from './host';
 import type { RunsNode } from '../../extension/views/runs-tree';
 import { trajectoriesPlaceholderHtml } from '../../extension/views/trajectories-view';
 
-const NEW_COMMANDS = ['hrmLens.resumeTraining', 'hrmLens.runs.refresh', 'hrmLens.runs.inspect', 'hrmLens.runs.evaluate', 'hrmLens.runs.reveal'];
+const NEW_COMMANDS = ['hrmLens.resumeTraining', 'hrmLens.runs.refresh', 'hrmLens.runs.inspect', 'hrmLens.runs.evaluate', 'hrmLens.runs.reveal', 'hrmLens.compareRuns'];
 
 interface TrainResultLike { run: string; checkpoint: string; step: number; cancelled: boolean; heldOut: { exact: number; cell: number } | null }
 

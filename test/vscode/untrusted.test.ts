@@ -1,8 +1,8 @@
 /**
  * HRM Lens in Restricted Mode, for real: run by `node test/vscode/run-in-code-server.mjs --untrusted`, which starts
  * code-server with workspace trust enforced and the folder not trusted (the ordinary, trusted pass leaves this suite
- * out: test/vscode/index.ts). Training, importing and workspace checkpoints are refused with a message that says why; the shipped model
- * still inspects; workspace values of restricted settings do not apply.
+ * out: test/vscode/index.ts). Training, importing and workspace checkpoints are refused with a message that says why; the shipped models
+ * still inspect; workspace values of restricted settings do not apply.
  */
 import * as assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { useExtension } from './host';
 
 const FOUR = '.1.....3..32....';
 const SIX = '..4..5.6.2....5.3.4.......3.6.......';
+const NINE = '003020600900305001001806400008102900700000008006708200002609500800203009005010300';
 
 suite('HRM untrusted workspace', () => {
   suiteSetup(() => {
@@ -63,9 +64,32 @@ suite('HRM untrusted workspace', () => {
     for (const r of refusals) assert.match(r, /loads checkpoints from the workspace only when the workspace is trusted/);
   });
 
-  test('a 6×6 puzzle: no workspace checkpoint is offered; the refusal says why', async () => {
-    assert.equal(await vscode.commands.executeCommand('hrmLens.inspectPuzzle', { puzzle: SIX }), undefined);
+  test('a 9×9 puzzle: no model of its size ships and no workspace checkpoint is offered; the refusal says why', async () => {
+    assert.equal(await vscode.commands.executeCommand('hrmLens.inspectPuzzle', { puzzle: NINE }), undefined);
     assert.match(lastRefusal(), /only when the workspace is trusted/);
+  });
+
+  test('a 6×6 puzzle: the shipped 6×6 models are offered (they are not workspace files)', async function () {
+    this.timeout(120_000);
+    const six = (await api().checkpoints.shipped()).filter((m) => m.gridSize === 6).map((m) => m.file);
+    assert.ok(six.length >= 1, 'a 6×6 model ships');
+    if (six.length === 1) {
+      const summary = await vscode.commands.executeCommand<{ checkpoint: string } | undefined>('hrmLens.inspectPuzzle', { puzzle: SIX, view: 'document' });
+      assert.ok(summary, 'inspected with the shipped 6×6 model');
+      assert.equal(path.resolve(summary.checkpoint), six[0]);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      return;
+    }
+    const before = api().checkpointChoices();
+    const running = vscode.commands.executeCommand('hrmLens.inspectPuzzle', { puzzle: SIX, view: 'document' });
+    for (let i = 0; i < 200 && api().checkpointChoices() === before; i++) await new Promise((r) => setTimeout(r, 50));
+    const choices = api().checkpointChoices();
+    assert.ok(choices && choices !== before, 'the checkpoint pick opened');
+    await new Promise((r) => setTimeout(r, 300));
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    assert.equal(await running, undefined, 'dismissed');
+    assert.deepEqual(choices.files, six, 'only the shipped 6×6 models');
+    assert.equal(choices.notice, undefined);
   });
 
   test('the shipped model still inspects', async function () {
