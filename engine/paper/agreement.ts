@@ -38,7 +38,7 @@ export function agreeFactA(a: FactASection): AgreementItem {
   const s = base.pooled.stable;
   const agrees = (s.value ?? 1) < 1 && base.pooled.corruptionEvents > 0;
   const sentence = agrees
-    ? `Agrees: the baseline keeps only ${pct(s.value)} of the easy puzzles it solves exact to the last segment (${ci(s)}) and corrupts a correct answer ${base.pooled.corruptionEvents} time(s). ${mixing}${fewText}`
+    ? `Agrees: a correct answer is not always kept: the baseline keeps ${pct(s.value)} of the easy puzzles it solves exact to the last segment (${ci(s)}) and corrupts a correct answer ${base.pooled.corruptionEvents} time(s). ${mixing}${fewText}`
     : `Differs: the baseline keeps ${pct(s.value)} of the easy puzzles it solves exact to the last segment (${ci(s)}) with ${base.pooled.corruptionEvents} corruption(s). ${mixing}${fewText}`;
   return { fact: 'a', title: 'Fact (a): correct answers are not fixed points', verdict: agrees ? 'agrees' : 'differs', rule, sentence };
 }

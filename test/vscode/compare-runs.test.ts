@@ -154,8 +154,10 @@ suite('HRM compare runs', () => {
       panel.onDidDispose(() => { closed = true; });
       await api().compare.serializer().deserializeWebviewPanel(panel, { runs: dirs });
       const shown = [...api().compare.runs];
+      // Read before disposing: dispose() fires onDidDispose at once.
+      const result = { closed, runs: shown };
       if (!closed) panel.dispose();
-      return { closed, runs: shown };
+      return result;
     };
     assert.equal((await restore([outside])).closed, true, 'outside the workspace: closed');
     assert.equal((await restore(['relative/run'])).closed, true, 'a relative path: closed');
