@@ -294,6 +294,7 @@ suite('HRM Lens conventions', () => {
     assert.ok(six.length >= 1, 'a 6×6 model ships');
     // Hide the 6×6 run first: the shipped models are then the only 6×6 checkpoints.
     const hidden = sixCheckpoint ? `${sixCheckpoint}.hidden` : undefined;
+    const ninesHidden: string[] = [];
     if (sixCheckpoint && hidden) execFileSync('mv', [sixCheckpoint, hidden]);
     try {
       await api().checkpoints.rescan();
@@ -307,12 +308,20 @@ suite('HRM Lens conventions', () => {
         assert.deepEqual(shippedOnly.files, six, 'the shipped 6×6 models, not the 4×4 one');
         assert.equal(shippedOnly.notice, undefined, 'no "train one" message for 6×6');
       }
+      // 9×9 checkpoints of the workspace (another suite may have imported one) are offered, and nothing else.
+      const nineFiles = (await pick(NINE)).files;
+      assert.deepEqual(nineFiles.filter((f) => six.includes(f) || f === shipped || f === sixCheckpoint), [], 'no 4×4 or 6×6 checkpoint is offered for a 9×9 puzzle');
+      for (const f of nineFiles) execFileSync('mv', [f, `${f}.hidden`]);
+      ninesHidden.push(...nineFiles);
+      await api().checkpoints.rescan();
       const none = await pick(NINE);
-      assert.deepEqual(none.files, [], 'no 4×4 or 6×6 checkpoint is offered for a 9×9 puzzle');
+      assert.deepEqual(none.files, [], 'with the workspace\'s 9×9 checkpoints hidden, none is offered');
       assert.equal(none.notice, 'No 9×9 checkpoint: train one with HRM: Train (preset easy-9x9)');
       assert.match(none.title, /No 9×9 checkpoint/);
     } finally {
       if (sixCheckpoint && hidden) execFileSync('mv', [hidden, sixCheckpoint]);
+      for (const f of ninesHidden.splice(0)) execFileSync('mv', [`${f}.hidden`, f]);
+      await api().checkpoints.rescan();
     }
     // A 4×4 checkpoint named for a 6×6 puzzle is refused before the engine is asked, naming the shipped 6×6 models.
     assert.equal(await vscode.commands.executeCommand('hrmLens.inspectPuzzle', { puzzle: SIX, checkpoint: shipped }), undefined);
