@@ -9,7 +9,8 @@
  * does not hold it) is stale: it is taken over, and `onNotice` says so. A lock from another host cannot be checked
  * and is refused unless `forceUnlock` is given. Only the holder of the take-over mutex `<run>/.lock.takeover` (held
  * for the few system calls of one take-over) removes a lock, and only when it still reads as judged: when several
- * processes find the same stale lock, one removes it, one creates the next, and the others are refused.
+ * processes find the same stale lock, one replaces it with its own (a rename: the folder is never without a lock), and
+ * the others are refused.
  *
  * The lock is released by RunLock.release (the trainer's close), and when the process exits (the 'exit' event, and
  * SIGINT, SIGTERM or SIGHUP when nothing else handles them); a process killed outright leaves a stale lock, which
@@ -211,11 +212,14 @@ function removeIfUnchanged(file: string, expected: string): void {
 const TAKEOVER_STALE_MS = 10_000;
 
 /**
- * Remove the lock `file` if it still reads `expected`, holding the take-over mutex `<file>.takeover` meanwhile (only
- * its holder removes a lock, so a stale lock is removed once and a fresh one never). 'busy': another process is
- * taking over now; 'changed': the lock is no longer the one judged.
+ * Replace the lock `file` by `replacement` if it still reads `expected`, holding the take-over mutex
+ * `<file>.takeover` meanwhile (only its holder replaces a lock, so a stale lock is taken once and a fresh one never).
+ * The new lock is renamed over the old one, so there is no moment without a lock file in which a process that did not
+ * take over could create one. 'replaced': the lock is now `replacement`; 'removed': the lock was gone (or could only
+ * be removed, not replaced); 'busy': another process is taking over now; 'changed': the lock is no longer the one
+ * judged.
  */
-function takeOver(file: string, expected: string, host: string): 'removed' | 'changed' | 'busy' {
+function takeOver(file: string, expected: string, host: string, replacement: string): 'replaced' | 'removed' | 'changed' | 'busy' {
   const mutex = `${file}.takeover`;
   const mine = `${JSON.stringify({ pid: process.pid, host, started: new Date().toISOString() })}\n`;
   if (!createExclusive(mutex, mine)) {
@@ -236,8 +240,16 @@ function takeOver(file: string, expected: string, host: string): 'removed' | 'ch
     const current = readLockText(file);
     if (current === undefined) return 'removed';
     if (current !== expected) return 'changed';
-    fs.rmSync(file, { force: true });
-    return 'removed';
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      fs.writeFileSync(tmp, replacement, { flag: 'wx' });
+      fs.renameSync(tmp, file);
+      return 'replaced';
+    } catch {
+      fs.rmSync(tmp, { force: true });
+      fs.rmSync(file, { force: true });
+      return 'removed';
+    }
   } finally {
     fs.rmSync(mutex, { force: true });
   }
@@ -265,13 +277,14 @@ export async function acquireRunLock(dir: string, options: RunLockOptions = {}):
   const notices: string[] = [];
   let unreadable = 0;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    if (createExclusive(file, text)) {
+    const took = (): RunLock => {
       const lock = new RunLock(dir, file, info, text);
       held.add(lock);
       updateProcessHooks();
       for (const n of notices) options.onNotice?.(n);
       return lock;
-    }
+    };
+    if (createExclusive(file, text)) return took();
     const current = readLockText(file);
     if (current === undefined) continue; // released meanwhile
     const holder = parseLock(current);
@@ -297,7 +310,11 @@ export async function acquireRunLock(dir: string, options: RunLockOptions = {}):
     } else {
       notice = `took over a stale lock of pid ${holder.pid} on host ${holder.host} (since ${holder.started}), which is no longer running (lock file ${file})`;
     }
-    const outcome = takeOver(file, current, host);
+    const outcome = takeOver(file, current, host, text);
+    if (outcome === 'replaced') {
+      notices.push(notice);
+      return took();
+    }
     if (outcome === 'removed') notices.push(notice);
     else if (outcome === 'busy') await sleep(RETRY_MS);
   }
