@@ -15,15 +15,19 @@
  * layers, 2×2 cycles, RoPE; training batch 32, inference batch 256):
  *   engine        HRM Lens, wasm as installed (the data-parallel helper: both cores)
  *   engine-1t     the same trainer and model with HRM_LENS_GEMM_THREADS=1 (one thread: no helper, no split)
- *   torch-1t      PyTorch 1.13 + OpenBLAS, 1 thread
- *   torch-2t      PyTorch 1.13 + OpenBLAS, 2 threads
+ *   torch-t<T>-b<B>  PyTorch 1.13 + OpenBLAS at each thread configuration (torch T / BLAS B threads: 1/1, N/1, 1/N,
+ *                 N/N; bench/torch-anchor.ts threadConfigs), each in its own process; per task the fastest over the
+ *                 rounds is the anchor ("PyTorch at its best")
  *
- * Usage: npx tsx bench/paired.ts [--rounds 10] [--steps 3] [--segments 2]
+ * First the BLAS PyTorch runs on is checked (bench/reference/blas_check.py): on the reference BLAS the bench refuses
+ * (exit status 3, the message names the Debian package) unless --allow-reference-blas, which labels every figure.
+ *
+ * Usage: npx tsx bench/paired.ts [--rounds 10] [--steps 3] [--segments 2] [--allow-reference-blas]
  * Output: the table on stdout, bench/results/paired.{json,md}.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { tf } from '../engine/tf';
@@ -34,6 +38,7 @@ import { Trainer } from '../engine/train/trainer';
 import { getPreset } from '../engine/train/presets';
 import { generatePuzzles } from '../engine/sudoku/generator';
 import { gridToTokens } from '../engine/sudoku/geometry';
+import { ALLOW_REFERENCE_BLAS, EXIT_REFERENCE_BLAS, checkTorchBlas, configLabel, describeBlas, pickBest, threadArgs, threadConfigs, threadEnv, type BlasInfo, type ThreadConfig } from './torch-anchor';
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -49,11 +54,15 @@ const WARMUP_STEPS = 3;
 const INFER_BATCH = 256;
 const MODEL = { gridSize: 9 as const, hidden: 128, heads: 4, expansion: 4, interMultiple: 256, H_layers: 2, L_layers: 2, H_cycles: 2, L_cycles: 2, positions: 'rope' as const, haltMaxSteps: 16 };
 const PYTHON = '/usr/bin/python3';
+const allowReferenceBlas = process.argv.includes(ALLOW_REFERENCE_BLAS);
 
 type Task = 'train' | 'infer';
 interface Participant {
   id: string;
   label: string;
+  /** PyTorch's: its thread configuration and the BLAS its process runs on (with the GEMM probe at those threads). */
+  config?: ThreadConfig;
+  blas?: BlasInfo;
   /** Wall seconds of each of `n` training steps / inference segments. */
   run(task: Task, n: number): Promise<number[]>;
   close(): Promise<void>;
@@ -64,23 +73,27 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** A `torch_bench.py serve` process: one JSON line per request. */
-async function torchParticipant(threads: number): Promise<Participant> {
+/** A `torch_bench.py serve` process at one thread configuration (its thread variables set at start, as the BLAS
+ * reads them when it loads): one JSON line per request. */
+async function torchParticipant(config: ThreadConfig): Promise<Participant> {
   const child: ChildProcessWithoutNullStreams = spawn(PYTHON, ['bench/reference/torch_bench.py', 'serve', '--hidden', '128', '--heads', '4', '--batch', '32',
-    '--infer-batch', String(INFER_BATCH), '--threads', String(threads), '--blas-threads', String(threads)], { cwd: path.resolve(__dirname, '..') });
+    '--infer-batch', String(INFER_BATCH), ...threadArgs(config, allowReferenceBlas)], { cwd: path.resolve(__dirname, '..'), env: { ...process.env, ...threadEnv(config) } });
+  const threads = configLabel(config);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async (): Promise<Record<string, unknown>> => {
     const r = await lines.next();
-    if (r.done) throw new Error(`torch_bench.py serve (${threads} thread(s)) ended: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    if (r.done) throw new Error(`torch_bench.py serve (${threads}) ended: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
     return JSON.parse(r.value) as Record<string, unknown>;
   };
   const ready = await next();
   if (ready.ready !== true) throw new Error(`torch_bench.py serve: unexpected first line ${JSON.stringify(ready)}`);
+  const blas = ready.blas as BlasInfo;
   return {
-    id: `torch-${threads}t`,
-    label: `PyTorch 1.13 + OpenBLAS, ${threads} thread${threads > 1 ? 's' : ''}`,
+    id: `torch-${config.id}`,
+    label: `PyTorch 1.13 + ${blas.label}, ${threads}`,
+    config, blas,
     async run(task, n) {
       child.stdin.write(`${task} ${n}\n`);
       const r = await next();
@@ -169,11 +182,18 @@ function secondCoreFactor(): number | undefined {
 
 async function main(): Promise<void> {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: the reference needs Debian's python3-torch (see bench/reference/README.md)`);
-  const dir = mkdtempSync(path.join(tmpdir(), 'hrm-bench-paired-'));
+  const blas = checkTorchBlas({ allowReference: allowReferenceBlas });
+  if (blas.status === 'refused') {
+    console.error(`paired: ${blas.message}`);
+    process.exit(EXIT_REFERENCE_BLAS);
+  }
+  if (blas.status === 'unavailable') throw new Error(`PyTorch cannot be measured: ${blas.message}`);
+  console.error(`paired: PyTorch runs on ${describeBlas(blas.info)}`);  const dir = mkdtempSync(path.join(tmpdir(), 'hrm-bench-paired-'));
   const started = new Date();
   const participants: Participant[] = [];
   try {
-    participants.push(...await engineParticipants(dir), await torchParticipant(1), await torchParticipant(2));
+    participants.push(...await engineParticipants(dir));
+    for (const config of threadConfigs(availableParallelism())) participants.push(await torchParticipant(config));
     for (const p of participants) { await p.run('train', WARMUP_STEPS); await p.run('infer', 1); }
     const results: RoundResult[] = [];
     for (let r = 0; r < rounds; r++) {
@@ -199,16 +219,23 @@ function report(started: Date, participants: Participant[], results: RoundResult
   const fmt = (xs: number[], d = 3) => `${median(xs).toFixed(d)} (${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)})`;
   const rate = (task: Task, id: string, r: RoundResult) => (task === 'train' ? 1 : INFER_BATCH) / median(r[task][id]);
   const rows = participants.map((p) => `| ${p.label} | ${fmt(results.map((r) => rate('train', p.id, r)))} | ${fmt(results.map((r) => rate('infer', p.id, r)), 1)} |`);
-  const pairs: [string, string, string, number][] = [
-    ['engine', 'torch-1t', 'as installed ÷ PyTorch 1 thread', 1.0],
-    ['engine', 'torch-2t', 'as installed (2 threads) ÷ PyTorch 2 threads', 0.5],
-    ['engine-1t', 'torch-1t', 'one thread ÷ PyTorch 1 thread', 0.5],
+  // The anchor, per task: the PyTorch configuration with the best median rate over the rounds (bench/torch-anchor.ts
+  // threadConfigs: torch's and OpenBLAS's pools oversubscribe the cores when both are full, so "N threads" is not
+  // assumed to be PyTorch's best; every configuration stays in the table).
+  const torchPs = participants.filter((p) => p.config);
+  const best = (task: Task): Participant => pickBest(torchPs.map((p) => ({ p, stat: { median: median(results.map((r) => rate(task, p.id, r))), min: 0, max: 0, n: results.length } })), true)?.p ?? torchPs[0];
+  const anchor = { train: best('train'), infer: best('infer') };
+  const single = torchPs.find((p) => p.config?.torch === 1 && p.config.blas === 1) ?? torchPs[0];
+  const pairs: [string, Participant, Participant, string, number][] = [
+    ['engine', anchor.train, anchor.infer, `as installed ÷ PyTorch at its best (training ${configLabel(anchor.train.config as ThreadConfig)}, inference ${configLabel(anchor.infer.config as ThreadConfig)})`, 0.5],
+    ['engine', single, single, `as installed ÷ PyTorch, ${configLabel(single.config as ThreadConfig)}`, 1.0],
+    ['engine-1t', single, single, `one thread ÷ PyTorch, ${configLabel(single.config as ThreadConfig)}`, 0.5],
   ];
   const ratios: Record<string, { train: number[]; infer: number[] }> = {};
-  const ratioRows = pairs.map(([a, b, what, target]) => {
-    const tr = results.map((r) => rate('train', a, r) / rate('train', b, r));
-    const inf = results.map((r) => rate('infer', a, r) / rate('infer', b, r));
-    ratios[`${a}/${b}`] = { train: tr, infer: inf };
+  const ratioRows = pairs.map(([a, bt, bi, what, target]) => {
+    const tr = results.map((r) => rate('train', a, r) / rate('train', bt.id, r));
+    const inf = results.map((r) => rate('infer', a, r) / rate('infer', bi.id, r));
+    ratios[bt === bi ? `${a}/${bt.id}` : `${a}/${bt.id}|${bi.id}`] = { train: tr, infer: inf };
     const at = (xs: number[]) => (xs.length ? `${fmt(xs, 2)}×, ${xs.filter((x) => x >= target).length} of ${xs.length} rounds ≥ ${target.toFixed(1)}` : '–');
     const split = (xs: number[], own: boolean) => xs.filter((_, k) => (results[k].secondCore ?? 0) >= SECOND_CORE === own);
     return `| ${what} | ${at(tr)} | ${at(inf)} | ${at(split(tr, true))} | ${at(split(tr, false))} |`;
@@ -221,12 +248,14 @@ function report(started: Date, participants: Participant[], results: RoundResult
     + `Ratios are taken within each round.\n\n`
     + `| | training steps/s (9×9, h128, batch 32) | inference puzzle-segments/s (batch ${INFER_BATCH}) |\n|---|---|---|\n${rows.join('\n')}\n\n`
     + `| ratio (within a round) | training | inference | training, rounds with FMA ×≥ ${SECOND_CORE} on two threads | training, the other rounds |\n|---|---|---|---|---|\n${ratioRows.join('\n')}\n\n`
-    + `FMA probe at each round's start (two threads' total ÷ one thread's rate): ${probes.length ? `${fmt(probes, 2)}; ${probes.filter((x) => x >= SECOND_CORE).length} of ${probes.length} rounds ≥ ${SECOND_CORE}` : 'not available'}.\n`;
+    + `FMA probe at each round's start (two threads' total ÷ one thread's rate): ${probes.length ? `${fmt(probes, 2)}; ${probes.filter((x) => x >= SECOND_CORE).length} of ${probes.length} rounds ≥ ${SECOND_CORE}` : 'not available'}.\n\n`
+    + torchPs.map((p) => `- ${p.label}: ${p.blas ? describeBlas(p.blas) : 'BLAS not reported'}; environment ${Object.entries(threadEnv(p.config as ThreadConfig)).map(([k, v]) => `${k}=${v}`).join(' ')}`).join('\n') + '\n';
   console.log(`\n${md}`);
   const outDir = path.join(__dirname, 'results');
   mkdirSync(outDir, { recursive: true });
   const write = (name: string, text: string) => { const f = path.join(outDir, name); writeFileSync(`${f}.tmp`, text); renameSync(`${f}.tmp`, f); };
-  write('paired.json', `${JSON.stringify({ date: started.toISOString(), rounds, steps, segments, participants: participants.map((p) => ({ id: p.id, label: p.label })), ratios, results }, null, 2)}\n`);
+  write('paired.json', `${JSON.stringify({ date: started.toISOString(), rounds, steps, segments, participants: participants.map((p) => ({ id: p.id, label: p.label, ...(p.config ? { threads: { ...p.config, env: threadEnv(p.config) }, blas: p.blas } : {}) })),
+    anchor: { train: anchor.train.id, infer: anchor.infer.id }, allowReferenceBlas, ratios, results }, null, 2)}\n`);
   write('paired.md', md);
 }
 

@@ -8,11 +8,13 @@ import { registerDataCommands } from './cli/data';
 import { registerTrainCommands } from './cli/train';
 import { registerInspectCommands } from './cli/inspect';
 import { registerImportCommands } from './cli/import';
+import { registerExportCommands } from './cli/export';
 import { registerProbeCommands } from './cli/probe';
 import { registerClassifyCommands } from './cli/classify';
 import { registerLandscapeCommands } from './cli/landscape';
 import { registerEnsembleCommands } from './cli/ensemble';
 import { registerReproduceCommands } from './cli/reproduce';
+import { refuseTorchBackend } from './cli/torch-options';
 import { boundedMessage } from './util/errors';
 import { VERSION } from './version';
 
@@ -24,15 +26,17 @@ program
   .showHelpAfterError()
   // Optional backend packages load from the installation only, or from directories named here (engine/backend.ts).
   .option('--backend-path <dirs>', `directories holding the optional backend packages (@tensorflow/tfjs-node, -node-gpu, webgpu), separated by "${path.delimiter}"; also env HRM_LENS_BACKEND_PATH. Without it only the installation's packages are used, never the current directory's`)
-  .hook('preAction', (cmd) => {
+  .hook('preAction', (cmd, action) => {
     const dirs = (cmd.opts() as { backendPath?: string }).backendPath;
     if (dirs !== undefined) process.env.HRM_LENS_BACKEND_PATH = dirs;
+    refuseTorchBackend(action);
   });
 
 registerDataCommands(program);
 registerTrainCommands(program);
 registerInspectCommands(program);
 registerImportCommands(program);
+registerExportCommands(program);
 registerProbeCommands(program);
 registerClassifyCommands(program);
 registerLandscapeCommands(program);

@@ -32,13 +32,16 @@ import type { InspectSummary, PerturbationStrip } from './analysis/inspect';
 import type { ImportMethods } from './interop/import-protocol';
 import type { AnalysisMethods } from './analysis/analysis-protocol';
 import type { PaperMethods } from './paper/paper-protocol';
+import type { OfficialMethods } from './interop/official-protocol';
 import type { BackendName } from './rpc/backend-names';
+import type { TorchParams } from './torch/torch-protocol';
 
 /**
- * Bumped when a message shape or the method set changes (2: `inspect.strip`); the host refuses an engine that reports
- * another version (a stale build).
+ * Bumped when a message shape or the method set changes (2: `inspect.strip`; 3: `official.evaluate`,
+ * `inspect.latents`; 4: `torch` on the analyses' params); the host refuses an engine that reports another version
+ * (a stale build).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 4;
 
 // ---------------------------------------------------------------------------------------------------- tensors
 
@@ -109,10 +112,21 @@ export interface SelfTestMethods {
 /**
  * Inspection of one puzzle with one checkpoint (engine/analysis/inspect.ts). `strip: false` leaves out the perturbation
  * strip (the summary's `stripPending`), which `inspect.strip` computes: the extension shows the trace first.
+ * `inspect.latents` saves the puzzle's trace (z_H, z_L, logits, Q per segment) to `file` (engine/analysis/latents-export.ts:
+ * .safetensors, .npy files or a folder) and answers with the files written and their total size in bytes.
  */
 export interface InspectMethods {
-  inspect: { params: { checkpoint: string; puzzle: string; segments?: number; strip?: boolean }; result: InspectSummary; progress: never };
-  'inspect.strip': { params: { checkpoint: string; puzzle: string; segments?: number }; result: PerturbationStrip; progress: never };
+  inspect: { params: InspectParams & { strip?: boolean }; result: InspectSummary; progress: never };
+  'inspect.strip': { params: InspectParams; result: PerturbationStrip; progress: never };
+  'inspect.latents': { params: InspectParams & { file: string }; result: { files: string[]; bytes: number }; progress: never };
+}
+
+/** What the inspect methods share. `torch`: run the forward passes on the PyTorch worker (absent: TF.js). */
+export interface InspectParams {
+  checkpoint: string;
+  puzzle: string;
+  segments?: number;
+  torch?: TorchParams;
 }
 
 /** Accuracy figures of one evaluation (segment by segment, no halting), as stored in a checkpoint's .eval.json. */
@@ -214,7 +228,7 @@ export interface TrainMethods {
   evaluate: { params: EvaluateParams; result: EvaluateResult; progress: { done: number; total: number } };
 }
 
-export interface EngineMethods extends CoreMethods, SelfTestMethods, InspectMethods, TrainMethods, ImportMethods, AnalysisMethods, PaperMethods {}
+export interface EngineMethods extends CoreMethods, SelfTestMethods, InspectMethods, TrainMethods, ImportMethods, AnalysisMethods, PaperMethods, OfficialMethods {}
 
 export type MethodName = keyof EngineMethods;
 export type ParamsOf<M extends MethodName> = EngineMethods[M]['params'];

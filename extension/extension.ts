@@ -23,6 +23,7 @@ import { registerEnsemblePanel, type EnsemblePanel } from './panels/ensemble-pan
 import { registerCompareRuns, type ComparePanel } from './panels/compare-panel';
 import { TrainingStatusBar } from './status-bar';
 import { registerRunsView } from './views/runs-view';
+import { OfficialRunsFollower } from './views/official-runs';
 import type { RunsNode, RunsRefreshCause } from './views/runs-tree';
 import { registerTrajectoriesView } from './views/trajectories-view';
 import { TrajectoryStore } from './views/trajectory-store';
@@ -48,6 +49,8 @@ export interface HrmLensApi {
   engine: EngineTestApi & { stop(): Promise<void> };
   /** The Runs tree's data provider (views/runs-tree.ts). */
   runs: vscode.TreeDataProvider<RunsNode> & { refresh(): void; readonly onDidChangeTreeData: vscode.Event<RunsNode | undefined>; readonly lastRefreshCause: RunsRefreshCause | undefined };
+  /** The followed reference runs (views/official-runs.ts): their runs and checkpoints' states, and a look now. */
+  officialRuns: Pick<OfficialRunsFollower, 'runs' | 'rescan' | 'stateOf' | 'cacheDir' | 'onDidChange'>;
   /** The Explorer decorations of checkpoint files. */
   decorations: vscode.FileDecorationProvider;
   settings(): HrmLensSettings;
@@ -115,8 +118,9 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi | undefin
   );
   const decorations = registerCheckpointDecorations();
   const modelsView = registerModelsView(modelsDir);
-  const runsView = registerRunsView(() => { decorations.provider.refresh(); modelsView.provider.refresh(); catalog.rescanSoon(); });
-  context.subscriptions.push(runsView, modelsView, registerTrajectoriesView(trajectories), registerCheckpointHover(), decorations.disposable);
+  const officialRuns = new OfficialRunsFollower(engine, vscode.Uri.joinPath(context.globalStorageUri, 'official-cache').fsPath);
+  const runsView = registerRunsView(() => { decorations.provider.refresh(); modelsView.provider.refresh(); catalog.rescanSoon(); }, officialRuns);
+  context.subscriptions.push(officialRuns, runsView, modelsView, registerTrajectoriesView(trajectories), registerCheckpointHover(), decorations.disposable);
   context.subscriptions.push(
     vscode.commands.registerCommand('hrmLens.showInfo', () => {
       const version = String(context.extension.packageJSON.version ?? '?');
@@ -138,7 +142,7 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi | undefin
   };
   return {
     engine: { ...engine.testApi(), stop: () => engine.stop() },
-    runs: runsView.provider, decorations: decorations.provider, settings: readSettings, activationMs, panels, trajectories, dashboards, ensemble, compare,
+    runs: runsView.provider, officialRuns, decorations: decorations.provider, settings: readSettings, activationMs, panels, trajectories, dashboards, ensemble, compare,
     contextKeys: contextKeyValues,
     models: modelsView.provider,
     checkpoints: { files: () => catalog.files, rescan: () => catalog.rescan(), shipped: () => catalog.shippedModels() },

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the in-VS-Code tests, the UI tests and `npm start` need on a Debian machine, idempotently:
-#   1. Debian packages chromium, libkrb5-dev, ripgrep, build-essential, python3 (only the missing ones; one apt-get update)
+#   1. Debian packages chromium, libkrb5-dev, ripgrep, build-essential, python3, and the optional PyTorch backend's
+#      python3-torch (with libopenblas0-pthread), python3-numpy, python3-protobuf (only the missing ones; one apt-get update)
 #   2. code-server 4.100.3 from npm (the last release that runs on Node 20) into a cache folder outside the repo,
 #      unless that folder already holds a working 4.100.3.
 # Recipe and pitfalls (ripgrep seed, unsafe-perm, nodedir, npm_config_yes): docs/testing.md §Running a real VS Code.
@@ -15,7 +16,7 @@ CS_VERSION=4.100.3
 RG_CACHE_VERSION=1.15.11   # @vscode/ripgrep version that code-server 4.100.3 depends on
 CS_HOME=${HRM_LENS_CODE_SERVER_HOME:-/opt/hrm-lens/code-server-$CS_VERSION}
 CS_BIN=$CS_HOME/node_modules/.bin/code-server
-APT_PACKAGES=(chromium libkrb5-dev ripgrep build-essential python3)
+APT_PACKAGES=(chromium libkrb5-dev ripgrep build-essential python3 python3-torch libopenblas0-pthread python3-numpy python3-protobuf)
 
 do_apt=1
 do_cs=1

@@ -12,6 +12,11 @@ Usage (Debian's Python with python3-torch; a pyenv `python3` on PATH usually has
   /usr/bin/python3 bench/reference/torch_bench.py serve   [the flags of bench]; stdin lines `train N` / `infer N` /
                                                           `quit`, one JSON line of wall seconds per request
 
+bench and serve check the BLAS torch runs on first (blas_check.py) and refuse the reference (netlib) BLAS, on which
+PyTorch is ~20x slower (exit status 3, the message names the Debian package to install); --allow-reference-blas
+measures anyway and labels every figure. The JSON records the BLAS, its threading, a GEMM GFLOP/s probe on the threads
+as set (--gemm-probe N, 0: none) and the thread configuration beside the figures.
+
 Model flags (init, bench): --grid --hidden --heads --expansion --inter-multiple --h-layers --l-layers --h-cycles
 --l-cycles --halt-max-steps --halt-exploration-prob --positions rope|learned --rope-theta --rms-eps
 --puzzle-emb-len --variant hrm|trm. With --weights the config comes from the file's __metadata__["config"].
@@ -41,6 +46,7 @@ from typing import Dict, List, Optional, Tuple
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import blas_check  # noqa: E402
 import hrm_reference as ref  # noqa: E402
 import safetensors_io as st  # noqa: E402
 
@@ -361,10 +367,18 @@ def rate_stats(times: List[float], per: float) -> Dict[str, float]:
 class BenchSession:
     """The model, optimizers, data and carries of `bench` and `serve`: a training step and an inference segment, each
     timed (wall seconds) by its caller. Training takes the next `batch` puzzles of a generated pool (only halted slots
-    take them); inference is free-running no-grad segments on a fixed batch of `infer_batch` puzzles."""
+    take them); inference is free-running no-grad segments on a fixed batch of `infer_batch` puzzles.
+
+    First of all, the BLAS torch runs on (blas_check.py): on the reference BLAS the session refuses (exit status
+    blas_check.EXIT_REFERENCE_BLAS, the message names the package to install) unless --allow-reference-blas. `blas`
+    holds the check, with the threads as set here and a GEMM GFLOP/s probe on them; `threads` the configuration asked
+    for (torch intra-op threads, BLAS threads, the thread variables the process was started with)."""
 
     def __init__(self, a: argparse.Namespace) -> None:
         set_threads(a.threads, a.blas_threads)
+        self.blas = blas_check.enforce(blas_check.check(probe_size=a.gemm_probe), a.allow_reference_blas)
+        self.threads = {"torch": a.threads, "blas": a.blas_threads,
+                        "env": {k: os.environ.get(k) for k in blas_check.THREAD_ENV if os.environ.get(k) is not None}}
         torch.manual_seed(a.seed)
         self.inner, self.weights_src = load_or_init(a)
         self.cfg = self.inner.cfg
@@ -474,6 +488,8 @@ def cmd_bench(a: argparse.Namespace) -> None:
         "lr": a.lr,
         "wd": a.wd,
         **result,
+        "blas": b.blas,
+        "threads": b.threads,
         "environment": environment(),
         "loadavg_start": [round(x, 2) for x in load_start],
         "loadavg_end": [round(x, 2) for x in os.getloadavg()],
@@ -494,7 +510,8 @@ def cmd_serve(a: argparse.Namespace) -> None:
     if a.batch < 1 or a.infer_batch < 1 or a.threads < 1 or a.blas_threads < 1:
         raise SystemExit("serve: --batch, --infer-batch, --threads, --blas-threads >= 1")
     b = BenchSession(a)
-    print(json.dumps({"ready": True, "threads": torch.get_num_threads(), "params": sum(p.numel() for p in b.inner.parameters())}), flush=True)
+    print(json.dumps({"ready": True, "threads": torch.get_num_threads(), "thread_config": b.threads, "blas": b.blas,
+                      "params": sum(p.numel() for p in b.inner.parameters())}), flush=True)
     for line in sys.stdin:
         parts = line.split()
         if not parts:
@@ -541,6 +558,10 @@ def session_flags(pb: argparse.ArgumentParser) -> None:
     pb.add_argument("--blank-frac", type=float, default=0.6, help="fraction of blank cells in generated puzzles")
     pb.add_argument("--pool", type=int, default=256, help="generated puzzles cycled through as training data")
     pb.add_argument("--out", help="also write the JSON here")
+    pb.add_argument("--gemm-probe", type=int, default=512,
+                    help="n of the n×n float32 GEMM GFLOP/s probe recorded with the BLAS (0: none)")
+    pb.add_argument(blas_check.ALLOW_FLAG, dest="allow_reference_blas", action="store_true",
+                    help="measure even on the reference (netlib) BLAS; every figure is then labelled (default: refuse)")
     threads_flags(pb)
 
 

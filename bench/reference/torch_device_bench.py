@@ -5,8 +5,10 @@ bench model) on any torch device, e.g. CUDA. Prints one JSON object:
              logits, AdamW) at batch 32; NOT the full ACT step of torch_bench.py (no Q-head targets): close in cost
   infer      puzzle-segments/s, one no-grad segment at batch 256
   capture27m seconds for 16 no-grad segments of one 9×9 puzzle at the 27M configuration (hidden 512, 8 heads, 4+4)
-Usage: python3 bench/reference/torch_device_bench.py [--device cuda] [--runs 5]
-Runs on CPU too (--device cpu), which is how it was checked: no GPU machine was available to this project."""
+Usage: python3 bench/reference/torch_device_bench.py [--device cuda] [--runs 5] [--allow-reference-blas]
+Runs on CPU too (--device cpu), which is how it was checked: no GPU machine was available to this project. The JSON
+records the BLAS torch's CPU side runs on (blas_check.py); with --device cpu on the reference BLAS it refuses (exit
+status 3, the message names the Debian package to install) unless --allow-reference-blas."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+import blas_check  # noqa: E402
 import hrm_reference as ref  # noqa: E402
 import torch_bench as tb  # noqa: E402
 
@@ -45,10 +48,17 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--device", default="cuda")
     p.add_argument("--runs", type=int, default=5)
+    p.add_argument(blas_check.ALLOW_FLAG, dest="allow_reference_blas", action="store_true",
+                   help="with --device cpu: measure even on the reference (netlib) BLAS, labelled (default: refuse)")
     a = p.parse_args()
     dev = torch.device(a.device)
     gen = torch.Generator().manual_seed(1)
-    out = {"device": str(dev), "torch": torch.__version__}
+    # The CPU's BLAS matters only when the figures are the CPU's; on a GPU it is recorded, not enforced.
+    blas = blas_check.check(probe_size=512 if dev.type == "cpu" else 0)
+    if dev.type == "cpu":
+        blas = blas_check.enforce(blas, a.allow_reference_blas)
+    out = {"device": str(dev), "torch": torch.__version__, "blas": blas,
+           "threads": {"torch": torch.get_num_threads(), "env": {k: v for k, v in ((k, os.environ.get(k)) for k in blas_check.THREAD_ENV) if v is not None}}}
     if dev.type == "cuda":
         out["gpu"] = torch.cuda.get_device_name(dev)
 

@@ -5,6 +5,7 @@
  * Types only: bundled into the extension host, and imported (`import type`) by webview/protocol.ts.
  */
 import type { EnsembleConfig, EnsembleDetail } from '../ensemble/report-types';
+import type { TorchParams } from '../torch/torch-protocol';
 
 export type { EnsembleConfig, EnsembleCurvePoint, EnsembleCurveName, EnsembleDetail, RuleFigures } from '../ensemble/report-types';
 
@@ -20,6 +21,8 @@ export interface ProbeParams {
   /** Segments (default: the model's haltMaxSteps). */
   segments?: number;
   seed?: number;
+  /** Run the forward passes on the PyTorch worker (engine/torch/torch-protocol.ts); absent: TF.js. */
+  torch?: TorchParams;
 }
 
 export interface ProbeFigures {
@@ -57,6 +60,8 @@ export interface EnsembleParams {
   limit?: number;
   segments?: number;
   seed?: number;
+  /** Run the forward passes on the PyTorch worker (engine/torch/torch-protocol.ts); absent: TF.js. */
+  torch?: TorchParams;
 }
 
 export interface EnsembleResult {
@@ -84,6 +89,8 @@ export interface LandscapeParams {
   segments?: number;
   /** Basin labels (iterate every point until its decoded grid settles). */
   basins?: boolean;
+  /** Run the forward passes on the PyTorch worker (engine/torch/torch-protocol.ts); absent: TF.js. */
+  torch?: TorchParams;
 }
 
 /** A fixed point that points of the landscape settle into: the solution's basin (label 0) or spurious #k (k ≥ 1). */

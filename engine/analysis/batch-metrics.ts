@@ -5,6 +5,7 @@
 import type { HrmModel } from '../model';
 import { type TraceInput, captureTraceSteps } from './capture-trace';
 import { computeTraceMetrics, type TraceMetrics } from './segment-metrics';
+import type { PuzzleTrace } from './trace';
 import { runSteps, type Steps, throwIfAborted } from '../util/steps';
 
 export { abortError } from '../util/steps';
@@ -17,6 +18,8 @@ export interface BatchMetricsOptions {
   /** Capture latents for the z_H / z_L residuals (default true; needed by the modes' drift). */
   latents?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Every batch's traces (inputs start, start + 1, …) before they are dropped: a latents export writes them. */
+  onTraces?: (traces: readonly PuzzleTrace[], start: number) => void;
   signal?: AbortSignal;
 }
 
@@ -33,6 +36,7 @@ export function* batchTraceMetricsSteps(model: HrmModel, inputs: readonly TraceI
   for (let start = 0; start < inputs.length; start += B) {
     throwIfAborted(opts.signal, 'run');
     const traces = yield* captureTraceSteps(model, inputs.slice(start, start + B), { segments: S, latents: opts.latents ?? true });
+    opts.onTraces?.(traces, start);
     for (const t of traces) out.push(computeTraceMetrics(t));
     opts.onProgress?.(Math.min(inputs.length, start + B), inputs.length);
     yield;

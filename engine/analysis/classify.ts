@@ -9,6 +9,8 @@ import { type Grid, gridToString } from '../sudoku/geometry';
 import { type BatchMetricsOptions, batchTraceMetrics } from './batch-metrics';
 import { type ModeClassification, type ModeOptions, type ReasoningMode, REASONING_MODES, classifyModes } from './modes';
 import { datasetStability } from './stability';
+import type { TraceInput } from './capture-trace';
+import type { TraceMetrics } from './segment-metrics';
 
 export interface ClassifyPuzzle {
   puzzle: Grid;
@@ -48,7 +50,22 @@ export interface ClassifyReport {
 export function classifyPuzzles(model: HrmModel, puzzles: readonly ClassifyPuzzle[], opts: ModeOptions & BatchMetricsOptions = {}): ClassifyReport {
   const t0 = performance.now();
   const S = opts.segments ?? model.config.haltMaxSteps;
-  const metrics = batchTraceMetrics(model, puzzles.map((p, i) => ({ puzzle: p.puzzle, solution: p.solution, id: p.id ?? String(i) })), { ...opts, segments: S, latents: true });
+  const metrics = batchTraceMetrics(model, classifyInputs(puzzles), { ...opts, segments: S, latents: true });
+  return classifyFromMetrics(puzzles, metrics, S, opts, t0);
+}
+
+/** The trace inputs classifyPuzzles records (the id defaults to the puzzle's index). */
+export function classifyInputs(puzzles: readonly ClassifyPuzzle[]): TraceInput[] {
+  return puzzles.map((p, i) => ({ puzzle: p.puzzle, solution: p.solution, id: p.id ?? String(i) }));
+}
+
+/**
+ * The report from per-puzzle metrics recorded by any recorder (S segments, halting off, latents on); `t0` is when the
+ * run began (performance.now()), for `seconds`.
+ */
+export function classifyFromMetrics(
+  puzzles: readonly ClassifyPuzzle[], metrics: readonly TraceMetrics[], S: number, opts: ModeOptions, t0: number,
+): ClassifyReport {
   const cls = classifyModes(metrics, opts);
   const st = datasetStability(metrics);
   const entries: ClassifyEntry[] = cls.results.map((r, i) => ({

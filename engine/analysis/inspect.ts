@@ -17,6 +17,7 @@ import { parsePuzzle } from '../sudoku/givens';
 import { solve } from '../sudoku/solver';
 import { runSteps, runStepsAsync, type Steps } from '../util/steps';
 import type { PerturbedAnswer, StripVote, TraceSegment } from './inspect-types';
+import type { PuzzleTrace } from './trace';
 
 export interface InspectSummary {
   checkpoint: string;
@@ -56,14 +57,15 @@ export interface InspectSummary {
 export type PerturbationStrip = Pick<InspectSummary, 'perturbations' | 'vote'>;
 
 /** The puzzle parsed for `model`'s grid size, and its solution when the solver finds exactly one. */
-function preparePuzzle(model: HrmModel, puzzleText: string): { grid: Grid; n: GridSize; solution: Grid | undefined } {
+function preparePuzzle(model: { config: { gridSize: number } }, puzzleText: string): { grid: Grid; n: GridSize; solution: Grid | undefined } {
   const parsed = parsePuzzle(puzzleText, model.config.gridSize as GridSize);
   if ('error' in parsed) throw new Error(`puzzle: ${parsed.error}`);
   const solved = solve(parsed.grid, geometry(parsed.n));
   return { grid: parsed.grid, n: parsed.n, solution: solved.solutions === 1 ? solved.solution : undefined };
 }
 
-function stripFrom(passes: readonly Pass[], names: readonly string[], solution: Grid | undefined): PerturbationStrip {
+/** The strip of the passes of the relabelings `names` (in order), each answer judged against the solution when known. */
+export function stripFrom(passes: readonly Pass[], names: readonly string[], solution: Grid | undefined): PerturbationStrip {
   const right = (g: ArrayLike<number>): boolean | null => (solution ? answersEqual(g, solution) : null);
   const vote = labelFreeVote(passes);
   return {
@@ -98,7 +100,7 @@ function keptIdentity(model: HrmModel, grid: Grid, segments: number): Pass | und
 }
 
 /** The relabelings to run and, when the first is the identity and its pass is known, that pass. */
-function stripPlan(n: GridSize, identity: Pass | undefined): { shifts: Perturbation[]; known: Pass | undefined } {
+export function stripPlan(n: GridSize, identity: Pass | undefined): { shifts: Perturbation[]; known: Pass | undefined } {
   const shifts = cyclicShifts(n);
   const known = identity && transformsEqual(shifts[0].transform, identityTransform(n)) ? identity : undefined;
   return { shifts, known };
@@ -142,11 +144,18 @@ function summarize(checkpoint: string, m: TraceMetrics, solution: string | null,
   };
 }
 
+export interface InspectOptions {
+  /** False leaves out the perturbation strip. */
+  strip?: boolean;
+  /** Receives the recorded trace (latents included) before it is summarised: a latents export writes it. */
+  onTrace?: (trace: PuzzleTrace) => void;
+}
+
 /**
  * Inspect `puzzleText` (16/36/81 characters, '.' or '0' blanks) with `model`; the solution is found by the solver.
  * `strip: false` leaves out the perturbation strip (`stripPending`; perturbationStrip computes it).
  */
-export function inspectPuzzle(model: HrmModel, checkpointFile: string, puzzleText: string, segments?: number, opts: { strip?: boolean } = {}): InspectSummary {
+export function inspectPuzzle(model: HrmModel, checkpointFile: string, puzzleText: string, segments?: number, opts: InspectOptions = {}): InspectSummary {
   return runSteps(inspectSteps(model, checkpointFile, puzzleText, segments, opts));
 }
 
@@ -155,16 +164,28 @@ export function inspectPuzzle(model: HrmModel, checkpointFile: string, puzzleTex
  * answered while it runs; an aborted `signal` stops it at the next segment (AbortError), every tensor freed.
  */
 export function inspectPuzzleAsync(
-  model: HrmModel, checkpointFile: string, puzzleText: string, segments?: number, opts: { strip?: boolean; signal?: AbortSignal } = {},
+  model: HrmModel, checkpointFile: string, puzzleText: string, segments?: number, opts: InspectOptions & { signal?: AbortSignal } = {},
 ): Promise<InspectSummary> {
   return runStepsAsync(inspectSteps(model, checkpointFile, puzzleText, segments, opts), opts.signal, 'inspect');
 }
 
 /** inspectPuzzle as a step generator (engine/util/steps.ts): one `yield` after every segment. */
-function* inspectSteps(model: HrmModel, checkpointFile: string, puzzleText: string, segments: number | undefined, opts: { strip?: boolean }): Steps<InspectSummary> {
+function* inspectSteps(model: HrmModel, checkpointFile: string, puzzleText: string, segments: number | undefined, opts: InspectOptions): Steps<InspectSummary> {
   const { grid, n, solution } = preparePuzzle(model, puzzleText);
   const segs = segments ?? model.config.haltMaxSteps;
   const [trace] = yield* captureTraceSteps(model, [{ puzzle: grid, solution }], { segments: segs, checkpoint: checkpointFile });
+  opts.onTrace?.(trace);
+  const identity = passFromTrace(trace);
+  if (opts.strip === false) keepIdentity(model, grid, segs, identity);
+  const strip = opts.strip === false ? undefined : yield* stripSteps(model, grid, n, solution, segs, identity);
+  return inspectTrace(checkpointFile, trace, strip);
+}
+
+/**
+ * The summary of one recorded trace (from any recorder; `trace.solution` is the solver's unique solution or absent),
+ * with the perturbation strip when given, else marked `stripPending`.
+ */
+export function inspectTrace(checkpointFile: string, trace: PuzzleTrace, strip?: PerturbationStrip): InspectSummary {
   const metrics: TraceMetrics = computeTraceMetrics(trace);
   const states = zHTrajectory(trace, 'h-updates');
   let pca: InspectSummary['pca'] = null;
@@ -175,10 +196,14 @@ function* inspectSteps(model: HrmModel, checkpointFile: string, puzzleText: stri
     for (let i = 0; i < states.length; i++) for (let c = 0; c < Math.min(2, k); c++) points[i * 2 + c] = r.projections[i * k + c];
     pca = { points, updatesPerSegment: Math.max(1, Math.round(states.length / trace.segments.length)), explained: [r.explainedVarianceRatio[0] ?? 0, r.explainedVarianceRatio[1] ?? 0] };
   }
-  const identity = passFromTrace(trace);
-  if (opts.strip === false) keepIdentity(model, grid, segs, identity);
-  const strip = opts.strip === false ? undefined : yield* stripSteps(model, grid, n, solution, segs, identity);
+  const solution = trace.solution;
   const summary = summarize(checkpointFile, metrics, solution ? gridToString(solution) : null, classifyMode(metrics), pca,
     strip ?? { perturbations: [], vote: { answer: null, votes: 0, pool: 'all', poolSize: 0, exact: null } });
   return strip ? summary : { ...summary, stripPending: true };
+}
+
+/** The puzzle parsed for grid size `n`, and its solution when the solver finds exactly one (what inspect records). */
+export function inspectInput(puzzleText: string, n: GridSize): { grid: Grid; solution: Grid | undefined } {
+  const { grid, solution } = preparePuzzle({ config: { gridSize: n } }, puzzleText);
+  return { grid, solution };
 }

@@ -41,6 +41,7 @@ import { runSteps, runStepsAsync, type Steps } from '../util/steps';
 import { type PcaBasis, fitPcaBasis, zHTrajectory } from './pca';
 import { decodeDigits } from './decode';
 import type { LandscapeAttractor } from './analysis-protocol';
+import type { PuzzleTrace, SegmentCapture } from './trace';
 
 export interface BasinOptions {
   /** Segments to iterate at most (default 16). */
@@ -150,9 +151,34 @@ export function computeLandscapeAsync(model: HrmModel, puzzle: Grid, opts: Lands
   return runStepsAsync(landscapeSteps(model, puzzle, opts), opts.signal, 'landscape');
 }
 
-/** The computation as a generator: one `yield` after every segment (of the trace, and of each batch of grid points). */
-function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions): Steps<Landscape> {
-  const t0 = performance.now();
+/** The checked settings of one landscape, and the puzzle's solution: what every recorder of a landscape shares. */
+export interface LandscapePlan {
+  n: GridSize;
+  geo: ReturnType<typeof geometry>;
+  /** S_total, cells, hidden, S_total·hidden. */
+  T: number;
+  cells: number;
+  D: number;
+  dim: number;
+  /** Segments of the trace. */
+  S: number;
+  size: number;
+  radius: number;
+  step: number;
+  flowSegments: number;
+  basin: ReturnType<typeof basinSettings>;
+  batch: number;
+  /** Segments run per grid point at most. */
+  iterations: number;
+  solution: Grid | undefined;
+  isSolution: (g: Grid) => boolean;
+}
+
+/** The options checked against a model's sizes (RangeError naming the option), the solution found when unique. */
+export function planLandscape(
+  model: { config: { gridSize: number; hidden: number; haltMaxSteps: number }; dims: { totalLen: number; cells: number } },
+  puzzle: Grid, opts: LandscapeOptions,
+): LandscapePlan {
   const n = model.config.gridSize as GridSize;
   const geo = geometry(n);
   const { totalLen: T, cells } = model.dims;
@@ -161,7 +187,6 @@ function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions):
   const S = opts.segments ?? model.config.haltMaxSteps;
   const size = opts.size ?? 41;
   if (!Number.isInteger(size) || size < 1 || size % 2 !== 1) throw new RangeError(`landscape: size must be an odd integer >= 1, got ${size}`);
-  const r = (size - 1) / 2;
   const s = opts.step ?? Math.sqrt(dim) / 8;
   if (!(s > 0)) throw new RangeError(`landscape: step must be > 0, got ${s}`);
   const flowSegments = opts.flowSegments ?? 1;
@@ -170,27 +195,44 @@ function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions):
   const B = opts.batch ?? 128;
   if (!Number.isInteger(B) || B < 1) throw new RangeError(`landscape: batch must be an integer >= 1, got ${B}`);
   if (puzzle.length !== cells) throw new RangeError(`landscape: puzzle has ${puzzle.length} cells, expected ${cells}`);
-
   let solution: Grid | undefined = opts.solution;
   if (!solution) {
     const sol = solve(puzzle, geo, { limit: 2 });
     if (sol.solutions === 1 && sol.solution) solution = sol.solution;
   }
-  const isSolution = (g: Grid): boolean => (solution ? g.every((d, i) => d === solution[i]) : isValidSolution(g, geo) && givensMatch(puzzle, g));
+  const known = solution;
+  const isSolution = (g: Grid): boolean => (known ? g.every((d, i) => d === known[i]) : isValidSolution(g, geo) && givensMatch(puzzle, g));
+  return {
+    n, geo, T, cells, D, dim, S, size, radius: (size - 1) / 2, step: s, flowSegments, basin, batch: B,
+    iterations: Math.max(flowSegments, basin?.maxSegments ?? 0), solution, isSolution,
+  };
+}
 
-  if (opts.signal?.aborted) throw abortError();
-  const [trace] = yield* captureTraceSteps(model, [{ puzzle, solution }], { segments: S, latents: true });
-  opts.onProgress?.({ phase: 'trace', done: 1, total: 1 });
+/** The plane of a landscape, from the puzzle's recorded trace (latents included). */
+export interface LandscapePlane {
+  /** The trace's last segment (its output is the centre's). */
+  last: SegmentCapture;
+  /** z_H and z_L after the last segment. */
+  c: Float32Array;
+  cL: Float32Array;
+  basis: PcaBasis;
+  v1: Float64Array;
+  v2: Float64Array;
+  trajectory: Float32Array;
+  segmentEnds: number[];
+}
+
+/** The centre, the basis (the given one, else PCA of the trace's z_H after every H-update) and the trajectory overlay. */
+export function landscapePlane(plan: LandscapePlan, trace: PuzzleTrace, H: number, given?: PcaBasis): LandscapePlane {
+  const { S, dim, step: s } = plan;
   const last = trace.segments[S - 1];
-  if (!last.zH || !last.zL) throw new Error('landscape: the trace has no latents');
+  if (!last?.zH || !last.zL) throw new Error('landscape: the trace has no latents');
   const c = last.zH;
-  const cL = last.zL;
   const points = zHTrajectory(trace, 'h-updates');
-  const basis = opts.basis ?? fitPcaBasis(points, { components: 2 });
+  const basis = given ?? fitPcaBasis(points, { components: 2 });
   if (basis.dim !== dim) throw new RangeError(`landscape: the basis has dim ${basis.dim}, the model's z_H has ${dim}`);
   if (basis.components.length < 2) throw new RangeError('landscape: the basis needs at least 2 components');
   const [v1, v2] = basis.components;
-
   // Trajectory overlay: ((t − c)·v_k) / s.
   const trajectory = new Float32Array(points.length * 2);
   const diff = new Float64Array(dim);
@@ -199,17 +241,156 @@ function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions):
     trajectory[2 * k] = dot(diff, v1) / s;
     trajectory[2 * k + 1] = dot(diff, v2) / s;
   });
-  const H = model.config.H_cycles;
-  const segmentEnds = Array.from({ length: S }, (_, k) => (k + 1) * H - 1);
+  return { last, c, cL: last.zL, basis, v1, v2, trajectory, segmentEnds: Array.from({ length: S }, (_, k) => (k + 1) * H - 1) };
+}
 
-  const P = size * size;
-  const heights = new Int16Array(P);
-  const flow = new Float32Array(P * 2);
-  const flowEnergy = new Int16Array(P);
-  const offPlane = new Float32Array(P);
-  const labelKey: (string | null)[] = new Array<string | null>(P).fill(null);
-  const settledAt = new Int16Array(P).fill(-1);
-  const iterations = Math.max(flowSegments, basin?.maxSegments ?? 0);
+/** The per-point results of a landscape, filled batch by batch (row-major [j + r][i + r]). */
+export class LandscapeGrid {
+  readonly heights: Int16Array;
+  readonly flow: Float32Array;
+  readonly flowEnergy: Int16Array;
+  readonly offPlane: Float32Array;
+  /** Per point: the decoded grid it settled on ('0' blanks), or null. */
+  readonly labelKey: (string | null)[];
+  readonly settledAt: Int16Array;
+  private prevGrid: Grid[] = [];
+  private streak = new Int16Array(0);
+  private start = 0;
+
+  constructor(private readonly plan: LandscapePlan) {
+    const P = plan.size * plan.size;
+    this.heights = new Int16Array(P);
+    this.flow = new Float32Array(P * 2);
+    this.flowEnergy = new Int16Array(P);
+    this.offPlane = new Float32Array(P);
+    this.labelKey = new Array<string | null>(P).fill(null);
+    this.settledAt = new Int16Array(P).fill(-1);
+  }
+
+  get points(): number {
+    return this.heights.length;
+  }
+
+  /** Grid offsets (i, j) of points start … start + nb − 1 (PC1, PC2 units). */
+  offsets(start: number, nb: number): { a: Float32Array; b: Float32Array } {
+    const { size, radius: r } = this.plan;
+    const a = new Float32Array(nb);
+    const b = new Float32Array(nb);
+    for (let q = 0; q < nb; q++) {
+      const p = start + q;
+      a[q] = (p % size) - r;
+      b[q] = Math.floor(p / size) - r;
+    }
+    return { a, b };
+  }
+
+  /** Starts a batch at `start`: its heights from the decoded tokens of its start states (argmax of lm_head, [nb·cells]). */
+  startBatch(start: number, tokens: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, nb: number): void {
+    const { cells, geo } = this.plan;
+    this.start = start;
+    this.prevGrid = [];
+    this.streak = new Int16Array(nb);
+    for (let q = 0; q < nb; q++) {
+      const g = tokensToGrid(tokens.subarray(q * cells, (q + 1) * cells));
+      this.heights[start + q] = conflictEnergy(g, geo);
+      this.prevGrid.push(g);
+    }
+  }
+
+  /** The flow arrow of point start + q: the projection (x, y) of z_H' − c, ‖z_H' − c‖² and the decoded grid after the flow segments. */
+  flowTo(q: number, x: number, y: number, sq: number, tokens: ArrayLike<number>): void {
+    const p = this.start + q;
+    const s = this.plan.step;
+    this.flow[2 * p] = x / s;
+    this.flow[2 * p + 1] = y / s;
+    this.offPlane[p] = Math.sqrt(Math.max(0, sq - x * x - y * y)) / s;
+    this.flowEnergy[p] = conflictEnergy(tokensToGrid(tokens), this.plan.geo);
+  }
+
+  /**
+   * After segment `it` of the batch: the decoded tokens [nb·cells] and (with a tolerance) the relative z_H steps;
+   * labels the points that settled. Returns how many points of the batch are still unlabelled (0 without basins).
+   */
+  basinStep(it: number, tokens: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, rel: ArrayLike<number> | undefined): number {
+    const basin = this.plan.basin;
+    if (!basin) return 0;
+    const { cells } = this.plan;
+    let open = 0;
+    for (let q = 0; q < this.prevGrid.length; q++) {
+      const p = this.start + q;
+      const g = tokensToGrid(tokens.subarray(q * cells, (q + 1) * cells));
+      const same = g.every((d, i) => d === this.prevGrid[q][i]);
+      this.streak[q] = same ? this.streak[q] + 1 : 0;
+      this.prevGrid[q] = g;
+      if (this.labelKey[p] === null) {
+        if (this.streak[q] >= basin.patience && (rel === undefined || (basin.tolerance !== undefined && rel[q] < basin.tolerance))) {
+          this.labelKey[p] = gridToString(g, '0');
+          this.settledAt[p] = it;
+        } else open++;
+      }
+    }
+    return open;
+  }
+}
+
+/** The landscape from its plan, plane and filled grid (basins numbered, the centre decoded). */
+export function finishLandscape(plan: LandscapePlan, plane: LandscapePlane, grid: LandscapeGrid, puzzle: Grid, givenBasis: boolean, t0: number): Landscape {
+  const { geo, n, basin } = plan;
+  let basins: BasinMap | undefined;
+  if (basin) {
+    const groups = new Map<string, { count: number; first: number }>();
+    grid.labelKey.forEach((k, p) => {
+      if (k === null) return;
+      const g = groups.get(k);
+      if (g) g.count++;
+      else groups.set(k, { count: 1, first: p });
+    });
+    const parse = (k: string): Grid => Int8Array.from(k, (ch) => Number(ch));
+    const entries = [...groups.entries()];
+    const solKey = entries.find(([k]) => plan.isSolution(parse(k)))?.[0];
+    const spurious = entries.filter(([k]) => k !== solKey).sort((x, y) => y[1].count - x[1].count || x[1].first - y[1].first);
+    const labelOf = new Map<string, number>();
+    const attractors: Attractor[] = [];
+    if (solKey !== undefined) {
+      labelOf.set(solKey, 0);
+      attractors.push({ label: 0, kind: 'solution', grid: gridToString(parse(solKey)), energy: conflictEnergy(parse(solKey), geo), points: groups.get(solKey)?.count ?? 0 });
+    }
+    spurious.forEach(([k, g], idx) => {
+      labelOf.set(k, idx + 1);
+      attractors.push({ label: idx + 1, kind: 'spurious', grid: gridToString(parse(k)), energy: conflictEnergy(parse(k), geo), points: g.count });
+    });
+    const labels = Int16Array.from(grid.labelKey, (k) => (k === null ? -1 : labelOf.get(k) ?? -1));
+    basins = {
+      labels, settledAt: grid.settledAt, attractors, moving: labels.filter((l) => l === -1).length,
+      maxSegments: basin.maxSegments, patience: basin.patience, tolerance: basin.tolerance ?? null,
+    };
+  }
+  const centreGrid = decodeDigits(plane.last.logits, n);
+  return {
+    n, size: plan.size, radius: plan.radius, step: plan.step, segments: plan.S, flowSegments: plan.flowSegments,
+    puzzle: gridToString(puzzle), solution: plan.solution ? gridToString(plan.solution) : null,
+    centreGrid: gridToString(centreGrid), centreEnergy: conflictEnergy(centreGrid, geo),
+    basisSource: givenBasis ? 'given' : 'trajectory',
+    explainedVarianceRatio: Array.from(plane.basis.explainedVarianceRatio.subarray(0, 2)),
+    heights: grid.heights, flow: grid.flow, flowEnergy: grid.flowEnergy, offPlane: grid.offPlane,
+    trajectory: plane.trajectory, segmentEnds: plane.segmentEnds, basins,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** The computation as a generator: one `yield` after every segment (of the trace, and of each batch of grid points). */
+function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions): Steps<Landscape> {
+  const t0 = performance.now();
+  const plan = planLandscape(model, puzzle, opts);
+  const { T, D, dim, S, step: s, flowSegments, basin, batch: B, iterations, cells } = plan;
+
+  if (opts.signal?.aborted) throw abortError();
+  const [trace] = yield* captureTraceSteps(model, [{ puzzle, solution: plan.solution }], { segments: S, latents: true });
+  opts.onProgress?.({ phase: 'trace', done: 1, total: 1 });
+  const plane = landscapePlane(plan, trace, model.config.H_cycles, opts.basis);
+  const { c, cL, v1, v2 } = plane;
+  const grid = new LandscapeGrid(plan);
+  const P = grid.points;
 
   const tokens = gridToTokens(puzzle);
   const v1f = Float32Array.from(v1);
@@ -229,13 +410,7 @@ function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions):
     for (let start = 0; start < P; start += B) {
       if (opts.signal?.aborted) throw abortError();
       const nb = Math.min(B, P - start);
-      const a = new Float32Array(nb);
-      const b = new Float32Array(nb);
-      for (let q = 0; q < nb; q++) {
-        const p = start + q;
-        a[q] = (p % size) - r;
-        b[q] = Math.floor(p / size) - r;
-      }
+      const { a, b } = grid.offsets(start, nb);
       const zH0 = tf.tidy(() => tf.add(cT, tf.add(tf.mul(tf.tensor3d(a, [nb, 1, 1]), d1T), tf.mul(tf.tensor3d(b, [nb, 1, 1]), d2T))) as tf.Tensor3D);
       const tokRows = new Int32Array(nb * cells);
       for (let q = 0; q < nb; q++) tokRows.set(tokens, q * cells);
@@ -245,13 +420,7 @@ function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions):
         const startTok = tf.tidy(() => tf.argMax(outputHeads(model, zH0).logits, 2));
         const startData = startTok.dataSync() as Int32Array;
         startTok.dispose();
-        const prevGrid: Grid[] = [];
-        const streak = new Int16Array(nb);
-        for (let q = 0; q < nb; q++) {
-          const g = tokensToGrid(startData.subarray(q * cells, (q + 1) * cells));
-          heights[start + q] = conflictEnergy(g, geo);
-          prevGrid.push(g);
-        }
+        grid.startBatch(start, startData, nb);
         for (let it = 1; it <= iterations; it++) {
           if (opts.signal?.aborted) throw abortError();
           const out = runSegmentParallel(model, carry, tok);
@@ -278,32 +447,9 @@ function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions):
             });
             const prData = pr.dataSync() as Float32Array;
             pr.dispose();
-            for (let q = 0; q < nb; q++) {
-              const x = prData[3 * q];
-              const y = prData[3 * q + 1];
-              const sq = prData[3 * q + 2];
-              flow[2 * (start + q)] = x / s;
-              flow[2 * (start + q) + 1] = y / s;
-              offPlane[start + q] = Math.sqrt(Math.max(0, sq - x * x - y * y)) / s;
-              flowEnergy[start + q] = conflictEnergy(tokensToGrid(dec.subarray(q * cells, (q + 1) * cells)), geo);
-            }
+            for (let q = 0; q < nb; q++) grid.flowTo(q, prData[3 * q], prData[3 * q + 1], prData[3 * q + 2], dec.subarray(q * cells, (q + 1) * cells));
           }
-          let open = 0;
-          if (basin) {
-            for (let q = 0; q < nb; q++) {
-              const p = start + q;
-              const g = tokensToGrid(dec.subarray(q * cells, (q + 1) * cells));
-              const same = g.every((d, i) => d === prevGrid[q][i]);
-              streak[q] = same ? streak[q] + 1 : 0;
-              prevGrid[q] = g;
-              if (labelKey[p] === null) {
-                if (streak[q] >= basin.patience && (rel === undefined || (basin.tolerance !== undefined && rel[q] < basin.tolerance))) {
-                  labelKey[p] = gridToString(g, '0');
-                  settledAt[p] = it;
-                } else open++;
-              }
-            }
-          }
+          const open = grid.basinStep(it, dec, rel);
           if (it >= flowSegments && open === 0) break;
           yield;
         }
@@ -317,46 +463,7 @@ function* landscapeSteps(model: HrmModel, puzzle: Grid, opts: LandscapeOptions):
   } finally {
     for (const t of [cT, cLT, d1T, d2T, VT]) t.dispose();
   }
-
-  let basins: BasinMap | undefined;
-  if (basin) {
-    const groups = new Map<string, { count: number; first: number }>();
-    labelKey.forEach((k, p) => {
-      if (k === null) return;
-      const g = groups.get(k);
-      if (g) g.count++;
-      else groups.set(k, { count: 1, first: p });
-    });
-    const parse = (k: string): Grid => Int8Array.from(k, (ch) => Number(ch));
-    const entries = [...groups.entries()];
-    const solKey = entries.find(([k]) => isSolution(parse(k)))?.[0];
-    const spurious = entries.filter(([k]) => k !== solKey).sort((x, y) => y[1].count - x[1].count || x[1].first - y[1].first);
-    const labelOf = new Map<string, number>();
-    const attractors: Attractor[] = [];
-    if (solKey !== undefined) {
-      labelOf.set(solKey, 0);
-      attractors.push({ label: 0, kind: 'solution', grid: gridToString(parse(solKey)), energy: conflictEnergy(parse(solKey), geo), points: groups.get(solKey)?.count ?? 0 });
-    }
-    spurious.forEach(([k, g], idx) => {
-      labelOf.set(k, idx + 1);
-      attractors.push({ label: idx + 1, kind: 'spurious', grid: gridToString(parse(k)), energy: conflictEnergy(parse(k), geo), points: g.count });
-    });
-    const labels = Int16Array.from(labelKey, (k) => (k === null ? -1 : labelOf.get(k) ?? -1));
-    basins = {
-      labels, settledAt, attractors, moving: labels.filter((l) => l === -1).length,
-      maxSegments: basin.maxSegments, patience: basin.patience, tolerance: basin.tolerance ?? null,
-    };
-  }
-  const centreGrid = decodeDigits(last.logits, n);
-  return {
-    n, size, radius: r, step: s, segments: S, flowSegments,
-    puzzle: gridToString(puzzle), solution: solution ? gridToString(solution) : null,
-    centreGrid: gridToString(centreGrid), centreEnergy: conflictEnergy(centreGrid, geo),
-    basisSource: opts.basis ? 'given' : 'trajectory',
-    explainedVarianceRatio: Array.from(basis.explainedVarianceRatio.subarray(0, 2)),
-    heights, flow, flowEnergy, offPlane, trajectory, segmentEnds, basins,
-    seconds: (performance.now() - t0) / 1000,
-  };
+  return finishLandscape(plan, plane, grid, puzzle, opts.basis !== undefined, t0);
 }
 
 /** JSON text of a landscape (typed arrays as arrays, non-finite numbers as null). */

@@ -236,7 +236,11 @@ export function probeCheckpoint(model: HrmModel, name: string, puzzles: readonly
 
 /** probeCheckpoint as a step generator (engine/util/steps.ts): one `yield` after every segment of every batch. */
 function* probeCheckpointSteps(model: HrmModel, name: string, puzzles: readonly ProbePuzzle[], opts: ProbeOptions): Steps<ProbeCheckpointReport> {
-  const metrics = yield* probeMetricsSteps(model, puzzles, opts);
+  return probeCheckpointFromMetrics(name, puzzles, yield* probeMetricsSteps(model, puzzles, opts));
+}
+
+/** One checkpoint's report from the metrics of its puzzles (in the same order), grouped by mask. */
+export function probeCheckpointFromMetrics(name: string, puzzles: readonly ProbePuzzle[], metrics: readonly TraceMetrics[]): ProbeCheckpointReport {
   const masks = [...new Set(puzzles.map((p) => p.mask))];
   const groups = masks.map((mask) => {
     const idx = puzzles.map((p, i) => (p.mask === mask ? i : -1)).filter((i) => i >= 0);
@@ -245,13 +249,29 @@ function* probeCheckpointSteps(model: HrmModel, name: string, puzzles: readonly 
   return { checkpoint: name, groups, overall: summarizeProbeGroup('all', puzzles, metrics) };
 }
 
+/** A checkpoint of the probe, opened when its turn comes and released after. */
+export interface ProbeModelEntry<M> {
+  name: string;
+  open: () => Promise<M> | M;
+  release?: (m: M) => void;
+}
+
 /**
  * The probe over several checkpoints on the same puzzles. `models` may be created lazily (one at a time, disposed by
  * the caller's `release`), so two large checkpoints need not be in memory together.
  */
-export async function runProbe(
-  models: readonly { name: string; open: () => Promise<HrmModel> | HrmModel; release?: (m: HrmModel) => void }[],
-  puzzles: readonly ProbePuzzle[], opts: ProbeOptions = {},
+export function runProbe(models: readonly ProbeModelEntry<HrmModel>[], puzzles: readonly ProbePuzzle[], opts: ProbeOptions = {}): Promise<ProbeReport> {
+  // The event loop turns between segments: the engine answers ping and cancel while a probe runs.
+  return runProbeWith(models, puzzles, opts, (model, o) => runStepsAsync(probeMetricsSteps(model, puzzles, o), opts.signal, 'probe'));
+}
+
+/**
+ * runProbe with another recorder: `metricsOf(model, opts)` gives the metrics of every puzzle (segments set, halting
+ * off, latents when S > 1), e.g. recorded by the PyTorch worker.
+ */
+export async function runProbeWith<M extends { config: { gridSize: number; haltMaxSteps: number } }>(
+  models: readonly ProbeModelEntry<M>[], puzzles: readonly ProbePuzzle[], opts: ProbeOptions,
+  metricsOf: (model: M, opts: ProbeOptions & { segments: number }) => Promise<TraceMetrics[]>,
 ): Promise<ProbeReport> {
   const t0 = performance.now();
   const reports: ProbeCheckpointReport[] = [];
@@ -262,8 +282,7 @@ export async function runProbe(
     try {
       n = model.config.gridSize as GridSize;
       S = S ?? model.config.haltMaxSteps;
-      // The event loop turns between segments: the engine answers ping and cancel while a probe runs.
-      reports.push(await runStepsAsync(probeCheckpointSteps(model, entry.name, puzzles, { ...opts, segments: S }), opts.signal, 'probe'));
+      reports.push(probeCheckpointFromMetrics(entry.name, puzzles, await metricsOf(model, { ...opts, segments: S })));
     } finally {
       entry.release?.(model);
     }

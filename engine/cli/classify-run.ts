@@ -7,10 +7,15 @@ import { backendFromFlags } from './train-run';
 import { type PuzzleSourceFlags, loadPuzzleSource, pct, puzzleSourceOptions, toJson } from './puzzle-source';
 import { LIMITS, NUM_LIMITS, intOption, numOption } from '../util/limits';
 import { Progress } from './progress';
+import type { TorchCliFlags } from './torch-options';
+import { TORCH_BACKEND } from '../rpc/backend-names';
+import { withLatentsExport } from '../analysis/latents-export';
 
-export interface ClassifyFlags extends PuzzleSourceFlags {
+export interface ClassifyFlags extends PuzzleSourceFlags, TorchCliFlags {
   checkpoint: string; segments?: string; trivialWithin: string; last: string; tau?: string; batch: string;
   json?: boolean; backend: string; threads?: string;
+  /** --save-latents: FILE.safetensors, FILE.npy (files beside) or a folder. */
+  saveLatents?: string;
 }
 
 export function formatClassifyReport(r: ClassifyReport, header: string): string {
@@ -27,6 +32,13 @@ export function formatClassifyReport(r: ClassifyReport, header: string): string 
 }
 
 export async function runClassify(flags: ClassifyFlags): Promise<void> {
+  if (flags.saveLatents !== undefined && flags.backend === 'torch') throw new Error('--save-latents records the traces with the TF.js engine: use another --backend');
+  if (flags.backend === TORCH_BACKEND) {
+    const { report, source } = await (await import('./torch-run')).classifyTorch(flags);
+    process.stdout.write(flags.json ? `${toJson({ checkpoint: flags.checkpoint, source, ...report })}\n`
+      : formatClassifyReport(report, `${flags.checkpoint} on ${source}`));
+    return;
+  }
   puzzleSourceOptions(flags);
   const options = {
     segments: intOption(flags.segments, 'segments', LIMITS.segments), batch: intOption(flags.batch, 'batch', LIMITS.batch),
@@ -38,10 +50,11 @@ export async function runClassify(flags: ClassifyFlags): Promise<void> {
   try {
     const { puzzles, source } = await loadPuzzleSource(flags, model.config.gridSize as GridSize);
     const progress = new Progress({ label: 'classify', unit: 'puzzles', total: puzzles.length });
-    const report = classifyPuzzles(model, puzzles, {
-      ...options, onProgress: (d) => progress.update(d),
-    });
+    const { value: report, latents } = withLatentsExport(flags.saveLatents, model, {
+      checkpoint: checkpoint.file, source: 'classify', ids: puzzles.map((p) => p.id), segments: options.segments ?? model.config.haltMaxSteps,
+    }, (onTraces) => classifyPuzzles(model, puzzles, { ...options, onProgress: (d) => progress.update(d), onTraces }));
     progress.done();
+    if (latents) process.stderr.write(`latents: ${latents.summary}\n`);
     process.stdout.write(flags.json ? `${toJson({ checkpoint: checkpoint.file, source, ...report })}\n`
       : formatClassifyReport(report, `${checkpoint.file} on ${source}`));
   } finally {

@@ -4,10 +4,11 @@
  * the set unless given. The action is in classify-run.ts.
  */
 import type { Command } from 'commander';
+import { addTorchOptions } from './torch-options';
 import type { ClassifyFlags } from './classify-run';
 
 export function registerClassifyCommands(program: Command): void {
-  program.command('classify')
+  addTorchOptions(program.command('classify')
     .description('classify puzzles into the four reasoning modes (trivial / non-trivial success / failure)')
     .requiredOption('--checkpoint <file>', 'a .safetensors checkpoint')
     .option('--data <file>', 'puzzles (CSV, one-per-line or reference .npy folder); default: generated')
@@ -20,7 +21,8 @@ export function registerClassifyCommands(program: Command): void {
     .option('--tau <x>', 'τ for "settled" (default: Otsu over the set)')
     .option('--batch <n>', 'puzzles per forward batch', '64')
     .option('--json', 'print the report (with every puzzle\'s class and evidence) as JSON')
-    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu', process.env.HRM_LENS_BACKEND ?? 'auto')
-    .option('--threads <n>', 'wasm threads')
+    .option('--save-latents <file>', 'save z_H, z_L, logits and Q per puzzle and segment: FILE.safetensors, FILE.npy (FILE.<tensor>.npy + FILE.json) or a folder of .npy')
+    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu | torch (the PyTorch worker)', process.env.HRM_LENS_BACKEND ?? 'auto')
+    .option('--threads <n>', 'wasm threads (torch: CPU threads)'))
     .action(async (flags: ClassifyFlags) => (await import('./classify-run')).runClassify(flags));
 }

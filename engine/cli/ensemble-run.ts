@@ -12,8 +12,10 @@ import { backendFromFlags } from './train-run';
 import { type PuzzleSourceFlags, loadPuzzleSource, pct, puzzleSourceOptions } from './puzzle-source';
 import { LIMITS, intOption } from '../util/limits';
 import { Progress } from './progress';
+import type { TorchCliFlags } from './torch-options';
+import { TORCH_BACKEND } from '../rpc/backend-names';
 
-export interface EnsembleFlags extends PuzzleSourceFlags {
+export interface EnsembleFlags extends PuzzleSourceFlags, TorchCliFlags {
   run?: string; last: string; checkpoints?: string; perturb: string; count?: string; segments?: string; maxRows: string;
   csv?: string; out?: string; json?: boolean; backend: string; threads?: string;
 }
@@ -59,23 +61,35 @@ export async function runEnsemble(flags: EnsembleFlags): Promise<void> {
   const perturbationCount = intOption(flags.count, 'count', LIMITS.perturbations);
   const segments = intOption(flags.segments, 'segments', LIMITS.segments);
   const maxRows = intOption(flags.maxRows, 'max-rows', LIMITS.batch);
-  await backendFromFlags(flags);
   const files = await resolveCheckpoints(sources, last);
-  const first = await loadModel(files[0]);
-  const n = first.model.config.gridSize as GridSize;
-  first.model.dispose();
-  const count = perturbationCount ?? (kind === 'shifts' ? n : 9);
-  const perturbations = perturbationSet(kind, n, count, seed);
-  const { puzzles, source } = await loadPuzzleSource(flags, n);
-  const t0 = performance.now();
-  const progress = new Progress({ label: 'ensemble', unit: 'puzzles', total: puzzles.length * files.length });
-  const matrix = await buildPassMatrix(files, puzzles, perturbations, {
-    segments, maxRows,
-    onProgress: (p) => progress.update(p.checkpoint * p.total + p.done),
-  });
-  progress.done();
-  const report = buildEnsembleReport(matrix);
-  const seconds = (performance.now() - t0) / 1000;
+  const run = async (gridSize: () => Promise<GridSize>, passes: typeof buildPassMatrix): Promise<{ report: EnsembleReport; source: string; seconds: number }> => {
+    const n = await gridSize();
+    const count = perturbationCount ?? (kind === 'shifts' ? n : 9);
+    const perturbations = perturbationSet(kind, n, count, seed);
+    const { puzzles, source } = await loadPuzzleSource(flags, n);
+    const t0 = performance.now();
+    const progress = new Progress({ label: 'ensemble', unit: 'puzzles', total: puzzles.length * files.length });
+    const matrix = await passes(files, puzzles, perturbations, {
+      segments, maxRows,
+      onProgress: (p) => progress.update(p.checkpoint * p.total + p.done),
+    });
+    progress.done();
+    return { report: buildEnsembleReport(matrix), source, seconds: (performance.now() - t0) / 1000 };
+  };
+  const { report, source, seconds } = flags.backend === TORCH_BACKEND
+    ? await (await import('./torch-run')).withTorchWorker(flags, async (worker) => {
+      const { checkpointGridSize, buildPassMatrixTorch } = await import('../torch/analyses-torch');
+      return run(() => checkpointGridSize(files[0], worker), (f, p, q, o) => buildPassMatrixTorch(f, p, q, o ?? {}, worker));
+    })
+    : await (async () => {
+      await backendFromFlags(flags);
+      return run(async () => {
+        const { model } = await loadModel(files[0]);
+        const n = model.config.gridSize as GridSize;
+        model.dispose();
+        return n;
+      }, buildPassMatrix);
+    })();
   if (flags.out) writeFileSync(flags.out, `${reportToJson(report)}\n`);
   if (flags.csv) {
     mkdirSync(flags.csv, { recursive: true });

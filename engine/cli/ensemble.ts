@@ -6,11 +6,12 @@
  * The action is in ensemble-run.ts.
  */
 import type { Command } from 'commander';
+import { addTorchOptions } from './torch-options';
 import type { EnsembleFlags } from './ensemble-run';
 import { DEFAULT_LAST_CHECKPOINTS } from '../ensemble/defaults';
 
 export function registerEnsembleCommands(program: Command): void {
-  program.command('ensemble')
+  addTorchOptions(program.command('ensemble')
     .description('ensemble report: relabelings × checkpoints, oracle and label-free votes, JSON / CSV')
     .option('--run <dir>', 'a run folder: its last --last checkpoints')
     .option('--last <k>', `checkpoints taken from --run (default ${DEFAULT_LAST_CHECKPOINTS}, as the paper)`, String(DEFAULT_LAST_CHECKPOINTS))
@@ -26,7 +27,7 @@ export function registerEnsembleCommands(program: Command): void {
     .option('--csv <dir>', 'write summary, curves, passes, solved, jaccard and bands CSVs into DIR')
     .option('--out <file>', 'write the JSON report to this file')
     .option('--json', 'print the JSON report')
-    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu', process.env.HRM_LENS_BACKEND ?? 'auto')
-    .option('--threads <n>', 'wasm threads')
+    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu | torch (the PyTorch worker)', process.env.HRM_LENS_BACKEND ?? 'auto')
+    .option('--threads <n>', 'wasm threads (torch: CPU threads)'))
     .action(async (flags: EnsembleFlags) => (await import('./ensemble-run')).runEnsemble(flags));
 }

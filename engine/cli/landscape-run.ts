@@ -7,8 +7,10 @@ import { type Landscape, type LandscapeOptions, computeLandscape, landscapeToJso
 import { backendFromFlags } from './train-run';
 import { LIMITS, NUM_LIMITS, intOption, numOption } from '../util/limits';
 import { Progress } from './progress';
+import type { TorchCliFlags } from './torch-options';
+import { TORCH_BACKEND } from '../rpc/backend-names';
 
-export interface LandscapeFlags {
+export interface LandscapeFlags extends TorchCliFlags {
   checkpoint: string; puzzle: string; size: string; step?: string; segments?: string; flowSegments: string; basins?: boolean;
   maxSegments: string; patience: string; tolerance?: string; batch: string; out?: string; json?: boolean; backend: string; threads?: string;
 }
@@ -95,6 +97,23 @@ export function landscapeOptions(flags: LandscapeFlags): Omit<LandscapeOptions, 
 
 export async function runLandscape(flags: LandscapeFlags): Promise<void> {
   const options = landscapeOptions(flags);
+  if (flags.backend === TORCH_BACKEND) {
+    const l = await (await import('./torch-run')).withTorchWorker(flags, async (worker) => {
+      const [{ TorchModel }, { computeLandscapeTorch }] = await Promise.all([import('../torch/torch-model'), import('../torch/landscape-torch')]);
+      const model = await TorchModel.fromCheckpoint(flags.checkpoint, worker);
+      const parsed = parsePuzzle(flags.puzzle, model.config.gridSize as GridSize);
+      if ('error' in parsed) throw new Error(`--puzzle: ${parsed.error}`);
+      const progress = new Progress({ label: 'landscape', unit: 'points' });
+      const r = await computeLandscapeTorch(model, parsed.grid, {
+        ...options,
+        onProgress: (p) => { if (p.phase === 'grid') progress.update(p.done, p.done / p.total); },
+      });
+      progress.done();
+      return r;
+    });
+    writeLandscape(flags, l, flags.checkpoint);
+    return;
+  }
   await backendFromFlags(flags);
   const { model, checkpoint } = await loadModel(flags.checkpoint);
   try {
@@ -106,9 +125,14 @@ export async function runLandscape(flags: LandscapeFlags): Promise<void> {
       onProgress: (p) => { if (p.phase === 'grid') progress.update(p.done, p.done / p.total); },
     });
     progress.done();
-    if (flags.out) writeFileSync(flags.out, `${landscapeToJson(l)}\n`);
-    process.stdout.write(flags.json ? `${landscapeToJson(l, 2)}\n` : formatLandscape(l, checkpoint.file));
+    writeLandscape(flags, l, checkpoint.file);
   } finally {
     model.dispose();
   }
+}
+
+/** --out, then the landscape on stdout (JSON or text). */
+function writeLandscape(flags: LandscapeFlags, l: Landscape, file: string): void {
+  if (flags.out) writeFileSync(flags.out, `${landscapeToJson(l)}\n`);
+  process.stdout.write(flags.json ? `${landscapeToJson(l, 2)}\n` : formatLandscape(l, file));
 }

@@ -4,10 +4,11 @@
  * flow arrows and optional basin labels. The action is in landscape-run.ts.
  */
 import type { Command } from 'commander';
+import { addTorchOptions } from './torch-options';
 import type { LandscapeFlags } from './landscape-run';
 
 export function registerLandscapeCommands(program: Command): void {
-  program.command('landscape')
+  addTorchOptions(program.command('landscape')
     .description('error landscape on the PC1/PC2 plane of one puzzle: heights E, flow arrows, basins')
     .requiredOption('--checkpoint <file>', 'a .safetensors checkpoint')
     .requiredOption('--puzzle <grid>', "16/36/81 characters, '.' or '0' for blanks")
@@ -22,7 +23,7 @@ export function registerLandscapeCommands(program: Command): void {
     .option('--batch <n>', 'grid points per forward batch', '128')
     .option('--out <file>', 'write the full landscape as JSON to this file')
     .option('--json', 'print the full landscape as JSON')
-    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu', process.env.HRM_LENS_BACKEND ?? 'auto')
-    .option('--threads <n>', 'wasm threads')
+    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu | torch (the PyTorch worker)', process.env.HRM_LENS_BACKEND ?? 'auto')
+    .option('--threads <n>', 'wasm threads (torch: CPU threads)'))
     .action(async (flags: LandscapeFlags) => (await import('./landscape-run')).runLandscape(flags));
 }

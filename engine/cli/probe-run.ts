@@ -6,8 +6,10 @@ import { backendFromFlags } from './train-run';
 import { loadSolvedGrids, pct, toJson } from './puzzle-source';
 import { LIMITS, intOption } from '../util/limits';
 import { Progress } from './progress';
+import type { TorchCliFlags } from './torch-options';
+import { TORCH_BACKEND } from '../rpc/backend-names';
 
-export interface ProbeFlags {
+export interface ProbeFlags extends TorchCliFlags {
   checkpoint: string; compare?: string; data?: string; masks: string; count: string; segments?: string; seed: string; batch: string;
   json?: boolean; backend: string; threads?: string;
 }
@@ -42,8 +44,23 @@ export async function runProbeCommand(flags: ProbeFlags): Promise<void> {
   const seed = intOption(flags.seed, 'seed', LIMITS.seed) ?? 0;
   const segments = intOption(flags.segments, 'segments', LIMITS.segments);
   const batch = intOption(flags.batch, 'batch', LIMITS.batch);
-  await backendFromFlags(flags);
   const files = [flags.checkpoint, ...(flags.compare ? [flags.compare] : [])];
+  if (flags.backend === TORCH_BACKEND) {
+    const report = await (await import('./torch-run')).withTorchWorker(flags, async (worker) => {
+      const { checkpointGridSize, runProbeTorch } = await import('../torch/analyses-torch');
+      const n = await checkpointGridSize(files[0], worker);
+      const solutions = flags.data ? await loadSolvedGrids(flags.data, n, count) : probeSolutions(n, count, seed);
+      const puzzles = makeProbePuzzles(solutions, n, masks, seed);
+      const progress = new Progress({ label: 'probe', unit: 'puzzles', total: puzzles.length * files.length });
+      let finished = 0;
+      const r = await runProbeTorch(files, puzzles, { segments, batch, onProgress: (done) => progress.update(finished + done) }, worker, () => { finished += puzzles.length; });
+      progress.done();
+      return r;
+    });
+    process.stdout.write(flags.json ? `${toJson(report)}\n` : formatProbeReport(report));
+    return;
+  }
+  await backendFromFlags(flags);
   // The grid size comes from the first checkpoint; every model is opened only while it runs.
   const first = await loadModel(files[0]);
   const n = first.model.config.gridSize as GridSize;

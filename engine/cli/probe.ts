@@ -5,10 +5,11 @@
  * The action is in probe-run.ts.
  */
 import type { Command } from 'commander';
+import { addTorchOptions } from './torch-options';
 import type { ProbeFlags } from './probe-run';
 
 export function registerProbeCommands(program: Command): void {
-  program.command('probe')
+  addTorchOptions(program.command('probe')
     .description('easy-puzzle probe: blank a cell / row / box / k cells of solved grids; accuracy, stability, corruptions')
     .requiredOption('--checkpoint <file>', 'a .safetensors checkpoint')
     .option('--compare <file>', 'a second checkpoint run on the same puzzles (e.g. trained with --mixing)')
@@ -19,7 +20,7 @@ export function registerProbeCommands(program: Command): void {
     .option('--seed <n>', 'seed for the grids and the blanked cells', '0')
     .option('--batch <n>', 'puzzles per forward batch', '64')
     .option('--json', 'print the report as JSON')
-    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu', process.env.HRM_LENS_BACKEND ?? 'auto')
-    .option('--threads <n>', 'wasm threads')
+    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu | torch (the PyTorch worker)', process.env.HRM_LENS_BACKEND ?? 'auto')
+    .option('--threads <n>', 'wasm threads (torch: CPU threads)'))
     .action(async (flags: ProbeFlags) => (await import('./probe-run')).runProbeCommand(flags));
 }

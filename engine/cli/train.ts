@@ -2,6 +2,9 @@
  * `hrm-lens train`, `hrm-lens eval`: training runs and evaluations from the command line.
  *   hrm-lens train --preset tiny-4x4 [--mixing | --mixing-resample] [--augment] [--steps N] [--seed S] [--backend wasm] [--out DIR]
  *   hrm-lens train --resume DIR [--steps N] [--force-unlock]
+ *   hrm-lens train --backend torch [--nproc-per-node N] [--nnodes M --node-rank R --rdzv-endpoint HOST:PORT] …: PyTorch
+ *     under torchrun (engine/torch/torch-train.ts), the same run folder; either backend resumes the other's runs.
+ * Training writes metrics.jsonl and a TensorBoard event file per process in the run folder (--no-tensorboard: none).
  *   hrm-lens eval --checkpoint F [--data D] [--segments S] [--limit N] [--json] [--save NAME]
  * Ctrl-C stops training cleanly after writing a checkpoint. A run folder that another training writes is refused
  * (its lock file, engine/train/run-lock.ts). The actions live in train-run.ts and are imported on demand, so that
@@ -32,9 +35,17 @@ export function registerTrainCommands(program: Command): void {
     .option('--checkpoint-every <n>', 'steps between checkpoints')
     .option('--keep-last <n>', 'checkpoints kept')
     .option('--eval-puzzles <n>', 'held-out puzzles generated for the final evaluation')
-    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu (env HRM_LENS_BACKEND)', process.env.HRM_LENS_BACKEND ?? 'auto')
-    .option('--threads <n>', 'wasm threads (threaded wasm, falls back to 1)')
+    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu (env HRM_LENS_BACKEND), or torch: PyTorch under torchrun', process.env.HRM_LENS_BACKEND ?? 'auto')
+    .option('--threads <n>', 'wasm threads (threaded wasm, falls back to 1); with --backend torch: torch threads per process')
+    .option('--python <path>', 'with --backend torch: the Python interpreter that has PyTorch (default: env HRM_LENS_PYTHON, else python3)')
+    .option('--device <name>', 'with --backend torch: auto | cuda | cpu (auto: CUDA when there is one; nccl on CUDA, gloo on CPU)', 'auto')
+    .option('--nproc-per-node <n>', 'with --backend torch: processes on this node (each owns batch / processes slots)', '1')
+    .option('--nnodes <n>', 'with --backend torch: nodes (run the same command on every node)')
+    .option('--node-rank <n>', 'with --backend torch: this node\'s rank; rank 0 writes the run folder')
+    .option('--rdzv-endpoint <host:port>', 'with --backend torch and several nodes: torchrun\'s rendezvous')
+    .option('--rdzv-id <id>', 'with --backend torch and several nodes: the rendezvous id (default hrm-lens)')
     .option('--out <dir>', 'run folder (default .hrm/runs/<preset>-s<seed>-<time>)')
+    .option('--no-tensorboard', 'write no TensorBoard event file (events.out.tfevents.*) in the run folder')
     .option('--quiet', 'no progress on stderr')
     .option('--force-unlock', 'take the run folder\'s lock even when another host holds it (only when no training writes the folder any more)')
     .action(async (flags: TrainFlags) => (await import('./train-run')).runTraining(flags));

@@ -15,7 +15,7 @@ import { loadModel } from '../train/load-model';
 import type { Grid } from '../sudoku/geometry';
 import type { Pass } from './votes';
 import type { PassMatrix } from './report';
-import { type Perturbation, perturbedPassesBatchedAsync } from './perturb';
+import { type Perturbation, type PerturbedRunOptions, perturbedPassesBatchedAsync } from './perturb';
 
 /** The last `last` checkpoints of a run folder (all when undefined), oldest first; throws when there are none. */
 export async function runCheckpoints(dir: string, last?: number): Promise<string[]> {
@@ -58,20 +58,33 @@ export interface PassMatrixOptions {
 }
 
 /** Runs every checkpoint on every puzzle × perturbation; the result is report.ts's PassMatrix. */
-export async function buildPassMatrix(
+export function buildPassMatrix(
   files: readonly string[], puzzles: readonly EnsemblePuzzle[], perturbations: readonly Perturbation[], opts: PassMatrixOptions = {},
 ): Promise<PassMatrix> {
-  const byCheckpoint: Pass[][][] = [];
-  for (let c = 0; c < files.length; c++) {
-    const { model } = await loadModel(files[c]);
+  return buildPassMatrixWith(files, puzzles, perturbations, opts, async (file, grids, o) => {
+    const { model } = await loadModel(file);
     try {
-      byCheckpoint.push(await perturbedPassesBatchedAsync(model, puzzles.map((p) => p.puzzle), perturbations, {
-        segments: opts.segments, maxRows: opts.maxRows, signal: opts.signal,
-        onProgress: (done, total) => opts.onProgress?.({ checkpoint: c, checkpoints: files.length, done, total }),
-      }));
+      return await perturbedPassesBatchedAsync(model, grids, perturbations, o);
     } finally {
       model.dispose();
     }
+  });
+}
+
+/**
+ * buildPassMatrix with another runner: `passesOf(file, grids, opts)` gives one checkpoint's passes
+ * [puzzle][perturbation] (loading the checkpoint itself, e.g. into the PyTorch worker), one checkpoint at a time.
+ */
+export async function buildPassMatrixWith(
+  files: readonly string[], puzzles: readonly EnsemblePuzzle[], perturbations: readonly Perturbation[], opts: PassMatrixOptions,
+  passesOf: (file: string, grids: Grid[], opts: PerturbedRunOptions) => Promise<Pass[][]>,
+): Promise<PassMatrix> {
+  const byCheckpoint: Pass[][][] = [];
+  for (let c = 0; c < files.length; c++) {
+    byCheckpoint.push(await passesOf(files[c], puzzles.map((p) => p.puzzle), {
+      segments: opts.segments, maxRows: opts.maxRows, signal: opts.signal,
+      onProgress: (done, total) => opts.onProgress?.({ checkpoint: c, checkpoints: files.length, done, total }),
+    }));
   }
   const hasRatings = puzzles.every((p) => p.rating !== undefined);
   return {

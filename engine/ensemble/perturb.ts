@@ -135,6 +135,16 @@ export interface PerturbedRunOptions {
 }
 
 /**
+ * Checks that `perturbations` are for n×n grids and returns how many puzzles share a forward batch (every variant of a
+ * puzzle in the same batch, at most `maxRows` rows, default 256; at least one puzzle).
+ */
+export function perturbationBatchPuzzles(n: GridSize, perturbations: readonly Perturbation[], maxRows = 256): number {
+  if (perturbations.length === 0) throw new RangeError('perturbedPasses: no perturbations');
+  for (const p of perturbations) if (p.transform.n !== n) throw new RangeError(`perturbation "${p.name}" is for ${p.transform.n}×${p.transform.n}, the model is ${n}×${n}`);
+  return Math.max(1, Math.floor(maxRows / perturbations.length));
+}
+
+/**
  * Passes for every puzzle × perturbation: result[puzzle][perturbation], answers mapped back. Every variant of a
  * puzzle is in the same forward batch; several puzzles share a batch while it holds at most maxRows rows.
  */
@@ -161,9 +171,7 @@ export function* perturbedPassSteps(
   const n = model.config.gridSize as GridSize;
   const S = opts.segments ?? model.config.haltMaxSteps;
   const P = perturbations.length;
-  if (P === 0) throw new RangeError('perturbedPasses: no perturbations');
-  for (const p of perturbations) if (p.transform.n !== n) throw new RangeError(`perturbation "${p.name}" is for ${p.transform.n}×${p.transform.n}, the model is ${n}×${n}`);
-  const perBatch = Math.max(1, Math.floor((opts.maxRows ?? 256) / P));
+  const perBatch = perturbationBatchPuzzles(n, perturbations, opts.maxRows);
   const cv = model.dims.cells * model.dims.vocab;
   const out: Pass[][] = [];
   for (let start = 0; start < puzzles.length; start += perBatch) {

@@ -38,15 +38,26 @@ export function haltDecisions(
   const B = steps.length;
   const out = new Uint8Array(B);
   const useQ = opts.useQ ?? true;
+  const floors = opts.exploration ? explorationFloors(config, B, opts.exploration) : undefined;
   for (let b = 0; b < B; b++) {
     const isLast = steps[b] >= config.haltMaxSteps;
     let halted = isLast || (useQ && qSaysHalt(config, qHalt[b], qContinue[b], opts.haltOnly));
-    if (opts.exploration) {
-      const explore = opts.exploration.float() < config.haltExplorationProb;
-      const minHalt = opts.exploration.range(2, Math.max(2, config.haltMaxSteps));
-      if (explore && steps[b] < minHalt && !isLast) halted = false;
-    }
+    if (floors && steps[b] < floors[b] && !isLast) halted = false;
     out[b] = halted ? 1 : 0;
+  }
+  return out;
+}
+
+/**
+ * The exploration draws of one training step for `slots` slots, in haltDecisions' order: per slot the minimum halt
+ * step drawn (2…haltMaxSteps) when the slot explores, else 0. A function of the stream alone (not of the Q-values).
+ */
+export function explorationFloors(config: HrmConfig, slots: number, exploration: Rng): Int32Array {
+  const out = new Int32Array(slots);
+  for (let b = 0; b < slots; b++) {
+    const explore = exploration.float() < config.haltExplorationProb;
+    const minHalt = exploration.range(2, Math.max(2, config.haltMaxSteps));
+    out[b] = explore ? minHalt : 0;
   }
   return out;
 }

@@ -1,7 +1,10 @@
-/** Handlers of `probe` and `ensemble` (engine/analysis/analysis-protocol.ts). Cheap to import; TF.js loads on the first call. */
+/**
+ * Handlers of `probe`, `ensemble` and `landscape` (engine/analysis/analysis-protocol.ts). Cheap to import; TF.js loads on
+ * the first call. A request carrying `torch` runs its forward passes on the PyTorch worker.
+ */
 import { puzzleProblem } from '../sudoku/givens';
 import { LIMITS, NUM_LIMITS, limitText } from '../util/limits';
-import { checkIntParam, checkNumParam, checkParam, type Handler } from './handler';
+import { checkIntParam, checkNumParam, checkParam, checkTorchParam, type Handler } from './handler';
 
 type Heavy = typeof import('./analysis-engine');
 let heavy: Promise<Heavy> | undefined;
@@ -17,7 +20,8 @@ export const probe: Handler<'probe'> = async (params, ctx) => {
   checkParam(params.data === undefined || (typeof params.data === 'string' && params.data.length > 0), 'data must be a dataset file');
   checkIntParam(params.segments, 'segments', LIMITS.segments);
   checkIntParam(params.seed, 'seed', LIMITS.seed);
-  return (await load()).probeRun(params, ctx.signal, (e) => ctx.progress(e));
+  checkTorchParam(params.torch);
+  return (await load()).probeRun(params, ctx.signal, (e) => ctx.progress(e), ctx.log);
 };
 
 export const ensemble: Handler<'ensemble'> = async (params, ctx) => {
@@ -31,7 +35,8 @@ export const ensemble: Handler<'ensemble'> = async (params, ctx) => {
   checkIntParam(params.limit, 'limit', params.data === undefined ? LIMITS.puzzles : LIMITS.limit);
   checkIntParam(params.segments, 'segments', LIMITS.segments);
   checkIntParam(params.seed, 'seed', LIMITS.seed);
-  return (await load()).ensembleRun(params, ctx.signal, (e) => ctx.progress(e));
+  checkTorchParam(params.torch);
+  return (await load()).ensembleRun(params, ctx.signal, (e) => ctx.progress(e), ctx.log);
 };
 
 export const landscape: Handler<'landscape'> = async (params, ctx) => {
@@ -43,5 +48,6 @@ export const landscape: Handler<'landscape'> = async (params, ctx) => {
   checkNumParam(params.step, 'step', NUM_LIMITS.landscapeStep);
   checkIntParam(params.segments, 'segments', LIMITS.segments);
   checkParam(params.basins === undefined || typeof params.basins === 'boolean', 'basins must be true or false');
-  return (await load()).landscapeRun(params, ctx.signal, (e) => ctx.progress(e));
+  checkTorchParam(params.torch);
+  return (await load()).landscapeRun(params, ctx.signal, (e) => ctx.progress(e), ctx.log);
 };

@@ -6,6 +6,7 @@
  */
 import { EngineError, type LogLevel, type MethodName, type ParamsOf, type ProgressOf, type ResultOf } from '../protocol';
 import { type IntLimit, type NumLimit, intProblem, numProblem } from '../util/limits';
+import { torchParamsProblem } from '../torch/torch-protocol';
 
 export interface HandlerContext<P> {
   /** The request id (for log lines). */
@@ -53,6 +54,13 @@ export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
 export function abortReason(signal: AbortSignal): Error {
   const r: unknown = signal.reason;
   return r instanceof Error ? r : new EngineError('cancelled', 'Cancelled');
+}
+
+/** Throw an InvalidParams error unless `torch` is absent or a TorchParams (engine/torch/torch-protocol.ts). */
+export function checkTorchParam(torch: unknown): void {
+  if (torch === undefined) return;
+  const problem = torchParamsProblem(torch);
+  if (problem) throw new EngineError(problem, 'InvalidParams');
 }
 
 /** Throw an InvalidParams error unless `ok`. */

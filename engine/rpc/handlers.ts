@@ -7,11 +7,12 @@
  * handler): the engine announces 'ready' only after this registry is loaded.
  */
 import { ping, selfTestProgress } from './core-handlers';
-import { inspect, inspectStrip } from './inspect-handlers';
+import { inspect, inspectLatents, inspectStrip } from './inspect-handlers';
 import { importCheckpointHandler } from './import-handlers';
 import { ensemble, landscape, probe } from './analysis-handlers';
 import { evaluate, train, trainStop } from './train-handlers';
 import { reproduce } from './paper-handlers';
+import { officialEvaluate } from './official-handlers';
 import type { HandlerRegistry } from './handler';
 
 export const handlers: HandlerRegistry = {
@@ -19,6 +20,7 @@ export const handlers: HandlerRegistry = {
   'selfTest.progress': selfTestProgress,
   inspect,
   'inspect.strip': inspectStrip,
+  'inspect.latents': inspectLatents,
   train,
   'train.stop': trainStop,
   evaluate,
@@ -27,4 +29,5 @@ export const handlers: HandlerRegistry = {
   ensemble,
   landscape,
   reproduce,
+  'official.evaluate': officialEvaluate,
 };

@@ -3,6 +3,7 @@ import { engineBackend } from './engine-backend';
 import type { HrmModel } from '../model';
 import { loadModel } from '../train/load-model';
 import { type InspectSummary, type PerturbationStrip, inspectPuzzleAsync, perturbationStrip } from '../analysis/inspect';
+import { type LatentsWriter, openLatentsExport } from '../analysis/latents-export';
 
 interface Cached {
   mtimeMs: number;
@@ -55,4 +56,21 @@ export function inspectWithCheckpoint(
 
 export function stripWithCheckpoint(file: string, mtimeMs: number, puzzle: string, segments: number | undefined, signal: AbortSignal): Promise<PerturbationStrip> {
   return withModel(file, mtimeMs, (model) => perturbationStrip(model, puzzle, segments, signal));
+}
+
+/** The puzzle's trace (latents included) written to `target` as a latents export; nothing is left of it when cancelled. */
+export function latentsWithCheckpoint(
+  file: string, mtimeMs: number, puzzle: string, segments: number | undefined, target: string, signal: AbortSignal,
+): Promise<{ files: string[]; bytes: number }> {
+  return withModel(file, mtimeMs, async (model) => {
+    const writer: LatentsWriter = openLatentsExport(target, model, { checkpoint: file, source: 'inspect', ids: [puzzle], segments: segments ?? model.config.haltMaxSteps });
+    try {
+      await inspectPuzzleAsync(model, file, puzzle, segments, { strip: false, signal, onTrace: (t) => writer.write([t], 0) });
+      writer.commit();
+    } catch (err) {
+      writer.abort();
+      throw err;
+    }
+    return { files: writer.files, bytes: writer.bytes };
+  });
 }

@@ -37,6 +37,8 @@ export interface OpenTrainerOptions {
   backend: JsonObject;
   /** How the run folder is locked while written (engine/train/run-lock.ts): what holds it, force, notices. */
   lock?: RunLockOptions;
+  /** Write a TensorBoard event file in the run folder (default true). */
+  tensorboard?: boolean;
 }
 
 /** `.hrm/runs/<preset>-s<seed>[-mix]-<yyyymmddThhmmss>` (relative to `base`, default the working directory). */
@@ -58,9 +60,16 @@ export async function openTrainer(o: OpenTrainerOptions): Promise<{ trainer: Tra
   if (o.resume) {
     const saved = await Trainer.readRunSpec(o.resume);
     const pool = saved.data.kind === 'file' ? await poolFromFile(saved.data.path, saved.model.gridSize) : undefined;
-    const trainer = await Trainer.resume(o.resume, { backend: o.backend, pool, lock: o.lock });
+    const trainer = await Trainer.resume(o.resume, { backend: o.backend, pool, lock: o.lock, tensorboard: o.tensorboard });
     return { trainer, totalSteps: o.steps ?? trainer.spec.train.steps };
   }
+  const { spec, pool } = await newRunSpec(o);
+  const trainer = await Trainer.create(o.out ?? defaultRunDir(spec.preset, spec.seed, spec.mixing), spec, pool, o.lock, { tensorboard: o.tensorboard });
+  return { trainer, totalSteps: spec.train.steps };
+}
+
+/** The spec of a new run (its preset with the overrides, checked) and its training puzzles when they come from a file. */
+export async function newRunSpec(o: OpenTrainerOptions): Promise<{ spec: RunSpec; pool: TrainDataSpec | undefined }> {
   const preset = getPreset(o.preset);
   const train: TrainSettings = { ...preset.train };
   for (const [k, v] of Object.entries(o.overrides ?? {})) if (v !== undefined) (train as unknown as Record<string, unknown>)[k] = v;
@@ -75,8 +84,7 @@ export async function openTrainer(o: OpenTrainerOptions): Promise<{ trainer: Tra
     data: pool && pool.kind === 'pool' ? { kind: 'file', path: pool.description, puzzles: pool.puzzles.length } : { kind: 'generated' },
     backend: o.backend,
   };
-  const trainer = await Trainer.create(o.out ?? defaultRunDir(preset.name, seed, mixing), spec, pool, o.lock);
-  return { trainer, totalSteps: train.steps };
+  return { spec, pool };
 }
 
 export interface TrainLoopHooks {

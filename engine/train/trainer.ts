@@ -38,6 +38,8 @@ import {
   type JsonObject, type StateDict, combineStates, latestCheckpoint, loadCheckpoint, pickState, saveCheckpoint, writeEvalResult,
 } from './checkpoint';
 import { MetricsLog } from './metrics-log';
+import { TensorBoardWriter } from './tensorboard-writer';
+import { heldOutScalars, stepScalars } from './tensorboard-scalars';
 import { DataError } from '../util/errors';
 import { acquireRunLock, type RunLock, type RunLockOptions } from './run-lock';
 import { MIXING_MODES, type MixingMode, TrainDataSource, type TrainDataSpec } from './data-source';
@@ -88,6 +90,12 @@ export interface StepMetrics {
   stepMs: number;
 }
 
+/** Per-process options of a training (not recorded in the run). */
+export interface TrainerOptions {
+  /** Write a TensorBoard event file in the run folder (engine/train/tensorboard-writer.ts); default true. */
+  tensorboard?: boolean;
+}
+
 const PURPOSE_EXPLORE = 11;
 /** Below this batch the wasm backend keeps one micro-batch by default (halves would be too small to pay off). */
 const MIN_SPLIT_BATCH = 8;
@@ -118,6 +126,7 @@ export class Trainer {
     readonly evalSet: readonly EvalPuzzle[],
     private readonly metrics: MetricsLog,
     private readonly lock: RunLock,
+    private readonly tensorboard?: TensorBoardWriter,
   ) {
     const B = spec.train.batch;
     const cells = model.dims.cells;
@@ -139,30 +148,36 @@ export class Trainer {
    * Start a new run in `dir` (created; must not already hold checkpoints). The folder is locked (run-lock.ts) until
    * close(): a folder another process writes is refused with RunLockedError.
    */
-  static async create(dir: string, given: RunSpec, pool?: TrainDataSpec, lockOptions?: RunLockOptions): Promise<Trainer> {
+  static async create(dir: string, given: RunSpec, pool?: TrainDataSpec, lockOptions?: RunLockOptions, options: TrainerOptions = {}): Promise<Trainer> {
     // A new run records its mixing mode, so that a resume draws the same twins.
     const spec: RunSpec = given.mixing && given.mixingMode === undefined ? { ...given, mixingMode: 'fixed' } : given;
     await fs.mkdir(dir, { recursive: true });
     const lock = await acquireRunLock(dir, lockOptions);
+    let tensorboard: TensorBoardWriter | undefined;
     try {
       if (await latestCheckpoint(dir).catch(() => undefined)) throw new Error(`${dir} already holds checkpoints: resume it instead`);
       const model = createModel(spec.model, spec.seed);
       const { data, evalSet } = makeData(spec, pool);
       const metrics = await MetricsLog.open(path.join(dir, 'metrics.jsonl'), { resumeFromStep: 0 });
-      const trainer = new Trainer(dir, spec, model, data, evalSet, metrics, lock);
+      tensorboard = options.tensorboard === false ? undefined : TensorBoardWriter.open(dir);
+      const trainer = new Trainer(dir, spec, model, data, evalSet, metrics, lock, tensorboard);
       await writeFileAtomic(path.join(dir, 'run.json'), `${JSON.stringify(trainer.runJson(), null, 2)}\n`);
       return trainer;
     } catch (err) {
+      tensorboard?.close();
       lock.release();
       throw err;
     }
   }
 
   /** Continue the run in `dir` from its newest checkpoint (or `checkpointFile`); the folder is locked as by create(). */
-  static async resume(dir: string, opts: { pool?: TrainDataSpec; checkpointFile?: string; backend?: JsonObject; lock?: RunLockOptions } = {}): Promise<Trainer> {
+  static async resume(
+    dir: string, opts: { pool?: TrainDataSpec; checkpointFile?: string; backend?: JsonObject; lock?: RunLockOptions } & TrainerOptions = {},
+  ): Promise<Trainer> {
     const saved = await Trainer.readRunSpec(dir);
     const spec: RunSpec = { ...saved, backend: opts.backend ?? saved.backend };
     const lock = await acquireRunLock(dir, opts.lock);
+    let tensorboard: TensorBoardWriter | undefined;
     try {
       const file = opts.checkpointFile ?? (await latestCheckpoint(dir))?.file;
       if (!file) throw new Error(`${dir}: no checkpoint to resume from`);
@@ -171,10 +186,12 @@ export class Trainer {
       const model = modelFromWeights(configFromFile(ckpt.config, file, 'config'), ckpt.tensors);
       const { data, evalSet } = makeData(spec, opts.pool);
       const metrics = await MetricsLog.open(path.join(dir, 'metrics.jsonl'), { resumeFromStep: ckpt.step });
-      const trainer = new Trainer(dir, spec, model, data, evalSet, metrics, lock);
+      tensorboard = opts.tensorboard === false ? undefined : TensorBoardWriter.open(dir, { resumedFrom: ckpt.step });
+      const trainer = new Trainer(dir, spec, model, data, evalSet, metrics, lock, tensorboard);
       trainer.restoreState(ckpt.optimizer, ckpt.step);
       return trainer;
     } catch (err) {
+      tensorboard?.close();
       lock.release();
       throw err;
     }
@@ -318,7 +335,7 @@ export class Trainer {
     const segSlots = new Int32Array(cfg.haltMaxSteps), segExact = new Int32Array(cfg.haltMaxSteps);
     for (let b = 0; b < B; b++) this.slotSteps[b] += 1;
     const halted = haltDecisions(cfg, qHalt, qCont, this.slotSteps, {
-      exploration: new Rng(deriveSeed(spec.seed, PURPOSE_EXPLORE, t)), haltOnly: spec.train.actContinue === false,
+      exploration: explorationRng(spec.seed, t), haltOnly: spec.train.actContinue === false,
     });
     for (let b = 0; b < B; b++) {
       let right = 0;
@@ -344,9 +361,16 @@ export class Trainer {
     return m;
   }
 
-  /** Append a step's metrics to metrics.jsonl. */
+  /** Append a step's metrics to metrics.jsonl, and the same numbers to the TensorBoard event file (buffered). */
   logMetrics(m: StepMetrics, extra: JsonObject = {}): void {
-    this.metrics.append({ ...jsonSafe(m), ...extra, step: m.step });
+    const record = { ...jsonSafe(m), ...extra, step: m.step };
+    this.metrics.append(record);
+    this.tensorboard?.addScalars(m.step, stepScalars(record));
+  }
+
+  /** The TensorBoard event file this process writes (undefined when turned off). */
+  get tensorboardFile(): string | undefined {
+    return this.tensorboard?.file;
   }
 
   /** Evaluate on the run's held-out set (EMA weights when EMA is on). */
@@ -376,6 +400,9 @@ export class Trainer {
         optimizerState: state, keepLast: this.spec.train.keepLast,
       });
       if (evalResult) await writeEvalResult(saved.file, evalResultJson(evalResult, this.step));
+      // After the checkpoint: a run resumed from it never finds events of steps it did not keep.
+      if (evalResult) this.tensorboard?.addScalars(this.step, heldOutScalars(evalResult));
+      this.tensorboard?.flush();
       return saved.file;
     } finally {
       if (weights !== this.model.weights) for (const t of weights.values()) t.dispose();
@@ -390,6 +417,7 @@ export class Trainer {
       this.adam.dispose();
       this.ema?.dispose();
       this.model.dispose();
+      this.tensorboard?.close();
     } finally {
       this.lock.release();
     }
@@ -486,7 +514,13 @@ export class Trainer {
   }
 }
 
-function makeData(spec: RunSpec, pool?: TrainDataSpec): { data: TrainDataSource; evalSet: EvalPuzzle[] } {
+/** The halting exploration stream of training step `step` (1-based). */
+export function explorationRng(seed: number, step: number): Rng {
+  return new Rng(deriveSeed(seed, PURPOSE_EXPLORE, step));
+}
+
+/** A run's training data source and its held-out set (excluded from the draws), from its spec. */
+export function makeData(spec: RunSpec, pool?: TrainDataSpec): { data: TrainDataSource; evalSet: EvalPuzzle[] } {
   const size = spec.model.gridSize as GridSize;
   const tr = spec.train;
   // The held-out set: generated with its own seed stream and excluded from training draws.

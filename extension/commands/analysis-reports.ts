@@ -32,6 +32,7 @@ import { type RunsTarget, targetPath } from '../views/runs-view';
 import { escapeMarkdown, markdownCodeBlock } from '../views/markdown-text';
 import { boundedMessage } from '../../engine/util/errors';
 import { DEFAULT_LAST_CHECKPOINTS } from '../../engine/ensemble/defaults';
+import { torchRequest } from '../settings';
 
 export type EnsembleArgs = EnsembleParams & { view?: 'panel' | 'document' };
 
@@ -132,7 +133,7 @@ export function registerAnalysisReports(engine: EngineClient, docs: ResultDocume
     }
     if (await refused(catalog, params.checkpoints)) return undefined;
     try {
-      const p = params;
+      const p: ProbeParams = { ...params, torch: torchRequest().torch };
       const r = await withEngineProgress('HRM: fixed-point probe', (token, onProgress) => engine.request('probe', p, { token, onProgress }));
       await docs.show('probe', probeMarkdown(r));
       return r;
@@ -154,7 +155,7 @@ export function registerAnalysisReports(engine: EngineClient, docs: ResultDocume
     }
     if (await refused(catalog, params.sources)) return undefined;
     try {
-      const p = params;
+      const p: EnsembleParams = { ...params, torch: torchRequest().torch };
       const r = await withEngineProgress('HRM: ensemble report', (token, onProgress) => engine.request('ensemble', p, { token, onProgress }));
       if (view === 'document') await docs.show('ensemble', ensembleMarkdown(r));
       else ensemblePanel.show(toEnsembleView(r, p));

@@ -1,7 +1,7 @@
 /**
  * "HRM: Inspect Puzzle": the puzzle from the arguments, the editor selection (or, with none, the cursor's line; read
  * by puzzle-text.ts: 16/36/81 cells, '.' or '0' blanks, whitespace and grid separators ignored) or an input box; the
- * checkpoint from the arguments, else the shipped model of the puzzle's grid size when exactly one ships (4×4:
+ * checkpoint from the arguments (a path, or `shipped`: a shipped model's name), else the shipped model of the puzzle's grid size when exactly one ships (4×4:
  * tiny-4x4), else a quick pick of the shipped models and the workspace's checkpoints of that size (or "Browse…"). Refused: a file that is not an HRM Lens checkpoint, a
  * checkpoint of another grid size, a workspace checkpoint in an untrusted workspace. The engine computes the trace
  * summary, shown in the inspector panel (extension/panels/), or as a read-only Markdown document (scheme `hrm-lens`)
@@ -20,10 +20,13 @@ import { escapeMarkdown, markdownCode } from '../views/markdown-text';
 import { boundedMessage } from '../../engine/util/errors';
 import { MAX_PUZZLE_TEXT, puzzleFromText, puzzleProblem, puzzleSide } from './puzzle-text';
 import { refuse } from './refusals';
+import { torchRequest } from '../settings';
 
 export interface InspectPuzzleArgs {
   puzzle?: string;
   checkpoint?: string;
+  /** A shipped model by name (`models/<name>.safetensors`, e.g. "hard-6x6"), used when `checkpoint` is absent. */
+  shipped?: string;
   segments?: number;
   /** 'panel' (default) or 'document' (the Markdown summary). */
   view?: 'panel' | 'document';
@@ -49,6 +52,15 @@ async function chooseCheckpoint(catalog: CheckpointCatalog, side: GridSide): Pro
   const shipped = await catalog.shippedModels(side);
   if (shipped.length === 1) return shipped[0].file;
   return pickCheckpoint(catalog, `HRM: Inspect Puzzle — a checkpoint for this ${side}×${side} puzzle`, [], side);
+}
+
+/** The shipped model named `name` of the puzzle's size, or a refusal saying which ones ship. */
+async function shippedByName(catalog: CheckpointCatalog, name: string, side: GridSide): Promise<{ file: string } | { refusal: string }> {
+  const models = await catalog.shippedModels(side);
+  const hit = models.find((m) => m.name === name);
+  if (hit) return { file: hit.file };
+  const names = models.map((m) => m.name).join(', ') || 'none';
+  return { refusal: `HRM: Inspect Puzzle: no shipped ${side}×${side} model is named "${name.slice(0, 80)}" (shipped: ${names}).` };
 }
 
 /**
@@ -89,7 +101,13 @@ export function registerInspectPuzzle(engine: EngineClient, docs: ResultDocument
     const puzzle = typed === undefined ? undefined : puzzleFromText(typed);
     const side = puzzle === undefined ? undefined : puzzleSide(puzzle);
     if (!puzzle || !side) return undefined;
-    const checkpoint = args.checkpoint ?? (await chooseCheckpoint(catalog, side));
+    let checkpoint = args.checkpoint;
+    if (checkpoint === undefined && args.shipped !== undefined) {
+      const named = await shippedByName(catalog, args.shipped, side);
+      if ('refusal' in named) return refuse(named.refusal);
+      checkpoint = named.file;
+    }
+    checkpoint ??= await chooseCheckpoint(catalog, side);
     if (!checkpoint) return undefined;
     const refusal = await checkpointRefusal(catalog, checkpoint, side);
     if (refusal) return refuse(refusal);
@@ -99,14 +117,15 @@ export function registerInspectPuzzle(engine: EngineClient, docs: ResultDocument
       return await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'HRM Lens: inspecting the puzzle…', cancellable: true },
         async (progress, token) => {
-          const trace = await engine.request('inspect', { checkpoint, puzzle, segments: args.segments, strip: false }, { token });
+          const backend = torchRequest();
+          const trace = await engine.request('inspect', { checkpoint, puzzle, segments: args.segments, strip: false, ...backend }, { token });
           trajectories.add(trace);
           // The document opens with the trace too, and is updated in place when the strip is there.
           const doc = args.view === 'document' ? await docs.show('inspection', markdownOf(trace)) : undefined;
           if (!doc) panels.show(trace);
           progress.report({ message: 'the digit relabelings…' });
           try {
-            const strip = await engine.request('inspect.strip', { checkpoint, puzzle, segments: args.segments }, { token });
+            const strip = await engine.request('inspect.strip', { checkpoint, puzzle, segments: args.segments, ...backend }, { token });
             const summary: InspectSummary = { ...trace, ...strip };
             delete summary.stripPending;
             if (doc) docs.update(doc.uri, markdownOf(summary));

@@ -12,6 +12,7 @@ export const TRAIN_PRESETS: readonly TrainPresetChoice[] = [
   { name: 'tiny-4x4', description: '4×4 Sudoku, minutes on one CPU core', defaultSteps: 2000 },
   { name: 'small-6x6', description: '6×6 Sudoku with 18 givens, about 20 minutes on 2 CPU cores', defaultSteps: 20000 },
   { name: 'hard-6x6', description: 'minimal 6×6 Sudoku (~10 givens), about 80 minutes on 2 CPU cores', defaultSteps: 50000 },
+  { name: 'paper-6x6', description: 'hard-6x6 on a fixed set of 1,000 puzzles × 1,000 copies, as the paper trains', defaultSteps: 20000 },
   { name: 'easy-9x9', description: '9×9 Sudoku with ≥ 40 givens, hours on CPU', defaultSteps: 20000 },
 ];
 

@@ -16,6 +16,7 @@ import type { EngineClient } from '../engine/engine-client';
 import { isCancelled } from '../../engine/protocol';
 import { checkWebviewPath } from './webview-paths';
 import { boundedMessage } from '../../engine/util/errors';
+import { torchRequest } from '../settings';
 
 export const INSPECTOR_VIEW_TYPE = 'hrmLens.inspector';
 /** What a restored trace may ask the engine for: a 4×4, 6×6 or 9×9 puzzle, and at most this many segments. */
@@ -71,7 +72,7 @@ export class InspectorPanels implements vscode.Disposable {
       checkpoint = checked.path;
     }
     try {
-      const r = await this.engine.request('landscape', { checkpoint, puzzle: trace.puzzle, size, segments: trace.segments.length, basins }, {
+      const r = await this.engine.request('landscape', { checkpoint, puzzle: trace.puzzle, size, segments: trace.segments.length, basins, ...torchRequest() }, {
         token: cancel.token, onProgress: (e) => post({ kind: 'landscape-progress', done: e.done, total: e.total }),
       });
       const landscape: InspectorLandscape = {

@@ -6,6 +6,8 @@
  * button; while the view is visible the runs folder is also looked at every few seconds (its and its run folders'
  * modification times), because file events do not always arrive (seen in code-server under load; network drives).
  * Nothing is cached: getChildren reads the folder each time it is asked.
+ * Followed reference runs (official-runs.ts, setting hrmLens.officialRunFolders) come first: run → `step_N`
+ * checkpoints, newest first, each with its evaluation's state and exact accuracy (official-text.ts).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -13,14 +15,20 @@ import * as vscode from 'vscode';
 import { onDidChangeSettings, runsFolderUri } from '../settings';
 import { accuracyDescription, checkpointTooltip, runDescription, runTooltip } from './checkpoint-text';
 import { type CheckpointInfo, type RunInfo, listRuns } from './run-files';
+import type { OfficialCheckpointView, OfficialRunsFollower, OfficialRunView } from './official-runs';
+import { officialCheckpointItem, officialRunItem } from './official-text';
 
 export type RunsNode =
   | { kind: 'run'; run: RunInfo }
-  | { kind: 'checkpoint'; checkpoint: CheckpointInfo; run: RunInfo };
+  | { kind: 'checkpoint'; checkpoint: CheckpointInfo; run: RunInfo }
+  | { kind: 'officialRun'; run: OfficialRunView }
+  | { kind: 'officialCheckpoint'; checkpoint: OfficialCheckpointView; run: OfficialRunView };
 
 /** contextValue of the tree items (package.json menus use them). */
 export const RUN_CONTEXT = 'hrmRun';
 export const CHECKPOINT_CONTEXT = 'hrmCheckpoint';
+export const OFFICIAL_RUN_CONTEXT = 'hrmOfficialRun';
+export const OFFICIAL_CHECKPOINT_CONTEXT = 'hrmOfficialCheckpoint';
 
 /** How often the runs folder is looked at while the view is visible (the file watcher's fallback). */
 const POLL_MS = 4000;
@@ -56,8 +64,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   /** What made the tree refresh last (tests and diagnostics). */
   lastRefreshCause: RunsRefreshCause | undefined;
 
-  constructor() {
+  constructor(private readonly official?: OfficialRunsFollower) {
     this.watch();
+    if (official) this.disposables.push(official.onDidChange(() => this.changed.fire(undefined)));
     this.disposables.push(
       onDidChangeSettings(() => { this.watch(); this.refresh('settings'); }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => { this.watch(); this.refresh('settings'); }),
@@ -131,14 +140,22 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   async getChildren(element?: RunsNode): Promise<RunsNode[]> {
-    if (element?.kind === 'checkpoint') return [];
+    if (element?.kind === 'checkpoint' || element?.kind === 'officialCheckpoint') return [];
     if (element?.kind === 'run') return element.run.checkpoints.map((checkpoint) => ({ kind: 'checkpoint', checkpoint, run: element.run }));
+    if (element?.kind === 'officialRun') {
+      // The newest look: a node handed out earlier may hold an older state.
+      const run = this.official?.runs.find((r) => r.dir === element.run.dir) ?? element.run;
+      return run.checkpoints.map((checkpoint) => ({ kind: 'officialCheckpoint', checkpoint, run }));
+    }
+    const official: RunsNode[] = (this.official?.runs ?? []).map((run) => ({ kind: 'officialRun', run }));
     const folder = this.folder;
-    if (!folder) return [];
-    return (await listRuns(folder.fsPath)).map((run) => ({ kind: 'run', run }));
+    if (!folder) return official;
+    return [...official, ...(await listRuns(folder.fsPath)).map((run): RunsNode => ({ kind: 'run', run }))];
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
+    if (node.kind === 'officialRun') return officialRunItem(node.run, OFFICIAL_RUN_CONTEXT);
+    if (node.kind === 'officialCheckpoint') return officialCheckpointItem(node.checkpoint, OFFICIAL_CHECKPOINT_CONTEXT);
     if (node.kind === 'run') {
       const item = new vscode.TreeItem(node.run.name, node.run.checkpoints.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
       item.id = `run:${node.run.dir}`;
@@ -161,6 +178,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   getParent(node: RunsNode): RunsNode | undefined {
+    if (node.kind === 'officialCheckpoint') return { kind: 'officialRun', run: node.run };
     return node.kind === 'checkpoint' ? { kind: 'run', run: node.run } : undefined;
   }
 

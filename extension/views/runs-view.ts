@@ -4,12 +4,18 @@
  *   hrmLens.runs.inspect       "Inspect with this Checkpoint" → hrmLens.inspectPuzzle { checkpoint, segments? }
  *   hrmLens.runs.evaluate      "Evaluate" → hrmLens.evaluateCheckpoint { checkpoint, segments? }
  *   hrmLens.runs.reveal        "Reveal in Explorer" (the OS file manager where there is one, else VS Code's Explorer)
+ *   hrmLens.runs.importOfficial  "Import as HRM Lens Run" on a followed reference checkpoint → hrmLens.importCheckpoint
+ *   hrmLens.followOfficialRunFolder     "HRM: Follow Official Run Folder…": a folder (the argument, or a folder dialog)
+ *                                       added to the user setting hrmLens.officialRunFolders
+ *   hrmLens.unfollowOfficialRunFolder   "Stop Following" on a followed run (or a pick of the followed folders)
  * Each takes a tree node (context menu; a shipped model of the Shipped Models view too), a file Uri, or a path.
  */
 import * as vscode from 'vscode';
 import { readSettings } from '../settings';
 import { RunsTreeProvider, type RunsNode } from './runs-tree';
 import type { ModelsNode } from './models-view';
+import type { OfficialRunsFollower } from './official-runs';
+import { followOfficialRunFolder, unfollowOfficialRunFolder } from './official-settings';
 
 export type RunsTarget = RunsNode | ModelsNode | vscode.Uri | string | { checkpoint?: string; run?: string } | undefined;
 
@@ -18,7 +24,7 @@ export function targetPath(t: RunsTarget): string | undefined {
   if (!t) return undefined;
   if (typeof t === 'string') return t;
   if (t instanceof vscode.Uri) return t.fsPath;
-  if ('kind' in t) return t.kind === 'run' ? t.run.dir : t.kind === 'model' ? t.model.file : t.checkpoint.file;
+  if ('kind' in t) return t.kind === 'run' || t.kind === 'officialRun' ? t.run.dir : t.kind === 'model' ? t.model.file : t.checkpoint.file;
   return t.checkpoint ?? t.run;
 }
 
@@ -33,8 +39,8 @@ export interface RunsView extends vscode.Disposable {
 }
 
 /** `alsoRefresh`: run by the refresh button and after an evaluation (e.g. the Explorer decorations). */
-export function registerRunsView(alsoRefresh: () => void = () => undefined): RunsView {
-  const provider = new RunsTreeProvider();
+export function registerRunsView(alsoRefresh: () => void = () => undefined, official?: OfficialRunsFollower): RunsView {
+  const provider = new RunsTreeProvider(official);
   const refreshAll = () => { provider.refresh(); alsoRefresh(); };
   // Several runs may be selected: their context menu offers HRM: Compare Runs (panels/compare-panel.ts).
   const view = vscode.window.createTreeView('hrmLens.runs', { treeDataProvider: provider, showCollapseAll: true, canSelectMany: true });
@@ -49,7 +55,14 @@ export function registerRunsView(alsoRefresh: () => void = () => undefined): Run
     provider,
     view,
     view.onDidChangeVisibility((e) => provider.setPolling(e.visible)),
-    vscode.commands.registerCommand('hrmLens.runs.refresh', refreshAll),
+    vscode.commands.registerCommand('hrmLens.runs.refresh', () => { official?.retryFailed(); refreshAll(); }),
+    vscode.commands.registerCommand('hrmLens.runs.importOfficial', (t: RunsTarget) => {
+      const file = targetPath(t);
+      return file ? vscode.commands.executeCommand('hrmLens.importCheckpoint', { file }) : undefined;
+    }),
+    vscode.commands.registerCommand('hrmLens.followOfficialRunFolder', (t?: RunsTarget) => followOfficialRunFolder(targetPath(t))),
+    vscode.commands.registerCommand('hrmLens.unfollowOfficialRunFolder', (t?: RunsTarget) =>
+      unfollowOfficialRunFolder(t && typeof t === 'object' && 'kind' in t && t.kind === 'officialRun' ? t.run.root : targetPath(t), official?.folders ?? [])),
     vscode.commands.registerCommand('hrmLens.runs.inspect', async (t: RunsTarget) => {
       const checkpoint = await needsCheckpoint(t, 'Inspect with this Checkpoint');
       return checkpoint ? vscode.commands.executeCommand('hrmLens.inspectPuzzle', { checkpoint, ...segmentsArg() }) : undefined;

@@ -1,12 +1,12 @@
 /**
  * The backend names are spelled out once (engine/rpc/backend-names.ts): the hrmLens.backend setting offers exactly
- * those, in that order, each with its description; engine/backend.ts accepts the same set.
+ * those and then torch, in that order, each with its description; engine/backend.ts accepts the TF.js set.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BACKEND_NAMES } from '../../engine/rpc/backend-names';
+import { BACKEND_NAMES, SETTING_BACKENDS, TORCH_BACKEND } from '../../engine/rpc/backend-names';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -20,10 +20,12 @@ function backendSetting(): Setting {
   return found;
 }
 
-test('package.json hrmLens.backend enum = the engine\'s BACKEND_NAMES (same order), each described; default auto', () => {
+test('package.json hrmLens.backend enum = the engine\'s BACKEND_NAMES then torch (same order), each described; default auto', () => {
   const s = backendSetting();
-  assert.deepEqual(s.enum, [...BACKEND_NAMES]);
-  assert.equal(s.enumDescriptions?.length, BACKEND_NAMES.length, 'one description per backend');
+  assert.deepEqual(s.enum, [...SETTING_BACKENDS]);
+  assert.deepEqual(SETTING_BACKENDS, [...BACKEND_NAMES, TORCH_BACKEND]);
+  assert.equal(s.enumDescriptions?.length, SETTING_BACKENDS.length, 'one description per backend');
+  assert.match(s.enumDescriptions?.at(-1) ?? '', /PyTorch/);
   assert.equal(s.default, 'auto');
 });
 

@@ -23,6 +23,8 @@ interface Manifest {
 
 const SIX = '..4..5.6.2....5.3.4.......3.6.......';
 const FOUR = '.1.....3..32....';
+/** The walkthrough's first puzzle: solved by the shipped hard-6x6 model only at segment 12. */
+const HARD_SIX = '1...56...1..643.........5..41.......';
 
 /** Polls `read` until `ok` holds (or the tries run out); returns the last value. */
 async function until<T>(read: () => T, ok: (v: T) => boolean, tries = 200, ms = 50): Promise<T> {
@@ -135,15 +137,19 @@ suite('HRM Lens conventions', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  test('the walkthrough\'s first button inspects a 4×4 puzzle with the shipped model', async function () {
+  test('the walkthrough\'s first button inspects a hard 6×6 puzzle with the shipped hard-6x6 model, solved late', async function () {
     this.timeout(120_000);
     const step = manifest.contributes.walkthroughs?.[0].steps.find((s) => s.id === 'inspect');
     assert.ok(step);
     const [link] = commandLinks(step.description);
-    const summary = await vscode.commands.executeCommand<{ checkpoint: string; puzzle: string } | undefined>(link.id, ...link.args);
+    const summary = await vscode.commands.executeCommand<{ checkpoint: string; puzzle: string; firstExact: number | null } | undefined>(link.id, ...link.args);
     assert.ok(summary, 'the inspection ran');
-    assert.equal(path.resolve(summary.checkpoint), path.resolve(shipped));
-    assert.equal(summary.puzzle, FOUR);
+    assert.equal(path.resolve(summary.checkpoint), path.join(ext.extensionPath, 'models', 'hard-6x6.safetensors'));
+    assert.equal(summary.puzzle, HARD_SIX);
+    assert.ok(summary.firstExact !== null && summary.firstExact >= 6, `solved late (first exact segment ${String(summary.firstExact)}), as the page says`);
+    // A shipped name that does not exist is refused, naming the ones that ship.
+    assert.equal(await vscode.commands.executeCommand('hrmLens.inspectPuzzle', { puzzle: HARD_SIX, shipped: 'no-such-model' }), undefined);
+    assert.match(api().refusals().at(-1) ?? '', /no shipped 6×6 model is named "no-such-model" \(shipped: .*hard-6x6/);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 

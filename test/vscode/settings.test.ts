@@ -44,7 +44,10 @@ suite('HRM settings', () => {
       assert.ok(props[`hrmLens.${k}`], `hrmLens.${k} is not contributed`);
     }
     const s = api.settings();
-    assert.deepEqual(s, { backend: 'auto', threads: 0, defaultCheckpoint: '', runsFolder: '.hrm/runs', segments: 0 });
+    assert.deepEqual(s, {
+      backend: 'auto', torch: false, pythonPath: '', threads: 0, defaultCheckpoint: '', runsFolder: '.hrm/runs', segments: 0,
+      officialRunFolders: [], officialRunEvalPuzzles: 100, officialRunEvalData: '',
+    });
   });
 
   test('workspace values are read', async () => {
@@ -61,18 +64,23 @@ suite('HRM settings', () => {
     assert.ok(ext);
     const props = (ext.packageJSON as Manifest).contributes.configuration.properties;
     const expectedScope: Record<string, string> = {
-      'hrmLens.backend': 'machine-overridable', 'hrmLens.threads': 'machine-overridable',
+      'hrmLens.backend': 'machine-overridable', 'hrmLens.threads': 'machine-overridable', 'hrmLens.pythonPath': 'machine',
       'hrmLens.defaultCheckpoint': 'resource', 'hrmLens.runsFolder': 'resource', 'hrmLens.segments': 'resource',
+      'hrmLens.officialRunFolders': 'machine-overridable', 'hrmLens.officialRunEvalPuzzles': 'window', 'hrmLens.officialRunEvalData': 'machine-overridable',
     };
     // A value other than the default for each setting, and what settings() reports for it.
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder);
     const probes: Record<string, { value: unknown; read: (s: ReturnType<typeof api.settings>) => unknown; expected: unknown }> = {
       'hrmLens.backend': { value: 'wasm', read: (s) => s.backend, expected: 'wasm' },
+      'hrmLens.pythonPath': { value: '/opt/python/bin/python3', read: (s) => s.pythonPath, expected: '/opt/python/bin/python3' },
       'hrmLens.threads': { value: 2, read: (s) => s.threads, expected: 2 },
       'hrmLens.defaultCheckpoint': { value: 'models/x.safetensors', read: (s) => s.defaultCheckpoint, expected: path.join(folder.uri.fsPath, 'models', 'x.safetensors') },
       'hrmLens.runsFolder': { value: 'probe-runs', read: (s) => s.runsFolder, expected: 'probe-runs' },
       'hrmLens.segments': { value: 5, read: (s) => s.segments, expected: 5 },
+      'hrmLens.officialRunFolders': { value: ['official/run', '/abs/run'], read: (s) => s.officialRunFolders, expected: [path.join(folder.uri.fsPath, 'official', 'run'), '/abs/run'] },
+      'hrmLens.officialRunEvalPuzzles': { value: 7, read: (s) => s.officialRunEvalPuzzles, expected: 7 },
+      'hrmLens.officialRunEvalData': { value: 'data/test.csv', read: (s) => s.officialRunEvalData, expected: path.join(folder.uri.fsPath, 'data', 'test.csv') },
     };
     const before = { ...api.settings() };
     for (const [key, p] of Object.entries(props)) {
@@ -82,11 +90,13 @@ suite('HRM settings', () => {
       assert.ok(probe, `${key} is contributed but nothing here knows how it is read: read it in extension/settings.ts or remove it`);
       const c = vscode.workspace.getConfiguration('hrmLens', folder.uri);
       const name = key.slice('hrmLens.'.length);
-      await c.update(name, probe.value, vscode.ConfigurationTarget.Workspace);
+      // A machine-scoped setting cannot be set by a workspace: its user value is read.
+      const target = p.scope === 'machine' ? vscode.ConfigurationTarget.Global : vscode.ConfigurationTarget.Workspace;
+      await c.update(name, probe.value, target);
       try {
-        assert.deepEqual(probe.read(api.settings()), probe.expected, `${key}: the workspace value is read`);
+        assert.deepEqual(probe.read(api.settings()), probe.expected, `${key}: the ${target === vscode.ConfigurationTarget.Global ? 'user' : 'workspace'} value is read`);
       } finally {
-        await c.update(name, undefined, vscode.ConfigurationTarget.Workspace);
+        await c.update(name, undefined, target);
       }
     }
     assert.deepEqual(Object.keys(probes).filter((k) => !props[k]), [], 'settings removed from package.json are not probed here');

@@ -2,7 +2,7 @@
  * HRM Lens in Restricted Mode, for real: run by `node test/vscode/run-in-code-server.mjs --untrusted`, which starts
  * code-server with workspace trust enforced and the folder not trusted (the ordinary, trusted pass leaves this suite
  * out: test/vscode/index.ts). Training, importing and workspace checkpoints are refused with a message that says why; the shipped models
- * still inspect; workspace values of restricted settings do not apply.
+ * still inspect; workspace values of restricted settings do not apply; the PyTorch backend is not used.
  */
 import * as assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -100,6 +100,24 @@ suite('HRM untrusted workspace', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  test('the PyTorch backend is not used: hrmLens.pythonPath is ignored and the shipped model inspects on TF.js', async function () {
+    this.timeout(120_000);
+    const c = vscode.workspace.getConfiguration('hrmLens');
+    await c.update('backend', 'torch', vscode.ConfigurationTarget.Global);
+    await c.update('pythonPath', path.join(ws, 'no-such-python'), vscode.ConfigurationTarget.Global);
+    try {
+      assert.equal(api().settings().torch, false);
+      assert.equal(api().settings().pythonPath, '');
+      const summary = await vscode.commands.executeCommand<{ segments: unknown[] } | undefined>('hrmLens.inspectPuzzle', { puzzle: FOUR, checkpoint: shipped, view: 'document' });
+      assert.ok(summary, 'inspected (a worker with the set interpreter would have failed)');
+      assert.equal(summary.segments.length, 4);
+    } finally {
+      await c.update('backend', undefined, vscode.ConfigurationTarget.Global);
+      await c.update('pythonPath', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
   test('workspace values of restricted settings do not apply', async () => {
     const c = vscode.workspace.getConfiguration('hrmLens');
     await c.update('runsFolder', 'elsewhere', vscode.ConfigurationTarget.Workspace);
@@ -110,6 +128,21 @@ suite('HRM untrusted workspace', () => {
     } finally {
       await c.update('runsFolder', undefined, vscode.ConfigurationTarget.Workspace);
       await c.update('defaultCheckpoint', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  test('a workspace hrmLens.officialRunFolders does not apply: no reference run is followed', async () => {
+    const c = vscode.workspace.getConfiguration('hrmLens');
+    await c.update('officialRunFolders', ['official-run'], vscode.ConfigurationTarget.Workspace);
+    await c.update('officialRunEvalData', 'data.csv', vscode.ConfigurationTarget.Workspace);
+    try {
+      assert.deepEqual(api().settings().officialRunFolders, []);
+      assert.equal(api().settings().officialRunEvalData, '');
+      await api().officialRuns.rescan();
+      assert.deepEqual(api().officialRuns.runs.map((r) => r.dir), []);
+    } finally {
+      await c.update('officialRunFolders', undefined, vscode.ConfigurationTarget.Workspace);
+      await c.update('officialRunEvalData', undefined, vscode.ConfigurationTarget.Workspace);
     }
   });
 });
