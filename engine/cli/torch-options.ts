@@ -6,7 +6,7 @@
  * `--backend torch` (on the command line or by env HRM_LENS_BACKEND) is refused before it runs (refuseTorchBackend).
  */
 import type { Command } from 'commander';
-import { TORCH_DEVICES, TORCH_DTYPES } from '../torch/torch-protocol';
+import { TORCH_DEVICES, TORCH_DTYPES } from '../torch/torch-params';
 import { TORCH_BACKEND } from '../rpc/backend-names';
 
 /** --python, --device, --dtype as parsed by commander. */

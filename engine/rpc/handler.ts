@@ -6,7 +6,7 @@
  */
 import { EngineError, type LogLevel, type MethodName, type ParamsOf, type ProgressOf, type ResultOf } from '../protocol';
 import { type IntLimit, type NumLimit, intProblem, numProblem } from '../util/limits';
-import { torchParamsProblem } from '../torch/torch-protocol';
+import { torchParamsProblem } from '../torch/torch-params';
 
 export interface HandlerContext<P> {
   /** The request id (for log lines). */

@@ -19,7 +19,8 @@ import { type Frame, FrameDecoder, type FrameMessage, type FrameTensor, encodeFr
 
 import type { TorchDevice, TorchDtype } from './torch-protocol';
 
-export { TORCH_DEVICES, TORCH_DTYPES, type TorchDevice, type TorchDtype } from './torch-protocol';
+export { TORCH_DEVICES, TORCH_DTYPES } from './torch-params';
+export type { TorchDevice, TorchDtype } from './torch-protocol';
 
 export interface TorchWorkerOptions {
   /** The Python interpreter (default "python3"). */
