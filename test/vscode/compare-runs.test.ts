@@ -94,7 +94,7 @@ suite('HRM compare runs', () => {
     const shown = await vscode.commands.executeCommand<string[] | undefined>('hrmLens.compareRuns', nb, [na, nb]);
     assert.deepEqual(shown, [a, b]);
     const posted = () => api().compare.shown;
-    for (let i = 0; i < 200 && posted()?.runs.length !== 2; i++) await sleep(50);
+    for (let i = 0; i < 1200 && posted()?.runs.length !== 2; i++) await sleep(50); // up to 60 s: a first webview on a busy machine
     const data = posted();
     assert.ok(data, 'the webview asked for the runs (script ran under the CSP) and got them');
     assert.deepEqual(data.runs.map((r) => r.dir), [a, b]);
@@ -122,7 +122,7 @@ suite('HRM compare runs', () => {
     // A run still training: its log grows and the panel gets the run again with the new steps.
     const before = api().compare.posted.run ?? 0;
     appendFileSync(path.join(b, 'metrics.jsonl'), metricsLines(201, 260, 0.8));
-    for (let i = 0; i < 200 && (posted()?.runs[1].points.length ?? 0) < 260; i++) await sleep(50);
+    for (let i = 0; i < 600 && (posted()?.runs[1].points.length ?? 0) < 260; i++) await sleep(50);
     assert.equal(posted()?.runs[1].points.length, 260, 'the grown log was read again');
     assert.ok((api().compare.posted.run ?? 0) > before, 'as one run, not all of them');
 
@@ -134,7 +134,7 @@ suite('HRM compare runs', () => {
     // Compared again (another order): the same panel shows the new selection.
     const again = await vscode.commands.executeCommand<string[] | undefined>('hrmLens.compareRuns', { runs: [b, a, b] });
     assert.deepEqual(again, [b, a]);
-    for (let i = 0; i < 200 && posted()?.runs[0].dir !== b; i++) await sleep(50);
+    for (let i = 0; i < 600 && posted()?.runs[0].dir !== b; i++) await sleep(50);
     assert.deepEqual(posted()?.runs.map((r) => r.dir), [b, a]);
     assert.equal(compareTabs().length, 1, 'still one compare panel');
   });
