@@ -3,6 +3,18 @@
 # Not yet run on a GPU machine (docs/benchmarks.md §GPU). Every step prints what
 # it does and a failure in one backend does not stop the others.
 #
+# 0. On a machine that has PyTorch 2.x with CUDA, Node 20, and a copy of the working tree with node_modules/ and dist/:
+#      bash bench/gpu-check.sh [--runs 3]
+#    (no bundle, no network; about 10 minutes at most). It reports the GPU and PyTorch, then compares the PyTorch
+#    backend as HRM Lens runs it (the worker through the engine) with plain PyTorch on the same model, on CUDA:
+#      - the 27M configuration's 16-segment capture of one 9×9 puzzle, puzzle-segments/s
+#      - the ensemble of 1,000 puzzles × 9 relabelings × 10 checkpoints of the 27M configuration, 16 segments; when
+#        that does not fit the time left, fewer puzzles and checkpoints, the full run's time extrapolated (printed)
+#                                                          bench/torch-backend.ts --device cuda
+#    then the reference model's own CUDA figures            bench/reference/torch_device_bench.py --device cuda
+#    and writes bench/results/gpu-check-local.json and .md. The interpreter: env HRM_LENS_PYTHON, else the first of
+#    python3, /usr/bin/python3, python that imports torch and numpy.
+#
 # 1. On a machine WITH internet (same OS and CPU architecture as the GPU machine, x86-64 Linux):
 #      bash bench/gpu-check.sh --make-bundle gpu-bundle
 #    fills gpu-bundle/ with: node_modules.tgz (this repo's npm ci plus the optional GPU packages `webgpu` (Dawn for
@@ -39,6 +51,65 @@ make_bundle() {
   echo "gpu-check: Node $NODE_VERSION"
   curl -fsSL -o "$dir/node/node-v$NODE_VERSION-linux-x64.tar.xz" "https://nodejs.org/dist/v$NODE_VERSION/node-v$NODE_VERSION-linux-x64.tar.xz" || return 1
   echo "gpu-check: bundle ready in $dir ($(du -sh "$dir" | cut -f1))"
+}
+
+# The interpreter with torch and numpy (env HRM_LENS_PYTHON first).
+find_python() {
+  local c
+  for c in ${HRM_LENS_PYTHON:-} python3 /usr/bin/python3 python; do
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import torch, numpy' >/dev/null 2>&1; then echo "$c"; return 0; fi
+  done
+  return 1
+}
+
+# The PyTorch backend against plain PyTorch on CUDA (bench/torch-backend.ts): its last stdout line is JSON.
+torch_backend_on_cuda() {
+  local py=$1 runs=$2 budget=$3 limit=$4 err=/tmp/gpu-check-torch-backend.err
+  echo "=== the PyTorch backend (the worker through the engine) against plain PyTorch, CUDA"
+  if r=$(timeout "$limit" node --import tsx bench/torch-backend.ts --device cuda --python "$py" --runs "$runs" --budget "$budget" 2>"$err" | tee /dev/stderr | tail -n 1) \
+     && [ "${r:0:1}" = "{" ]; then
+    TORCH_BACKEND_JSON=$r
+  else
+    echo "  failed: $(tail -n 1 "$err") (the whole output: $err)"
+    TORCH_BACKEND_JSON="{\"error\": $(tail -n 1 "$err" | node -p 'JSON.stringify(require("fs").readFileSync(0, "utf8").trim())')}"
+  fi
+}
+
+run_local() {
+  local runs=$1 out="$ROOT/bench/results" t0=$SECONDS py
+  mkdir -p "$out"
+  command -v node >/dev/null || { echo "gpu-check: no node on PATH (Node 20 is needed)"; exit 1; }
+  echo "gpu-check: node $(node -v)"
+  [ "$(node -p 'process.versions.node.split(".")[0]')" = 20 ] || echo "gpu-check: warning: Node 20 is expected"
+  [ -d node_modules ] || { echo "gpu-check: no node_modules/ in $ROOT (copy the working tree with it)"; exit 1; }
+  py=$(find_python) || { echo "gpu-check: no Python with torch and numpy (set HRM_LENS_PYTHON)"; exit 1; }
+  echo "=== the machine"
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | sed 's/^/  /'
+  "$py" -c 'import sys, torch; print(f"  Python {sys.version.split()[0]} ({sys.executable}), torch {torch.__version__}, CUDA {torch.version.cuda}, available: {torch.cuda.is_available()}, devices: {torch.cuda.device_count()}")'
+  # The time left of the 10 minutes, less what the reference bench and the report need (about 2 minutes).
+  local left=$(( 570 - (SECONDS - t0) - 120 ))
+  torch_backend_on_cuda "$py" "$runs" $(( left * 45 / 100 )) "$left"
+  echo "=== the reference model on CUDA (bench/reference/torch_device_bench.py)"
+  local dev
+  if dev=$(timeout 110 "$py" bench/reference/torch_device_bench.py --device cuda --runs "$runs" 2>/tmp/gpu-check-torch.err | tail -n 1) && [ "${dev:0:1}" = "{" ]; then
+    echo "  $dev"
+  else
+    echo "  failed: $(tail -n 3 /tmp/gpu-check-torch.err)"; dev='{"error": "see /tmp/gpu-check-torch.err"}'
+  fi
+  echo "{\"torch_backend\": $TORCH_BACKEND_JSON, \"torch_cuda_reference\": $dev}" > "$out/gpu-check-local.json"
+  # shellcheck disable=SC2016  # JavaScript, not shell
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const f = (x, d) => (x == null ? "–" : x.toFixed(d));
+    const rows = ["| | torch backend | plain PyTorch | backend / plain | note |", "|---|---|---|---|---|"];
+    if (r.torch_backend.error) rows.push(`| torch backend | ${r.torch_backend.error} | | | |`);
+    else for (const x of r.torch_backend.results) rows.push(`| ${x.row} (${x.unit}) | ${f(x.backend, 1)} | ${f(x.plain, 1)} | ${f(x.ratio, 2)} | ${x.note ?? ""} |`);
+    const d = r.torch_cuda_reference;
+    if (!d.error) rows.push(`| reference on CUDA (${d.gpu}): training steps/s ${f(d.train.median, 2)}, inference puzzle-segments/s ${f(d.infer.median, 0)}, 27M 16-segment capture ${f(d.capture27m.median, 3)} s | | | | |`);
+    require("fs").writeFileSync(process.argv[2], rows.join("\n") + "\n");
+    console.log(rows.join("\n"));
+  ' "$out/gpu-check-local.json" "$out/gpu-check-local.md"
+  echo "gpu-check: done in $(( SECONDS - t0 )) s; bench/results/gpu-check-local.{json,md}"
 }
 
 run_checks() {
@@ -79,6 +150,8 @@ run_checks() {
   else
     echo "  failed: $(tail -n 3 /tmp/gpu-check-torch.err)"
   fi
+  torch_backend_on_cuda "$py" "$runs" 600 1800
+  results+=("\"torch_backend\": $TORCH_BACKEND_JSON")
   (IFS=,; echo "{${results[*]}}") > "$out/gpu-check.json"
   # shellcheck disable=SC2016  # JavaScript, not shell
   node -e '
@@ -88,6 +161,10 @@ run_checks() {
     const rows = ["| | training steps/s | inference puzzle-segments/s | 27M 16-segment capture, s |", "|---|---|---|---|"];
     for (const [k, v] of Object.entries(r)) {
       if (v.error) { rows.push(`| ${k} | ${v.error} | | |`); continue; }
+      if (k === "torch_backend") {
+        for (const x of v.results) rows.push(`| PyTorch backend vs plain PyTorch, ${x.row}: ${x.backend.toFixed(1)} vs ${x.plain.toFixed(1)} ${x.unit} (${x.ratio.toFixed(2)}×) | | | |`);
+        continue;
+      }
       if (k === "torch_cuda") rows.push(`| PyTorch CUDA (${v.gpu ?? v.device}) | ${f(v.train.median, 2)} | ${f(v.infer.median, 0)} | ${f(v.capture27m.median, 3)} |`);
       else rows.push(`| HRM Lens ${k}: ${v.detail ?? ""} | ${f(med(v.train?.stepsPerSecond), 2)} | ${f(med(v.infer?.segmentsPerSecond), 0)} | ${f(med(v.capture27m?.seconds), 3)} |`);
     }
@@ -97,10 +174,12 @@ run_checks() {
 }
 
 case ${1:-} in
+  '') run_local 3 ;;
+  --runs) run_local "${2:?--runs N}" ;;
   --make-bundle) make_bundle "${2:?--make-bundle DIR}" ;;
   --bundle)
     bundle=$(cd "${2:?--bundle DIR}" && pwd); runs=5
     [ "${3:-}" = --runs ] && runs=${4:?--runs N}
     run_checks "$bundle" "$runs" ;;
-  *) sed -n '2,26p' "$0"; exit 2 ;;
+  *) sed -n '2,40p' "$0"; exit 2 ;;
 esac

@@ -186,6 +186,18 @@ interface WebGpuModule {
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
 
+/** Why the current backend cannot read a tensor back synchronously, or '' when it can. */
+function syncReadProblem(): string {
+  try {
+    const t = tf.tensor1d([1, 2]);
+    const v = t.dataSync();
+    t.dispose();
+    return v[1] === 2 ? '' : 'read back wrong values';
+  } catch (e) {
+    return errText(e);
+  }
+}
+
 async function tryWebgpu(): Promise<Attempt> {
   const dawnPath = resolveOptional('webgpu');
   if (!dawnPath) return { ok: false, reason: 'webgpu (Dawn for Node) not installed' };
@@ -212,6 +224,11 @@ async function tryWebgpu(): Promise<Attempt> {
     else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     nodeRequire(backendPath);
     if (!(await trySetBackend('webgpu'))) return { ok: false, reason: `webgpu: backend did not initialise on ${desc || 'the adapter'}` };
+    // The engine reads tensors synchronously (dataSync); tfjs-backend-webgpu does that through OffscreenCanvas, which
+    // Node lacks, so a backend that cannot read back synchronously is refused here rather than failing mid-analysis
+    // (docs/pytorch.md §WebGPU).
+    const syncProblem = syncReadProblem();
+    if (syncProblem) return { ok: false, reason: `webgpu: no synchronous read-back on ${desc || 'the adapter'} (${syncProblem})` };
     const version = packageVersion('@tensorflow/tfjs-backend-webgpu');
     return { ok: true, info: { name: 'webgpu', version, threads: 1, gpu: true, detail: `tfjs-backend-webgpu ${version} via Dawn on ${desc || 'an unnamed adapter'}` } };
   } catch (e) {

@@ -14,6 +14,11 @@ import { registerClassifyCommands } from './cli/classify';
 import { registerLandscapeCommands } from './cli/landscape';
 import { registerEnsembleCommands } from './cli/ensemble';
 import { registerReproduceCommands } from './cli/reproduce';
+import { registerPatchCommands } from './cli/patch';
+import { registerKickCommands } from './cli/kick';
+import { registerSpectrumCommands } from './cli/spectrum';
+import { registerSweepCommands } from './cli/sweep';
+import { registerLensCommands } from './cli/lens';
 import { refuseTorchBackend } from './cli/torch-options';
 import { boundedMessage } from './util/errors';
 import { VERSION } from './version';
@@ -42,6 +47,11 @@ registerClassifyCommands(program);
 registerLandscapeCommands(program);
 registerEnsembleCommands(program);
 registerReproduceCommands(program);
+registerPatchCommands(program);
+registerKickCommands(program);
+registerSpectrumCommands(program);
+registerSweepCommands(program);
+registerLensCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`hrm-lens: ${boundedMessage(err)}\n`);

@@ -34,14 +34,16 @@ import type { AnalysisMethods } from './analysis/analysis-protocol';
 import type { PaperMethods } from './paper/paper-protocol';
 import type { OfficialMethods } from './interop/official-protocol';
 import type { BackendName } from './rpc/backend-names';
-import type { TorchParams } from './torch/torch-protocol';
+import type { TorchMethods, TorchParams, TorchTrainParams } from './torch/torch-protocol';
+import type { MapAnalysisMethods, PatchKickMethods } from './intervene/intervene-protocol';
 
 /**
  * Bumped when a message shape or the method set changes (2: `inspect.strip`; 3: `official.evaluate`,
- * `inspect.latents`; 4: `torch` on the analyses' params); the host refuses an engine that reports another version
- * (a stale build).
+ * `inspect.latents`; 4: `torch` on the analyses' params; 5: the interventions `intervene.*`,
+ * `torch` on `train`, `torch.info`); the host refuses an engine
+ * that reports another version (a stale build).
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 // ---------------------------------------------------------------------------------------------------- tensors
 
@@ -167,6 +169,8 @@ export interface TrainParams {
   resume?: boolean;
   /** Used only when this request is the first to need TF.js in the engine process (the backend is chosen once). */
   backend?: BackendName;
+  /** Train with PyTorch under torchrun (engine/torch/torch-train.ts); TF.js then only evaluates the final checkpoint. */
+  torch?: TorchTrainParams;
 }
 
 /** Streamed by `train`: one `step` event per optimizer step, one `checkpoint` event per file written. */
@@ -228,7 +232,7 @@ export interface TrainMethods {
   evaluate: { params: EvaluateParams; result: EvaluateResult; progress: { done: number; total: number } };
 }
 
-export interface EngineMethods extends CoreMethods, SelfTestMethods, InspectMethods, TrainMethods, ImportMethods, AnalysisMethods, PaperMethods, OfficialMethods {}
+export interface EngineMethods extends CoreMethods, SelfTestMethods, InspectMethods, TrainMethods, ImportMethods, AnalysisMethods, PaperMethods, OfficialMethods, PatchKickMethods, MapAnalysisMethods, TorchMethods {}
 
 export type MethodName = keyof EngineMethods;
 export type ParamsOf<M extends MethodName> = EngineMethods[M]['params'];

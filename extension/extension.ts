@@ -11,7 +11,7 @@ import { registerEngine } from './engine/engine-commands';
 import { registerInspectPuzzle } from './commands/inspect-puzzle';
 import { registerEvaluateCheckpoint } from './commands/evaluate-checkpoint';
 import { registerResultDocuments } from './commands/result-document';
-import { registerTrain } from './commands/train';
+import { type TrainPrompt, lastTrainPrompts, registerTrain } from './commands/train';
 import { registerResumeTraining } from './commands/resume-training';
 import { registerImportCheckpoint } from './commands/import-checkpoint';
 import { registerAnalysisReports } from './commands/analysis-reports';
@@ -76,6 +76,8 @@ export interface HrmLensApi {
   checkpointChoices(): CheckpointChoices | undefined;
   /** The newest refusal messages shown (untrusted workspace, not a checkpoint, …). */
   refusals(): readonly string[];
+  /** The prompts the last "HRM: Train" showed (titles and item labels). */
+  trainPrompts(): readonly TrainPrompt[];
   /** Where the `hrm-lens` launcher was put on the terminals' PATH (undefined when it was not). */
   cli: CliOnPath | undefined;
   /** The terminals' environment changes of the extension: PATH and HRM_LENS_NODE. */
@@ -95,7 +97,7 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi | undefin
   const docs = registerResultDocuments(context);
   const trajectories = new TrajectoryStore(context.workspaceState);
   context.subscriptions.push(trajectories);
-  const panels = registerInspectorPanels(context, engine);
+  const panels = registerInspectorPanels(context, engine, trajectories);
   const trainingStatus = new TrainingStatusBar();
   const dashboards = registerTrainingDashboards(context);
   const ensemble = registerEnsemblePanel(context);
@@ -148,6 +150,7 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi | undefin
     checkpoints: { files: () => catalog.files, rescan: () => catalog.rescan(), shipped: () => catalog.shippedModels() },
     checkpointChoices: lastCheckpointChoices,
     refusals: recentRefusals,
+    trainPrompts: lastTrainPrompts,
     cli,
     terminalEnvironment: () => ({ PATH: envVar('PATH'), HRM_LENS_NODE: envVar('HRM_LENS_NODE') }),
   };

@@ -62,6 +62,11 @@ if (!unitOnly && existsSync(path.join(root, 'test', 'e2e', 'inspector.e2e.mjs'))
   await runCounted(path.join(root, 'test', 'e2e', 'inspector.e2e.mjs'));
 }
 
+if (!unitOnly && existsSync(path.join(root, 'test', 'e2e', 'interventions.e2e.mjs'))) {
+  console.log('\n== browser test: the inspector\'s Interventions section in code-server + Chromium (Playwright) ==');
+  await runCounted(path.join(root, 'test', 'e2e', 'interventions.e2e.mjs'));
+}
+
 if (!unitOnly && existsSync(path.join(root, 'test', 'e2e', 'start.e2e.mjs'))) {
   console.log('\n== npm start: the packaged extension installed in code-server, on the demo workspace ==');
   await runCounted(path.join(root, 'test', 'e2e', 'start.e2e.mjs'));

@@ -4,7 +4,8 @@
  * PCA trajectory and the landscape; the class badge shows the trajectory's mode with its evidence. The landscape is
  * drawn in one of two styles chosen by a radio pair ("Normalized arrows" | "Paper style"; webview/inspector-canvases.ts
  * and webview/landscape-paper-canvas.ts), and its PNG export is the style shown. State (trace, segment, solution
- * toggle, landscape, landscape style) survives reloads through vscode.setState. Nothing is posted to the webview
+ * toggle, landscape, landscape style, the Interventions section's settings and results: webview/inspector-interventions.ts)
+ * survives reloads through vscode.setState. Nothing is posted to the webview
  * before it says 'ready'. For the browser test: body[data-segment] is the current segment (1-based) and
  * body[data-render-ms] the time from the trace's arrival to the first painted frame.
  */
@@ -16,6 +17,7 @@ import { SegmentCharts } from './inspector-charts';
 import { drawLandscape, drawPca, drawStability } from './inspector-canvases';
 import { drawLandscapePaper } from './landscape-paper-canvas';
 import { PAPER_ARROW_PERCENT, PAPER_E_CLIP } from './landscape-paper';
+import { InterventionsSection, interventionsForNewTrace } from './inspector-interventions';
 import type { HostToInspector, InspectorState, InspectorToHost, InspectorTrace, LandscapeStyle } from './protocol';
 import { vscodeApi } from './vscode-api';
 
@@ -24,6 +26,13 @@ let state: InspectorState = vscode.getState() ?? { segment: 0, showSolution: fal
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const charts = new SegmentCharts($('charts'));
 let timer: number | undefined;
+const interventions = new InterventionsSection({
+  state: () => state.interventions,
+  save: (iv) => { state = { ...state, interventions: iv }; save(); },
+  trace: () => state.trace,
+  segment: () => state.segment,
+  post: (m) => vscode.postMessage(m),
+});
 
 const fmt = (x: number | null, digits = 3): string => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(digits));
 
@@ -46,6 +55,7 @@ function renderSegment(trace: InspectorTrace): void {
   drawLandscapeView(trace, k);
   $('figures').textContent = `${s.exact ? 'exact' : `${s.wrong ?? '?'} wrong`} · E ${s.energy} · loss ${fmt(s.loss)} · changed ${s.changed} · σ(q_halt) ${fmt(s.qHalt)} · σ(q_continue) ${fmt(s.qContinue)} · residual ${fmt(s.residualH)}`;
   for (const row of Array.from(document.querySelectorAll<HTMLTableRowElement>('#table tbody tr'))) row.classList.toggle('current', row.dataset.k === String(k));
+  interventions.setSegment();
 }
 
 /** The landscape (if computed) in the chosen style; the canvas says which in data-style. */
@@ -101,6 +111,7 @@ function renderTrace(trace: InspectorTrace, t0 = performance.now()): void {
   }));
   charts.render(trace, state.segment);
   renderSegment(trace);
+  interventions.render();
   // Done when the frame with all of it is painted: the callback of the next frame's rAF runs after that paint.
   const done = () => {
     const ms = performance.now() - t0;
@@ -169,8 +180,9 @@ $('solution').addEventListener('change', (e) => {
   if (state.trace) renderSegment(state.trace);
 });
 window.addEventListener('keydown', (e) => {
-  // Text boxes and the landscape style's radios keep their own arrow keys.
+  // Text boxes, the landscape style's radios and the Interventions section's controls keep their own arrow keys.
   if (!state.trace || (e.target instanceof HTMLInputElement && (e.target.type === 'text' || e.target.type === 'radio'))) return;
+  if (e.target instanceof Element && e.target.closest('#interventions')) return;
   if (e.key === 'ArrowRight') go(state.segment + 1);
   else if (e.key === 'ArrowLeft') go(state.segment - 1);
   else if (e.key === 'Home') go(0);
@@ -203,9 +215,10 @@ for (const r of styleInputs) {
 
 window.addEventListener('message', (e: MessageEvent<HostToInspector>) => {
   const m = e.data;
+  if (m && interventions.onMessage(m)) return;
   if (m?.kind === 'trace') {
     const t0 = performance.now();
-    state = { trace: m.trace, segment: m.trace.segments.length - 1, showSolution: false, landscapeStyle: state.landscapeStyle };
+    state = { trace: m.trace, segment: m.trace.segments.length - 1, showSolution: false, landscapeStyle: state.landscapeStyle, interventions: interventionsForNewTrace(state.interventions) };
     save();
     // A new trace: the old landscape (computed for the old one) goes.
     const old = $<HTMLCanvasElement>('landscape');
@@ -259,6 +272,7 @@ new MutationObserver(() => {
   if (!state.trace) return;
   charts.render(state.trace, state.segment);
   renderSegment(state.trace);
+  interventions.redraw();
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 showLandscapeStyle();

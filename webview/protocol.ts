@@ -1,7 +1,8 @@
 /**
  * Every message between the extension host and the webviews (inspector, training dashboard, ensemble report), and
  * their persisted state. Types only. What the engine puts on the wire is declared once, in the engine's types-only
- * files (engine/analysis/inspect-types.ts, engine/analysis/analysis-protocol.ts, engine/ensemble/report-types.ts),
+ * files (engine/analysis/inspect-types.ts, engine/analysis/analysis-protocol.ts, engine/ensemble/report-types.ts,
+ * engine/intervene/intervene-protocol.ts),
  * and imported here with `import type` (webview/ imports no engine or extension code: eslint.config.mjs); the host
  * maps the engine's results to the shapes below. The inspector:
  *
@@ -14,12 +15,15 @@
  *   webview → host  { kind: 'export-png', name, dataUrl }   a chart or canvas, saved through the host's save dialog
  *   webview → host  { kind: 'export-trace', format }        the trace as JSON or CSV (the host formats and saves it)
  *   host → webview  { kind: 'exported', message }           where it was saved (or why not)
+ *   webview ↔ host  { kind: 'intervene-…' }                 the Interventions section (InterventionToHost, HostToIntervention)
  */
 import type { LandscapeAttractor } from '../engine/analysis/analysis-protocol';
+import type { KickResult, LensResult, PatchResult, PatchSource, SpectrumResult, StatePart, SweepResult } from '../engine/intervene/intervene-protocol';
 import type { PerturbedAnswer, StripVote, TraceSegment } from '../engine/analysis/inspect-types';
 import type { EnsembleConfig, EnsembleDetail, RuleFigures } from '../engine/ensemble/report-types';
 
 export type { LandscapeAttractor, PerturbedAnswer, StripVote, TraceSegment };
+export type { KickResult, LensResult, PatchResult, SpectrumResult, StatePart, SweepResult };
 export type { EnsembleConfig, EnsembleCurveName, EnsembleCurvePoint, EnsembleDetail, RuleFigures } from '../engine/ensemble/report-types';
 
 /** A segment of the trace as the inspector shows it (the split of `wrong` into givens and blanks left out). */
@@ -79,7 +83,8 @@ export type HostToInspector =
   /** The perturbation strip of the trace shown (it arrives after the trace), or why there is none. */
   | { kind: 'strip'; perturbations: InspectorTrace['perturbations']; vote: InspectorTrace['vote'] }
   | { kind: 'strip-error'; message: string }
-  | { kind: 'exported'; message: string };
+  | { kind: 'exported'; message: string }
+  | HostToIntervention;
 export type InspectorToHost =
   /**
    * `restored`: the trace the webview already shows from its saved state (after a reload or a tab switch); the host
@@ -91,7 +96,8 @@ export type InspectorToHost =
   | { kind: 'cancel-landscape' }
   /** `dataUrl`: data:image/png;base64,…; `name`: a file stem such as 'stability'. */
   | { kind: 'export-png'; name: string; dataUrl: string }
-  | { kind: 'export-trace'; format: 'json' | 'csv' };
+  | { kind: 'export-trace'; format: 'json' | 'csv' }
+  | InterventionToHost;
 
 /** Kept across reloads with vscode.setState and given back to the panel serializer. */
 export interface InspectorState {
@@ -104,10 +110,92 @@ export interface InspectorState {
   landscapeStyle?: LandscapeStyle;
   segment: number;
   showSolution: boolean;
+  /** The Interventions section: its settings and results (absent in states saved before it existed). */
+  interventions?: InterventionsState;
 }
 
 /** The two ways the inspector draws the landscape (its "Normalized arrows" | "Paper style" toggle). */
 export type LandscapeStyle = 'normalized' | 'paper';
+
+// ---------------------------------------------------------------------------------------------------------------
+// The inspector's Interventions section (webview/inspector-interventions*.ts ↔ extension/panels/inspector-interventions.ts).
+// The engine's results (engine/intervene/intervene-protocol.ts) travel as they are; the host fills in the checkpoint
+// and the puzzle from the panel's own trace, so the webview names no file.
+//
+//   webview → host  { kind: 'intervene-run', request }      one intervention on the panel's puzzle and checkpoint
+//   webview → host  { kind: 'intervene-cancel' }            stop the one running
+//   host → webview  { kind: 'intervene-progress', what, done, total }
+//   host → webview  { kind: 'intervene-result', view } | { kind: 'intervene-error', what, message }
+//   webview → host  { kind: 'intervene-donor', choice }     pick the patch donor (a trajectory, a relabeling, a latents file)
+//   host → webview  { kind: 'intervene-donor', donor }      the panel's donor now (null: none); also after 'ready'
+//   webview → host  { kind: 'intervene-dataset' }           pick the compute sweep's dataset file (an open dialog)
+//   host → webview  { kind: 'intervene-dataset', name }     the dataset picked (null: none); also after 'ready'
+//   webview → host  { kind: 'intervene-export', format, view }   a result as JSON or CSV (the host formats and saves it)
+//   webview → host  { kind: 'intervene-rendered', what, summary } a result drawn, with the words the section shows
+// ---------------------------------------------------------------------------------------------------------------
+
+export type InterventionKind = 'patch' | 'kick' | 'spectrum' | 'sweep' | 'lens';
+
+/** What the section asks the engine for (the host adds the checkpoint, the puzzle and the trace's segments). */
+export type InterventionRequest =
+  | { kind: 'patch'; part: StatePart }
+  /** `epsilons`: the kick sizes, relative to ‖z‖. */
+  | { kind: 'kick'; epsilons: number[] }
+  /** `atSegment`: 1-based, the segment selected in the inspector. */
+  | { kind: 'spectrum'; atSegment: number }
+  /** 'puzzle': the inspected puzzle alone; 'dataset': the dataset file picked for the panel. */
+  | { kind: 'sweep'; scope: SweepScope }
+  | { kind: 'lens' };
+
+export type SweepScope = 'puzzle' | 'dataset';
+
+/** An engine result as the section keeps and draws it. */
+export type InterventionView =
+  | { kind: 'patch'; result: PatchResult; donor: PatchDonor }
+  | { kind: 'kick'; result: KickResult }
+  | { kind: 'spectrum'; result: SpectrumResult }
+  | { kind: 'sweep'; result: SweepResult; scope: SweepScope; dataset: string | null }
+  | { kind: 'lens'; result: LensResult };
+
+/** The patch donor as the section shows it (its files stay on the host). */
+export interface PatchDonor {
+  kind: PatchSource['kind'];
+  /** e.g. "trajectory ..3.1… · tiny-4x4", "digit shift +1", "latents run.safetensors". */
+  label: string;
+}
+
+/** How the donor is picked: a trajectory of the Trajectories view (a quick pick), the puzzle under digit shift `shift`, a latents file. */
+export type DonorChoice = { kind: 'trajectory' } | { kind: 'relabel'; shift: number } | { kind: 'latents' };
+
+export type InterventionToHost =
+  | { kind: 'intervene-run'; request: InterventionRequest }
+  | { kind: 'intervene-cancel' }
+  | { kind: 'intervene-donor'; choice: DonorChoice }
+  | { kind: 'intervene-dataset' }
+  | { kind: 'intervene-export'; format: 'json' | 'csv'; view: InterventionView }
+  | { kind: 'intervene-rendered'; what: InterventionKind; summary: string };
+
+export type HostToIntervention =
+  | { kind: 'intervene-progress'; what: InterventionKind; done: number; total: number }
+  | { kind: 'intervene-result'; view: InterventionView }
+  | { kind: 'intervene-error'; what: InterventionKind; message: string }
+  | { kind: 'intervene-donor'; donor: PatchDonor | null }
+  | { kind: 'intervene-dataset'; name: string | null };
+
+/** The section's settings and last results, kept in the inspector's saved state. */
+export interface InterventionsState {
+  open: boolean;
+  patchPart: StatePart;
+  /** log10 of the largest kick ε. */
+  epsilonLog: number;
+  sweepScope: SweepScope;
+  patch?: Extract<InterventionView, { kind: 'patch' }>;
+  kick?: KickResult;
+  /** At most one per segment, by `atSegment`. */
+  spectra?: SpectrumResult[];
+  sweep?: Extract<InterventionView, { kind: 'sweep' }>;
+  lens?: LensResult;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The training dashboard (extension/panels/training-dashboard.ts ↔ webview/training.main.ts).

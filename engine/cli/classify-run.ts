@@ -32,7 +32,6 @@ export function formatClassifyReport(r: ClassifyReport, header: string): string 
 }
 
 export async function runClassify(flags: ClassifyFlags): Promise<void> {
-  if (flags.saveLatents !== undefined && flags.backend === 'torch') throw new Error('--save-latents records the traces with the TF.js engine: use another --backend');
   if (flags.backend === TORCH_BACKEND) {
     const { report, source } = await (await import('./torch-run')).classifyTorch(flags);
     process.stdout.write(flags.json ? `${toJson({ checkpoint: flags.checkpoint, source, ...report })}\n`

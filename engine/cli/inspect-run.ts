@@ -25,7 +25,6 @@ export async function runInspect(flags: InspectFlags): Promise<void> {
   const problem = puzzleProblem(flags.puzzle);
   if (problem) throw new Error(`--puzzle: ${problem}`);
   const segments = intOption(flags.segments, 'segments', LIMITS.segments);
-  if (flags.saveLatents !== undefined && flags.backend === 'torch') throw new Error('--save-latents records the traces with the TF.js engine: use another --backend');
   if (flags.backend === TORCH_BACKEND) {
     writeInspect(flags.checkpoint, await (await import('./torch-run')).inspectTorch(flags), flags.json);
     return;

@@ -208,6 +208,14 @@ function runSteps(model: HrmModel, carry: Carry, x: tf.Tensor3D, steps: readonly
   return out;
 }
 
+/**
+ * One segment's state update from the input embedding x [B, S_total, D] (what runSegment does after embedding its
+ * tokens): the interventions run it from states they patch or push (engine/intervene/recurrent-map.ts).
+ */
+export function segmentStateUpdate(model: HrmModel, carry: Carry, x: tf.Tensor3D, opts: SegmentOptions = {}): Carry {
+  return runSteps(model, carry, x, segmentSchedule(model.config), opts.capture, opts.segmentIndex ?? 1);
+}
+
 /** Output heads on z_H [B, S_total, D]: logits [B, cells, V] (prefix dropped) and q = q_head(z_H[:, 0]) → [B, 2]. */
 export function outputHeads(model: HrmModel, zH: tf.Tensor3D): { logits: tf.Tensor3D; q: tf.Tensor2D } {
   return tf.tidy(() => {

@@ -13,6 +13,9 @@ import { ensemble, landscape, probe } from './analysis-handlers';
 import { evaluate, train, trainStop } from './train-handlers';
 import { reproduce } from './paper-handlers';
 import { officialEvaluate } from './official-handlers';
+import { torchInfo } from './torch-handlers';
+import { interventionKick, interventionPatch } from './patch-kick-handlers';
+import { interveneLens, interveneSpectrum, interveneSweep } from './map-analysis-handlers';
 import type { HandlerRegistry } from './handler';
 
 export const handlers: HandlerRegistry = {
@@ -30,4 +33,10 @@ export const handlers: HandlerRegistry = {
   landscape,
   reproduce,
   'official.evaluate': officialEvaluate,
+  'torch.info': torchInfo,
+  'intervene.patch': interventionPatch,
+  'intervene.kick': interventionKick,
+  'intervene.spectrum': interveneSpectrum,
+  'intervene.sweep': interveneSweep,
+  'intervene.lens': interveneLens,
 };

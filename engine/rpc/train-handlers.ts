@@ -1,16 +1,21 @@
 /**
  * Handlers of `train`, `train.stop` and `evaluate`. Cheap to import: TF.js and the trainer load on the first call
- * (engine/rpc/train-engine.ts). Trainings in progress are listed by run folder so that `train.stop` can ask one (or
- * all) to end after their next checkpoint; cancelling a `train` request does the same and answers Cancelled.
+ * (engine/rpc/train-engine.ts; a `train` request carrying `torch` trains with PyTorch under torchrun instead,
+ * torch-train-engine.ts). Trainings in progress are listed by run folder so that `train.stop` can ask one (or all) to
+ * end after their next checkpoint; cancelling a `train` request does the same and answers Cancelled.
  */
 import * as path from 'node:path';
 import { BACKEND_NAMES } from './backend-names';
 import { LIMITS } from '../util/limits';
 import { checkIntParam, checkParam, type Handler } from './handler';
+import { torchTrainParamsProblem } from '../torch/torch-params';
 
 type Heavy = typeof import('./train-engine');
 let heavy: Promise<Heavy> | undefined;
 const load = (): Promise<Heavy> => (heavy ??= import('./train-engine'));
+type TorchSide = typeof import('./torch-train-engine');
+let torchSide: Promise<TorchSide> | undefined;
+const loadTorch = (): Promise<TorchSide> => (torchSide ??= import('./torch-train-engine'));
 
 /** Running trainings: resolved run folder -> stop requested. */
 const running = new Map<string, { stop: boolean }>();
@@ -25,15 +30,16 @@ export const train: Handler<'train'> = async (params, ctx) => {
   checkParam(params.mixingResample === undefined || typeof params.mixingResample === 'boolean', 'mixingResample must be true or false');
   checkParam(params.data === undefined || (typeof params.data === 'string' && params.data.length > 0), 'data must be a dataset file');
   checkParam(params.backend === undefined || BACKEND_NAMES.includes(params.backend), `backend must be one of ${BACKEND_NAMES.join(', ')}`);
+  const torchProblem = params.torch === undefined ? '' : torchTrainParamsProblem(params.torch);
+  checkParam(torchProblem === '', torchProblem);
   const out = path.resolve(params.out);
   checkParam(!running.has(out), `a training is already writing into ${out}`);
   const entry = { stop: false };
   running.set(out, entry);
   try {
-    const engine = await load();
-    return await engine.trainRun(params, {
-      signal: ctx.signal, stopRequested: () => entry.stop, progress: (e) => ctx.progress(e), log: (level, m) => ctx.log(level, m),
-    });
+    const hooks = { signal: ctx.signal, stopRequested: () => entry.stop, progress: ctx.progress.bind(ctx), log: ctx.log.bind(ctx) };
+    if (params.torch) return await (await loadTorch()).trainTorchRun({ ...params, torch: params.torch }, hooks);
+    return await (await load()).trainRun(params, hooks);
   } finally {
     running.delete(out);
   }

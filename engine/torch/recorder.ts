@@ -46,6 +46,8 @@ export interface TorchBatchOptions {
   batch?: number;
   latents?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Every batch's traces (inputs start, start + 1, …) before they are dropped: a latents export writes them. */
+  onTraces?: (traces: readonly PuzzleTrace[], start: number) => void;
   signal?: AbortSignal;
 }
 
@@ -58,6 +60,7 @@ export async function batchTraceMetricsTorch(model: TorchModel, inputs: readonly
   for (let start = 0; start < inputs.length; start += B) {
     throwIfAborted(opts.signal, 'run');
     const traces = await captureTracesTorch(model, inputs.slice(start, start + B), { segments: S, latents: opts.latents ?? true });
+    opts.onTraces?.(traces, start);
     for (const t of traces) out.push(computeTraceMetrics(t));
     opts.onProgress?.(Math.min(inputs.length, start + B), inputs.length);
   }

@@ -34,9 +34,10 @@ import { writeFileAtomic } from '../util/atomic-write';
 import { DataError } from '../util/errors';
 import { TrainFeed } from './train-feed';
 import { type LaunchedTraining, type TrainEvent, checkTorchPython, freePort, launchTraining } from './train-launch';
+import type { TorchTrainDevice } from './torch-protocol';
 
-export type TorchTrainDevice = 'auto' | 'cuda' | 'cpu';
-export const TORCH_TRAIN_DEVICES: readonly TorchTrainDevice[] = ['auto', 'cuda', 'cpu'];
+export type { TorchTrainDevice } from './torch-protocol';
+export { TORCH_TRAIN_DEVICES } from './torch-params';
 
 export interface TorchTrainOptions extends Omit<OpenTrainerOptions, 'backend'> {
   python: string;
@@ -81,6 +82,10 @@ export class TorchTrainError extends Error {
 }
 
 export interface TorchTraining {
+  /** The run folder (on the node that writes it). */
+  dir: string;
+  /** The step the training ends at. */
+  totalSteps: number;
   /** Ask the trainer to stop after its current step (with a checkpoint). */
   stop(): void;
   /** Stop now: torchrun and its processes get SIGTERM (the trainer still writes a checkpoint when it can). */
@@ -105,8 +110,8 @@ export function checkProcessLayout(batch: number, o: Pick<TorchTrainOptions, 'np
   return processes;
 }
 
-/** The engine's initial weights for (config, seed), as a checkpoint file the trainer starts from. */
-function writeInitialWeights(file: string, spec: RunSpec): void {
+/** The engine's initial weights for (config, seed), as a checkpoint file the trainer starts from (the benches reuse it). */
+export function writeInitialWeights(file: string, spec: Pick<RunSpec, 'model' | 'seed'>): void {
   const tensors = new Map<string, SafeTensorInput>();
   for (const s of weightSpecs(spec.model)) tensors.set(s.name, { shape: [...s.shape], data: initialWeight(s, spec.seed) });
   fs.writeFileSync(file, encodeSafetensors(tensors, {
@@ -159,7 +164,7 @@ export async function startTorchTraining(o: TorchTrainOptions): Promise<TorchTra
   }
   const totalSteps = o.steps ?? spec.train.steps;
   checkProcessLayout(spec.train.batch, o);
-  const info = checkTorchPython(o.python);
+  const info = await checkTorchPython(o.python);
   if (o.device === 'cuda' && info.cudaDevices < o.nprocPerNode) {
     throw new RangeError(`--device cuda: PyTorch ${info.torch} of "${o.python}" sees ${info.cudaDevices} CUDA device${info.cudaDevices === 1 ? '' : 's'}, `
       + `and each of the ${o.nprocPerNode} processes of this node needs its own`);
@@ -276,7 +281,7 @@ export async function startTorchTraining(o: TorchTrainOptions): Promise<TorchTra
         cleanup();
       }
     };
-    return { stop: () => { try { activeFeed.requestStop(); } catch { /* ended already */ } }, kill: () => run.kill('SIGTERM'), done: finish() };
+    return { dir, totalSteps, stop: () => { try { activeFeed.requestStop(); } catch { /* ended already */ } }, kill: () => run.kill('SIGTERM'), done: finish() };
   } catch (err) {
     cleanup();
     throw err;

@@ -14,7 +14,7 @@
  * in the terminal reaches hrm-lens alone, which asks the trainer to stop through the feed). Each node's local rank 0
  * prints its events on stdout as "@hrm-lens-train " + JSON; every other line is the trainer's or torchrun's log.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { TorchUnavailableError, defaultPackageDir } from './worker-client';
@@ -79,29 +79,43 @@ export interface TorchPythonInfo {
   torchrunNeedsFix: boolean;
 }
 
+/** Python's answer to the check, or how it failed to give one. */
+interface CheckOutcome { stdout: string; stderr: string; status: number | null; errno?: string; error?: Error }
+
+function runCheck(python: string, code: string): Promise<CheckOutcome> {
+  return new Promise((resolve) => {
+    execFile(python, ['-c', code], { encoding: 'utf8', timeout: 180_000, windowsHide: true, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      const e = err as (NodeJS.ErrnoException & { code?: string | number }) | null;
+      if (e && typeof e.code === 'string') resolve({ stdout: '', stderr: '', status: null, errno: e.code, error: e });
+      else if (e && typeof e.code !== 'number' && (e as { killed?: boolean }).killed) resolve({ stdout, stderr, status: null, error: new Error('no answer within 180 s') });
+      else resolve({ stdout, stderr, status: e ? (typeof e.code === 'number' ? e.code : null) : 0 });
+    });
+  });
+}
+
 /**
  * Checks that `python` runs and has PyTorch with torch.distributed; a TorchUnavailableError naming the interpreter
- * otherwise (a missing interpreter, no torch, a torch without torch.distributed).
+ * otherwise (a missing interpreter, no torch, a torch without torch.distributed). Asynchronous: the first `import
+ * torch` can take a minute on a busy machine, and the engine process answers other requests meanwhile.
  */
-export function checkTorchPython(python: string): TorchPythonInfo {
+export async function checkTorchPython(python: string): Promise<TorchPythonInfo> {
   const code = 'import json, sys\ntry:\n import torch, torch.distributed as d, numpy\nexcept Exception as e:\n print(json.dumps({"error": str(e), "python": sys.version.split()[0]})); sys.exit(0)\n'
     + 'fix = False\ntry:\n from torch.distributed.elastic.multiprocessing.api import Std\n fix = Std.from_str("0") is None\nexcept Exception:\n pass\n'
     + 'print(json.dumps({"torch": torch.__version__, "dist": d.is_available(), "cuda": torch.cuda.is_available(), "devices": torch.cuda.device_count() if torch.cuda.is_available() else 0, "fix": fix}))\n';
-  const r = spawnSync(python, ['-c', code], { encoding: 'utf8', timeout: 180_000, windowsHide: true });
+  const r = await runCheck(python, code);
   const what = `Python interpreter "${python}"`;
   const hint = 'set the Python path (--python, env HRM_LENS_PYTHON or hrmLens.pythonPath) to one that has PyTorch';
   if (r.error) {
-    const errno = (r.error as NodeJS.ErrnoException).code;
-    throw new TorchUnavailableError(errno === 'ENOENT' || errno === 'EACCES'
-      ? `${what} was not found or cannot be run (${errno}); ${hint}`
+    throw new TorchUnavailableError(r.errno === 'ENOENT' || r.errno === 'EACCES'
+      ? `${what} was not found or cannot be run (${r.errno}); ${hint}`
       : `${what} could not be started: ${r.error.message}`);
   }
-  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  const line = r.stdout.trim().split('\n').pop() ?? '';
   let info: { error?: string; python?: string; torch?: string; dist?: boolean; cuda?: boolean; devices?: number; fix?: boolean };
   try {
     info = JSON.parse(line) as typeof info;
   } catch {
-    throw new TorchUnavailableError(`${what} exited with code ${String(r.status)} without answering: ${(r.stderr ?? '').trim().slice(-600)}`);
+    throw new TorchUnavailableError(`${what} exited with code ${String(r.status)} without answering: ${r.stderr.trim().slice(-600)}`);
   }
   if (info.error !== undefined) throw new TorchUnavailableError(`${what} (Python ${String(info.python)}) cannot import torch: ${info.error}. Install PyTorch for it, or ${hint}`);
   if (!info.dist) throw new TorchUnavailableError(`${what}: PyTorch ${String(info.torch)} was built without torch.distributed, which training needs`);

@@ -51,6 +51,22 @@ export const LIMITS = Object.freeze({
   seed: { min: 0, max: 2 ** 32 - 1 },
   /** wasm threads (--threads). */
   threads: { min: 1, max: 256 },
+  /** Random directions per kick size (kick --directions). */
+  kickDirections: { min: 0, max: 1024 },
+  /** Principal directions of the kicks, each pushed both ways (kick --pcs). */
+  kickPcs: { min: 0, max: 64 },
+  /** Kick sizes ε of one request (kick --eps). */
+  kickSizes: { min: 1, max: 64 },
+  /** Kicked copies of one state: sizes × (directions + 2 · pcs); each holds a whole state in memory. */
+  kicks: { min: 1, max: 1024 },
+  /** Batch row of a latents file (the donor of a patch). */
+  latentsRow: { min: 0, max: 99_999 },
+  /** Leading eigenvalues of a Jacobian spectrum (spectrum --count). */
+  eigenvalues: { min: 1, max: 64 },
+  /** Krylov dimension of a spectrum: products with the Jacobian, each one segment forward and backward (spectrum --max-iterations). */
+  krylov: { min: 1, max: 300 },
+  /** Counts in one list of a compute sweep (sweep --h-cycles, --l-cycles, --segments). */
+  sweepValues: { min: 1, max: 16 },
 } satisfies Record<string, IntLimit>);
 
 export const NUM_LIMITS = Object.freeze({
@@ -62,6 +78,10 @@ export const NUM_LIMITS = Object.freeze({
   tolerance: { min: 0, max: 1e6, minInclusive: true },
   /** Settling threshold τ (classify --tau). */
   tau: { min: 0, max: 1e6, minInclusive: true },
+  /** Kick size ε, relative to the state's norm (kick --eps). */
+  kickEpsilon: { min: 0, max: 1000 },
+  /** Relative residual at which a spectrum's eigenvalues count as converged (spectrum --tolerance). */
+  eigenTolerance: { min: 0, max: 1 },
 } satisfies Record<string, NumLimit>);
 
 /** "1…256". */

@@ -1,18 +1,26 @@
 /**
- * "HRM: Train" and "HRM: Stop Training". Train asks for a preset, data mixing and the step count (or takes them from
- * the arguments `{ preset, steps, seed, mixing, mixingResample, batch, backend, data }`, asking nothing; the prompts also offer the
- * workspace's dataset files), trains into
+ * "HRM: Train" and "HRM: Stop Training". Train asks for a preset, data mixing, the step count and the backend (or takes
+ * them from the arguments `{ preset, steps, seed, mixing, mixingResample, batch, backend, processes, data }`, asking
+ * nothing; the prompts also offer the workspace's dataset files), trains into
  * `<runs folder>/<preset>-s<seed>-<time>` (setting hrmLens.runsFolder, default `.hrm/runs`) in the engine, and shows
  * progress in a notification (Cancel = stop after a checkpoint) and in the status bar. With `{ resume: <run folder> }`
  * it continues that run instead (to `steps` in total, default the run's own; "HRM: Resume Training" uses this). The
  * backend is the argument's, else the setting hrmLens.backend. Refused in an untrusted workspace. While a training
  * runs, the context key hrmLens.trainingRunning is true (Stop Training is offered only then). Returns the engine's
  * TrainResult.
+ *
+ * PyTorch: when the prompts start, the engine looks for a Python with PyTorch (`torch.info`: hrmLens.pythonPath from
+ * the user's settings, else its search). Found, the backend step offers "PyTorch (<python>, torch <version>,
+ * cuda|cpu)" beside the TF.js backends, then the number of processes (default 1); not found, the backend step is the
+ * TF.js one alone. `backend: 'torch'` (an argument or a config file) trains with PyTorch without asking. Either way
+ * the engine's `train` request carries `torch` and the engine runs torchrun (engine/torch/torch-train.ts), with the
+ * same progress events, dashboard, Runs tree and Stop Training as a TF.js training.
  */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { isCancelled, type BackendName, type TrainResult } from '../../engine/protocol';
-import { BACKEND_NAMES as BACKENDS } from '../../engine/rpc/backend-names';
+import { BACKEND_NAMES as BACKENDS, TORCH_BACKEND } from '../../engine/rpc/backend-names';
+import type { TorchInfo } from '../../engine/torch/torch-protocol';
 import type { EngineClient } from '../engine/engine-client';
 import type { TrainingStatusBar } from '../status-bar';
 import { TRAIN_PRESETS, runFolderName } from './train-presets';
@@ -23,6 +31,7 @@ import { boundedMessage } from '../../engine/util/errors';
 import { FileReadRefused, MAX_JSON_BYTES, readBoundedText } from '../views/bounded-read';
 import { TRAINING_RUNNING, setContextKey } from '../context-keys';
 import { refuse } from './refusals';
+import { type TorchOffer, processesProblem, trainBackendItems } from './train-backend';
 
 /** The refusal of a training in an untrusted workspace (HRM: Train, Resume Training). */
 export const UNTRUSTED_TRAINING = 'HRM Lens trains only in a trusted workspace (training writes runs into the workspace and runs the engine on its data). Trust the workspace to continue.';
@@ -36,7 +45,10 @@ export interface TrainArgs {
   /** Data mixing with a fresh hint twin per draw instead (implies mixing). */
   mixingResample?: boolean;
   batch?: number;
-  backend?: BackendName;
+  /** A TF.js backend, or `torch`: PyTorch under torchrun. */
+  backend?: BackendName | typeof TORCH_BACKEND;
+  /** With backend torch: processes (default 1); the batch must be a multiple of it. */
+  processes?: number;
   /** A dataset file (CSV or one puzzle per line, with answers) to train on instead of generated puzzles. */
   data?: string;
   /** A run folder to continue (the other settings but `steps` and `backend` are the run's). */
@@ -53,7 +65,7 @@ async function askData(): Promise<{ data?: string } | null> {
     ...files.map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(u), file: u.fsPath })),
     { label: '$(folder-opened) Browse…', browse: true, alwaysShow: true },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: 'HRM: Train (2/5) — training data', placeHolder: 'generated, or a CSV / one-per-line file with answers', ignoreFocusOut: true });
+  const picked = await pick(items, { title: 'HRM: Train (2/5) — training data', placeHolder: 'generated, or a CSV / one-per-line file with answers', ignoreFocusOut: true });
   if (!picked) return null;
   if (picked.file) return { data: picked.file };
   if (!picked.browse) return {};
@@ -61,7 +73,8 @@ async function askData(): Promise<{ data?: string } | null> {
   return chosen?.[0] ? { data: chosen[0].fsPath } : null;
 }
 
-const TRAIN_KEYS = new Set(['preset', 'steps', 'seed', 'mixing', 'mixingResample', 'batch', 'backend', 'data']);
+const TRAIN_KEYS = new Set(['preset', 'steps', 'seed', 'mixing', 'mixingResample', 'batch', 'backend', 'processes', 'data']);
+const TRAIN_BACKENDS: readonly string[] = [...BACKENDS, TORCH_BACKEND];
 
 class ConfigFileRefused extends Error {}
 
@@ -80,7 +93,7 @@ async function readConfigText(file: vscode.Uri, where: string): Promise<string> 
 
 /**
  * A training config file: a JSON object with the TrainArgs fields (preset, steps, seed, mixing, mixingResample, batch,
- * backend, data — data relative to the file). Every problem is reported with the file and the field.
+ * backend, processes, data — data relative to the file). Every problem is reported with the file and the field.
  */
 export async function readTrainConfig(file: vscode.Uri): Promise<TrainArgs> {
   const where = vscode.workspace.asRelativePath(file);
@@ -103,23 +116,53 @@ export async function readTrainConfig(file: vscode.Uri): Promise<TrainArgs> {
     throw new Error(`${where}: field "preset" must be one of ${TRAIN_PRESETS.map((p) => p.name).join(', ')}`);
   }
   for (const k of ['mixing', 'mixingResample']) if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new Error(`${where}: field "${k}" must be true or false`);
-  if (o.backend !== undefined && !BACKENDS.includes(o.backend as BackendName)) throw new Error(`${where}: field "backend" must be one of ${BACKENDS.join(', ')}`);
+  if (o.backend !== undefined && !TRAIN_BACKENDS.includes(o.backend as string)) throw new Error(`${where}: field "backend" must be one of ${TRAIN_BACKENDS.join(', ')}`);
+  const processes = int('processes', 1);
+  if (processes !== undefined && o.backend !== TORCH_BACKEND) throw new Error(`${where}: field "processes" needs "backend": "torch"`);
   if (o.data !== undefined && (typeof o.data !== 'string' || !o.data)) throw new Error(`${where}: field "data" must be a file path`);
   return {
     preset: o.preset as string | undefined, steps: int('steps', 1), seed: int('seed', 0), batch: int('batch', 1), mixing: o.mixing as boolean | undefined,
     mixingResample: o.mixingResample as boolean | undefined,
-    backend: o.backend as BackendName | undefined, data: typeof o.data === 'string' ? path.resolve(path.dirname(file.fsPath), o.data) : undefined,
+    backend: o.backend as TrainArgs['backend'], ...(processes !== undefined ? { processes } : {}),
+    data: typeof o.data === 'string' ? path.resolve(path.dirname(file.fsPath), o.data) : undefined,
   };
+}
+
+/** The prompts shown by the last "HRM: Train" (title and item labels, in order), for the in-host tests. */
+export interface TrainPrompt { title: string; items: string[] }
+let prompts: TrainPrompt[] = [];
+
+export function lastTrainPrompts(): readonly TrainPrompt[] {
+  return prompts;
+}
+
+function shown(title: string, items: readonly { label: string }[] = []): void {
+  prompts.push({ title, items: items.map((i) => i.label) });
+}
+
+/** The prompts' quick pick, recorded. */
+async function pick<T extends vscode.QuickPickItem>(items: T[] | Promise<T[]>, options: vscode.QuickPickOptions & { title: string }): Promise<T | undefined> {
+  const list = Promise.resolve(items).then((l) => { shown(options.title, l); return l; });
+  return vscode.window.showQuickPick(list, options);
+}
+
+/** The prompts' input box, recorded. */
+function input(options: vscode.InputBoxOptions & { title: string }): Thenable<string | undefined> {
+  shown(options.title);
+  return vscode.window.showInputBox(options);
 }
 
 /**
  * Preset (or a config file), data, mixing, steps and backend from the user; undefined when a prompt is dismissed (Escape).
+ * `torch` is the engine's search for a Python with PyTorch, begun when the prompts open; the backend step waits for it
+ * (busy) and offers PyTorch when it found one, then asks for the processes.
  * The prompts stay open when the focus moves (to a webview, say): a five-step wizard should not vanish on a click.
  */
-async function askSettings(): Promise<TrainArgs | undefined> {
-  const preset = await vscode.window.showQuickPick(
+async function askSettings(torch: Promise<TorchOffer | undefined>): Promise<TrainArgs | undefined> {
+  prompts = [];
+  const preset = await pick(
     [...TRAIN_PRESETS.map((p) => ({ label: p.name, description: p.description, detail: `${p.defaultSteps.toLocaleString('en-US')} steps by default`, config: false })),
-      { label: '$(json) From a config file…', description: 'a JSON file: { "preset", "steps", "seed", "mixing", "mixingResample", "batch", "backend", "data" }', detail: undefined, config: true }],
+      { label: '$(json) From a config file…', description: 'a JSON file: { "preset", "steps", "seed", "mixing", "mixingResample", "batch", "backend", "processes", "data" }', detail: undefined, config: true }],
     { title: 'HRM: Train (1/5) — preset', placeHolder: 'model size and puzzle size', ignoreFocusOut: true },
   );
   if (!preset) return undefined;
@@ -135,25 +178,41 @@ async function askSettings(): Promise<TrainArgs | undefined> {
   }
   const data = await askData();
   if (data === null) return undefined;
-  const mixing = await vscode.window.showQuickPick([
+  const mixing = await pick([
     { label: 'Off', on: false, resample: false },
     { label: 'On', on: true, resample: false, description: 'data mixing: half the draws replaced by their easier hint twin, one twin per puzzle (the paper)' },
     { label: 'On, twins redrawn per draw', on: true, resample: true, description: 'data mixing with a fresh hint twin at every draw' }],
     { title: 'HRM: Train (3/5) — data mixing', ignoreFocusOut: true });
   if (!mixing) return undefined;
-  const defaultSteps = TRAIN_PRESETS.find((p) => p.name === preset.label)?.defaultSteps ?? 1000;
-  const steps = await vscode.window.showInputBox({
+  const choice = TRAIN_PRESETS.find((p) => p.name === preset.label);
+  const defaultSteps = choice?.defaultSteps ?? 1000;
+  const steps = await input({
     title: 'HRM: Train (4/5) — steps', value: String(defaultSteps), prompt: 'optimizer steps', ignoreFocusOut: true,
     validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 ? undefined : 'a whole number ≥ 1'),
   });
   if (steps === undefined) return undefined;
   const current = readSettings().backend;
-  const backend = await vscode.window.showQuickPick(
-    BACKENDS.map((b) => ({ label: b, description: b === current ? 'the hrmLens.backend setting' : undefined })).sort((a, b) => Number(b.label === current) - Number(a.label === current)),
-    { title: 'HRM: Train (5/5) — backend (used if this is the engine\'s first TF.js request; else Restart Engine first)', ignoreFocusOut: true },
-  );
+  const torchFirst = vscode.workspace.getConfiguration('hrmLens').get<string>('backend') === TORCH_BACKEND;
+  const backend = await pick(torch.then((offer) => trainBackendItems(BACKENDS, current, offer, torchFirst)),
+    { title: 'HRM: Train (5/5) — backend (used if this is the engine\'s first TF.js request; else Restart Engine first)', ignoreFocusOut: true });
   if (!backend) return undefined;
-  return { preset: preset.label, ...data, mixing: mixing.on, ...(mixing.resample ? { mixingResample: true } : {}), steps: Number(steps.trim()), backend: backend.label as BackendName };
+  const chosen = { preset: preset.label, ...data, mixing: mixing.on, ...(mixing.resample ? { mixingResample: true } : {}), steps: Number(steps.trim()) };
+  if (backend.choice.kind === 'tfjs') return { ...chosen, backend: backend.choice.backend };
+  const batch = choice?.batch ?? 64;
+  const processes = await input({
+    title: 'HRM: Train (5/5) — PyTorch processes', value: '1', ignoreFocusOut: true,
+    prompt: `torchrun processes on this machine (DistributedDataParallel; each owns batch / processes of the ${batch} slots)`,
+    validateInput: (v) => processesProblem(v, batch),
+  });
+  if (processes === undefined) return undefined;
+  return { ...chosen, backend: TORCH_BACKEND, processes: Number(processes.trim()) };
+}
+
+/** The engine's search for a Python with PyTorch (hrmLens.pythonPath, else its own); undefined when none. */
+function torchOffer(engine: EngineClient): Promise<TorchOffer | undefined> {
+  const python = readSettings().pythonPath;
+  return engine.request('torch.info', python ? { python } : {})
+    .then((i: TorchInfo) => (i.available ? i : undefined), () => undefined);
 }
 
 export function registerTrain(engine: EngineClient, status: TrainingStatusBar, dashboards: TrainingDashboards): vscode.Disposable {
@@ -172,7 +231,7 @@ export function registerTrain(engine: EngineClient, status: TrainingStatusBar, d
       void vscode.window.showInformationMessage(`HRM Lens is already training into ${vscode.workspace.asRelativePath(current)}.`);
       return undefined;
     }
-    const settings = args ?? (await askSettings());
+    const settings = args ?? (await askSettings(torchOffer(engine)));
     if (!settings) return undefined;
     const resume = settings.resume !== undefined;
     const spec = resume ? await readRunSpec(settings.resume as string) : undefined;
@@ -184,11 +243,16 @@ export function registerTrain(engine: EngineClient, status: TrainingStatusBar, d
     const seed = settings.seed ?? 0;
     const runs = runsFolderUri() ?? vscode.Uri.joinPath(folder.uri, '.hrm', 'runs');
     const out = resume ? path.resolve(settings.resume as string) : vscode.Uri.joinPath(runs, runFolderName(preset, seed)).fsPath;
-    const backend = settings.backend ?? readSettings().backend;
+    const s = readSettings();
+    const asked = settings.backend;
+    const onTorch = asked === TORCH_BACKEND;
+    // With PyTorch, TF.js only evaluates the final checkpoint: on the setting's TF.js backend.
+    const backend: BackendName = asked === undefined || asked === TORCH_BACKEND ? s.backend : asked;
+    const torch = onTorch ? { torch: { ...(s.pythonPath ? { python: s.pythonPath } : {}), ...(settings.processes !== undefined ? { processes: settings.processes } : {}) } } : {};
     current = out;
     void setContextKey(TRAINING_RUNNING, true);
     status.start(resume ? `${preset} (resumed)` : preset);
-    dashboards.started(out, { preset, totalSteps: settings.steps ?? spec?.steps, backend });
+    dashboards.started(out, { preset, totalSteps: settings.steps ?? spec?.steps, backend: onTorch ? TORCH_BACKEND : backend });
     try {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `HRM: ${resume ? 'resuming' : 'training'} ${preset}`, cancellable: true },
@@ -197,8 +261,8 @@ export function registerTrain(engine: EngineClient, status: TrainingStatusBar, d
           let reported = 0;
           try {
             return await engine.request('train', resume
-              ? { preset, steps: settings.steps, out, resume: true, backend }
-              : { preset, steps: settings.steps, seed, mixing: settings.mixing, mixingResample: settings.mixingResample, batch: settings.batch, data: settings.data, out, backend }, {
+              ? { preset, steps: settings.steps, out, resume: true, backend, ...torch }
+              : { preset, steps: settings.steps, seed, mixing: settings.mixing, mixingResample: settings.mixingResample, batch: settings.batch, data: settings.data, out, backend, ...torch }, {
               onProgress: (e) => {
                 dashboards.event(out, e);
                 // The Runs view also watches the runs folder; this refresh does not depend on the file watcher.

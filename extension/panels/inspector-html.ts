@@ -1,6 +1,10 @@
-/** The inspector webview's page (webview/inspector.main.ts draws into it): strict CSP with a per-load nonce, theme colours only. */
+/**
+ * The inspector webview's page (webview/inspector.main.ts draws into it; its Interventions section:
+ * inspector-interventions-html.ts): strict CSP with a per-load nonce, theme colours only.
+ */
 import * as vscode from 'vscode';
 import { webviewPage } from './webview-page';
+import { INTERVENTIONS_BODY, INTERVENTIONS_STYLE } from './inspector-interventions-html';
 
 export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, nonce: string): string {
   return webviewPage(webview, bundleDir, nonce, {
@@ -40,7 +44,7 @@ export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, no
   .chip.ok { border-color: var(--vscode-testing-iconPassed, #388a34); }
   .chip.bad { border-color: var(--vscode-errorForeground); color: var(--vscode-errorForeground); }
   .chip.vote { font-weight: 600; }
-  .chip.pending { border-style: dashed; color: var(--vscode-descriptionForeground); }`,
+  .chip.pending { border-style: dashed; color: var(--vscode-descriptionForeground); }${INTERVENTIONS_STYLE}`,
     body: `
   <p id="empty" class="muted">Waiting for the trace…</p>
   <div id="main" hidden>
@@ -85,7 +89,7 @@ export function inspectorHtml(webview: vscode.Webview, bundleDir: vscode.Uri, no
         <span id="landscape-style-note" class="muted"></span>
       </div>
       <canvas id="landscape" role="img" aria-label="error landscape"></canvas>
-    </figure>
+    </figure>${INTERVENTIONS_BODY}
   </div>`,
   });
 }

@@ -3,7 +3,8 @@
  * InspectSummary mapped to webview/protocol.ts's InspectorTrace after the webview says 'ready'. localResourceRoots is
  * only dist/webview; the panel is restored after a reload by a WebviewPanelSerializer from the webview's saved state.
  * Exports (PNG of a chart or canvas, JSON / CSV of the trace) are saved through a save dialog (trace-export.ts). A
- * restored trace came from the webview: its checkpoint passes checkWebviewPath (webview-paths.ts) before `landscape`.
+ * restored trace came from the webview: its checkpoint passes checkWebviewPath (webview-paths.ts) before `landscape`
+ * and the interventions. The Interventions section's host side is inspector-interventions.ts.
  */
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
@@ -17,6 +18,8 @@ import { isCancelled } from '../../engine/protocol';
 import { checkWebviewPath } from './webview-paths';
 import { boundedMessage } from '../../engine/util/errors';
 import { torchRequest } from '../settings';
+import type { TrajectoryStore } from '../views/trajectory-store';
+import { InspectorInterventions, isInterventionMessage, registerPatchFromTrajectory } from './inspector-interventions';
 
 export const INSPECTOR_VIEW_TYPE = 'hrmLens.inspector';
 /** What a restored trace may ask the engine for: a 4×4, 6×6 or 9×9 puzzle, and at most this many segments. */
@@ -51,26 +54,33 @@ export class InspectorPanels implements vscode.Disposable {
   private readonly bundleDir: vscode.Uri;
   /** Panels whose trace came from the webview's saved state (not from the engine in this session). */
   private readonly restored = new WeakSet<vscode.WebviewPanel>();
+  /** The Interventions section of every panel (its host side). */
+  readonly interventions: InspectorInterventions;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly engine: EngineClient) {
+  constructor(private readonly extensionUri: vscode.Uri, private readonly engine: EngineClient, trajectories: TrajectoryStore) {
     this.bundleDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+    this.interventions = new InspectorInterventions(engine, trajectories, (panel) => this.traces.get(panel), (panel, trace) => this.checkedTarget(panel, trace));
+  }
+
+  /** The checkpoint the engine may be given for the panel's trace: as shown, or (a restored trace) once it passes the checks. */
+  private async checkedTarget(panel: vscode.WebviewPanel, trace: InspectorTrace): Promise<{ ok: true; checkpoint: string } | { ok: false; reason: string }> {
+    if (!this.restored.has(panel)) return { ok: true, checkpoint: trace.checkpoint };
+    const checked = await checkWebviewPath(trace.checkpoint, 'checkpoint', this.extensionUri);
+    const segments = Array.isArray(trace.segments) ? trace.segments.length : 0;
+    const why = !checked.ok ? checked.reason : typeof trace.puzzle !== 'string' || !RESTORED_PUZZLE.test(trace.puzzle) ? 'the saved puzzle is not a puzzle'
+      : segments < 1 || segments > MAX_RESTORED_SEGMENTS ? `the saved trace has ${segments} segments (1 to ${MAX_RESTORED_SEGMENTS})` : undefined;
+    return why !== undefined || !checked.ok ? { ok: false, reason: why ?? 'refused' } : { ok: true, checkpoint: checked.path };
   }
 
   /** Runs the engine's `landscape` for the panel's puzzle, streaming progress; Cancel from the webview stops it. */
   private async landscape(panel: vscode.WebviewPanel, trace: InspectorTrace, size: number, cancel: vscode.CancellationTokenSource, basins = false,
     post: (m: HostToInspector) => void = (m) => void panel.webview.postMessage(m)): Promise<boolean> {
-    let checkpoint = trace.checkpoint;
-    if (this.restored.has(panel)) {
-      const checked = await checkWebviewPath(trace.checkpoint, 'checkpoint', this.extensionUri);
-      const segments = Array.isArray(trace.segments) ? trace.segments.length : 0;
-      const why = !checked.ok ? checked.reason : typeof trace.puzzle !== 'string' || !RESTORED_PUZZLE.test(trace.puzzle) ? 'the saved puzzle is not a puzzle'
-        : segments < 1 || segments > MAX_RESTORED_SEGMENTS ? `the saved trace has ${segments} segments (1 to ${MAX_RESTORED_SEGMENTS})` : undefined;
-      if (why !== undefined || !checked.ok) {
-        post({ kind: 'landscape-error', message: `landscape refused: ${why}` });
-        return false;
-      }
-      checkpoint = checked.path;
+    const target = await this.checkedTarget(panel, trace);
+    if (!target.ok) {
+      post({ kind: 'landscape-error', message: `landscape refused: ${target.reason}` });
+      return false;
     }
+    const checkpoint = target.checkpoint;
     try {
       const r = await this.engine.request('landscape', { checkpoint, puzzle: trace.puzzle, size, segments: trace.segments.length, basins, ...torchRequest() }, {
         token: cancel.token, onProgress: (e) => post({ kind: 'landscape-progress', done: e.done, total: e.total }),
@@ -139,12 +149,18 @@ export class InspectorPanels implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(this.bundleDir, '..', '..', 'media', 'hrm-activity.svg');
     let cancel: vscode.CancellationTokenSource | undefined;
     panel.onDidDispose(() => cancel?.cancel());
+    this.interventions.attach(panel);
     panel.webview.onDidReceiveMessage((m: InspectorToHost) => {
+      if (isInterventionMessage(m)) {
+        void this.interventions.handle(panel, m);
+        return;
+      }
       const trace = this.traces.get(panel);
       const same = m.kind === 'ready' && trace && m.restored?.checkpoint === trace.checkpoint && m.restored.puzzle === trace.puzzle && m.restored.segments === trace.segments.length;
       if (m.kind === 'ready' && trace && !same) void panel.webview.postMessage({ kind: 'trace', trace } satisfies HostToInspector);
       // A restored webview may have missed the strip (posted while it was hidden): send it again, it only redraws the strip.
       if (m.kind === 'ready' && trace && same) this.postStrip(panel, trace);
+      if (m.kind === 'ready') this.interventions.ready(panel);
       if (m.kind === 'rendered' && Number.isFinite(m.ms)) this.renderedMs.push(m.ms);
       if (m.kind === 'compute-landscape' && trace && !cancel) {
         const size = [21, 41].includes(m.size) ? m.size : 41;
@@ -178,6 +194,8 @@ export class InspectorPanels implements vscode.Disposable {
     if (existing) {
       existing.reveal();
       this.restored.delete(existing);
+      if (this.traces.get(existing)?.segments.length !== trace.segments.length) this.interventions.traceChanged(existing);
+      this.interventions.focus(existing);
       this.traces.set(existing, trace);
       this.last = { panel: existing, trace };
       void existing.webview.postMessage({ kind: 'trace', trace } satisfies HostToInspector);
@@ -233,11 +251,18 @@ export class InspectorPanels implements vscode.Disposable {
   dispose(): void {
     for (const p of this.open.values()) p.dispose();
     this.open.clear();
+    this.interventions.dispose();
+  }
+
+  /** The trace `panel` shows (for the Interventions section's command). */
+  traceOf(panel: vscode.WebviewPanel): InspectorTrace | undefined {
+    return this.traces.get(panel);
   }
 }
 
-export function registerInspectorPanels(context: vscode.ExtensionContext, engine: EngineClient): InspectorPanels {
-  const panels = new InspectorPanels(context.extensionUri, engine);
-  context.subscriptions.push(panels, vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, panels.serializer()));
+export function registerInspectorPanels(context: vscode.ExtensionContext, engine: EngineClient, trajectories: TrajectoryStore): InspectorPanels {
+  const panels = new InspectorPanels(context.extensionUri, engine, trajectories);
+  context.subscriptions.push(panels, vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, panels.serializer()),
+    registerPatchFromTrajectory(panels.interventions, trajectories, (panel) => panels.traceOf(panel)));
   return panels;
 }

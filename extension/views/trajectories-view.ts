@@ -1,8 +1,10 @@
 /**
  * The "Trajectories" webview view (id `hrmLens.trajectories`, in the HRM activity-bar container): the puzzles
  * inspected in this workspace with their class badge and a sparkline of wrong cells per segment, the class
- * distribution and a class filter; a click (or Enter) reopens the inspector. Empty: a short placeholder message. Strict
- * CSP: default-src 'none'; styles and the one inline script only with this render's nonce.
+ * distribution and a class filter; a click (or Enter) reopens the inspector. Each item's context menu (webview/context,
+ * webviewSection 'trajectory') offers "HRM: Patch From This Trajectory", which receives the item's puzzle and checkpoint
+ * (and accepts only a trajectory of this list). Empty: a short placeholder message. Strict CSP: default-src 'none';
+ * styles and the one inline script only with this render's nonce.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -55,7 +57,8 @@ export function trajectoriesHtml(cspSource: string, entries: readonly Trajectory
   if (entries.length === 0) return trajectoriesPlaceholderHtml(cspSource, n);
   const modes = ['trivial-success', 'non-trivial-success', 'trivial-failure', 'non-trivial-failure'];
   const counts = modes.map((m) => [m, entries.filter((e) => e.mode === m).length] as const).filter(([, c]) => c > 0);
-  const items = entries.map((e, i) => `<li data-mode="${esc(e.mode)}"><button data-i="${i}" title="${esc(e.checkpoint)}">
+  const context = (e: TrajectoryEntry) => esc(JSON.stringify({ webviewSection: 'trajectory', puzzle: e.puzzle, checkpoint: e.checkpoint, preventDefaultContextMenuItems: true }));
+  const items = entries.map((e, i) => `<li data-mode="${esc(e.mode)}" data-vscode-context="${context(e)}"><button data-i="${i}" title="${esc(e.checkpoint)}">
   <span class="badge ${e.success ? 'ok' : 'bad'}">${esc(e.mode.replace(/-/g, ' '))}</span>
   <code>${esc(e.puzzle.length > 20 ? `${e.puzzle.slice(0, 20)}…` : e.puzzle)}</code>
   <span class="spark" title="wrong cells per segment: ${e.wrong.map((v) => v ?? '–').join(' ')}">${sparkline(e.wrong)}</span>

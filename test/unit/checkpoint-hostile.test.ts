@@ -22,8 +22,8 @@ import { Trainer } from '../../engine/train/trainer';
 import { importCheckpoint } from '../../engine/interop/import-checkpoint';
 import { parseTorchCheckpoint } from '../../engine/interop/torch-zip';
 import { ZipArchive } from '../../engine/interop/zip-entries';
+import { encodeStoredZip } from '../../engine/interop/zip-writer';
 import { DataError } from '../../engine/util/errors';
-import { storedZip } from './helpers/stored-zip';
 import { type Tensors, tinyWeights, withValues, writeNativeCheckpoint } from './helpers/hostile-checkpoints';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'hrm-hostile-'));
@@ -140,7 +140,7 @@ function corruptTorchFixture(name: string, entry: string, values: number[], yaml
   new Float32Array(target.data.buffer, target.data.byteOffset, target.data.byteLength / 4).set(values, 0);
   const out = path.join(dir, name);
   mkdirSync(out);
-  writeFileSync(path.join(out, 'step_100'), storedZip(entries));
+  writeFileSync(path.join(out, 'step_100'), encodeStoredZip(entries));
   if (yaml === undefined) copyFileSync(path.join(FIX, 'hrm', 'all_config.yaml'), path.join(out, 'all_config.yaml'));
   else writeFileSync(path.join(out, 'all_config.yaml'), yaml);
   return path.join(out, 'step_100');

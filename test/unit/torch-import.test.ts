@@ -21,7 +21,7 @@ import { scanPickle, unpickle } from '../../engine/interop/pickle';
 import { TORCH_ALLOWED_GLOBALS } from '../../engine/interop/torch-zip';
 import { encodeSafetensors } from '../../engine/interop/safetensors';
 import { DataError } from '../../engine/util/errors';
-import { pickleBytes, storedZip } from './helpers/stored-zip';
+import { encodeStoredZip } from '../../engine/interop/zip-writer';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'torch');
 const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'hrm-import-'));
@@ -137,7 +137,7 @@ test('import without all_config.yaml: the assumed fields are listed', async () =
 });
 
 function maliciousZip(pkl: Uint8Array): Uint8Array {
-  return storedZip([{ name: 'evil/data.pkl', data: pkl }, { name: 'evil/version', data: new TextEncoder().encode('3\n') }]);
+  return encodeStoredZip([{ name: 'evil/data.pkl', data: pkl }, { name: 'evil/version', data: new TextEncoder().encode('3\n') }]);
 }
 
 test('a checkpoint whose pickle names os.system is refused and nothing runs', async () => {
@@ -172,6 +172,15 @@ test('a disallowed global is refused before any opcode runs, even after allowed 
   // Legacy non-zip torch files get a clear message.
   assert.throws(() => parseTorchCheckpoint(pickleBytes([0x80, 0x02, 0x8a, 0x0a]), 'old.pt'), /legacy/);
 });
+
+/** Pickle bytes from a list of opcodes / raw chunks. */
+function pickleBytes(...parts: (string | number[])[]): Uint8Array {
+  const chunks = parts.map((p) => (typeof p === 'string' ? new TextEncoder().encode(p) : Uint8Array.from(p)));
+  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
+}
 
 function le32(n: number): number[] {
   return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];

@@ -3,13 +3,18 @@
  * settings (the disposable profile the runner creates), "HRM: Inspect Puzzle" on the shipped 4×4 model gives the
  * grids, class and digit relabelings TF.js gives, and the probe, the ensemble report and the inspector's landscape run
  * there too, all computed by the worker that setting names (a user pythonPath that is not there makes them fail);
- * hrmLens.pythonPath in the workspace's .vscode/settings.json is ignored.
+ * hrmLens.pythonPath in the workspace's .vscode/settings.json is ignored. "HRM: Train" offers PyTorch when the
+ * engine finds a Python with torch (the user's pythonPath): chosen in the prompts, a tiny-4x4 run trains with it under
+ * torchrun, Stop Training ends it after a checkpoint, and it appears in the Runs tree and the dashboard with its
+ * metrics; with a pythonPath whose Python has no torch, the backend step is the TF.js one alone.
  */
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { findTorchPythonSync } from '../../engine/torch/python-discovery';
+import type { RunsNode } from '../../extension/views/runs-tree';
 import { sleep, useExtension } from './host';
 
 interface SummaryLike { checkpoint: string; segments: { grid: string }[]; mode: { mode: string }; perturbations: { name: string; answer: string }[] }
@@ -17,6 +22,9 @@ interface ProbeLike { rows: unknown[] }
 interface EnsembleLike { summary: unknown }
 
 const PUZZLE = '..4.3.....1..2..';
+const TFJS_STEP = ['auto', 'wasm', 'cpu', 'tensorflow', 'webgpu'];
+
+interface TrainResultLike { run: string; checkpoint: string; step: number; cancelled: boolean; backend: string }
 
 suite('HRM PyTorch backend', () => {
   const api = useExtension();
@@ -123,5 +131,113 @@ suite('HRM PyTorch backend', () => {
     const after = await inspect();
     assert.ok(after, 'the inspection did not use the workspace\'s interpreter');
     assert.deepEqual(figures(after), figures(before));
+  });
+  /** Waits until the Train prompts have shown `n` steps, then accepts the active item (or the input box's value). */
+  async function answer(n: number): Promise<{ title: string; items: string[] }> {
+    for (let i = 0; i < 1200 && api().trainPrompts().length < n; i++) await sleep(100);
+    const shown = api().trainPrompts();
+    assert.ok(shown.length >= n, `prompt ${n} of HRM: Train was not shown (${shown.map((p) => p.title).join(' | ')})`);
+    await sleep(800);
+    return shown[n - 1];
+  }
+  const accept = () => vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+
+  /** The first four prompts (preset tiny-4x4, generated puzzles, mixing off, the default steps), accepted. */
+  async function firstFourSteps(): Promise<void> {
+    for (const [n, title] of [[1, /preset/], [2, /training data/], [3, /data mixing/], [4, /steps/]] as const) {
+      const p = await answer(n);
+      assert.match(p.title, title);
+      if (n === 1) assert.equal(p.items[0], 'tiny-4x4');
+      await accept();
+    }
+  }
+
+  function runsFolder(): string {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder);
+    return path.resolve(folder.uri.fsPath, api().settings().runsFolder);
+  }
+
+  test('HRM: Train offers PyTorch (the interpreter found, its torch); chosen, a tiny-4x4 run trains with it, stops, and shows in the Runs tree with its metrics', async function () {
+    this.timeout(900_000);
+    await user().update('backend', 'torch', vscode.ConfigurationTarget.Global);
+    await user().update('pythonPath', python, vscode.ConfigurationTarget.Global);
+    const before = new Set(existsSync(runsFolder()) ? readdirSync(runsFolder()) : []);
+    const running = vscode.commands.executeCommand<TrainResultLike | undefined>('hrmLens.train');
+    await firstFourSteps();
+    const backend = await answer(5);
+    assert.match(backend.title, /backend/);
+    // hrmLens.backend is torch: PyTorch comes first, the TF.js backends after it.
+    const escaped = python.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    assert.match(backend.items[0], new RegExp(`^PyTorch \\(${escaped}, torch \\d+\\.\\d+\\S*, cpu\\)$`));
+    assert.deepEqual(backend.items.slice(1).sort(), TFJS_STEP.map((b) => `TF.js (${b})`).sort());
+    await accept();
+    const processes = await answer(6);
+    assert.match(processes.title, /PyTorch processes/);
+    await accept();
+    // The run folder appears with its first metrics; then Stop Training.
+    let run = '';
+    for (let i = 0; i < 3000 && !run; i++) {
+      await sleep(200);
+      const fresh = existsSync(runsFolder()) ? readdirSync(runsFolder()).filter((d) => !before.has(d) && d.startsWith('tiny-4x4-')) : [];
+      const metrics = fresh.map((d) => path.join(runsFolder(), d, 'metrics.jsonl')).find((f) => existsSync(f) && readFileSync(f, 'utf8').includes('"step"'));
+      if (metrics) run = path.dirname(metrics);
+    }
+    assert.ok(run, 'no step of the PyTorch training was logged');
+    assert.equal(await vscode.commands.executeCommand('hrmLens.stopTraining'), true);
+    const r = await running;
+    assert.ok(r, 'Train returned no result (see the HRM Lens log)');
+    assert.equal(path.resolve(r.run), path.resolve(run));
+    assert.equal(r.backend, 'torch');
+    assert.equal(r.cancelled, true);
+    assert.ok(r.step >= 1 && r.step < 2000);
+    const spec = JSON.parse(readFileSync(path.join(run, 'run.json'), 'utf8')) as { spec: { backend: { name: string; processes: number; detail: string } } };
+    assert.equal(spec.spec.backend.name, 'torch');
+    assert.equal(spec.spec.backend.processes, 1);
+    const steps = readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number });
+    assert.ok(steps.length >= r.step && steps.every((m) => Number.isFinite(m.loss)), 'metrics.jsonl has every step with its loss');
+    // The dashboard got the live steps; the Runs tree lists the run, its checkpoint and the PyTorch backend.
+    const posted = api().dashboards.posted.get(path.resolve(run)) ?? {};
+    assert.ok((posted.points ?? 0) >= 1, `live steps were posted to the dashboard: ${JSON.stringify(posted)}`);
+    api().runs.refresh();
+    let node: (RunsNode & { kind: 'run' }) | undefined;
+    for (let i = 0; i < 100 && !node; i++) {
+      node = ((await api().runs.getChildren()) ?? []).find((n): n is RunsNode & { kind: 'run' } => n.kind === 'run' && path.resolve(n.run.dir) === path.resolve(run));
+      if (!node) await sleep(100);
+    }
+    assert.ok(node, 'the run is in the Runs tree');
+    const item = await api().runs.getTreeItem(node);
+    assert.match(String(item.description), new RegExp(`tiny-4x4 · step ${r.step}/2000 · mixing off`));
+    const tip = item.tooltip === undefined ? '' : typeof item.tooltip === 'string' ? item.tooltip : item.tooltip.value;
+    // (Markdown-escaped: parentheses come with a backslash.)
+    assert.match(tip, /backend: PyTorch [\d.]+\S*, 1 process \\?\(gloo\\?\) on cpu/);
+    const children = (await api().runs.getChildren(node)) ?? [];
+    assert.ok(children.some((c) => c.kind === 'checkpoint' && path.resolve(c.checkpoint.file) === path.resolve(r.checkpoint)), 'its checkpoint is under it');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('with hrmLens.pythonPath naming a Python without torch, HRM: Train asks the TF.js backend step alone', async function () {
+    this.timeout(300_000);
+    const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-no-torch-'));
+    // The same interpreter without its site-packages: Python runs, torch cannot be imported.
+    const bare = path.join(tmp, 'python3');
+    writeFileSync(bare, `#!/bin/sh\nexec ${python} -S "$@"\n`);
+    chmodSync(bare, 0o755);
+    await user().update('backend', undefined, vscode.ConfigurationTarget.Global);
+    await user().update('pythonPath', bare, vscode.ConfigurationTarget.Global);
+    try {
+      const running = vscode.commands.executeCommand<TrainResultLike | undefined>('hrmLens.train');
+      await firstFourSteps();
+      const backend = await answer(5);
+      assert.match(backend.title, /backend/);
+      assert.deepEqual([...backend.items].sort(), [...TFJS_STEP].sort(), 'the TF.js backends by name, no PyTorch');
+      assert.equal(backend.items[0], api().settings().backend, 'the setting first, as before');
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+      assert.equal(await running, undefined, 'dismissed: nothing trained');
+      assert.equal(api().trainPrompts().length, 5, 'no process question');
+    } finally {
+      await user().update('pythonPath', python, vscode.ConfigurationTarget.Global);
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -29,7 +29,7 @@ import { encodeSafetensors, f32ToBf16, f32ToF16, parseSafetensors } from '../../
 import { encodeNpy, parseNpy } from '../../../engine/interop/npy';
 import { readCsv, readLines } from '../../../engine/sudoku/dataset';
 import { configFromFile } from '../../../engine/model/config';
-import { storedZip } from './stored-zip';
+import { encodeStoredZip } from '../../../engine/interop/zip-writer';
 import {
   PickleWriter, type StorageType, type TensorSpec, deflatedZeros, peakRss, resetPeakRss, stateDictPickle, tensorPickle,
   torchZip, withSharedDirectoryEntry, zipOf,
@@ -151,7 +151,7 @@ export function fuzzReaders(): { readers: Reader[]; cleanup: () => void } {
     {
       name: 'torch-pickle', seeds: torch.map((t) => t.zipBytes),
       part: (i) => torch[i].entries[torch[i].pkl].data,
-      rebuild: (pkl, i) => storedZip(torch[i].entries.map((e, k) => (k === torch[i].pkl ? { name: e.name, data: pkl } : e))),
+      rebuild: (pkl, i) => encodeStoredZip(torch[i].entries.map((e, k) => (k === torch[i].pkl ? { name: e.name, data: pkl } : e))),
       run: (b, name) => { parseTorchCheckpoint(b, name); },
     },
     {

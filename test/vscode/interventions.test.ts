@@ -1,0 +1,135 @@
+/**
+ * The inspector's Interventions section inside a real VS Code: two puzzles inspected with the shipped tiny-4x4 model,
+ * the first made the patch donor of the second's inspector through "HRM: Patch From This Trajectory", then a patch and
+ * a spectrum run as the section's buttons run them (through the host, on the real engine), their results read back
+ * from what the panel's webview acknowledges having drawn. A restored inspector whose saved state names a checkpoint
+ * outside the workspace gets no intervention (the engine is not asked) and takes no donor.
+ */
+import * as assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { InspectSummary } from '../../engine/analysis/inspect';
+import { PATCH_FROM_TRAJECTORY } from '../../extension/panels/inspector-interventions';
+import { INSPECTOR_VIEW_TYPE, toInspectorTrace } from '../../extension/panels/inspector-panel';
+import { spectrumBadgeText } from '../../webview/inspector-interventions-model';
+import type { HostToIntervention, InterventionKind, InterventionRequest } from '../../webview/protocol';
+import { sleep, useExtension } from './host';
+
+
+const RECEIVER = '.1.....3..32....';
+const DONOR = '..4.3.....1..2..';
+
+suite('HRM inspector interventions', () => {
+  const api = useExtension();
+  let receiver: InspectSummary | undefined;
+  const made: string[] = [];
+
+  /** Waits until the open inspector's webview acknowledges a drawn `what` after `from` acknowledgements; its words. */
+  async function drawn(what: InterventionKind, from: number): Promise<string> {
+    const panels = api().panels.interventions;
+    for (let i = 0; i < 300; i++) {
+      const hit = panels.rendered.slice(from).find((r) => r.what === what);
+      if (hit) return hit.summary;
+      await sleep(100);
+    }
+    assert.fail(`the webview did not acknowledge a drawn ${what} (acknowledged: ${JSON.stringify(panels.rendered.slice(from))})`);
+  }
+
+  function result<K extends InterventionKind>(m: HostToIntervention, kind: K): Extract<Extract<HostToIntervention, { kind: 'intervene-result' }>['view'], { kind: K }> {
+    assert.equal(m.kind, 'intervene-result', m.kind === 'intervene-error' ? m.message : m.kind);
+    assert.ok(m.kind === 'intervene-result' && m.view.kind === kind, `a ${kind} result`);
+    return m.view as never;
+  }
+
+  suiteTeardown(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    for (const p of made) rmSync(p, { recursive: true, force: true });
+  });
+
+  test('Patch From This Trajectory sets the donor of the open inspector; a patch and a spectrum come back from the engine and are drawn', async function () {
+    this.timeout(300_000);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const before = api().panels.renderTimes.length;
+    const donor = await vscode.commands.executeCommand<InspectSummary | undefined>('hrmLens.inspectPuzzle', { puzzle: DONOR });
+    receiver = await vscode.commands.executeCommand<InspectSummary | undefined>('hrmLens.inspectPuzzle', { puzzle: RECEIVER });
+    assert.ok(donor && receiver, 'both puzzles inspected');
+    assert.match(receiver.checkpoint, /tiny-4x4\.safetensors$/);
+    // The receiver's inspector renders (the donor's, hidden behind it at once, may never load: it is not retained).
+    for (let i = 0; i < 300 && api().panels.renderTimes.length < before + 1; i++) await sleep(100);
+    assert.ok(api().panels.renderTimes.length >= before + 1, 'the receiver\'s inspector rendered');
+    const iv = api().panels.interventions;
+    assert.equal(iv.donorOfOpenPanel(), undefined, 'no donor before the command');
+
+    // A trajectory the Trajectories view does not list is refused (a webview's context names no other file).
+    const refused = await vscode.commands.executeCommand<string | undefined>(PATCH_FROM_TRAJECTORY, { puzzle: '1...'.repeat(4), checkpoint: receiver.checkpoint });
+    assert.equal(refused, undefined);
+    assert.match(api().refusals().at(-1) ?? '', /not in the Trajectories view/);
+    // The receiver itself is no donor.
+    assert.equal(await vscode.commands.executeCommand(PATCH_FROM_TRAJECTORY, { puzzle: RECEIVER, checkpoint: receiver.checkpoint }), undefined);
+    assert.match(api().refusals().at(-1) ?? '', /the inspected trajectory itself/);
+
+    const label = await vscode.commands.executeCommand<string | undefined>(PATCH_FROM_TRAJECTORY, { puzzle: DONOR, checkpoint: donor.checkpoint });
+    assert.ok(label && label.includes(DONOR.slice(0, 12)) && label.includes('tiny-4x4'), `donor label "${label}"`);
+    assert.deepEqual(iv.donorOfOpenPanel(), { kind: 'trace', label });
+
+    let acks = iv.rendered.length;
+    const patch = result(await iv.runInOpenPanel({ kind: 'patch', part: 'both' }), 'patch');
+    const r = patch.result;
+    assert.equal(patch.donor.label, label);
+    assert.equal(r.segments, receiver.segments.length);
+    assert.deepEqual(r.curve.map((p) => p.atSegment), Array.from({ length: receiver.segments.length - 1 }, (_, i) => i + 1), 'one point per k = 1 … segments − 1');
+    // The receiver's and the donor's own runs end where their inspections ended.
+    assert.equal(r.receiver.grid, receiver.segments.at(-1)?.grid);
+    assert.equal(r.donor.grid, donor.segments.at(-1)?.grid);
+    for (const p of r.curve) assert.equal(p.endsAtDonor, p.grid === r.donor.grid);
+    const patchShown = await drawn('patch', acks);
+    assert.equal(patchShown, `${r.curve.length} points; rescued up to ${r.rescuedUpTo ?? '–'}; inescapable from ${r.inescapableFrom ?? '–'}`);
+
+    acks = iv.rendered.length;
+    // At the segment selected in the inspector (it opens at the last one), as the section's button asks.
+    const last = receiver.segments.length;
+    const spectrum = result(await iv.runInOpenPanel({ kind: 'spectrum', atSegment: last }), 'spectrum').result;
+    assert.equal(spectrum.atSegment, last);
+    assert.ok(spectrum.eigenvalues.length >= 1 && spectrum.dimension > 0);
+    assert.ok(Math.abs(spectrum.spectralRadius - Math.hypot(spectrum.eigenvalues[0].re, spectrum.eigenvalues[0].im)) <= 1e-9 * Math.max(1, spectrum.spectralRadius));
+    const moduli = spectrum.eigenvalues.map((e) => Math.hypot(e.re, e.im));
+    assert.ok(moduli.every((m, i) => i === 0 || m <= moduli[i - 1] + 1e-12), `eigenvalues by modulus, descending: ${moduli}`);
+    // The badge shows ρ, its class and the segment.
+    assert.equal(await drawn('spectrum', acks), spectrumBadgeText(spectrum));
+    assert.match(spectrumBadgeText(spectrum), new RegExp(`^ρ = [0-9.]+ · (contraction|expansion|marginal) at segment ${last}$`));
+
+    // A request the section never sends (a segment past the trace) is answered with an error, drawn in the part.
+    acks = iv.rendered.length;
+    const bad = await iv.runInOpenPanel({ kind: 'spectrum', atSegment: receiver.segments.length + 1 });
+    assert.ok(bad.kind === 'intervene-error' && /segment must be 1 to 4/.test(bad.message), JSON.stringify(bad));
+    assert.match(await drawn('spectrum', acks), /^error: the segment must be 1 to 4/);
+  });
+
+  test('a restored inspector naming a checkpoint outside the workspace: every intervention is refused before the engine, and no donor is set', async function () {
+    this.timeout(60_000);
+    assert.ok(receiver, 'the first test inspected the receiver');
+    const outside = mkdtempSync(path.join(tmpdir(), 'hrm-outside-'));
+    made.push(outside);
+    const copied = path.join(outside, 'copied.safetensors');
+    copyFileSync(receiver.checkpoint, copied);
+    const panel = vscode.window.createWebviewPanel(INSPECTOR_VIEW_TYPE, 'HRM: restored', { viewColumn: vscode.ViewColumn.Active, preserveFocus: true }, { enableScripts: true });
+    try {
+      await api().panels.serializer().deserializeWebviewPanel(panel, { trace: { ...toInspectorTrace(receiver), checkpoint: copied }, segment: 0, showSolution: false });
+      const iv = api().panels.interventions;
+      assert.equal(iv.openPanel, panel, 'the restored panel is the open inspector');
+      const requests: InterventionRequest[] = [{ kind: 'patch', part: 'both' }, { kind: 'lens' }, { kind: 'spectrum', atSegment: 1 }, { kind: 'kick', epsilons: [0.1] }, { kind: 'sweep', scope: 'puzzle' }];
+      for (const request of requests) {
+        const m = await iv.runInOpenPanel(request);
+        assert.ok(m.kind === 'intervene-error', `${request.kind}: ${m.kind}`);
+        assert.match(m.message, /^refused: .*copied\.safetensors.* is outside the workspace/, request.kind);
+      }
+      assert.equal(await vscode.commands.executeCommand(PATCH_FROM_TRAJECTORY, { puzzle: DONOR, checkpoint: receiver.checkpoint }), undefined);
+      assert.match(api().refusals().at(-1) ?? '', /copied\.safetensors.* is outside the workspace/);
+      assert.equal(iv.donorOfOpenPanel(), undefined);
+    } finally {
+      panel.dispose();
+    }
+  });
+});
