@@ -19,7 +19,9 @@
 import { otsu } from './otsu';
 import { type TraceMetrics, gridsIdentical } from './segment-metrics';
 
-export type ReasoningMode = 'trivial-success' | 'non-trivial-success' | 'trivial-failure' | 'non-trivial-failure';
+import type { ReasoningMode } from './mode-types';
+
+export type { ReasoningMode } from './mode-types';
 
 export const REASONING_MODES: readonly ReasoningMode[] = ['trivial-success', 'non-trivial-success', 'trivial-failure', 'non-trivial-failure'];
 

@@ -168,24 +168,47 @@ export function perturbedPassesBatchedAsync(
 export function* perturbedPassSteps(
   model: HrmModel, puzzles: readonly Grid[], perturbations: readonly Perturbation[], opts: PerturbedRunOptions,
 ): Steps<Pass[][]> {
-  const n = model.config.gridSize as GridSize;
   const S = opts.segments ?? model.config.haltMaxSteps;
-  const P = perturbations.length;
-  const perBatch = perturbationBatchPuzzles(n, perturbations, opts.maxRows);
-  const cv = model.dims.cells * model.dims.vocab;
   const out: Pass[][] = [];
-  for (let start = 0; start < puzzles.length; start += perBatch) {
+  for (const batch of perturbationBatches(model, puzzles, perturbations, opts.maxRows)) {
     throwIfAborted(opts.signal, 'perturbation run');
-    const chunk = puzzles.slice(start, start + perBatch);
-    const rows = chunk.flatMap((g) => perturbations.map((p) => applyTransform(g, p.transform)));
-    const last = yield* lastSegmentSteps(model, rows, S);
-    chunk.forEach((_, i) => {
-      out.push(perturbations.map((p, j) => makePass(rowCapture(last, i * P + j, cv), n, p.transform)));
-    });
-    opts.onProgress?.(Math.min(puzzles.length, start + perBatch), puzzles.length);
+    out.push(...batch.passes(yield* lastSegmentSteps(model, batch.rows, S)));
+    opts.onProgress?.(batch.end, puzzles.length);
     yield;
   }
   return out;
+}
+
+/** One batch of a perturbed run: every puzzle of a chunk under every perturbation, as rows of one forward batch. */
+export interface PerturbationBatch {
+  /** The rows to run: chunk puzzle i under perturbation j is row i·P + j. */
+  rows: Grid[];
+  /** Puzzles done once this batch is (the progress count). */
+  end: number;
+  /** The batch's passes from its last segment: [chunk puzzle][perturbation], answers mapped back. */
+  passes(last: LastSegment): Pass[][];
+}
+
+/**
+ * The batches of a perturbed run (perturbationBatchPuzzles puzzles each), shared by the TF.js run above and the
+ * PyTorch worker's (engine/torch/passes.ts), so both cut, order and map back the rows the same way.
+ */
+export function* perturbationBatches(
+  model: { config: { gridSize: number }; dims: { cells: number; vocab: number } }, puzzles: readonly ArrayLike<number>[],
+  perturbations: readonly Perturbation[], maxRows?: number,
+): Generator<PerturbationBatch> {
+  const n = model.config.gridSize as GridSize;
+  const P = perturbations.length;
+  const perBatch = perturbationBatchPuzzles(n, perturbations, maxRows);
+  const cv = model.dims.cells * model.dims.vocab;
+  for (let start = 0; start < puzzles.length; start += perBatch) {
+    const chunk = puzzles.slice(start, start + perBatch);
+    yield {
+      rows: chunk.flatMap((g) => perturbations.map((p) => applyTransform(g as Grid, p.transform))),
+      end: Math.min(puzzles.length, start + perBatch),
+      passes: (last) => chunk.map((_, i) => perturbations.map((p, j) => makePass(rowCapture(last, i * P + j, cv), n, p.transform))),
+    };
+  }
 }
 
 /**

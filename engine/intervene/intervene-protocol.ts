@@ -5,7 +5,7 @@
  * spectrum | sweep | lens` prints; each reports progress and is cancellable.
  * Types only: bundled into the extension host, and imported (`import type`) by webview/protocol.ts.
  */
-import type { ReasoningMode } from '../analysis/modes';
+import type { ReasoningMode } from '../analysis/mode-types';
 
 /** Which half of the state (z_H, z_L) an intervention touches. */
 export type StatePart = 'zH' | 'zL' | 'both';

@@ -10,7 +10,7 @@ import { type Grid, type GridSize } from '../sudoku/geometry';
 import { parsePuzzle } from '../sudoku/givens';
 import { runStepsAsync } from '../util/steps';
 import { type OpenedMap, openMap } from './trajectory';
-import { type PatchDonor, patchSteps } from './patch';
+import { type ResolvedPatchDonor, patchSteps } from './patch';
 import { kickSteps } from './kick';
 import { readLatentsState } from './latents-source';
 import type { RecurrentMap } from './recurrent-map';
@@ -25,7 +25,7 @@ export function puzzleFor(text: string, n: number, what = 'puzzle'): Grid {
 }
 
 /** The donor of `source` for a receiver on `map` (opened maps are pushed onto `opened`, for the caller to dispose). */
-async function resolveDonor(source: PatchSource, receiver: OpenedMap, opened: OpenedMap[]): Promise<PatchDonor> {
+async function resolveDonor(source: PatchSource, receiver: OpenedMap, opened: OpenedMap[]): Promise<ResolvedPatchDonor> {
   const map: RecurrentMap = receiver.map;
   if (source.kind === 'trace') {
     let donorMap = map;

@@ -32,7 +32,7 @@ import type { RecurrentMap } from './recurrent-map';
 import { type RowState, type Trajectories, decodeStates, stateAt, trajectorySteps } from './trajectory';
 
 /** The donor of a patch, resolved (maps opened, files read). */
-export type PatchDonor =
+export type ResolvedPatchDonor =
   | {
     kind: 'trace';
     /** Default: the receiver's map. Must have the receiver's state shape. */
@@ -133,7 +133,7 @@ function rowsOf(states: readonly RowState[]): { rows: number; zH: Float32Array; 
 }
 
 /** The sweep as a step generator (engine/util/steps.ts): one `yield` after every segment of every batch. */
-export function* patchSteps(map: RecurrentMap, receiver: PatchReceiver, donor: PatchDonor, opts: PatchOptions = {}): Steps<PatchResult> {
+export function* patchSteps(map: RecurrentMap, receiver: PatchReceiver, donor: ResolvedPatchDonor, opts: PatchOptions = {}): Steps<PatchResult> {
   const t0 = performance.now();
   const { S, part, cells, ks } = plan(map, opts);
   const n = map.n as GridSize;

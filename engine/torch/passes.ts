@@ -3,10 +3,9 @@
  * (S segments from the initial carry, halting off), so the ensemble report and the inspector's perturbation strip
  * read them unchanged. One worker run per batch; only the last segment is kept.
  */
-import { type GridSize, gridToTokens } from '../sudoku/geometry';
-import { applyTransform } from '../sudoku/symmetry';
-import { type LastSegment, type Perturbation, type PerturbedRunOptions, perturbationBatchPuzzles, rowCapture } from '../ensemble/perturb';
-import { type Pass, makePass } from '../ensemble/votes';
+import { gridToTokens } from '../sudoku/geometry';
+import { type LastSegment, type Perturbation, type PerturbedRunOptions, perturbationBatches } from '../ensemble/perturb';
+import type { Pass } from '../ensemble/votes';
 import { throwIfAborted } from '../util/steps';
 import type { TorchModel } from './torch-model';
 
@@ -30,21 +29,12 @@ export async function lastSegmentTorch(model: TorchModel, grids: readonly ArrayL
 export async function perturbedPassesTorch(
   model: TorchModel, puzzles: readonly ArrayLike<number>[], perturbations: readonly Perturbation[], opts: PerturbedRunOptions = {},
 ): Promise<Pass[][]> {
-  const n = model.config.gridSize as GridSize;
   const S = opts.segments ?? model.config.haltMaxSteps;
-  const P = perturbations.length;
-  const perBatch = perturbationBatchPuzzles(n, perturbations, opts.maxRows);
-  const cv = model.dims.cells * model.dims.vocab;
   const out: Pass[][] = [];
-  for (let start = 0; start < puzzles.length; start += perBatch) {
+  for (const batch of perturbationBatches(model, puzzles, perturbations, opts.maxRows)) {
     throwIfAborted(opts.signal, 'perturbation run');
-    const chunk = puzzles.slice(start, start + perBatch);
-    const rows = chunk.flatMap((g) => perturbations.map((p) => applyTransform(g, p.transform)));
-    const last = await lastSegmentTorch(model, rows, S);
-    chunk.forEach((_, i) => {
-      out.push(perturbations.map((p, j) => makePass(rowCapture(last, i * P + j, cv), n, p.transform)));
-    });
-    opts.onProgress?.(Math.min(puzzles.length, start + perBatch), puzzles.length);
+    out.push(...batch.passes(await lastSegmentTorch(model, batch.rows, S)));
+    opts.onProgress?.(batch.end, puzzles.length);
   }
   return out;
 }

@@ -19,7 +19,7 @@ import math
 import os
 import re
 import struct
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple, Type
 
 import numpy as np
 
@@ -70,40 +70,45 @@ def encode_safetensors(tensors: Mapping[str, np.ndarray], metadata: Mapping[str,
     return struct.pack("<Q", len(padded)) + padded + b"".join(bodies)
 
 
-def read_safetensors(path: str) -> Tuple[Dict[str, str], Dict[str, np.ndarray]]:
-    """(metadata, name -> array) of a safetensors file; F32/F16/BF16 come back float32, I32 int32, U8 uint8."""
+def read_safetensors(path: str, error: Type[ValueError] = RunFolderError,
+                     only_floats: bool = False) -> Tuple[Dict[str, str], Dict[str, np.ndarray]]:
+    """(metadata, name -> array) of a safetensors file; F32/F16/BF16 come back float32, I32 int32, U8 uint8.
+    Every problem is raised as `error` (the caller's own type), naming the file and what is wrong; `only_floats`
+    refuses any dtype but F32, F16 and BF16 (a model checkpoint)."""
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < 8:
-        raise RunFolderError(f"{path}: shorter than the 8-byte safetensors header length")
+        raise error(f"{path}: shorter than the 8-byte safetensors header length")
     (n,) = struct.unpack_from("<Q", data, 0)
     if n > MAX_HEADER_BYTES or 8 + n > len(data):
-        raise RunFolderError(f"{path}: safetensors header length {n} does not fit the file ({len(data)} bytes)")
+        raise error(f"{path}: safetensors header length {n} does not fit the file ({len(data)} bytes)")
     try:
         header = json.loads(data[8:8 + n].decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise RunFolderError(f"{path}: safetensors header is not UTF-8 JSON: {e}") from None
+        raise error(f"{path}: safetensors header is not UTF-8 JSON: {e}") from None
     if not isinstance(header, dict):
-        raise RunFolderError(f"{path}: safetensors header is not a JSON object")
+        raise error(f"{path}: safetensors header is not a JSON object")
     meta = header.pop("__metadata__", None) or {}
     if not isinstance(meta, dict):
-        raise RunFolderError(f"{path}: __metadata__ is not an object")
+        raise error(f"{path}: __metadata__ is not an object")
     base = 8 + n
     out: Dict[str, np.ndarray] = {}
     for name, e in header.items():
         dtype = e.get("dtype") if isinstance(e, dict) else None
         shape = e.get("shape") if isinstance(e, dict) else None
         offsets = e.get("data_offsets") if isinstance(e, dict) else None
+        if only_floats and dtype not in ("F32", "F16", "BF16"):
+            raise error(f"{path}: tensor {name!r}: dtype must be F32, F16 or BF16")
         if dtype not in DTYPES and dtype != "BF16":
-            raise RunFolderError(f"{path}: tensor {name!r}: dtype {dtype!r} is not supported")
+            raise error(f"{path}: tensor {name!r}: dtype {dtype!r} is not supported")
         if (not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape)
                 or not isinstance(offsets, list) or len(offsets) != 2 or not all(isinstance(o, int) for o in offsets)):
-            raise RunFolderError(f"{path}: tensor {name!r}: bad shape or data_offsets")
+            raise error(f"{path}: tensor {name!r}: bad shape or data_offsets")
         count = math.prod(shape) if shape else 1
         size = 2 if dtype == "BF16" else DTYPES[dtype].itemsize
         begin, end = offsets
         if begin < 0 or end != begin + count * size or base + end > len(data):
-            raise RunFolderError(f"{path}: tensor {name!r}: data_offsets [{begin}, {end}] do not fit its shape or the file")
+            raise error(f"{path}: tensor {name!r}: data_offsets [{begin}, {end}] do not fit its shape or the file")
         raw = data[base + begin:base + end]
         if dtype == "BF16":
             arr = (np.frombuffer(raw, dtype="<u2", count=count).astype(np.uint32) << 16).view(np.float32)
@@ -114,7 +119,7 @@ def read_safetensors(path: str) -> Tuple[Dict[str, str], Dict[str, np.ndarray]]:
         elif dtype == "U8":
             arr = np.frombuffer(raw, dtype="u1", count=count).copy()
         else:
-            raise RunFolderError(f"{path}: tensor {name!r}: {dtype} is not used by HRM Lens run folders")
+            raise error(f"{path}: tensor {name!r}: {dtype} is not used by HRM Lens run folders")
         out[name] = arr.reshape(shape)
     return {str(k): str(v) for k, v in meta.items()}, out
 

@@ -18,146 +18,32 @@
 //
 // Builds nothing: run `npm run build` first. Screenshots: out/shots/e2e-*.png (ignored output; scripts/shots.mjs). Closing line:
 // "N passed, N failed, N skipped"; exit 1 on failure. Without code-server or Chromium: skipped (failed when CI is set).
-// Env: HRM_LENS_KEEP=1 (keep the temp folders), HRM_LENS_VERBOSE=1 (browser console), HRM_LENS_E2E_TIMEOUT_MS (600000).
+// Env: HRM_LENS_KEEP=1 (keep the temp folders), HRM_LENS_VERBOSE=1 (browser console). The setup, the counting and the
+// cleanup are harness.mjs's; the workbench helpers (frames, palette, theme, side view), workbench.mjs's.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CHROMIUM_ARGS, devPayload, findChromium, findCodeServer, startCodeServer } from '../../scripts/code-server.mjs';
 import { SHOTS_DIR as shots, SHOTS_REL } from '../../scripts/shots.mjs';
+import { assert, openWalk, root } from './harness.mjs';
+import {
+  acceptSaveDialog, findFrame, inspectorOf, palette, reloadToInspector, savedFile, segmentOf, setTheme, sideViewItem,
+} from './workbench.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const isCI = /^(1|true|yes)$/i.test(process.env.CI ?? '');
-const keep = process.env.HRM_LENS_KEEP === '1';
-const verbose = process.env.HRM_LENS_VERBOSE === '1';
 const PUZZLE_4 = '.1.....3..32....';
 const PUZZLE_9 = '003020600900305001001806400008102900700000008006708200002609500800203009005010300';
-const t0 = Date.now();
-const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
-let passed = 0;
-let failed = 0;
-function finish(skipped = 0) {
-  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-  process.exit(failed > 0 || (passed === 0 && skipped === 0) ? 1 : 0);
-}
-function unavailable(what) {
-  if (isCI) { console.error(`e2e: ERROR: ${what}`); failed++; finish(); }
-  console.log(`e2e: skipped: ${what} (bash scripts/install-code-server.sh installs code-server and Chromium)`);
-  finish(1);
-}
+const { step, log, fail, folder, run } = await openWalk('e2e', 'hrm-lens-e2e-');
 
-const csBin = findCodeServer();
-if (!csBin) unavailable('code-server is not installed');
-const chromiumBin = findChromium();
-if (!chromiumBin) unavailable('Chromium is not installed');
-const { chromium } = await import('playwright-core');
-for (const f of ['dist/extension.js', 'dist/engine.js', 'dist/webview/inspector.js']) {
-  if (!existsSync(path.join(root, f))) { console.error(`e2e: ERROR: ${f} is missing; run \`npm run build\` first`); failed++; finish(); }
-}
-
-// ---------------------------------------------------------------- set up: workspace copy + a 9×9 checkpoint
-const work = mkdtempSync(path.join(tmpdir(), 'hrm-lens-e2e-'));
-const folder = path.join(work, 'workspace');
-cpSync(path.join(root, 'test', 'vscode', 'workspace'), folder, { recursive: true });
+// ---------------------------------------------------------------- set up: a 9×9 checkpoint in the workspace copy
 const ckptDir = path.join(folder, '.hrm', 'runs', 'random-9x9-s16');
 const made = spawnSync(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'test', 'e2e', 'make-random-checkpoint.ts'), ckptDir, '9', '16'],
   { encoding: 'utf8', cwd: root });
 const ckpt9 = made.stdout.trim().split('\n').pop();
-if (made.status !== 0 || !ckpt9 || !existsSync(ckpt9)) { console.error(`e2e: ERROR: making the 9×9 checkpoint failed:\n${made.stderr}`); failed++; finish(); }
+if (made.status !== 0 || !ckpt9 || !existsSync(ckpt9)) fail(`making the 9×9 checkpoint failed:\n${made.stderr}`);
 
-/** One named check: counted, printed; a failure stops the walk (later steps depend on it). */
-async function step(name, fn) {
-  const t = Date.now();
-  try {
-    const note = await fn();
-    passed++;
-    console.log(`  ✔ ${name} (${secs(Date.now() - t)})${note ? ` — ${note}` : ''}`);
-  } catch (e) {
-    failed++;
-    console.log(`  ✘ ${name}: ${e instanceof Error ? e.message : e}`);
-    throw e;
-  }
-}
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-/** The frame (webview content) that matches `selector`; the webview is iframe.webview > iframe#active-frame. */
-async function findFrame(page, selector, ms = 60_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    for (const f of page.frames()) {
-      try { if (await f.locator(selector).count()) return f; } catch { /* detached */ }
-    }
-    await page.waitForTimeout(200);
-  }
-  throw new Error(`no webview frame with ${selector} within ${secs(ms)}`);
-}
-
-async function palette(page, command) {
-  const qi = page.locator('.quick-input-widget');
-  const input = qi.locator('input');
-  // Up to three tries. In CI the palette has closed again right after opening (a webview took the focus back), or
-  // got its text incomplete: each try gives the workbench the focus first and checks every step.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await page.keyboard.press('Escape');
-      // From the second try on, or when F1 does not open the palette: focus the workbench (the active editor tab).
-      if (attempt > 1) await page.locator('.part.editor .tab.active').first().click({ timeout: 5_000 });
-      await page.keyboard.press('F1');
-      if (!(await input.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false))) {
-        await page.locator('.part.editor .tab.active').first().click({ timeout: 5_000 });
-        await page.keyboard.press('F1');
-        await input.waitFor({ state: 'visible', timeout: 5_000 });
-      }
-      // The whole text at once ('>' keeps the command mode), instead of key by key.
-      await input.fill(`>${command}`, { timeout: 5_000 });
-      // Click the row itself: Enter would take the best fuzzy match, which may be another command.
-      const row = qi.locator('.monaco-list-row', { hasText: command }).first();
-      await row.waitFor({ timeout: 15_000 });
-      await row.click({ timeout: 5_000 });
-      return qi;
-    } catch (e) {
-      if (attempt >= 3) throw e;
-      console.log(`e2e: palette "${command}", try ${attempt} failed (${String(e).split('\n')[0]}); trying again`);
-    }
-  }
-}
-
-async function setTheme(page, frame, theme, bodyClass) {
-  const qi = await palette(page, 'Preferences: Color Theme');
-  await page.keyboard.type(theme);
-  const row = qi.locator('.monaco-list-row', { hasText: theme }).first();
-  await row.waitFor({ timeout: 30_000 });
-  await row.click();
-  await frame.locator(`body.${bodyClass}`).waitFor({ timeout: 30_000 });
-  await page.waitForTimeout(800); // the MutationObserver redraws charts and canvases
-}
-
-const segmentOf = async (frame) => Number(await frame.locator('body').getAttribute('data-segment'));
 const gridText = async (frame) => (await frame.locator('#grid .cell').allTextContents()).map((c) => c || '.').join('');
 
-let cs;
-let context;
-try {
-  cs = await startCodeServer({ env: { FORCE_COLOR: '0' } });
-  console.log(`e2e: code-server on ${cs.url} ready in ${secs(cs.startMs)}`);
-  context = await chromium.launchPersistentContext(path.join(work, 'chromium-profile'), {
-    executablePath: chromiumBin, headless: true, viewport: { width: 1600, height: 1000 }, args: CHROMIUM_ARGS,
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  if (verbose) page.on('console', (m) => console.error(`[browser ${m.type()}] ${m.text()}`));
-  mkdirSync(shots, { recursive: true });
-
-  await step('the workbench loads with HRM Lens', async () => {
-    await page.goto(cs.folderUrl(folder, { payload: devPayload(root) }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'puzzles.txt' }).waitFor({ timeout: 90_000 });
-    await page.locator('.activitybar a.action-label[aria-label^="HRM"]').waitFor({ timeout: 60_000 });
-    await page.locator('.monaco-workbench .part.editor').click();
-  });
-
+await run(async (page) => {
   let frame;
   await step(`palette → HRM: Inspect Puzzle → ${PUZZLE_4} → the inspector panel renders`, async () => {
     const qi = await palette(page, 'HRM: Inspect Puzzle');
@@ -175,7 +61,7 @@ try {
     await frame.locator('#strip .chip.vote').waitFor({ timeout: 120_000 });
     const chips = await frame.locator('#strip .chip').count();
     assert(chips === 5, `perturbation strip: ${chips} chips, expected 4 relabelings + the vote`);
-    console.log(`e2e: inspect latency, command → first grid (engine cold start included): ${commandToGrid} ms`);
+    log(`inspect latency, command → first grid (engine cold start included): ${commandToGrid} ms`);
     return `class "${badge}", first render ${await frame.locator('body').getAttribute('data-render-ms')} ms, command → first grid ${commandToGrid} ms`;
   });
 
@@ -214,16 +100,10 @@ try {
 
   await step('export the trace as CSV through the save dialog', async () => {
     await frame.locator('#export-csv').click();
-    const qi = page.locator('.quick-input-widget');
-    await qi.locator('input').waitFor({ state: 'visible', timeout: 30_000 });
-    await page.waitForTimeout(300);
-    await page.keyboard.press('Enter');
+    await acceptSaveDialog(page);
     await frame.locator('#export-status', { hasText: /saved/ }).waitFor({ timeout: 30_000 });
     const status = await frame.locator('#export-status').textContent();
-    const rel = /saved (.*)$/.exec(status ?? '')?.[1];
-    const file = rel ? path.join(folder, rel) : '';
-    assert(file && existsSync(file), `no file for "${status}"`);
-    const lines = readFileSync(file, 'utf8').split('\n');
+    const { lines } = savedFile(folder, status);
     assert(lines[0].startsWith('segment,exact,wrong,energy') && lines.length > 4 * 16, `CSV has ${lines.length} lines`);
     return status;
   });
@@ -274,7 +154,7 @@ try {
     await ckRow.click(); // a click, not Enter: an Enter can land before the list is ready and be lost
     const f9 = await findFrame(page, `#title:has-text("${PUZZLE_9.replace(/0/g, '.').slice(0, 30)}")`, 120_000);
     await f9.locator('body[data-render-ms]').waitFor({ timeout: 60_000 });
-    console.log(`e2e: inspect latency, command → first grid (9×9, 16 segments, engine warm): ${Date.now() - tCommand} ms`);
+    log(`inspect latency, command → first grid (9×9, 16 segments, engine warm): ${Date.now() - tCommand} ms`);
     renderMs = Number(await f9.locator('body').getAttribute('data-render-ms'));
     assert((await f9.locator('#scrubber').getAttribute('max')) === '15', '16 segments');
     assert((await f9.locator('#grid .cell').count()) === 81, '81 cells');
@@ -282,11 +162,11 @@ try {
     assert(Number.isFinite(renderMs) && renderMs >= 0, `data-render-ms "${renderMs}"`);
     return `render ${renderMs.toFixed(1)} ms`;
   });
-  console.log(`e2e: 9×9 × 16 segments: trace arrival → first painted frame ${renderMs.toFixed(1)} ms`);
+  log(`9×9 × 16 segments: trace arrival → first painted frame ${renderMs.toFixed(1)} ms`);
 
   // The 4×4 panel was left at segment 3 with a landscape. Its webview is not retained when hidden: it comes back from
   // vscode.setState (the host sees `restored` in 'ready' and posts nothing), and after a reload from the serializer.
-  const panel4 = `body[data-render-ms] #title:has-text("${PUZZLE_4}")`;
+  const panel4 = inspectorOf(PUZZLE_4);
   await step('a tab switch keeps the segment and the landscape (webview state)', async () => {
     await page.locator('.tabs-container .tab', { hasText: PUZZLE_4.slice(0, 12) }).first().click();
     const f = await findFrame(page, panel4, 30_000);
@@ -300,17 +180,7 @@ try {
   });
 
   await step('a window reload restores the inspector panel (WebviewPanelSerializer)', async () => {
-    // Give the workbench a moment to persist the webview state and the editor layout before reloading.
-    await page.waitForTimeout(2000);
-    await page.reload({ waitUntil: 'domcontentloaded' });
-    let f;
-    try {
-      f = await findFrame(page, panel4, 45_000);
-    } catch {
-      // The restored panel's webview loads only when its tab is visible: bring the tab forward, then look again.
-      await page.locator('.tab', { hasText: PUZZLE_4.slice(0, 10) }).first().click({ timeout: 15_000 });
-      f = await findFrame(page, panel4, 45_000);
-    }
+    const f = await reloadToInspector(page, PUZZLE_4);
     assert((await segmentOf(f)) === 3, `segment ${await segmentOf(f)} after the reload`);
     assert((await f.locator('#grid .cell').count()) === 16, 'the grid is back');
     // The landscape style chosen before survives, with the same arrows.
@@ -321,8 +191,7 @@ try {
 
   await step('the HRM side view lists the inspected puzzle with its class (kept across the reload)', async () => {
     await page.locator('.activitybar a.action-label[aria-label^="HRM"]').click();
-    const side = await findFrame(page, `li[data-mode] code:has-text("${PUZZLE_4.slice(0, 12)}")`, 60_000);
-    const item = side.locator('li[data-mode]', { has: side.locator(`code:has-text("${PUZZLE_4.slice(0, 12)}")`) }).first();
+    const { side, item } = await sideViewItem(page, PUZZLE_4);
     const badge = (await item.locator('.badge').textContent())?.trim();
     assert(/^(trivial|non-trivial) (success|failure)$/.test(badge ?? ''), `side view badge "${badge}"`);
     const dist = await side.locator('.dist').textContent();
@@ -436,24 +305,12 @@ try {
     await page.locator('.part.editor .tab.active').first().click();
     await palette(page, 'View: Close All Editors');
     await page.locator('.part.editor .tab').first().waitFor({ state: 'detached', timeout: 30_000 });
-    const side = await findFrame(page, `li[data-mode] code:has-text("${PUZZLE_4.slice(0, 12)}")`, 60_000);
-    await side.locator('li[data-mode]', { has: side.locator(`code:has-text("${PUZZLE_4.slice(0, 12)}")`) }).first().locator('button').click();
-    const f = await findFrame(page, `body[data-render-ms] #title:has-text("${PUZZLE_4}")`, 120_000);
+    const { item } = await sideViewItem(page, PUZZLE_4);
+    await item.locator('button').click();
+    const f = await findFrame(page, inspectorOf(PUZZLE_4), 120_000);
     assert((await f.locator('#grid .cell').count()) === 16, 'the reopened inspector shows the 4×4 grid');
     const badge = (await f.locator('#badge').textContent())?.trim();
     assert(/success|failure/.test(badge ?? ''), `class badge "${badge}"`);
     return `reopened; class "${badge}"`;
   });
-} catch (e) {
-  if (failed === 0) { failed++; console.error(`e2e: ERROR: ${e instanceof Error ? e.stack ?? e.message : e}`); }
-  const pg = context?.pages()[0];
-  if (pg) await pg.screenshot({ path: path.join(work, 'failure.png') }).catch(() => {});
-  if (cs) console.error(`--- code-server log (last 30 lines)\n${cs.readLog().split('\n').slice(-30).join('\n')}`);
-} finally {
-  await context?.close().catch(() => {});
-  await cs?.stop().catch(() => {});
-  if (keep || failed) console.error(`e2e: kept ${work}`);
-  else rmSync(work, { recursive: true, force: true, maxRetries: 3 });
-}
-console.log(`e2e: total ${secs(Date.now() - t0)}`);
-finish();
+});

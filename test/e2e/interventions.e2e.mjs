@@ -16,47 +16,21 @@
 //
 // Builds nothing: run `npm run build` first. Screenshots: out/shots/e2e-interventions-*.png (ignored output). Closing
 // line: "N passed, N failed, N skipped"; exit 1 on failure. Without code-server or Chromium: skipped (failed when CI is
-// set). Env: HRM_LENS_KEEP=1 (keep the temp folders), HRM_LENS_VERBOSE=1 (browser console).
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// set). Env: HRM_LENS_KEEP=1 (keep the temp folders), HRM_LENS_VERBOSE=1 (browser console). The setup, the counting
+// and the cleanup are harness.mjs's; the workbench helpers (frames, palette, theme, side view), workbench.mjs's.
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CHROMIUM_ARGS, devPayload, findChromium, findCodeServer, startCodeServer } from '../../scripts/code-server.mjs';
 import { SHOTS_DIR as shots, SHOTS_REL } from '../../scripts/shots.mjs';
+import { assert, openWalk } from './harness.mjs';
+import {
+  acceptSaveDialog, findFrame, inspectorOf, palette, reloadToInspector, savedFile, segmentOf, setTheme, sideViewItem,
+} from './workbench.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const isCI = /^(1|true|yes)$/i.test(process.env.CI ?? '');
-const keep = process.env.HRM_LENS_KEEP === '1';
-const verbose = process.env.HRM_LENS_VERBOSE === '1';
 const RECEIVER = '.1.....3..32....';
 const DONOR = '..4.3.....1..2..';
-const t0 = Date.now();
-const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
-let passed = 0;
-let failed = 0;
-function finish(skipped = 0) {
-  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-  process.exit(failed > 0 || (passed === 0 && skipped === 0) ? 1 : 0);
-}
-function unavailable(what) {
-  if (isCI) { console.error(`interventions-e2e: ERROR: ${what}`); failed++; finish(); }
-  console.log(`interventions-e2e: skipped: ${what} (bash scripts/install-code-server.sh installs code-server and Chromium)`);
-  finish(1);
-}
+const { step, folder, run } = await openWalk('interventions-e2e', 'hrm-lens-iv-e2e-');
 
-const csBin = findCodeServer();
-if (!csBin) unavailable('code-server is not installed');
-const chromiumBin = findChromium();
-if (!chromiumBin) unavailable('Chromium is not installed');
-const { chromium } = await import('playwright-core');
-for (const f of ['dist/extension.js', 'dist/engine.js', 'dist/webview/inspector.js']) {
-  if (!existsSync(path.join(root, f))) { console.error(`interventions-e2e: ERROR: ${f} is missing; run \`npm run build\` first`); failed++; finish(); }
-}
-
-const work = mkdtempSync(path.join(tmpdir(), 'hrm-lens-iv-e2e-'));
-const folder = path.join(work, 'workspace');
-cpSync(path.join(root, 'test', 'vscode', 'workspace'), folder, { recursive: true });
 // A 4×4 dataset for the compute sweep: 100 relabelings of one solved grid, each with its own blanks and its answer.
 const DATASET = 'puzzles-4x4.csv';
 {
@@ -72,86 +46,14 @@ const DATASET = 'puzzles-4x4.csv';
   writeFileSync(path.join(folder, DATASET), `${rows.join('\n')}\n`);
 }
 
-/** One named check: counted, printed; a failure stops the walk (later steps depend on it). */
-async function step(name, fn) {
-  const t = Date.now();
-  try {
-    const note = await fn();
-    passed++;
-    console.log(`  ✔ ${name} (${secs(Date.now() - t)})${note ? ` — ${note}` : ''}`);
-  } catch (e) {
-    failed++;
-    console.log(`  ✘ ${name}: ${e instanceof Error ? e.message : e}`);
-    throw e;
-  }
-}
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-/** The frame (webview content) that matches `selector`. */
-async function findFrame(page, selector, ms = 60_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    for (const f of page.frames()) {
-      try { if (await f.locator(selector).count()) return f; } catch { /* detached */ }
-    }
-    await page.waitForTimeout(200);
-  }
-  throw new Error(`no webview frame with ${selector} within ${secs(ms)}`);
-}
-
-/** Gives the workbench the focus: the active editor tab, else the editor area (no actionability wait: a busy workbench animates). */
-async function focusWorkbench(page) {
-  const tab = page.locator('.part.editor .tab.active').first();
-  if (await tab.count()) await tab.click({ timeout: 10_000, force: true });
-  else await page.locator('.monaco-workbench .part.editor').click({ timeout: 10_000, force: true });
-}
-
-/** Runs a command from the palette (three tries: a webview can take the focus back as the palette opens). */
-async function palette(page, command) {
-  const qi = page.locator('.quick-input-widget');
-  const input = qi.locator('input');
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await page.keyboard.press('Escape');
-      if (attempt > 1) await focusWorkbench(page);
-      await page.keyboard.press('F1');
-      if (!(await input.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false))) {
-        await focusWorkbench(page);
-        await page.keyboard.press('F1');
-        await input.waitFor({ state: 'visible', timeout: 10_000 });
-      }
-      await input.fill(`>${command}`, { timeout: 15_000 });
-      const row = qi.locator('.monaco-list-row', { hasText: command }).first();
-      await row.waitFor({ timeout: 30_000 });
-      await row.click({ timeout: 10_000 });
-      return qi;
-    } catch (e) {
-      if (attempt >= 3) throw e;
-      console.log(`interventions-e2e: palette "${command}", try ${attempt} failed (${String(e).split('\n')[0]}); trying again`);
-    }
-  }
-}
-
 async function inspect(page, puzzle) {
   const qi = await palette(page, 'HRM: Inspect Puzzle');
   await qi.locator('.quick-input-title', { hasText: 'HRM: Inspect Puzzle' }).waitFor({ timeout: 30_000 });
   await page.keyboard.type(puzzle);
   await page.keyboard.press('Enter');
-  const f = await findFrame(page, `body[data-render-ms] #title:has-text("${puzzle}")`, 120_000);
+  const f = await findFrame(page, inspectorOf(puzzle), 120_000);
   await f.locator('#strip .chip.vote').waitFor({ timeout: 120_000 });
   return f;
-}
-
-async function setTheme(page, frame, theme, bodyClass) {
-  const qi = await palette(page, 'Preferences: Color Theme');
-  await page.keyboard.type(theme);
-  const row = qi.locator('.monaco-list-row', { hasText: theme }).first();
-  await row.waitFor({ timeout: 30_000 });
-  await row.click();
-  await frame.locator(`body.${bodyClass}`).waitFor({ timeout: 30_000 });
-  await page.waitForTimeout(800);
 }
 
 /** The id (or tag) of the element that has the focus in `frame`. */
@@ -166,27 +68,7 @@ async function tabTo(page, frame, id, max = 80) {
   throw new Error(`#${id} not reached with ${max} Tab presses (focus on ${await focused(frame)})`);
 }
 
-const segmentOf = async (frame) => Number(await frame.locator('body').getAttribute('data-segment'));
-
-let cs;
-let context;
-try {
-  cs = await startCodeServer({ env: { FORCE_COLOR: '0' } });
-  console.log(`interventions-e2e: code-server on ${cs.url} ready in ${secs(cs.startMs)}`);
-  context = await chromium.launchPersistentContext(path.join(work, 'chromium-profile'), {
-    executablePath: chromiumBin, headless: true, viewport: { width: 1600, height: 1000 }, args: CHROMIUM_ARGS,
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  if (verbose) page.on('console', (m) => console.error(`[browser ${m.type()}] ${m.text()}`));
-  mkdirSync(shots, { recursive: true });
-
-  await step('the workbench loads with HRM Lens', async () => {
-    await page.goto(cs.folderUrl(folder, { payload: devPayload(root) }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'puzzles.txt' }).waitFor({ timeout: 90_000 });
-    await page.locator('.activitybar a.action-label[aria-label^="HRM"]').waitFor({ timeout: 60_000 });
-    await page.locator('.monaco-workbench .part.editor').click();
-  });
-
+await run(async (page) => {
   let frame;
   await step(`inspect the donor ${DONOR}, then the receiver ${RECEIVER}`, async () => {
     await inspect(page, DONOR);
@@ -197,8 +79,7 @@ try {
 
   await step('the donor\'s context menu in the HRM side view → Patch From This Trajectory: the receiver names its donor', async () => {
     await page.locator('.activitybar a.action-label[aria-label^="HRM"]').click();
-    const side = await findFrame(page, `li[data-mode] code:has-text("${DONOR.slice(0, 12)}")`, 60_000);
-    const item = side.locator('li[data-mode]', { has: side.locator(`code:has-text("${DONOR.slice(0, 12)}")`) }).first();
+    const { item } = await sideViewItem(page, DONOR);
     await item.locator('button').click({ button: 'right' });
     const entry = page.locator('.context-view .action-menu-item', { hasText: 'Patch From This Trajectory' }).first();
     await entry.waitFor({ timeout: 15_000 });
@@ -369,31 +250,16 @@ try {
 
   await step('export the patching curve as CSV through the save dialog', async () => {
     await frame.locator('[data-iv-export="patch"][data-format="csv"]').click();
-    const qi = page.locator('.quick-input-widget');
-    await qi.locator('input').waitFor({ state: 'visible', timeout: 30_000 });
-    await page.waitForTimeout(300);
-    await page.keyboard.press('Enter');
+    await acceptSaveDialog(page);
     const status = frame.locator('#iv-patch-out .iv-exported');
     await status.filter({ hasText: /saved/ }).waitFor({ timeout: 30_000 });
-    const rel = /saved (.*)$/.exec((await status.textContent()) ?? '')?.[1];
-    const file = rel ? path.join(folder, rel) : '';
-    assert(file && existsSync(file), `no file for "${await status.textContent()}"`);
-    const lines = readFileSync(file, 'utf8').split('\n');
+    const { rel, lines } = savedFile(folder, await status.textContent());
     assert(lines[0] === 'k,ends_at_donor,ends_at_receiver,grid,exact,wrong,energy,mode,exact_from' && /^1,/.test(lines[1]) && /^3,/.test(lines[3]), `CSV:\n${lines.slice(0, 5).join('\n')}`);
     return rel;
   });
 
   await step('a window reload: the section comes back open with its results (webview state)', async () => {
-    await page.waitForTimeout(2000);
-    await page.reload({ waitUntil: 'domcontentloaded' });
-    const panel = `body[data-render-ms] #title:has-text("${RECEIVER}")`;
-    let f;
-    try {
-      f = await findFrame(page, panel, 45_000);
-    } catch {
-      await page.locator('.tab', { hasText: RECEIVER.slice(0, 10) }).first().click({ timeout: 15_000 });
-      f = await findFrame(page, panel, 45_000);
-    }
+    const f = await reloadToInspector(page, RECEIVER);
     await f.locator('#interventions[open]').waitFor({ timeout: 10_000 });
     assert(Number(await f.locator('#patch-curve').getAttribute('data-points')) === 3, 'the patching curve is back');
     assert(Number(await f.locator('#lens-strip').getAttribute('data-steps')) > 4, 'the lens strip is back');
@@ -404,16 +270,4 @@ try {
     assert(/^ρ = .* at segment 2$/.test(await f.locator('#iv-spectrum-badge').textContent()), 'the spectrum at segment 2 is back');
     assert((await f.locator('#iv-donor').textContent()) === 'none', 'the donor (kept on the host) starts again after the reload');
   });
-} catch (e) {
-  if (failed === 0) { failed++; console.error(`interventions-e2e: ERROR: ${e instanceof Error ? e.stack ?? e.message : e}`); }
-  const pg = context?.pages()[0];
-  if (pg) await pg.screenshot({ path: path.join(work, 'failure.png') }).catch(() => {});
-  if (cs) console.error(`--- code-server log (last 30 lines)\n${cs.readLog().split('\n').slice(-30).join('\n')}`);
-} finally {
-  await context?.close().catch(() => {});
-  await cs?.stop().catch(() => {});
-  if (keep || failed) console.error(`interventions-e2e: kept ${work}`);
-  else rmSync(work, { recursive: true, force: true, maxRetries: 3 });
-}
-console.log(`interventions-e2e: total ${secs(Date.now() - t0)}`);
-finish();
+});

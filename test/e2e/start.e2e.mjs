@@ -3,19 +3,13 @@
 // starts code-server with the .vsix INSTALLED (not loaded from the repository) and drives headless Chromium through
 // it (the workbench with HRM Lens, the shipped run's accuracy in the Runs view, the inspector from a CodeLens). Each
 // "  ✔" / "  ✘" line of its output counts as one test. Closing line: "N passed, N failed, N skipped". Without
-// code-server or Chromium: skipped (failed when CI is set). Screenshot: out/shots/start-demo.png.
+// code-server or Chromium: skipped (failed when CI is set; the rule is harness.mjs's). Screenshot: out/shots/start-demo.png.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { findChromium, findCodeServer } from '../../scripts/code-server.mjs';
+import { createReport, root } from './harness.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const isCI = /^(1|true|yes)$/i.test(process.env.CI ?? '');
-if (!findCodeServer() || !findChromium()) {
-  const what = !findCodeServer() ? 'code-server is not installed' : 'Chromium is not installed';
-  console.log(isCI ? `start-e2e: ERROR: ${what}\n0 passed, 1 failed, 0 skipped` : `start-e2e: skipped: ${what}\n0 passed, 0 failed, 1 skipped`);
-  process.exit(isCI ? 1 : 0);
-}
+const { requireBrowser, count, finish } = createReport('start-e2e');
+requireBrowser();
 const child = spawn(process.execPath, [path.join(root, 'scripts', 'start.mjs'), '--check'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
 let out = '';
 child.stdout.on('data', (c) => { out += c; process.stdout.write(c); });
@@ -24,5 +18,5 @@ const passed = (out.match(/^ {2}✔ /gm) ?? []).length;
 let failed = (out.match(/^ {2}✘ /gm) ?? []).length;
 if (status !== 0 && failed === 0) failed = 1;
 if (passed === 0 && failed === 0) failed = 1;
-console.log(`${passed} passed, ${failed} failed, 0 skipped`);
-process.exit(failed ? 1 : 0);
+count(passed, failed);
+finish();
