@@ -54,7 +54,7 @@ export interface PatchParams {
   part?: StatePart;
   /** 0-based cell indices (row-major) to patch; default all positions, the puzzle prefix included. */
   cells?: number[];
-  /** Segments k (1-based) after which the state is patched; default every k from 1 to segments (the sweep). */
+  /** Segments k (1-based) after which the state is patched; default every k from 1 to segments − 1 (the sweep). */
   atSegments?: number[];
   /** Segments of every run (default: the model's haltMaxSteps). */
   segments?: number;
