@@ -5,6 +5,7 @@
  */
 import type { CaptureTraceOptions, TraceInput } from '../analysis/capture-trace';
 import type { PuzzleTrace, SegmentCapture } from '../analysis/trace';
+import type { BatchMetricsOptions } from '../analysis/batch-metrics';
 import { computeTraceMetrics, type TraceMetrics } from '../analysis/segment-metrics';
 import { type GridSize, gridToTokens } from '../sudoku/geometry';
 import { throwIfAborted } from '../util/steps';
@@ -40,16 +41,8 @@ export async function captureTracesTorch(model: TorchModel, inputs: readonly Tra
   return traces;
 }
 
-export interface TorchBatchOptions {
-  segments?: number;
-  /** Puzzles per worker run (default 64). */
-  batch?: number;
-  latents?: boolean;
-  onProgress?: (done: number, total: number) => void;
-  /** Every batch's traces (inputs start, start + 1, …) before they are dropped: a latents export writes them. */
-  onTraces?: (traces: readonly PuzzleTrace[], start: number) => void;
-  signal?: AbortSignal;
-}
+/** The options of the TF.js batched run (engine/analysis/batch-metrics.ts), the same on the worker. */
+export type TorchBatchOptions = BatchMetricsOptions;
 
 /** engine/analysis/batch-metrics.ts batchTraceMetrics on the worker: batch by batch, the traces dropped after. */
 export async function batchTraceMetricsTorch(model: TorchModel, inputs: readonly TraceInput[], opts: TorchBatchOptions = {}): Promise<TraceMetrics[]> {

@@ -1,33 +1,19 @@
 // The logit lens inside a segment on the shipped models: one read per update in the segment's order, the z_H read at
 // the end of each segment is the segment's own decoded grid, the jump of a late-solving hard-6x6 puzzle lies in the
 // segment where it is solved, puzzles without a unique solution, progress, cancellation and no leaked tensors.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { tf } from '../../engine/tf';
-import { selectBackend } from '../../engine/backend';
 import type { HrmModel } from '../../engine/model';
-import { loadModel } from '../../engine/train/load-model';
 import { computeLens, computeLensAsync, lensJump } from '../../engine/intervene/lens';
 import { hrmMap } from '../../engine/intervene/recurrent-map';
 import { gridAt, runTrajectories } from '../../engine/intervene/trajectory';
 import { interventionOutcome, uniqueSolution } from '../../engine/intervene/outcome';
 import type { LensStep } from '../../engine/intervene/intervene-protocol';
 import { type Grid, gridToString, parseGrid } from '../../engine/sudoku/geometry';
+import { useShippedModels } from './helpers/shipped-model';
 
-const models = path.resolve(__dirname, '..', '..', 'models');
-let tiny: HrmModel;
-let hard: HrmModel;
-
-before(async () => {
-  await selectBackend({ backend: 'wasm' });
-  tiny = (await loadModel(path.join(models, 'tiny-4x4.safetensors'))).model;
-  hard = (await loadModel(path.join(models, 'hard-6x6.safetensors'))).model;
-});
-after(() => {
-  tiny.dispose();
-  hard.dispose();
-});
+const [tinyModel, hardModel] = useShippedModels('tiny-4x4', 'hard-6x6');
 
 function grid(text: string, n: 4 | 6): Grid {
   const p = parseGrid(text, n);
@@ -61,16 +47,16 @@ function checkAgainstTrajectory(model: HrmModel, puzzle: Grid, S: number): void 
 }
 
 test('lens on tiny-4x4: updates in order, the last z_H read of each segment is the segment\'s decoded grid', () => {
-  checkAgainstTrajectory(tiny, grid('.1.....3..32....', 4), 6);
+  checkAgainstTrajectory(tinyModel(), grid('.1.....3..32....', 4), 6);
 });
 
 test('lens on hard-6x6: a puzzle solved at segment 12 has its jump inside segment 12', { timeout: 300_000 }, () => {
   const puzzle = grid('1...56...1..643.........5..41.......', 6);
-  checkAgainstTrajectory(hard, puzzle, 16);
-  const t = runTrajectories(hrmMap(hard), [puzzle], { segments: 16 });
+  checkAgainstTrajectory(hardModel(), puzzle, 16);
+  const t = runTrajectories(hrmMap(hardModel()), [puzzle], { segments: 16 });
   const outcome = interventionOutcome(6, puzzle, uniqueSolution(puzzle, 6), t.grids[0]);
   assert.equal(outcome.segmentsToExact, 12, 'the shipped hard-6x6 solves this puzzle at segment 12');
-  const r = computeLens(hard, puzzle);
+  const r = computeLens(hardModel(), puzzle);
   assert.notEqual(r.jump, null);
   const jump = r.steps[r.jump as number];
   assert.equal(jump.state, 'zH');
@@ -90,7 +76,7 @@ test('lens jump: the largest fall between z_H reads after segment 1; the energy 
   assert.equal(lensJump([read(1, 1, null, 9), read(2, 1, null, 6), read(3, 1, null, 1)]), 2);
   assert.equal(lensJump([read(1, 1, 3, 3), read(2, 1, 3, 3), read(3, 1, 4, 4)]), null);
   // A puzzle with many solutions: no wrong cells to count.
-  const r = computeLens(tiny, grid('................', 4), { segments: 2 });
+  const r = computeLens(tinyModel(), grid('................', 4), { segments: 2 });
   assert.ok(r.steps.every((s) => s.wrongCells === null));
   assert.match(r.text, /solution \(not unique\)/);
 });
@@ -98,18 +84,18 @@ test('lens jump: the largest fall between z_H reads after segment 1; the energy 
 test('lens: progress per segment, cancellation, and no tensors left over 100 calls', async () => {
   const p = grid('.1.....3..32....', 4);
   const seen: [number, number][] = [];
-  computeLens(tiny, p, { segments: 3, onProgress: (d, t) => seen.push([d, t]) });
+  computeLens(tinyModel(), p, { segments: 3, onProgress: (d, t) => seen.push([d, t]) });
   assert.deepEqual(seen, [[1, 3], [2, 3], [3, 3]]);
   const before = tf.memory().numTensors;
   const ctl = new AbortController();
-  assert.throws(() => computeLens(tiny, p, { segments: 5, signal: ctl.signal, onProgress: (d) => { if (d === 2) ctl.abort(); } }),
+  assert.throws(() => computeLens(tinyModel(), p, { segments: 5, signal: ctl.signal, onProgress: (d) => { if (d === 2) ctl.abort(); } }),
     (e: Error) => e.name === 'AbortError');
   const ctl2 = new AbortController();
-  await assert.rejects(computeLensAsync(tiny, p, { segments: 5, signal: ctl2.signal, onProgress: (d) => { if (d === 1) ctl2.abort(); } }),
+  await assert.rejects(computeLensAsync(tinyModel(), p, { segments: 5, signal: ctl2.signal, onProgress: (d) => { if (d === 1) ctl2.abort(); } }),
     (e: Error) => e.name === 'AbortError');
-  assert.throws(() => computeLens(tiny, p, { segments: 0 }), /segments/);
-  assert.throws(() => computeLens(tiny, grid('1...56...1..643.........5..41.......', 6)), /cells/);
+  assert.throws(() => computeLens(tinyModel(), p, { segments: 0 }), /segments/);
+  assert.throws(() => computeLens(tinyModel(), grid('1...56...1..643.........5..41.......', 6)), /cells/);
   assert.equal(tf.memory().numTensors, before);
-  for (let i = 0; i < 100; i++) computeLens(tiny, p, { segments: 1 + (i % 2) });
+  for (let i = 0; i < 100; i++) computeLens(tinyModel(), p, { segments: 1 + (i % 2) });
   assert.equal(tf.memory().numTensors, before);
 });

@@ -1,32 +1,17 @@
 // Compute sweeps on the shipped models: the trained setting's cell is what the evaluation and the classifier give for
 // the same puzzles (also at a smaller segment count read from the longer run), less compute changes the figures on
 // hard-6x6, the default settings, puzzles given as text, progress, cancellation and no leaked tensors.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { tf } from '../../engine/tf';
-import { selectBackend } from '../../engine/backend';
-import type { HrmModel } from '../../engine/model';
-import { loadModel } from '../../engine/train/load-model';
 import { evaluate } from '../../engine/train/evaluate';
 import { classifyPuzzles } from '../../engine/analysis/classify';
 import { computeSweep, computeSweepAsync, cycleVariants, segmentVariants, sweepPuzzles, sweepSettings, type SweepPuzzle } from '../../engine/intervene/sweep';
 import { PuzzleGenerator } from '../../engine/sudoku/generator';
 import { gridToString } from '../../engine/sudoku/geometry';
+import { useShippedModels } from './helpers/shipped-model';
 
-const models = path.resolve(__dirname, '..', '..', 'models');
-let tiny: HrmModel;
-let hard: HrmModel;
-
-before(async () => {
-  await selectBackend({ backend: 'wasm' });
-  tiny = (await loadModel(path.join(models, 'tiny-4x4.safetensors'))).model;
-  hard = (await loadModel(path.join(models, 'hard-6x6.safetensors'))).model;
-});
-after(() => {
-  tiny.dispose();
-  hard.dispose();
-});
+const [tinyModel, hardModel] = useShippedModels('tiny-4x4', 'hard-6x6');
 
 function generated(n: 4 | 6, count: number, seed: number): SweepPuzzle[] {
   const gen = new PuzzleGenerator({ n, seed });
@@ -38,8 +23,8 @@ function generated(n: 4 | 6, count: number, seed: number): SweepPuzzle[] {
 
 test('sweep: the trained cell (and a shorter one read from the same run) is what eval and classify give', () => {
   const puzzles = generated(4, 24, 77);
-  const S = tiny.config.haltMaxSteps;
-  const r = computeSweep(tiny, puzzles, { hCycles: [1, 2], lCycles: [2], segments: [2, S] });
+  const S = tinyModel().config.haltMaxSteps;
+  const r = computeSweep(tinyModel(), puzzles, { hCycles: [1, 2], lCycles: [2], segments: [2, S] });
   assert.equal(r.puzzles, 24);
   assert.deepEqual(r.trained, { hCycles: 2, lCycles: 2, segments: S });
   assert.deepEqual(r.cells.map((c) => [c.hCycles, c.lCycles, c.segments, c.compute, c.trained]),
@@ -47,10 +32,10 @@ test('sweep: the trained cell (and a shorter one read from the same run) is what
   for (const s of [2, S]) {
     const cell = r.cells.find((c) => c.hCycles === 2 && c.segments === s);
     assert.ok(cell);
-    const ev = evaluate(tiny, puzzles, { segments: s });
+    const ev = evaluate(tinyModel(), puzzles, { segments: s });
     assert.equal(cell.exact, ev.exact, `exact at ${s} segments`);
     assert.ok(Math.abs(cell.cell - ev.cell) < 1e-12, `cell at ${s} segments: ${cell.cell} vs ${ev.cell}`);
-    const cls = classifyPuzzles(tiny, puzzles, { segments: s });
+    const cls = classifyPuzzles(tinyModel(), puzzles, { segments: s });
     assert.deepEqual(cell.modes, cls.counts, `modes at ${s} segments`);
   }
   // Segments pass the state on unchanged, so H = 1 over 2S segments runs the same updates as H = 2 over S segments.
@@ -63,7 +48,7 @@ test('sweep: the trained cell (and a shorter one read from the same run) is what
 
 test('sweep on hard-6x6: less compute than trained changes the figures', { timeout: 600_000 }, () => {
   const puzzles = generated(6, 8, 424242);
-  const r = computeSweep(hard, puzzles, { hCycles: [1, 2], lCycles: [2], segments: [4, 16] });
+  const r = computeSweep(hardModel(), puzzles, { hCycles: [1, 2], lCycles: [2], segments: [4, 16] });
   const at = (h: number, s: number) => r.cells.find((c) => c.hCycles === h && c.segments === s);
   const trained = at(2, 16);
   const least = at(1, 4);
@@ -80,11 +65,11 @@ test('sweep settings: defaults around the trained counts, lists checked; puzzles
   assert.deepEqual(cycleVariants(40, 64), [39, 40, 41]);
   assert.deepEqual(segmentVariants(16, 256), [4, 8, 16, 32]);
   assert.deepEqual(segmentVariants(1, 256), [1, 2]);
-  assert.deepEqual(sweepSettings(tiny, {}), { hCycles: [1, 2, 3, 4], lCycles: [1, 2, 3, 4], segments: [1, 2, 4, 8] });
-  assert.deepEqual(sweepSettings(tiny, { hCycles: [3, 1, 3] }).hCycles, [1, 3]);
-  assert.throws(() => sweepSettings(tiny, { hCycles: [0] }), /hCycles must hold integers in 1…64/);
-  assert.throws(() => sweepSettings(tiny, { segments: [] }), /segments must list at least one/);
-  assert.throws(() => sweepSettings(tiny, { lCycles: Array.from({ length: 17 }, (_, i) => i + 1) }), /at most 16/);
+  assert.deepEqual(sweepSettings(tinyModel(), {}), { hCycles: [1, 2, 3, 4], lCycles: [1, 2, 3, 4], segments: [1, 2, 4, 8] });
+  assert.deepEqual(sweepSettings(tinyModel(), { hCycles: [3, 1, 3] }).hCycles, [1, 3]);
+  assert.throws(() => sweepSettings(tinyModel(), { hCycles: [0] }), /hCycles must hold integers in 1…64/);
+  assert.throws(() => sweepSettings(tinyModel(), { segments: [] }), /segments must list at least one/);
+  assert.throws(() => sweepSettings(tinyModel(), { lCycles: Array.from({ length: 17 }, (_, i) => i + 1) }), /at most 16/);
   const [a, b] = sweepPuzzles(['.1.....3..32....', '.1.....3..32....,3124421314322341'], 4);
   assert.equal(gridToString(a.solution), '3124421314322341');
   assert.deepEqual(b, a);
@@ -96,16 +81,16 @@ test('sweep settings: defaults around the trained counts, lists checked; puzzles
 test('sweep: progress over settings × puzzles, cancellation, and no tensors left over 100 calls', async () => {
   const puzzles = generated(4, 3, 5);
   const seen: [number, number][] = [];
-  computeSweep(tiny, puzzles, { hCycles: [1, 2], lCycles: [1], segments: [1], batch: 2, onProgress: (d, t) => seen.push([d, t]) });
+  computeSweep(tinyModel(), puzzles, { hCycles: [1, 2], lCycles: [1], segments: [1], batch: 2, onProgress: (d, t) => seen.push([d, t]) });
   assert.deepEqual(seen, [[2, 6], [3, 6], [5, 6], [6, 6]]);
   const before = tf.memory().numTensors;
   const ctl = new AbortController();
-  assert.throws(() => computeSweep(tiny, puzzles, { hCycles: [1, 2], lCycles: [1], segments: [2], batch: 1, signal: ctl.signal, onProgress: (d) => { if (d === 2) ctl.abort(); } }),
+  assert.throws(() => computeSweep(tinyModel(), puzzles, { hCycles: [1, 2], lCycles: [1], segments: [2], batch: 1, signal: ctl.signal, onProgress: (d) => { if (d === 2) ctl.abort(); } }),
     (e: Error) => e.name === 'AbortError');
   const ctl2 = new AbortController();
-  await assert.rejects(computeSweepAsync(tiny, puzzles, { hCycles: [3], lCycles: [1], segments: [2], batch: 1, signal: ctl2.signal, onProgress: () => ctl2.abort() }),
+  await assert.rejects(computeSweepAsync(tinyModel(), puzzles, { hCycles: [3], lCycles: [1], segments: [2], batch: 1, signal: ctl2.signal, onProgress: () => ctl2.abort() }),
     (e: Error) => e.name === 'AbortError');
   assert.equal(tf.memory().numTensors, before);
-  for (let i = 0; i < 100; i++) computeSweep(tiny, puzzles.slice(0, 2), { hCycles: [i % 2 ? 1 : 2], lCycles: [2], segments: [1] });
+  for (let i = 0; i < 100; i++) computeSweep(tinyModel(), puzzles.slice(0, 2), { hCycles: [i % 2 ? 1 : 2], lCycles: [2], segments: [1] });
   assert.equal(tf.memory().numTensors, before);
 });

@@ -1,6 +1,7 @@
 /**
- * The shipped 4×4 model (models/tiny-4x4.safetensors) on the wasm backend for a test file: `useShippedModel()` at
- * the top level loads it before the file's tests and disposes it after them; call the returned getter in a test.
+ * The shipped models on the wasm backend for a test file: `useShippedModel()` (models/tiny-4x4.safetensors) or
+ * `useShippedModels('tiny-4x4', 'hard-6x6')` at the top level loads it before the file's tests and disposes it after them; call
+ * the returned getter in a test.
  */
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,14 +13,23 @@ import { loadModel } from '../../../engine/train/load-model';
 export const SHIPPED_CHECKPOINT = path.resolve(__dirname, '..', '..', '..', 'models', 'tiny-4x4.safetensors');
 
 export function useShippedModel(): () => HrmModel {
-  let model: HrmModel | undefined;
+  return useShippedModels('tiny-4x4')[0];
+}
+
+/**
+ * Several shipped models by name (e.g. 'tiny-4x4', 'hard-6x6'), loaded in one hook after the backend is selected
+ * once; one getter per name, in order.
+ */
+export function useShippedModels(...names: string[]): (() => HrmModel)[] {
+  const models = new Map<string, HrmModel>();
   before(async () => {
     await selectBackend({ backend: 'wasm' });
-    model = (await loadModel(SHIPPED_CHECKPOINT)).model;
+    for (const name of names) models.set(name, (await loadModel(path.join(path.dirname(SHIPPED_CHECKPOINT), `${name}.safetensors`))).model);
   });
-  after(() => model?.dispose());
-  return () => {
-    assert.ok(model, 'the shipped model was not loaded');
+  after(() => { for (const m of models.values()) m.dispose(); });
+  return names.map((name) => () => {
+    const model = models.get(name);
+    assert.ok(model, `the shipped model ${name} was not loaded`);
     return model;
-  };
+  });
 }
