@@ -15,6 +15,7 @@ import { type TrainPrompt, lastTrainPrompts, registerTrain } from './commands/tr
 import { registerResumeTraining } from './commands/resume-training';
 import { registerImportCheckpoint } from './commands/import-checkpoint';
 import { registerAnalysisReports } from './commands/analysis-reports';
+import { registerInterventionReports } from './commands/intervention-reports';
 import { registerPaperReport } from './commands/paper-report';
 import { registerPuzzleCodeLens } from './commands/puzzle-codelens';
 import { registerInspectorPanels, type InspectorPanels } from './panels/inspector-panel';
@@ -76,7 +77,7 @@ export interface HrmLensApi {
   checkpointChoices(): CheckpointChoices | undefined;
   /** The newest refusal messages shown (untrusted workspace, not a checkpoint, …). */
   refusals(): readonly string[];
-  /** The prompts the last "HRM: Train" showed (titles and item labels). */
+  /** The prompts the last "HRM: Train" or "HRM: Resume Training" showed (titles and item labels). */
   trainPrompts(): readonly TrainPrompt[];
   /** Where the `hrm-lens` launcher was put on the terminals' PATH (undefined when it was not). */
   cli: CliOnPath | undefined;
@@ -110,9 +111,10 @@ export function activate(context: vscode.ExtensionContext): HrmLensApi | undefin
     registerInspectPuzzle(engine, docs, panels, trajectories, catalog),
     registerTrain(engine, trainingStatus, dashboards),
     registerEvaluateCheckpoint(engine, catalog),
-    registerResumeTraining(),
+    registerResumeTraining(engine),
     registerImportCheckpoint(engine),
     registerAnalysisReports(engine, docs, ensemble, catalog),
+    registerInterventionReports(engine, docs, catalog),
     registerPaperReport(context, engine),
     registerPuzzleCodeLens(),
     registerSelectionContext(),

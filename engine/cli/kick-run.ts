@@ -1,25 +1,25 @@
 /** The action of `hrm-lens kick` (loaded on demand: it loads TF.js). */
-import type { KickParams } from '../intervene/intervene-protocol';
+import type { KickDataParams, KickParams } from '../intervene/intervene-protocol';
 import { kickCount } from '../intervene/kick-defaults';
 import { puzzleProblem } from '../sudoku/givens';
 import { LIMITS, NUM_LIMITS, intOption, limitText, numOption } from '../util/limits';
 import { backendFromFlags } from './train-run';
 import { Progress } from './progress';
 import { partOption } from './patch-run';
+import { type PuzzleSourceFlags, puzzleSourceOptions, toJson } from './puzzle-source';
 
-export interface KickFlags {
+export interface KickFlags extends PuzzleSourceFlags {
+  /** A second checkpoint to compare on the same puzzles (with --data / --generate). */
+  compare?: string;
   eps: string; directions: string; pcs: string; part: string; segments?: string; runOn?: string; seed: string;
   batch: string; json?: boolean; backend: string; threads?: string;
 }
 
-/** The request the flags describe, checked before anything is loaded. */
-export function kickParams(checkpoint: string, puzzle: string, flags: KickFlags): KickParams {
-  const problem = puzzleProblem(puzzle);
-  if (problem) throw new Error(`puzzle: ${problem}`);
+/** The kick settings of the flags (sizes, directions, part, segments, seed), checked. */
+function kickSettingsOf(flags: KickFlags): Omit<KickParams, 'checkpoint' | 'puzzle'> {
   const sizes = flags.eps.split(',').map((s) => s.trim());
   if (sizes.length < LIMITS.kickSizes.min || sizes.length > LIMITS.kickSizes.max) throw new RangeError(`--eps must list ${limitText(LIMITS.kickSizes)} sizes, got ${sizes.length}`);
-  const p: KickParams = {
-    checkpoint, puzzle,
+  const p = {
     epsilons: sizes.map((s) => numOption(s, 'eps', NUM_LIMITS.kickEpsilon) as number),
     directions: intOption(flags.directions, 'directions', LIMITS.kickDirections),
     pcs: intOption(flags.pcs, 'pcs', LIMITS.kickPcs),
@@ -35,9 +35,44 @@ export function kickParams(checkpoint: string, puzzle: string, flags: KickFlags)
   return p;
 }
 
-export async function runKick(checkpoint: string, puzzle: string, flags: KickFlags): Promise<void> {
-  const params = kickParams(checkpoint, puzzle, flags);
+/** Whether the flags ask for kicks over a dataset (--data or --generate). */
+function overData(flags: KickFlags): boolean {
+  return flags.data !== undefined || flags.generate !== undefined;
+}
+
+/** The request the flags describe, checked before anything is loaded. */
+export function kickParams(checkpoint: string, puzzle: string, flags: KickFlags): KickParams {
+  const problem = puzzleProblem(puzzle);
+  if (problem) throw new Error(`puzzle: ${problem}`);
+  return { checkpoint, puzzle, ...kickSettingsOf(flags) };
+}
+
+/** The dataset-level request the flags describe (--data / --generate, --limit, --seed, --compare), checked. */
+export function kickDataParams(checkpoint: string, flags: KickFlags): KickDataParams {
+  const src = puzzleSourceOptions(flags);
+  return {
+    checkpoints: flags.compare === undefined ? [checkpoint] : [checkpoint, flags.compare],
+    puzzles: { data: flags.data, limit: src.limit, generate: src.generate, seed: src.seed },
+    ...kickSettingsOf(flags),
+  };
+}
+
+export async function runKick(checkpoint: string, puzzle: string | undefined, flags: KickFlags): Promise<void> {
+  if (puzzle !== undefined && overData(flags)) throw new Error('kick: give a PUZZLE or --data / --generate, not both');
+  if (puzzle === undefined && !overData(flags)) throw new Error('kick: give a PUZZLE, or --data FILE / --generate N for kicks over a dataset');
+  if (flags.compare !== undefined && puzzle !== undefined) throw new Error('kick: --compare goes with --data / --generate');
   const batch = intOption(flags.batch, 'batch', LIMITS.batch);
+  if (puzzle === undefined) {
+    const params = kickDataParams(checkpoint, flags);
+    await backendFromFlags(flags);
+    const { kickDataRun } = await import('../intervene/kick-data-run');
+    const progress = new Progress({ label: 'kick', unit: 'segments' });
+    const r = await kickDataRun(params, undefined, (e) => progress.update(e.done, e.done / e.total), batch);
+    progress.done();
+    process.stdout.write(flags.json ? `${toJson(r)}\n` : r.text);
+    return;
+  }
+  const params = kickParams(checkpoint, puzzle, flags);
   await backendFromFlags(flags);
   const { kickRun } = await import('../intervene/patch-kick-engine');
   const progress = new Progress({ label: 'kick', unit: 'segments' });

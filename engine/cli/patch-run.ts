@@ -1,11 +1,12 @@
-/** The action of `hrm-lens patch` (loaded on demand: it loads TF.js). */
-import type { PatchParams, PatchSource, StatePart } from '../intervene/intervene-protocol';
+/** The action of `hrm-lens patch`, on one puzzle or over a dataset (loaded on demand: it loads TF.js). */
+import type { PatchDataParams, PatchParams, PatchSource, StatePart } from '../intervene/intervene-protocol';
 import { puzzleProblem } from '../sudoku/givens';
 import { LIMITS, intOption } from '../util/limits';
 import { backendFromFlags } from './train-run';
 import { Progress } from './progress';
+import { type PuzzleSourceFlags, puzzleSourceOptions } from './puzzle-source';
 
-export interface PatchFlags {
+export interface PatchFlags extends PuzzleSourceFlags {
   fromPuzzle?: string; fromCheckpoint?: string; relabel?: string; fromLatents?: string; segment?: string; row: string;
   part: string; cells?: string; at?: string; segments?: string; batch: string; json?: boolean; backend: string; threads?: string;
 }
@@ -23,6 +24,11 @@ export function partOption(text: string): StatePart {
   return text;
 }
 
+/** --relabel: digits (2341) or a comma-separated list (2,3,4,1). */
+function relabelPerm(text: string): number[] {
+  return text.includes(',') ? intList(text, 'relabel', { min: 1, max: 9 }) : [...text.trim()].map((c) => intOption(c, 'relabel', { min: 1, max: 9 }) as number);
+}
+
 /** The donor from the flags: exactly one of --from-puzzle / --from-checkpoint (together), --relabel, --from-latents. */
 function patchSource(flags: PatchFlags): PatchSource {
   const trace = flags.fromPuzzle !== undefined || flags.fromCheckpoint !== undefined;
@@ -34,13 +40,20 @@ function patchSource(flags: PatchFlags): PatchSource {
     if (problem) throw new Error(`--from-puzzle: ${problem}`);
   }
   if (trace) return { kind: 'trace', checkpoint: flags.fromCheckpoint, puzzle: flags.fromPuzzle };
-  if (flags.relabel !== undefined) {
-    const perm = flags.relabel.includes(',') ? intList(flags.relabel, 'relabel', { min: 1, max: 9 }) : [...flags.relabel.trim()].map((c) => intOption(c, 'relabel', { min: 1, max: 9 }) as number);
-    return { kind: 'relabel', perm };
-  }
+  if (flags.relabel !== undefined) return { kind: 'relabel', perm: relabelPerm(flags.relabel) };
   return {
     kind: 'latents', file: flags.fromLatents as string,
     segment: intOption(flags.segment, 'segment', LIMITS.segments), row: intOption(flags.row, 'row', LIMITS.latentsRow),
+  };
+}
+
+/** The sweep settings shared by the one-puzzle and the dataset-level patch. */
+function sweepParams(flags: PatchFlags): Pick<PatchParams, 'part' | 'cells' | 'atSegments' | 'segments'> {
+  return {
+    part: partOption(flags.part),
+    cells: flags.cells === undefined ? undefined : intList(flags.cells, 'cells', { min: 0, max: 80 }),
+    atSegments: flags.at === undefined ? undefined : intList(flags.at, 'at', LIMITS.segments),
+    segments: intOption(flags.segments, 'segments', LIMITS.segments),
   };
 }
 
@@ -48,21 +61,46 @@ function patchSource(flags: PatchFlags): PatchSource {
 export function patchParams(checkpoint: string, puzzle: string, flags: PatchFlags): PatchParams {
   const problem = puzzleProblem(puzzle);
   if (problem) throw new Error(`puzzle: ${problem}`);
+  return { checkpoint, puzzle, source: patchSource(flags), ...sweepParams(flags) };
+}
+
+/**
+ * Whether the flags ask for the dataset-level patch (--data or --generate) rather than one PUZZLE's; exactly one of
+ * the two must be given, and --limit / --seed only go with the dataset.
+ */
+export function isDataPatch(puzzle: string | undefined, flags: PatchFlags): boolean {
+  const data = flags.data !== undefined || flags.generate !== undefined;
+  if (puzzle !== undefined && data) throw new Error('patch: give a PUZZLE or --data / --generate, not both');
+  if (puzzle === undefined && !data) throw new Error('patch: give a PUZZLE, or --data FILE / --generate N to patch every puzzle of a dataset');
+  if (!data && (flags.limit !== undefined || flags.seed !== undefined)) throw new Error('patch: --limit and --seed go with --data / --generate');
+  return data;
+}
+
+/** The dataset-level request the flags describe (donor: --from-checkpoint or --relabel), checked before anything is loaded. */
+export function patchDataParams(checkpoint: string, flags: PatchFlags): PatchDataParams {
+  if (flags.fromPuzzle !== undefined || flags.fromLatents !== undefined || flags.segment !== undefined || flags.row !== '0'
+    || (flags.fromCheckpoint !== undefined) === (flags.relabel !== undefined)) {
+    throw new Error('patch: with --data / --generate give one donor: --from-checkpoint (each puzzle on that checkpoint) or --relabel (each puzzle relabeled)');
+  }
+  const { limit, generate, seed } = puzzleSourceOptions(flags);
   return {
-    checkpoint, puzzle, source: patchSource(flags), part: partOption(flags.part),
-    cells: flags.cells === undefined ? undefined : intList(flags.cells, 'cells', { min: 0, max: 80 }),
-    atSegments: flags.at === undefined ? undefined : intList(flags.at, 'at', LIMITS.segments),
-    segments: intOption(flags.segments, 'segments', LIMITS.segments),
+    checkpoint,
+    source: flags.fromCheckpoint !== undefined ? { kind: 'trace', checkpoint: flags.fromCheckpoint } : { kind: 'relabel', perm: relabelPerm(flags.relabel as string) },
+    puzzles: { data: flags.data, limit, generate, seed },
+    ...sweepParams(flags),
   };
 }
 
-export async function runPatch(checkpoint: string, puzzle: string, flags: PatchFlags): Promise<void> {
-  const params = patchParams(checkpoint, puzzle, flags);
+export async function runPatch(checkpoint: string, puzzle: string | undefined, flags: PatchFlags): Promise<void> {
+  const data = isDataPatch(puzzle, flags);
+  const params = data ? patchDataParams(checkpoint, flags) : patchParams(checkpoint, puzzle as string, flags);
   const batch = intOption(flags.batch, 'batch', LIMITS.batch);
   await backendFromFlags(flags);
-  const { patchRun } = await import('../intervene/patch-kick-engine');
   const progress = new Progress({ label: 'patch', unit: 'segments' });
-  const r = await patchRun(params, undefined, (e) => progress.update(e.done, e.done / e.total), batch);
+  const onProgress = (e: { done: number; total: number }): void => progress.update(e.done, e.done / e.total);
+  const r = 'puzzles' in params
+    ? await (await import('../intervene/patch-data-run')).patchDataRun(params, undefined, onProgress, batch)
+    : await (await import('../intervene/patch-kick-engine')).patchRun(params, undefined, onProgress, batch);
   progress.done();
   process.stdout.write(flags.json ? `${JSON.stringify(r, null, 2)}\n` : r.text);
 }

@@ -20,7 +20,7 @@ import type { TorchTrainFlags } from './train-torch-run';
 export interface TrainFlags extends TorchTrainFlags {
   preset: string; resume?: string; steps?: string; seed: string; mixing?: boolean; mixingResample?: boolean; augment?: boolean; backend: string;
   threads?: string; out?: string; batch?: string; microBatch?: string; lr?: string; checkpointEvery?: string; keepLast?: string;
-  data?: string; fixedSet?: string; augmentCopies?: string; evalPuzzles?: string; quiet?: boolean; forceUnlock?: boolean; actContinue?: boolean;
+  data?: string; fixedSet?: string; augmentCopies?: string; evalPuzzles?: string; quiet?: boolean; forceUnlock?: boolean; freshOptimizer?: boolean; actContinue?: boolean;
   /** False with --no-tensorboard. */
   tensorboard?: boolean;
 }
@@ -48,12 +48,16 @@ function trainOptions(flags: TrainFlags): { steps?: number; seed?: number; overr
 export async function runTraining(flags: TrainFlags): Promise<void> {
   const options = trainOptions(flags);
   // PyTorch trains, under torchrun (engine/torch/torch-train.ts); the engine keeps the run folder and the data.
-  if (flags.backend === 'torch') return (await import('./train-torch-run')).runTorchTraining(flags, options);
+  if (flags.freshOptimizer && !flags.resume) throw new Error('--fresh-optimizer goes with --resume DIR');
+  if (flags.backend === 'torch') {
+    if (flags.freshOptimizer) throw new Error('--fresh-optimizer: resume with the TF.js engine (a backend other than torch)');
+    return (await import('./train-torch-run')).runTorchTraining(flags, options);
+  }
   const backend = await backendFromFlags(flags);
   const { trainer, totalSteps } = await openTrainer({
     preset: flags.preset, resume: flags.resume, out: flags.out, steps: options.steps, seed: options.seed,
     mixing: flags.mixing, mixingResample: flags.mixingResample, augment: flags.augment, data: flags.data, backend, overrides: options.overrides,
-    tensorboard: flags.tensorboard,
+    tensorboard: flags.tensorboard, freshOptimizer: flags.freshOptimizer,
     lock: {
       command: ['hrm-lens', ...process.argv.slice(2)].join(' '), forceUnlock: flags.forceUnlock,
       onNotice: (m) => process.stderr.write(`hrm-lens train: ${m}\n`),

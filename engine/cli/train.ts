@@ -1,7 +1,7 @@
 /**
  * `hrm-lens train`, `hrm-lens eval`: training runs and evaluations from the command line.
  *   hrm-lens train --preset tiny-4x4 [--mixing | --mixing-resample] [--augment] [--steps N] [--seed S] [--backend wasm] [--out DIR]
- *   hrm-lens train --resume DIR [--steps N] [--force-unlock]
+ *   hrm-lens train --resume DIR [--steps N] [--force-unlock] [--fresh-optimizer]
  *   hrm-lens train --backend torch [--nproc-per-node N] [--nnodes M --node-rank R --rdzv-endpoint HOST:PORT] …: PyTorch
  *     under torchrun (engine/torch/torch-train.ts), the same run folder; either backend resumes the other's runs.
  * Training writes metrics.jsonl and a TensorBoard event file per process in the run folder (--no-tensorboard: none).
@@ -19,6 +19,7 @@ export function registerTrainCommands(program: Command): void {
     .description('train an HRM (a new run, or --resume DIR)')
     .option('--preset <name>', `preset: ${presetNames().join(', ')}`, 'tiny-4x4')
     .option('--resume <dir>', 'continue the run in DIR from its newest checkpoint')
+    .option('--fresh-optimizer', 'with --resume: continue from the checkpoint\'s weights with a new optimizer state (a run folder that kept only weights, e.g. a shipped model\'s)')
     .option('--steps <n>', 'total optimizer steps')
     .option('--seed <n>', 'random seed (weights, data, exploration)', '0')
     .option('--mixing', 'data mixing: replace half the draws by their hint twin, one twin per training puzzle fixed for the run (docs/model.md §Data mixing with hint twins)')

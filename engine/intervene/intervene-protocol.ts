@@ -6,6 +6,7 @@
  * Types only: bundled into the extension host, and imported (`import type`) by webview/protocol.ts.
  */
 import type { ReasoningMode } from '../analysis/mode-types';
+import type { Proportion } from '../paper/report-types';
 
 /** Which half of the state (z_H, z_L) an intervention touches. */
 export type StatePart = 'zH' | 'zL' | 'both';
@@ -86,9 +87,13 @@ export interface PatchResult {
   text: string;
 }
 
-export interface KickParams {
+export interface KickParams extends KickSettings {
   checkpoint: string;
   puzzle: string;
+}
+
+/** How a kick is made (`intervene.kick`, `intervene.kickData`): when, how far, along which directions. */
+export interface KickSettings {
   /** Segments run before the kick (default: the model's haltMaxSteps). */
   segments?: number;
   /** Segments run after the kick (default: the same as `segments`). */
@@ -119,6 +124,11 @@ export interface KickResult {
   outcome: InterventionOutcome;
   /** ‖z‖ at the kicked state (absolute scale of ε = 1). */
   stateNorm: number;
+  /**
+   * The grid a kick must come back to: the unkicked state's own after the run-on segments (the outcome's grid at a
+   * fixed point), and whether it is the solution (null without one).
+   */
+  reference: { grid: string; exact: boolean | null };
   curve: KickPoint[];
   /** The largest ε at which at least `basinLevel` of all kicks came back (null: not even the smallest). */
   basinRadius: number | null;
@@ -229,10 +239,142 @@ export interface LensResult {
   text: string;
 }
 
+/**
+ * The puzzles of a dataset-level intervention: the first `limit` rows of a dataset file (solutions from the file or
+ * the solver), or `generate` unique-solution puzzles generated with `seed`.
+ */
+export interface InterventionPuzzles {
+  data?: string;
+  limit?: number;
+  generate?: number;
+  seed?: number;
+}
+
+/**
+ * Patching over a dataset: every puzzle's receiver run on `checkpoint` is patched, after every k, with the state of
+ * the same puzzle on another checkpoint (`trace` with a checkpoint) or under a digit relabeling (`relabel`).
+ */
+export interface PatchDataParams {
+  checkpoint: string;
+  source: { kind: 'trace'; checkpoint: string } | { kind: 'relabel'; perm: number[] };
+  puzzles: InterventionPuzzles;
+  part?: StatePart;
+  cells?: number[];
+  atSegments?: number[];
+  segments?: number;
+}
+
+/** The patching curve over a dataset at one k. */
+export interface PatchDataPoint {
+  atSegment: number;
+  /** Of the puzzles the receiver gets wrong and the donor right, those whose patched run ends exact (95% Wilson). */
+  rescued: Proportion;
+  /** Of the puzzles the receiver gets right and the donor wrong, those whose patched run no longer ends exact. */
+  corrupted: Proportion;
+  /** Of all puzzles, those whose patched run ends at the receiver's own final grid. */
+  endsAtReceiver: Proportion;
+}
+
+/** One puzzle of a dataset-level patch. */
+export interface PatchDataRow {
+  /** Where the puzzle came from ("line 12", "gen 3"). */
+  id: string;
+  receiverExact: boolean;
+  donorExact: boolean;
+  rescuedUpTo: number | null;
+  inescapableFrom: number | null;
+}
+
+export interface PatchDataResult {
+  segments: number;
+  part: StatePart;
+  cells: number[] | null;
+  /** What the puzzles were (the file, or "N generated n×n puzzles (seed S)"). */
+  source: string;
+  puzzles: number;
+  receiverExact: Proportion;
+  donorExact: Proportion;
+  curve: PatchDataPoint[];
+  /** Over the puzzles the donor rescues at some k: the last such k (rescuedUpTo), its quartiles. */
+  rescuedUpTo: { puzzles: number; median: number | null; q1: number | null; q3: number | null };
+  rows: PatchDataRow[];
+  seconds: number;
+  text: string;
+}
+
+/**
+ * Kicks over a dataset (one or two checkpoints on the same puzzles): every puzzle's end state is kicked as
+ * `intervene.kick` does (the same directions for every puzzle and checkpoint), and the basin radii are summarised
+ * for the answers that are correct and for those that are wrong; with two checkpoints, paired on the puzzles both
+ * answer correctly.
+ */
+export interface KickDataParams extends KickSettings {
+  /** One checkpoint, or two of the same grid size to compare. */
+  checkpoints: string[];
+  puzzles: InterventionPuzzles;
+}
+
+/** Basin radii of one class of answers (correct or wrong) of one checkpoint. */
+export interface BasinClass {
+  puzzles: number;
+  /** How many puzzles have each radius: one entry per ε of the sweep, then `epsilon: null` for "below the smallest ε". */
+  radius: { epsilon: number | null; count: number }[];
+  /** The median radius (null when below the smallest ε, or when the class is empty). */
+  medianRadius: number | null;
+  /** Per ε: the mean share of kicks that came back, with a 95% normal interval over the puzzles (null when empty). */
+  returned: { epsilon: number; mean: number | null; lo: number | null; hi: number | null }[];
+  /** Per ε: the mean share of kicks that ended at the puzzle's solution. */
+  toExact: { epsilon: number; mean: number | null }[];
+}
+
+export interface KickDataCheckpoint {
+  /** The checkpoint's file name. */
+  label: string;
+  checkpoint: string;
+  exact: Proportion;
+  correct: BasinClass;
+  wrong: BasinClass;
+}
+
+/** Two checkpoints' basin radii on the puzzles both answer correctly (radii compared as ranks of the ε sweep). */
+export interface KickDataComparison {
+  paired: number;
+  /** Puzzles where the second checkpoint's radius is larger / smaller / the same. */
+  wider: number;
+  narrower: number;
+  same: number;
+  /** Two-sided exact sign test of wider against narrower (ties dropped); null without any untied pair. */
+  signTestP: number | null;
+}
+
+export interface KickDataRow {
+  id: string;
+  /** Per checkpoint: the run ended exact. */
+  exact: boolean[];
+  /** Per checkpoint: the basin radius (null: below the smallest ε). */
+  radius: (number | null)[];
+}
+
+export interface KickDataResult {
+  source: string;
+  puzzles: number;
+  epsilons: number[];
+  /** Kicks per ε per puzzle (random + 2 · principal). */
+  kicksPerEpsilon: number;
+  basinLevel: number;
+  checkpoints: KickDataCheckpoint[];
+  comparison: KickDataComparison | null;
+  rows: KickDataRow[];
+  seconds: number;
+  text: string;
+}
+
 /** Patching and kicks (engine/intervene/patch.ts, kick.ts). */
 export interface PatchKickMethods {
   'intervene.patch': { params: PatchParams; result: PatchResult; progress: { done: number; total: number } };
   'intervene.kick': { params: KickParams; result: KickResult; progress: { done: number; total: number } };
+  'intervene.patchData': { params: PatchDataParams; result: PatchDataResult; progress: { done: number; total: number } };
+  'intervene.kickData': { params: KickDataParams; result: KickDataResult; progress: { done: number; total: number } };
 }
 
 /** The map's local stability, compute sweeps and the logit lens (engine/intervene/spectrum.ts, sweep.ts, lens.ts). */

@@ -43,6 +43,8 @@ export interface KickOptions {
   label?: string;
   /** Rows per forward batch (default 128). */
   batch?: number;
+  /** Kicked rows whose start states are held at once (kickManySteps; default MAX_KICK_ROWS): puzzles go in chunks. */
+  chunkRows?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -101,17 +103,39 @@ export function kickSettings(map: RecurrentMap, opts: KickOptions): { S: number;
   return { S, runOn, epsilons, directions, pcs, part, seed };
 }
 
+/** One puzzle of a batched kick (kickManySteps). */
+export interface KickItem {
+  puzzle: Grid;
+  /** Default: the solver's when unique. */
+  solution?: Grid;
+}
+
+/** Kicked rows per chunk of puzzles in kickManySteps: bounds the start states held at once (≈ 170 MB at 9×9, D 64). */
+const MAX_KICK_ROWS = 4096;
+
 /** The kicks as a step generator (engine/util/steps.ts): one `yield` after every segment of every batch. */
 export function* kickSteps(map: RecurrentMap, puzzle: Grid, opts: KickOptions = {}): Steps<KickResult> {
+  const [r] = yield* kickManySteps(map, [{ puzzle, solution: opts.solution }], opts);
+  return r;
+}
+
+/**
+ * The kicks of many puzzles, batched: the unkicked runs of every puzzle as rows of one run, then the kicked copies of
+ * as many puzzles as fit MAX_KICK_ROWS as rows of one run. Every puzzle is kicked along the same random directions
+ * (the seed's) and its own principal ones; each result equals kickSteps on that puzzle alone.
+ */
+export function* kickManySteps(map: RecurrentMap, items: readonly KickItem[], opts: KickOptions = {}): Steps<KickResult[]> {
   const t0 = performance.now();
   const { S, runOn, epsilons, directions, pcs, part, seed } = kickSettings(map, opts);
   const n = map.n as GridSize;
   const cells = n * n;
-  if (puzzle.length !== cells) throw new RangeError(`kick: the puzzle has ${puzzle.length} cells, the model's grid ${cells}`);
-  const solution = opts.solution ?? uniqueSolution(puzzle, n);
+  items.forEach((it, i) => {
+    if (it.puzzle.length !== cells) throw new RangeError(`kick: ${items.length > 1 ? `puzzle ${i} has` : 'the puzzle has'} ${it.puzzle.length} cells, the model's grid ${cells}`);
+  });
+  const solutions = items.map((it) => it.solution ?? uniqueSolution(it.puzzle, n));
   const perEps = directions + 2 * pcs;
-  const rows = 1 + epsilons.length * perEps;
-  const total = S + rows * runOn;
+  const rowsPer = 1 + epsilons.length * perEps;
+  const total = items.length * (S + rowsPer * runOn);
   let base = 0;
   const run = function* (puzzles: Grid[], o: Parameters<typeof trajectorySteps>[2]): Steps<Trajectories> {
     const r = yield* trajectorySteps(map, puzzles, { ...o, batch: opts.batch, signal: opts.signal, onProgress: (d) => opts.onProgress?.(base + d, total) });
@@ -119,70 +143,89 @@ export function* kickSteps(map: RecurrentMap, puzzle: Grid, opts: KickOptions = 
     return r;
   };
 
-  const own = yield* run([puzzle], { segments: S, keep: pcs > 0 ? 'all' : [S] });
-  const outcome = interventionOutcome(n, puzzle, solution, own.grids[0]);
-  const end = stateAt(own, 0, S);
-  const z = partVector(end, part);
-  let sq = 0;
-  for (const v of z) sq += v * v;
-  const stateNorm = Math.sqrt(sq);
-  throwIfAborted(opts.signal, 'kick');
-  const random = randomDirections(z.length, directions, seed);
-  const principal = pcs > 0 ? principalDirections(Array.from({ length: S }, (_, k) => partVector(stateAt(own, 0, k + 1), part)), pcs) : [];
-  const dirs = [...random, ...principal];
-
-  // Row 0: the unkicked state; then per ε (ascending) its random kicks, then its principal ones.
-  const width = end.zH.length;
-  const zH = new Float32Array(rows * width);
-  const zL = new Float32Array(rows * width);
-  for (let r = 0; r < rows; r++) { zH.set(end.zH, r * width); zL.set(end.zL, r * width); }
-  epsilons.forEach((eps, e) => {
-    dirs.forEach((u, j) => {
-      const r = 1 + e * perEps + j;
-      const scale = eps * stateNorm;
-      const hOff = part === 'zL' ? -1 : 0;
-      const lOff = part === 'zH' ? -1 : part === 'zL' ? 0 : width;
-      if (hOff >= 0) for (let i = 0; i < width; i++) zH[r * width + i] += scale * u[hOff + i];
-      if (lOff >= 0) for (let i = 0; i < width; i++) zL[r * width + i] += scale * u[lOff + i];
-    });
-  });
-  const after = yield* run(new Array<Grid>(rows).fill(puzzle), { segments: runOn, from: { rows, zH, zL } });
-  const reference = finalGrid(after, 0);
-
+  const own = yield* run(items.map((it) => it.puzzle), { segments: S, keep: pcs > 0 ? 'all' : [S] });
+  const width = map.positions * map.hidden;
+  const dim = part === 'both' ? 2 * width : width;
+  const random = randomDirections(dim, directions, seed);
   const geo = geometry(n);
-  const curve: KickPoint[] = epsilons.map((epsilon, e) => {
-    let randomBack = 0;
-    let principalBack = 0;
-    const escapes = new Map<string, { grid: string; count: number; energy: number; exact: boolean | null }>();
-    for (let j = 0; j < perEps; j++) {
-      const g = finalGrid(after, 1 + e * perEps + j);
-      if (sameGrid(g, reference)) {
-        if (j < directions) randomBack++;
-        else principalBack++;
-        continue;
+  const results: KickResult[] = [];
+  const chunk = Math.max(1, Math.floor((opts.chunkRows ?? MAX_KICK_ROWS) / rowsPer));
+  for (let c0 = 0; c0 < items.length; c0 += chunk) {
+    throwIfAborted(opts.signal, 'kick');
+    const ids = Array.from({ length: Math.min(chunk, items.length - c0) }, (_, j) => c0 + j);
+    const rows = ids.length * rowsPer;
+    const zH = new Float32Array(rows * width);
+    const zL = new Float32Array(rows * width);
+    const norms: number[] = [];
+    ids.forEach((i, q) => {
+      const end = stateAt(own, i, S);
+      const z = partVector(end, part);
+      let sq = 0;
+      for (const v of z) sq += v * v;
+      const stateNorm = Math.sqrt(sq);
+      norms.push(stateNorm);
+      const principal = pcs > 0 ? principalDirections(Array.from({ length: S }, (_, k) => partVector(stateAt(own, i, k + 1), part)), pcs) : [];
+      const dirs = [...random, ...principal];
+      // Row 0 of the puzzle: the unkicked state; then per ε (ascending) its random kicks, then its principal ones.
+      const first = q * rowsPer;
+      for (let r = 0; r < rowsPer; r++) { zH.set(end.zH, (first + r) * width); zL.set(end.zL, (first + r) * width); }
+      epsilons.forEach((eps, e) => {
+        dirs.forEach((u, j) => {
+          const r = first + 1 + e * perEps + j;
+          const scale = eps * stateNorm;
+          const hOff = part === 'zL' ? -1 : 0;
+          const lOff = part === 'zH' ? -1 : part === 'zL' ? 0 : width;
+          if (hOff >= 0) for (let x = 0; x < width; x++) zH[r * width + x] += scale * u[hOff + x];
+          if (lOff >= 0) for (let x = 0; x < width; x++) zL[r * width + x] += scale * u[lOff + x];
+        });
+      });
+    });
+    const after = yield* run(ids.flatMap((i) => new Array<Grid>(rowsPer).fill(items[i].puzzle)), { segments: runOn, from: { rows, zH, zL } });
+    ids.forEach((i, q) => {
+      const first = q * rowsPer;
+      const solution = solutions[i];
+      const reference = finalGrid(after, first);
+      const curve: KickPoint[] = epsilons.map((epsilon, e) => {
+        let randomBack = 0;
+        let principalBack = 0;
+        const escapes = new Map<string, { grid: string; count: number; energy: number; exact: boolean | null }>();
+        for (let j = 0; j < perEps; j++) {
+          const g = finalGrid(after, first + 1 + e * perEps + j);
+          if (sameGrid(g, reference)) {
+            if (j < directions) randomBack++;
+            else principalBack++;
+            continue;
+          }
+          const key = gridToString(g);
+          const hit = escapes.get(key);
+          if (hit) hit.count++;
+          else escapes.set(key, { grid: key, count: 1, energy: conflictEnergy(g, geo), exact: solution ? sameGrid(g, solution) : null });
+        }
+        return {
+          epsilon,
+          random: { returned: randomBack, total: directions },
+          principal: { returned: principalBack, total: 2 * pcs },
+          escapes: [...escapes.values()].sort((a, b) => b.count - a.count || (a.grid < b.grid ? -1 : 1)),
+        };
+      });
+      let basinRadius: number | null = null;
+      for (const p of curve) {
+        if (p.random.returned + p.principal.returned < BASIN_LEVEL * (p.random.total + p.principal.total)) break;
+        basinRadius = p.epsilon;
       }
-      const key = gridToString(g);
-      const hit = escapes.get(key);
-      if (hit) hit.count++;
-      else escapes.set(key, { grid: key, count: 1, energy: conflictEnergy(g, geo), exact: solution ? sameGrid(g, solution) : null });
-    }
-    return {
-      epsilon,
-      random: { returned: randomBack, total: directions },
-      principal: { returned: principalBack, total: 2 * pcs },
-      escapes: [...escapes.values()].sort((a, b) => b.count - a.count || (a.grid < b.grid ? -1 : 1)),
-    };
-  });
-  let basinRadius: number | null = null;
-  for (const p of curve) {
-    if (p.random.returned + p.principal.returned < BASIN_LEVEL * (p.random.total + p.principal.total)) break;
-    basinRadius = p.epsilon;
+      const outcome = interventionOutcome(n, items[i].puzzle, solution, own.grids[i]);
+      results.push({
+        outcome, stateNorm: norms[q], reference: { grid: gridToString(reference), exact: solution ? sameGrid(reference, solution) : null },
+        curve, basinRadius, basinLevel: BASIN_LEVEL, seconds: 0, text: '',
+      });
+    });
   }
-  const result: KickResult = {
-    outcome, stateNorm, curve, basinRadius, basinLevel: BASIN_LEVEL, seconds: (performance.now() - t0) / 1000, text: '',
-  };
-  result.text = formatKick(result, { label: opts.label ?? 'model', puzzle: gridToString(puzzle), segments: S, runOn, part, reference: gridToString(reference) });
-  return result;
+  const seconds = (performance.now() - t0) / 1000;
+  results.forEach((r, i) => {
+    r.seconds = seconds;
+    r.text = formatKick(r, { label: opts.label ?? 'model', puzzle: gridToString(items[i].puzzle), segments: S, runOn, part, reference: r.reference.grid });
+  });
+  return results;
 }
 
 /** The report `hrm-lens kick` prints. */

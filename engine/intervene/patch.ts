@@ -15,7 +15,9 @@
  *
  * One patch point per k (1 ≤ k ≤ segments): segments 1..k−1 are the receiver's own, segment k is the patched state
  * decoded (what the state now reads out as), segments k+1..S are the patched run; so k = S is the patched state's
- * own read-out. All patched copies run as one batch of rows of different lengths (engine/intervene/trajectory.ts).
+ * own read-out. All patched copies run as one batch of rows of different lengths (engine/intervene/trajectory.ts);
+ * patchManySteps patches many receivers (e.g. the puzzles of a dataset, engine/intervene/patch-data.ts) in the same
+ * batches, and patchSteps is its one-receiver case.
  * - rescuedUpTo: when the receiver's own run ends elsewhere than the donor's, the last k whose patch still ends at
  *   the donor's final grid (null if none, or when both runs end at the same grid);
  * - inescapableFrom: the first k such that the patch at k and at every later k in the sweep ends at the receiver's
@@ -29,7 +31,7 @@ import { tf } from '../tf';
 import type { InterventionOutcome, PatchPoint, PatchResult, StatePart } from './intervene-protocol';
 import { interventionOutcome, outcomeLine, sameGrid, uniqueSolution } from './outcome';
 import type { RecurrentMap } from './recurrent-map';
-import { type RowState, type Trajectories, decodeStates, stateAt, trajectorySteps } from './trajectory';
+import { type RowState, type StateRows, type Trajectories, decodeStates, stateAt, trajectorySteps } from './trajectory';
 
 /** The donor of a patch, resolved (maps opened, files read). */
 export type ResolvedPatchDonor =
@@ -73,11 +75,21 @@ export interface PatchOptions {
   atSegments?: readonly number[];
   /** Rows per forward batch (default 128). */
   batch?: number;
+  /**
+   * patchManySteps: patched states held at once at most (default MAX_PATCH_ROWS; fewer where a state is wide);
+   * the receivers are patched in chunks that fit.
+   */
+  chunkRows?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
 
 const PARTS: readonly StatePart[] = ['zH', 'zL', 'both'];
+
+/** Patched states a chunk of receivers holds at most in patchManySteps (and kept states per run, as many). */
+export const MAX_PATCH_ROWS = 4096;
+/** State values per half a chunk holds at most (64 MB of float32): fewer patched rows where the state is wide. */
+const MAX_PATCH_VALUES = 1 << 24;
 
 /** The receiver map's state shape as text: "[P positions × D hidden, n×n grid]". */
 function shapeText(map: RecurrentMap): string {
@@ -93,7 +105,7 @@ export function checkSameShape(receiver: RecurrentMap, donor: RecurrentMap, rece
 }
 
 /** Checked sweep settings. */
-function plan(map: RecurrentMap, opts: PatchOptions): { S: number; part: StatePart; cells: number[] | null; ks: number[] } {
+function plan(map: RecurrentMap, opts: PatchOptions): { S: number; part: StatePart; cells: number[] | null; ks: number[]; batch: number; chunkRows: number } {
   const S = opts.segments ?? map.segments;
   if (!Number.isInteger(S) || S < 1) throw new RangeError(`patch: segments must be an integer >= 1, got ${S}`);
   const part = opts.part ?? 'both';
@@ -109,7 +121,11 @@ function plan(map: RecurrentMap, opts: PatchOptions): { S: number; part: StatePa
     ? [...new Set(opts.atSegments)].sort((a, b) => a - b)
     : Array.from({ length: S - 1 }, (_, i) => i + 1);
   for (const k of ks) if (!Number.isInteger(k) || k < 1 || k > S) throw new RangeError(`patch: atSegments must be in 1..${S}, got ${k}`);
-  return { S, part, cells, ks };
+  const batch = opts.batch ?? 128;
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`patch: batch must be an integer >= 1, got ${batch}`);
+  const chunkRows = opts.chunkRows ?? MAX_PATCH_ROWS;
+  if (!Number.isInteger(chunkRows) || chunkRows < 1) throw new RangeError(`patch: chunkRows must be an integer >= 1, got ${chunkRows}`);
+  return { S, part, cells, ks, batch, chunkRows };
 }
 
 /** `target` with the donor's part / cells written in (a new state). */
@@ -124,7 +140,7 @@ export function patchedState(map: RecurrentMap, target: RowState, donor: RowStat
   return out;
 }
 
-function rowsOf(states: readonly RowState[]): { rows: number; zH: Float32Array; zL: Float32Array } {
+function rowsOf(states: readonly RowState[]): StateRows {
   const w = states[0]?.zH.length ?? 0;
   const zH = new Float32Array(states.length * w);
   const zL = new Float32Array(states.length * w);
@@ -134,116 +150,183 @@ function rowsOf(states: readonly RowState[]): { rows: number; zH: Float32Array; 
 
 /** The sweep as a step generator (engine/util/steps.ts): one `yield` after every segment of every batch. */
 export function* patchSteps(map: RecurrentMap, receiver: PatchReceiver, donor: ResolvedPatchDonor, opts: PatchOptions = {}): Steps<PatchResult> {
-  const t0 = performance.now();
-  const { S, part, cells, ks } = plan(map, opts);
+  const [r] = yield* patchManySteps(map, [receiver], donor, opts);
+  return r;
+}
+
+/** The donor of every receiver of patchManySteps, resolved against the receivers. */
+interface DonorPlan {
+  /** The map the donor runs on; undefined for a fixed state. */
+  map: RecurrentMap | undefined;
+  /** One donor puzzle for every receiver (a trace with a puzzle, a fixed state): run once per chunk. */
+  shared: Grid | undefined;
+  /** Per receiver: the donor's puzzle and its solution. */
+  puzzles: Grid[];
+  solutions: (Grid | undefined)[];
+  /** A donor grid read in the receiver's frame. */
+  toReceiverFrame: (g: Grid) => Grid;
+  name: string;
+}
+
+function donorPlan(map: RecurrentMap, receivers: readonly PatchReceiver[], recSolutions: (Grid | undefined)[], donor: ResolvedPatchDonor): DonorPlan {
   const n = map.n as GridSize;
   const cellCount = n * n;
-  if (receiver.puzzle.length !== cellCount) throw new RangeError(`patch: the puzzle has ${receiver.puzzle.length} cells, the model's grid ${cellCount}`);
-  const recSolution = receiver.solution ?? uniqueSolution(receiver.puzzle, n);
-  const recName = receiver.label ?? 'receiver';
-
-  // The donor's map, puzzle and how its grids read in the receiver's frame.
-  let donorMap: RecurrentMap | undefined;
-  let donorPuzzle: Grid;
-  let donorSolution: Grid | undefined;
-  let toReceiverFrame = (g: Grid): Grid => g;
-  let donorName: string;
+  const recName = receivers[0]?.label ?? 'receiver';
   if (donor.kind === 'trace') {
-    donorMap = donor.map ?? map;
-    donorPuzzle = donor.puzzle ?? receiver.puzzle;
-    donorName = donor.label ?? 'donor';
-    checkSameShape(map, donorMap, recName, donorName);
-    if (donorPuzzle.length !== cellCount) throw new RangeError(`patch: the donor puzzle has ${donorPuzzle.length} cells, the model's grid ${cellCount}`);
-    donorSolution = donor.solution ?? (donor.puzzle === undefined ? recSolution : uniqueSolution(donorPuzzle, n));
-  } else if (donor.kind === 'relabel') {
-    const t = relabeling(n, donor.perm);
-    donorMap = map;
-    donorPuzzle = applyTransform(receiver.puzzle, t);
-    donorSolution = recSolution ? applyTransform(recSolution, t) : undefined;
-    toReceiverFrame = (g) => mapBack(g, t);
-    donorName = `relabel ${donor.perm.join('')}`;
-  } else {
-    const w = map.positions * map.hidden;
-    if (donor.state.zH.length !== w || donor.state.zL.length !== w) {
-      throw new RangeError(`patch: the donor state ${donor.label} has ${donor.state.zH.length} values per half, the receiver ${recName} ${w} ${shapeText(map)}`);
+    const donorMap = donor.map ?? map;
+    const name = donor.label ?? 'donor';
+    checkSameShape(map, donorMap, recName, name);
+    if (donor.puzzle === undefined) {
+      return {
+        map: donorMap, shared: undefined, puzzles: receivers.map((r) => r.puzzle), solutions: recSolutions.map((s) => donor.solution ?? s),
+        toReceiverFrame: (g) => g, name,
+      };
     }
-    donorPuzzle = donor.puzzle;
-    donorSolution = donor.solution ?? uniqueSolution(donorPuzzle, n);
-    donorName = donor.label;
+    const puzzle = donor.puzzle;
+    if (puzzle.length !== cellCount) throw new RangeError(`patch: the donor puzzle has ${puzzle.length} cells, the model's grid ${cellCount}`);
+    const solution = donor.solution ?? uniqueSolution(puzzle, n);
+    return { map: donorMap, shared: puzzle, puzzles: receivers.map(() => puzzle), solutions: receivers.map(() => solution), toReceiverFrame: (g) => g, name };
   }
+  if (donor.kind === 'relabel') {
+    const t = relabeling(n, donor.perm);
+    return {
+      map, shared: undefined,
+      puzzles: receivers.map((r) => applyTransform(r.puzzle, t)),
+      solutions: recSolutions.map((s) => (s ? applyTransform(s, t) : undefined)),
+      toReceiverFrame: (g) => mapBack(g, t), name: `relabel ${donor.perm.join('')}`,
+    };
+  }
+  const w = map.positions * map.hidden;
+  if (donor.state.zH.length !== w || donor.state.zL.length !== w) {
+    throw new RangeError(`patch: the donor state ${donor.label} has ${donor.state.zH.length} values per half, the receiver ${recName} ${w} ${shapeText(map)}`);
+  }
+  const solution = donor.solution ?? uniqueSolution(donor.puzzle, n);
+  return {
+    map: undefined, shared: donor.puzzle, puzzles: receivers.map(() => donor.puzzle), solutions: receivers.map(() => solution),
+    toReceiverFrame: (g) => g, name: donor.label,
+  };
+}
 
-  const patched = ks.filter((k) => k < S);
-  const sameMap = donorMap === map;
-  const recRows = donorMap && sameMap ? 2 : 1;
-  const total = recRows * S + (donorMap && !sameMap ? S : 0) + patched.reduce((a, k) => a + S - k, 0);
+/**
+ * The sweep of many receivers on one map with one donor (a trace of each receiver's own puzzle or of one puzzle, on
+ * this map or another; a relabeling of each receiver's puzzle; a fixed state), batched: per chunk of receivers, the
+ * receivers and the donors on the same map run as rows of one run, donors on another map as rows of another, and all
+ * patched copies of the chunk as rows of a third (engine/intervene/trajectory.ts, `batch` rows per forward). A chunk
+ * holds at most `chunkRows` patched states (and as many kept states per run), fewer where the state is wide, so the
+ * memory held is bounded whatever the number of receivers. Each result equals patchSteps on that receiver alone;
+ * `seconds` is the whole batch's.
+ */
+export function* patchManySteps(map: RecurrentMap, receivers: readonly PatchReceiver[], donor: ResolvedPatchDonor, opts: PatchOptions = {}): Steps<PatchResult[]> {
+  const t0 = performance.now();
+  const { S, part, cells, ks, batch, chunkRows } = plan(map, opts);
+  const n = map.n as GridSize;
+  const cellCount = n * n;
+  receivers.forEach((r, i) => {
+    if (r.puzzle.length !== cellCount) throw new RangeError(`patch: ${receivers.length > 1 ? `puzzle ${i} has` : 'the puzzle has'} ${r.puzzle.length} cells, the model's grid ${cellCount}`);
+  });
+  const recSolutions = receivers.map((r) => r.solution ?? uniqueSolution(r.puzzle, n));
+  const d = donorPlan(map, receivers, recSolutions, donor);
+  const sameMap = d.map === map;
+
+  // Receivers per chunk, and the total row-segments of every run of every chunk (for progress).
+  const width = map.positions * map.hidden;
+  const perChunk = Math.max(1, Math.floor(Math.min(chunkRows, MAX_PATCH_VALUES / width) / Math.max(1, ks.length)));
+  const donorRows = (m: number): number => (d.map === undefined ? 0 : d.shared ? 1 : m);
+  const patchedLength = ks.reduce((a, k) => a + S - k, 0);
+  let total = 0;
+  for (let c0 = 0; c0 < receivers.length; c0 += perChunk) {
+    const m = Math.min(perChunk, receivers.length - c0);
+    total += (m + donorRows(m)) * S + m * patchedLength;
+  }
   let base = 0;
   const progress = (done: number): void => opts.onProgress?.(base + done, total);
   const run = function* (m: RecurrentMap, puzzles: Grid[], o: Parameters<typeof trajectorySteps>[2]): Steps<Trajectories> {
-    const r = yield* trajectorySteps(m, puzzles, { ...o, batch: opts.batch, signal: opts.signal, onProgress: progress });
+    const r = yield* trajectorySteps(m, puzzles, { ...o, batch, signal: opts.signal, onProgress: progress });
     base += r.segments.reduce((a, b) => a + b, 0);
     return r;
   };
 
-  // Receiver (and a donor on the same map) in one batch; a donor on another map in its own.
-  const keep = ks;
-  const own = yield* run(map, donorMap && sameMap ? [receiver.puzzle, donorPuzzle] : [receiver.puzzle], { segments: S, keep });
-  let donorStateAt: (k: number) => RowState;
-  let donorGrids: Grid;
-  if (donor.kind === 'state') {
-    donorStateAt = () => donor.state;
-    donorGrids = donor.grids;
-  } else {
-    const dt = sameMap ? own : yield* run(donorMap as RecurrentMap, [donorPuzzle], { segments: S, keep });
-    const row = sameMap ? 1 : 0;
-    donorStateAt = (k) => stateAt(dt, row, k);
-    donorGrids = new Int8Array(S * cellCount);
-    for (let k = 0; k < S; k++) donorGrids.set(toReceiverFrame(dt.grids[row].subarray(k * cellCount, (k + 1) * cellCount)), k * cellCount);
-  }
-  const recGrids = own.grids[0];
-  const recOutcome = interventionOutcome(n, receiver.puzzle, recSolution, recGrids);
-  const donorOutcome: InterventionOutcome = donor.kind === 'relabel'
-    ? interventionOutcome(n, receiver.puzzle, recSolution, donorGrids)
-    : interventionOutcome(n, donorPuzzle, donorSolution, donorGrids);
-  const recFinal = recGrids.subarray((S - 1) * cellCount);
-  const donorFinal = donorGrids.subarray(donorGrids.length - cellCount);
+  // A fixed or shared donor's outcome is the same for every receiver: computed once.
+  let sharedOutcome: InterventionOutcome | undefined;
+  const results: Omit<PatchResult, 'seconds' | 'text'>[] = [];
+  for (let c0 = 0; c0 < receivers.length; c0 += perChunk) {
+    const ids = Array.from({ length: Math.min(perChunk, receivers.length - c0) }, (_, q) => c0 + q);
+    const m = ids.length;
+    const donorPuzzles = d.map === undefined ? [] : d.shared ? [d.shared] : ids.map((i) => d.puzzles[i]);
+    const recPuzzles = ids.map((i) => receivers[i].puzzle);
+    const own = yield* run(map, sameMap ? [...recPuzzles, ...donorPuzzles] : recPuzzles, { segments: S, keep: ks });
+    const dt = d.map === undefined ? undefined : sameMap ? own : yield* run(d.map, donorPuzzles, { segments: S, keep: ks });
+    const donorRow = (q: number): number => (sameMap ? m : 0) + (d.shared ? 0 : q);
+    const donorStateAt = (q: number, k: number): RowState => (donor.kind === 'state' ? donor.state : stateAt(dt as Trajectories, donorRow(q), k));
+    const donorGridsOf = (q: number): Grid => {
+      if (donor.kind === 'state') return donor.grids;
+      const g = (dt as Trajectories).grids[donorRow(q)];
+      if (donor.kind !== 'relabel') return g;
+      const out = new Int8Array(S * cellCount);
+      for (let k = 0; k < S; k++) out.set(d.toReceiverFrame(g.subarray(k * cellCount, (k + 1) * cellCount)), k * cellCount);
+      return out;
+    };
 
-  // The patched states, their read-out (segment k), and the runs on from them in one batch.
-  throwIfAborted(opts.signal, 'patch');
-  const states = ks.map((k) => patchedState(map, stateAt(own, 0, k), donorStateAt(k), part, cells));
-  const readouts = new Int8Array(ks.length * cellCount);
-  if (ks.length > 0) {
-    const all = rowsOf(states);
-    const d = tf.tidy(() => decodeStates(map, tf.tensor3d(all.zH, [ks.length, map.positions, map.hidden])).dataSync());
-    readouts.set(d);
-  }
-  const runIdx = ks.map((k, i) => (k < S ? i : -1)).filter((i) => i >= 0);
-  const on = runIdx.length > 0
-    ? yield* run(map, runIdx.map(() => receiver.puzzle), { segments: runIdx.map((i) => S - ks[i]), from: rowsOf(runIdx.map((i) => states[i])) })
-    : undefined;
+    // The patched states (receiver q's at ks[j] is row q·|ks| + j), their read-out (segment k), and the runs on from
+    // them as rows of one run.
+    throwIfAborted(opts.signal, 'patch');
+    const states: RowState[] = [];
+    for (let q = 0; q < m; q++) for (const k of ks) states.push(patchedState(map, stateAt(own, q, k), donorStateAt(q, k), part, cells));
+    own.states.forEach((s) => s.clear());
+    dt?.states.forEach((s) => s.clear());
+    const readouts = new Int8Array(states.length * cellCount);
+    for (let s0 = 0; s0 < states.length; s0 += batch) {
+      const rows = rowsOf(states.slice(s0, s0 + batch));
+      readouts.set(tf.tidy(() => decodeStates(map, tf.tensor3d(rows.zH, [rows.rows, map.positions, map.hidden])).dataSync()), s0 * cellCount);
+    }
+    const runRows = states.map((_, r) => r).filter((r) => ks[r % ks.length] < S);
+    const onRow = new Int32Array(states.length).fill(-1);
+    runRows.forEach((r, j) => { onRow[r] = j; });
+    const from = rowsOf(runRows.map((r) => states[r]));
+    states.length = 0;
+    const on = runRows.length > 0
+      ? yield* run(map, runRows.map((r) => recPuzzles[Math.floor(r / ks.length)]), { segments: runRows.map((r) => S - ks[r % ks.length]), from })
+      : undefined;
 
-  const curve: PatchPoint[] = ks.map((k, i) => {
-    const grids = new Int8Array(S * cellCount);
-    grids.set(recGrids.subarray(0, (k - 1) * cellCount));
-    grids.set(readouts.subarray(i * cellCount, (i + 1) * cellCount), (k - 1) * cellCount);
-    const j = runIdx.indexOf(i);
-    if (j >= 0 && on) grids.set(on.grids[j], k * cellCount);
-    const o = interventionOutcome(n, receiver.puzzle, recSolution, grids);
-    const final = grids.subarray((S - 1) * cellCount);
-    return { atSegment: k, ...o, endsAtDonor: sameGrid(final, donorFinal), endsAtReceiver: sameGrid(final, recFinal) };
+    for (let q = 0; q < m; q++) {
+      const receiver = receivers[ids[q]];
+      const recSolution = recSolutions[ids[q]];
+      const recGrids = own.grids[q];
+      const donorGrids = donorGridsOf(q);
+      const recOutcome = interventionOutcome(n, receiver.puzzle, recSolution, recGrids);
+      let donorOutcome: InterventionOutcome;
+      if (donor.kind === 'relabel') donorOutcome = interventionOutcome(n, receiver.puzzle, recSolution, donorGrids);
+      else if (d.shared) donorOutcome = sharedOutcome ??= interventionOutcome(n, d.shared, d.solutions[ids[q]], donorGrids);
+      else donorOutcome = interventionOutcome(n, d.puzzles[ids[q]], d.solutions[ids[q]], donorGrids);
+      const recFinal = recGrids.subarray((S - 1) * cellCount);
+      const donorFinal = donorGrids.subarray(donorGrids.length - cellCount);
+      const curve: PatchPoint[] = ks.map((k, j) => {
+        const r = q * ks.length + j;
+        const grids = new Int8Array(S * cellCount);
+        grids.set(recGrids.subarray(0, (k - 1) * cellCount));
+        grids.set(readouts.subarray(r * cellCount, (r + 1) * cellCount), (k - 1) * cellCount);
+        if (onRow[r] >= 0 && on) grids.set(on.grids[onRow[r]], k * cellCount);
+        const o = interventionOutcome(n, receiver.puzzle, recSolution, grids);
+        const final = grids.subarray((S - 1) * cellCount);
+        return { atSegment: k, ...o, endsAtDonor: sameGrid(final, donorFinal), endsAtReceiver: sameGrid(final, recFinal) };
+      });
+      const split = !sameGrid(recFinal, donorFinal);
+      const rescued = split ? curve.filter((p) => p.endsAtDonor).map((p) => p.atSegment) : [];
+      let inescapableFrom: number | null = null;
+      for (let i = curve.length - 1; i >= 0 && curve[i].endsAtReceiver; i--) inescapableFrom = curve[i].atSegment;
+      results.push({
+        segments: S, part, cells, receiver: recOutcome, donor: donorOutcome, curve,
+        rescuedUpTo: rescued.length > 0 ? Math.max(...rescued) : null,
+        inescapableFrom,
+      });
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return results.map((r, i) => {
+    const result: PatchResult = { ...r, seconds, text: '' };
+    result.text = formatPatch(result, receivers[i].label ?? 'receiver', d.name, gridToString(receivers[i].puzzle));
+    return result;
   });
-  const split = !sameGrid(recFinal, donorFinal);
-  const rescued = split ? curve.filter((p) => p.endsAtDonor).map((p) => p.atSegment) : [];
-  let inescapableFrom: number | null = null;
-  for (let i = curve.length - 1; i >= 0 && curve[i].endsAtReceiver; i--) inescapableFrom = curve[i].atSegment;
-  const result: PatchResult = {
-    segments: S, part, cells, receiver: recOutcome, donor: donorOutcome, curve,
-    rescuedUpTo: rescued.length > 0 ? Math.max(...rescued) : null,
-    inescapableFrom,
-    seconds: (performance.now() - t0) / 1000,
-    text: '',
-  };
-  result.text = formatPatch(result, recName, donorName, gridToString(receiver.puzzle));
-  return result;
 }
 
 /** The report `hrm-lens patch` prints. */

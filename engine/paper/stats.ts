@@ -82,3 +82,22 @@ export function overlaps(a: { lo: number | null; hi: number | null }, b: { lo: n
 export function finite(x: number | null | undefined): number | null {
   return x !== null && x !== undefined && Number.isFinite(x) ? x : null;
 }
+
+/**
+ * The two-sided exact sign test of `wins` against `losses` (ties already dropped): 2 · P(X ≤ min(wins, losses)) for
+ * X ~ Binomial(wins + losses, 1/2), capped at 1; null when there is no untied pair. Summed in log space, so it is
+ * exact enough for any count.
+ */
+export function signTest(wins: number, losses: number): number | null {
+  const m = wins + losses;
+  if (!(m > 0)) return null;
+  const k = Math.min(wins, losses);
+  let logC = 0; // log C(m, 0)
+  let sum = 0;
+  const logHalf = m * Math.log(0.5);
+  for (let i = 0; i <= k; i++) {
+    if (i > 0) logC += Math.log((m - i + 1) / i);
+    sum += Math.exp(logC + logHalf);
+  }
+  return Math.min(1, 2 * sum);
+}

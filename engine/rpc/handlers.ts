@@ -15,6 +15,7 @@ import { reproduce } from './paper-handlers';
 import { officialEvaluate } from './official-handlers';
 import { torchInfo } from './torch-handlers';
 import { interventionKick, interventionPatch } from './patch-kick-handlers';
+import { interventionKickData, interventionPatchData } from './intervene-data-handlers';
 import { interveneLens, interveneSpectrum, interveneSweep } from './map-analysis-handlers';
 import type { HandlerRegistry } from './handler';
 
@@ -36,6 +37,8 @@ export const handlers: HandlerRegistry = {
   'torch.info': torchInfo,
   'intervene.patch': interventionPatch,
   'intervene.kick': interventionKick,
+  'intervene.patchData': interventionPatchData,
+  'intervene.kickData': interventionKickData,
   'intervene.spectrum': interveneSpectrum,
   'intervene.sweep': interveneSweep,
   'intervene.lens': interveneLens,

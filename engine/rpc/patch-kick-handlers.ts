@@ -6,7 +6,7 @@
  */
 import { puzzleProblem } from '../sudoku/givens';
 import { LIMITS, NUM_LIMITS, limitText } from '../util/limits';
-import type { KickParams, PatchParams, PatchSource } from '../intervene/intervene-protocol';
+import type { KickParams, KickSettings, PatchParams, PatchSource } from '../intervene/intervene-protocol';
 import { kickCount } from '../intervene/kick-defaults';
 import { checkIntParam, checkNumParam, checkParam, type Handler } from './handler';
 
@@ -33,7 +33,8 @@ function checkCommon(p: { checkpoint: unknown; puzzle: unknown; segments?: unkno
   checkParam(p.part === undefined || PARTS.includes(p.part as string), 'part must be zH, zL or both');
 }
 
-function intList(v: unknown, name: string, maxLength: number, each: { min: number; max: number }): void {
+/** An optional list of 1…maxLength integers, each within `each` (InvalidParams naming the entry otherwise). */
+export function intList(v: unknown, name: string, maxLength: number, each: { min: number; max: number }): void {
   if (v === undefined) return;
   checkParam(Array.isArray(v) && v.length >= 1 && v.length <= maxLength, `${name} must list 1…${maxLength} integers`);
   v.forEach((x, i) => checkIntParam(x, `${name}[${i}]`, each, true));
@@ -66,8 +67,10 @@ export const interventionPatch: Handler<'intervene.patch'> = async (params: Patc
   return (await load()).patchRun(params, ctx.signal, (e) => ctx.progress(e));
 };
 
-export const interventionKick: Handler<'intervene.kick'> = async (params: KickParams, ctx) => {
-  checkCommon(params);
+/** The kick settings of `intervene.kick` and `intervene.kickData` checked against their ranges. */
+export function checkKickSettings(params: KickSettings): void {
+  checkIntParam(params.segments, 'segments', LIMITS.segments);
+  checkParam(params.part === undefined || PARTS.includes(params.part), 'part must be zH, zL or both');
   checkIntParam(params.runOn, 'runOn', LIMITS.segments);
   if (params.epsilons !== undefined) {
     checkParam(Array.isArray(params.epsilons) && params.epsilons.length >= LIMITS.kickSizes.min && params.epsilons.length <= LIMITS.kickSizes.max,
@@ -79,5 +82,10 @@ export const interventionKick: Handler<'intervene.kick'> = async (params: KickPa
   checkIntParam(params.seed, 'seed', LIMITS.seed);
   checkParam(kickCount(params) <= LIMITS.kicks.max && kickCount(params) >= LIMITS.kicks.min,
     `epsilons × (directions + 2 · pcs) must be in ${limitText(LIMITS.kicks)} kicks, got ${kickCount(params)}`);
+}
+
+export const interventionKick: Handler<'intervene.kick'> = async (params: KickParams, ctx) => {
+  checkCommon(params);
+  checkKickSettings(params);
   return (await load()).kickRun(params, ctx.signal, (e) => ctx.progress(e));
 };

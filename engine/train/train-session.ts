@@ -39,6 +39,8 @@ export interface OpenTrainerOptions {
   lock?: RunLockOptions;
   /** Write a TensorBoard event file in the run folder (default true). */
   tensorboard?: boolean;
+  /** With `resume`: continue from the checkpoint's weights with a new optimizer state (Trainer.resume). */
+  freshOptimizer?: boolean;
 }
 
 /** `.hrm/runs/<preset>-s<seed>[-mix]-<yyyymmddThhmmss>` (relative to `base`, default the working directory). */
@@ -60,7 +62,7 @@ export async function openTrainer(o: OpenTrainerOptions): Promise<{ trainer: Tra
   if (o.resume) {
     const saved = await Trainer.readRunSpec(o.resume);
     const pool = saved.data.kind === 'file' ? await poolFromFile(saved.data.path, saved.model.gridSize) : undefined;
-    const trainer = await Trainer.resume(o.resume, { backend: o.backend, pool, lock: o.lock, tensorboard: o.tensorboard });
+    const trainer = await Trainer.resume(o.resume, { backend: o.backend, pool, lock: o.lock, tensorboard: o.tensorboard, freshOptimizer: o.freshOptimizer });
     return { trainer, totalSteps: o.steps ?? trainer.spec.train.steps };
   }
   const { spec, pool } = await newRunSpec(o);

@@ -170,9 +170,14 @@ export class Trainer {
     }
   }
 
-  /** Continue the run in `dir` from its newest checkpoint (or `checkpointFile`); the folder is locked as by create(). */
+  /**
+   * Continue the run in `dir` from its newest checkpoint (or `checkpointFile`); the folder is locked as by create().
+   * `freshOptimizer`: continue from the checkpoint's weights alone, at its step, with a new optimizer state (zero
+   * moments), every slot refilled, and draws numbered past any the run can have made (step × batch) — for a run
+   * folder that kept only its weights, such as a shipped model's. Not an exact continuation.
+   */
   static async resume(
-    dir: string, opts: { pool?: TrainDataSpec; checkpointFile?: string; backend?: JsonObject; lock?: RunLockOptions } & TrainerOptions = {},
+    dir: string, opts: { pool?: TrainDataSpec; checkpointFile?: string; backend?: JsonObject; lock?: RunLockOptions; freshOptimizer?: boolean } & TrainerOptions = {},
   ): Promise<Trainer> {
     const saved = await Trainer.readRunSpec(dir);
     const spec: RunSpec = { ...saved, backend: opts.backend ?? saved.backend };
@@ -182,13 +187,16 @@ export class Trainer {
       const file = opts.checkpointFile ?? (await latestCheckpoint(dir))?.file;
       if (!file) throw new Error(`${dir}: no checkpoint to resume from`);
       const ckpt = await loadCheckpoint(file);
-      if (!ckpt.optimizer) throw new Error(`${file}: no optimizer state beside it; cannot resume exactly`);
+      if (!ckpt.optimizer && !opts.freshOptimizer) {
+        throw new Error(`${file}: no optimizer state beside it; cannot resume exactly (--fresh-optimizer continues from its weights with a new optimizer state)`);
+      }
       const model = modelFromWeights(configFromFile(ckpt.config, file, 'config'), ckpt.tensors);
       const { data, evalSet } = makeData(spec, opts.pool);
       const metrics = await MetricsLog.open(path.join(dir, 'metrics.jsonl'), { resumeFromStep: ckpt.step });
       tensorboard = opts.tensorboard === false ? undefined : TensorBoardWriter.open(dir, { resumedFrom: ckpt.step });
       const trainer = new Trainer(dir, spec, model, data, evalSet, metrics, lock, tensorboard);
-      trainer.restoreState(ckpt.optimizer, ckpt.step);
+      if (opts.freshOptimizer || !ckpt.optimizer) trainer.startAt(ckpt.step);
+      else trainer.restoreState(ckpt.optimizer, ckpt.step);
       return trainer;
     } catch (err) {
       tensorboard?.close();
@@ -477,6 +485,12 @@ export class Trainer {
       json: { drawCounter: this.drawCounter },
     };
     return combineStates(parts, { step: this.step });
+  }
+
+  /** Start counting at `step` with the state a new run has; draws continue past step × batch, which no run can have reached. */
+  private startAt(step: number): void {
+    this.step = step;
+    this.drawCounter = step * this.spec.train.batch;
   }
 
   private restoreState(state: StateDict, step: number): void {

@@ -15,6 +15,9 @@
  * TF.js one alone. `backend: 'torch'` (an argument or a config file) trains with PyTorch without asking. Either way
  * the engine's `train` request carries `torch` and the engine runs torchrun (engine/torch/torch-train.ts), with the
  * same progress events, dashboard, Runs tree and Stop Training as a TF.js training.
+ *
+ * The prompt helpers (recorded quick pick and input box, the PyTorch search, the processes step) are shared with
+ * "HRM: Resume Training", whose prompts land in the same recorded list.
  */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
@@ -128,7 +131,7 @@ export async function readTrainConfig(file: vscode.Uri): Promise<TrainArgs> {
   };
 }
 
-/** The prompts shown by the last "HRM: Train" (title and item labels, in order), for the in-host tests. */
+/** The prompts shown by the last "HRM: Train" or "HRM: Resume Training" (title and item labels, in order), for the in-host tests. */
 export interface TrainPrompt { title: string; items: string[] }
 let prompts: TrainPrompt[] = [];
 
@@ -136,18 +139,23 @@ export function lastTrainPrompts(): readonly TrainPrompt[] {
   return prompts;
 }
 
+/** Starts a fresh list of recorded prompts (each Train or Resume Training that asks). */
+export function startPrompts(): void {
+  prompts = [];
+}
+
 function shown(title: string, items: readonly { label: string }[] = []): void {
   prompts.push({ title, items: items.map((i) => i.label) });
 }
 
 /** The prompts' quick pick, recorded. */
-async function pick<T extends vscode.QuickPickItem>(items: T[] | Promise<T[]>, options: vscode.QuickPickOptions & { title: string }): Promise<T | undefined> {
+export async function pick<T extends vscode.QuickPickItem>(items: T[] | Promise<T[]>, options: vscode.QuickPickOptions & { title: string }): Promise<T | undefined> {
   const list = Promise.resolve(items).then((l) => { shown(options.title, l); return l; });
   return vscode.window.showQuickPick(list, options);
 }
 
 /** The prompts' input box, recorded. */
-function input(options: vscode.InputBoxOptions & { title: string }): Thenable<string | undefined> {
+export function input(options: vscode.InputBoxOptions & { title: string }): Thenable<string | undefined> {
   shown(options.title);
   return vscode.window.showInputBox(options);
 }
@@ -159,7 +167,7 @@ function input(options: vscode.InputBoxOptions & { title: string }): Thenable<st
  * The prompts stay open when the focus moves (to a webview, say): a five-step wizard should not vanish on a click.
  */
 async function askSettings(torch: Promise<TorchOffer | undefined>): Promise<TrainArgs | undefined> {
-  prompts = [];
+  startPrompts();
   const preset = await pick(
     [...TRAIN_PRESETS.map((p) => ({ label: p.name, description: p.description, detail: `${p.defaultSteps.toLocaleString('en-US')} steps by default`, config: false })),
       { label: '$(json) From a config file…', description: 'a JSON file: { "preset", "steps", "seed", "mixing", "mixingResample", "batch", "backend", "processes", "data" }', detail: undefined, config: true }],
@@ -198,18 +206,23 @@ async function askSettings(torch: Promise<TorchOffer | undefined>): Promise<Trai
   if (!backend) return undefined;
   const chosen = { preset: preset.label, ...data, mixing: mixing.on, ...(mixing.resample ? { mixingResample: true } : {}), steps: Number(steps.trim()) };
   if (backend.choice.kind === 'tfjs') return { ...chosen, backend: backend.choice.backend };
-  const batch = choice?.batch ?? 64;
+  const processes = await askProcesses('HRM: Train (5/5) — PyTorch processes', choice?.batch ?? 64);
+  if (processes === undefined) return undefined;
+  return { ...chosen, backend: TORCH_BACKEND, processes };
+}
+
+/** The PyTorch processes step (default 1), recorded: a divisor of the batch of `batch` slots; undefined when dismissed. */
+export async function askProcesses(title: string, batch: number): Promise<number | undefined> {
   const processes = await input({
-    title: 'HRM: Train (5/5) — PyTorch processes', value: '1', ignoreFocusOut: true,
+    title, value: '1', ignoreFocusOut: true,
     prompt: `torchrun processes on this machine (DistributedDataParallel; each owns batch / processes of the ${batch} slots)`,
     validateInput: (v) => processesProblem(v, batch),
   });
-  if (processes === undefined) return undefined;
-  return { ...chosen, backend: TORCH_BACKEND, processes: Number(processes.trim()) };
+  return processes === undefined ? undefined : Number(processes.trim());
 }
 
 /** The engine's search for a Python with PyTorch (hrmLens.pythonPath, else its own); undefined when none. */
-function torchOffer(engine: EngineClient): Promise<TorchOffer | undefined> {
+export function torchOffer(engine: EngineClient): Promise<TorchOffer | undefined> {
   const python = readSettings().pythonPath;
   return engine.request('torch.info', python ? { python } : {})
     .then((i: TorchInfo) => (i.available ? i : undefined), () => undefined);

@@ -9,18 +9,13 @@ import { type LinearMap, linearMap } from './helpers/linear-maps';
 import { BASIN_LEVEL, kickSteps, principalDirections, randomDirections } from '../../engine/intervene/kick';
 import { runTrajectories, stateAt } from '../../engine/intervene/trajectory';
 import { hrmMap } from '../../engine/intervene/recurrent-map';
-import { type Grid, gridToString, parseGrid } from '../../engine/sudoku/geometry';
+import { gridToString } from '../../engine/sudoku/geometry';
 import { runSteps, runStepsAsync } from '../../engine/util/steps';
 import type { KickResult } from '../../engine/intervene/intervene-protocol';
 import { useShippedModel } from './helpers/shipped-model';
+import { grid } from './helpers/grids';
 
 const model = useShippedModel();
-
-function grid(text: string): Grid {
-  const p = parseGrid(text, 4);
-  if ('error' in p) throw new Error(p.error);
-  return p.grid;
-}
 
 const SOLUTION = grid('1234341221434321');
 const PUZZLE = grid('1.3.3..2.1.3.32.');

@@ -10,16 +10,11 @@ import { hrmMap } from '../../engine/intervene/recurrent-map';
 import { gridAt, runTrajectories } from '../../engine/intervene/trajectory';
 import { interventionOutcome, uniqueSolution } from '../../engine/intervene/outcome';
 import type { LensStep } from '../../engine/intervene/intervene-protocol';
-import { type Grid, gridToString, parseGrid } from '../../engine/sudoku/geometry';
+import { type Grid, gridToString } from '../../engine/sudoku/geometry';
 import { useShippedModels } from './helpers/shipped-model';
+import { grid } from './helpers/grids';
 
 const [tinyModel, hardModel] = useShippedModels('tiny-4x4', 'hard-6x6');
-
-function grid(text: string, n: 4 | 6): Grid {
-  const p = parseGrid(text, n);
-  if ('error' in p) throw new Error(p.error);
-  return p.grid;
-}
 
 /** Every segment's last z_H read equals the trajectory's decoded grid at that segment; the reads come in update order. */
 function checkAgainstTrajectory(model: HrmModel, puzzle: Grid, S: number): void {

@@ -3,7 +3,6 @@
 // --json output, progress kept off stdout; option errors named before anything is loaded).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import type { EngineToHost, MethodName, ParamsOf, ProgressOf, ResultOf, WireError } from '../../engine/protocol';
 import { Dispatcher } from '../../engine/rpc/dispatcher';
@@ -11,6 +10,7 @@ import { handlers } from '../../engine/rpc/handlers';
 import type { KickResult, PatchResult } from '../../engine/intervene/intervene-protocol';
 import { type PatchFlags, patchParams } from '../../engine/cli/patch-run';
 import { type KickFlags, kickParams } from '../../engine/cli/kick-run';
+import { runCli } from './helpers/cli-run';
 
 process.env.HRM_LENS_BACKEND = 'wasm';
 const root = path.resolve(__dirname, '..', '..');
@@ -84,13 +84,7 @@ test('engine: bad intervention params are InvalidParams naming the parameter', a
   }
 });
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'engine/cli.ts', ...args], {
-      cwd: root, encoding: 'utf8', timeout: 600_000, env: { ...process.env, HRM_LENS_THREADS: '1' },
-    }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 test('hrm-lens patch and kick on the shipped model: text and --json on stdout, an option error on stderr', async () => {
   const [text, json, kick, none] = await Promise.all([

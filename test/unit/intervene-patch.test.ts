@@ -19,13 +19,14 @@ import { readLatentsState } from '../../engine/intervene/latents-source';
 import { finalGrid, openMap, runTrajectories } from '../../engine/intervene/trajectory';
 import { captureTraces } from '../../engine/analysis/capture-trace';
 import { withLatentsExport } from '../../engine/analysis/latents-export';
-import { type Grid, gridToString, parseGrid } from '../../engine/sudoku/geometry';
+import { gridToString } from '../../engine/sudoku/geometry';
 import { applyTransform, mapBack, relabeling } from '../../engine/sudoku/symmetry';
 import { runSteps } from '../../engine/util/steps';
 import { DataError } from '../../engine/util/errors';
 import type { HrmModel } from '../../engine/model';
 import { twoFixedPointMap } from './helpers/two-fixed-point-map';
 import { SHIPPED_CHECKPOINT, useShippedModel } from './helpers/shipped-model';
+import { grid } from './helpers/grids';
 
 const model = useShippedModel();
 const root = path.resolve(__dirname, '..', '..');
@@ -33,12 +34,6 @@ const HARD = path.join(root, 'models', 'hard-6x6.safetensors');
 const PAPER = path.join(root, 'models', 'paper-6x6.safetensors');
 const dir = mkdtempSync(path.join(tmpdir(), 'hrm-patch-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function grid(text: string, n: 4 | 6 = 4): Grid {
-  const p = parseGrid(text, n);
-  if ('error' in p) throw new Error(p.error);
-  return p.grid;
-}
 
 const PLUS = grid('1234341221434321');
 const MINUS = grid('2341412332141432');

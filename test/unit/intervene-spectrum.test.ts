@@ -11,10 +11,11 @@ import { arnoldiSteps, byModulus, hessenbergEigenvalues, hessenbergEigenvector }
 import { mapJacobian } from '../../engine/intervene/jacobian';
 import { computeSpectrum, computeSpectrumAsync } from '../../engine/intervene/spectrum';
 import { type OpenedMap, openMap, runTrajectories, stateAt } from '../../engine/intervene/trajectory';
-import { type Grid, gridToTokens, parseGrid } from '../../engine/sudoku/geometry';
+import { gridToTokens } from '../../engine/sudoku/geometry';
 import { runSteps } from '../../engine/util/steps';
 import { Rng } from '../../engine/util/rng';
 import { linearMap, type LinearMapSpec } from './helpers/linear-maps';
+import { grid } from './helpers/grids';
 
 const models = path.resolve(__dirname, '..', '..', 'models');
 let tiny: OpenedMap;
@@ -29,12 +30,6 @@ after(() => {
   tiny.dispose();
   hard.dispose();
 });
-
-function grid(text: string, n: 4 | 6): Grid {
-  const p = parseGrid(text, n);
-  if ('error' in p) throw new Error(p.error);
-  return p.grid;
-}
 
 const SOLUTION = grid('3124421314322341', 4);
 const CONTRACTION: Omit<LinearMapSpec, 'solution'> = { r: 0.9, theta: 0.5, real: [0.7, 0.5, -0.4, 0.2], c: 0.3 };

@@ -8,18 +8,13 @@ import { hrmMap } from '../../engine/intervene/recurrent-map';
 import { finalGrid, gridAt, runTrajectories, stateAt } from '../../engine/intervene/trajectory';
 import { interventionOutcome, uniqueSolution } from '../../engine/intervene/outcome';
 import { captureTraces } from '../../engine/analysis/capture-trace';
-import { type Grid, parseGrid, gridToString } from '../../engine/sudoku/geometry';
+import { gridToString } from '../../engine/sudoku/geometry';
 import { useShippedModel } from './helpers/shipped-model';
+import { grid } from './helpers/grids';
 
 const model = useShippedModel();
 
-function grid(text: string): Grid {
-  const p = parseGrid(text, 4);
-  if ('error' in p) throw new Error(p.error);
-  return p.grid;
-}
-
-const PUZZLES = ['.1.....3..32....', '1..4....2..1...3', '..3.4.....1..2..'].map(grid);
+const PUZZLES = ['.1.....3..32....', '1..4....2..1...3', '..3.4.....1..2..'].map((t) => grid(t));
 
 /** Argmax over the digit tokens 2..n+1 of row-major [cell][vocab] logits, as digits 1..n. */
 function digitArgmax(logits: Float32Array, n: number): Int8Array {

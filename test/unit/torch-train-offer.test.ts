@@ -1,7 +1,8 @@
 /**
  * The backend step of "HRM: Train" (extension/commands/train-backend.ts) and the checks of a `train` request's
  * `torch`: without a PyTorch found, the TF.js backends exactly as before; with one, "TF.js (<name>)" beside
- * "PyTorch (<python>, torch <version>, cuda|cpu)", first when hrmLens.backend is torch; the process count must divide
+ * "PyTorch (<python>, torch <version>, cuda|cpu)", first when hrmLens.backend is torch; "HRM: Resume Training"'s step
+ * puts PyTorch first when the run was trained with it, else the setting's TF.js backend; the process count must divide
  * the batch; the presets' batches agree with the engine's.
  */
 import { test } from 'node:test';
@@ -9,7 +10,7 @@ import assert from 'node:assert/strict';
 import { BACKEND_NAMES } from '../../engine/rpc/backend-names';
 import { getPreset } from '../../engine/train/presets';
 import { torchTrainParamsProblem } from '../../engine/torch/torch-params';
-import { processesProblem, torchLabel, trainBackendItems, type TorchOffer } from '../../extension/commands/train-backend';
+import { processesProblem, resumeBackendItems, torchLabel, trainBackendItems, type TorchOffer } from '../../extension/commands/train-backend';
 import { TRAIN_PRESETS } from '../../extension/commands/train-presets';
 
 const offer: TorchOffer = { available: true, python: '/usr/bin/python3', torch: '1.13.1', cuda: false, cudaDevices: 0 };
@@ -30,6 +31,24 @@ test('with PyTorch the step offers TF.js (<name>) and PyTorch (<python>, torch <
   assert.equal(first[0].label, 'PyTorch (/usr/bin/python3, torch 1.13.1, cuda)');
   assert.match(first[0].description ?? '', /2 CUDA devices · the hrmLens.backend setting/);
   assert.equal(torchLabel(offer), 'PyTorch (/usr/bin/python3, torch 1.13.1, cpu)');
+});
+
+test('Resume Training\'s step puts PyTorch first for a run trained with it, else the setting\'s TF.js backend; the run\'s backend says so', () => {
+  const torchRun = resumeBackendItems(BACKEND_NAMES, 'wasm', offer, 'torch');
+  assert.deepEqual(torchRun.map((i) => i.label), ['PyTorch (/usr/bin/python3, torch 1.13.1, cpu)', 'TF.js (wasm)', 'TF.js (auto)', 'TF.js (cpu)', 'TF.js (tensorflow)', 'TF.js (webgpu)']);
+  assert.deepEqual(torchRun[0].choice, { kind: 'torch' });
+  assert.equal(torchRun[0].description, 'under torchrun · this run\'s backend');
+  assert.equal(torchRun[1].description, 'in the engine process · the hrmLens.backend setting');
+  assert.equal(torchRun[2].description, 'in the engine process');
+  const tfjsRun = resumeBackendItems(BACKEND_NAMES, 'auto', offer, 'wasm');
+  assert.deepEqual(tfjsRun.map((i) => i.label), ['TF.js (auto)', 'TF.js (wasm)', 'TF.js (cpu)', 'TF.js (tensorflow)', 'TF.js (webgpu)', 'PyTorch (/usr/bin/python3, torch 1.13.1, cpu)']);
+  assert.equal(tfjsRun[0].description, 'in the engine process · the hrmLens.backend setting');
+  assert.equal(tfjsRun[1].description, 'in the engine process · this run\'s backend');
+  assert.equal(tfjsRun.at(-1)?.description, 'under torchrun');
+  // A run.json without a backend: the setting first, PyTorch last, no item claims the run.
+  const unknown = resumeBackendItems(BACKEND_NAMES, 'cpu', offer, undefined);
+  assert.deepEqual(unknown.map((i) => i.choice), [...['cpu', 'auto', 'wasm', 'tensorflow', 'webgpu'].map((backend) => ({ kind: 'tfjs', backend })), { kind: 'torch' }]);
+  assert.ok(unknown.every((i) => !/this run/.test(i.description ?? '')));
 });
 
 test('the process count is a divisor of the batch', () => {

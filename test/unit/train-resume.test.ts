@@ -1,7 +1,7 @@
 /**
  * Training end to end through the CLI: a run killed with SIGKILL and resumed from its newest checkpoint logs exactly
  * the losses of the uninterrupted run, step for step (same seed, data and backend). Also: the same seed gives a
- * byte-identical checkpoint.
+ * byte-identical checkpoint. A run folder that kept only its weights resumes with --fresh-optimizer, and only with it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,6 +65,34 @@ test('a SIGKILLed run resumed from its checkpoint matches the uninterrupted run 
     const wb = readFileSync(path.join(b, 'step-000030.safetensors'));
     const strip = (buf: Buffer) => { const n = Number(buf.readBigUInt64LE(0)); return buf.subarray(8 + n); };
     assert.ok(strip(wa).equals(strip(wb)), 'final weights identical');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a run folder that kept only its weights resumes with --fresh-optimizer, and only with it', { timeout: 240_000 }, async () => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-fresh-'));
+  try {
+    const dir = path.join(tmp, 'run');
+    const base = ['--preset', 'tiny-4x4', '--batch', '8', '--checkpoint-every', '4', '--eval-puzzles', '4', '--seed', '2', '--backend', 'wasm', '--quiet'];
+    const first = await cli([...base, '--steps', '8', '--out', dir]);
+    assert.equal(first.code, 0, first.stderr);
+    // What a shipped model keeps: the weights and the log, no optimizer state.
+    for (const f of readdirSync(dir)) if (f.endsWith('.optim.safetensors') || f.startsWith('step-000004')) rmSync(path.join(dir, f));
+    const refused = await cli(['--resume', dir, '--steps', '12', '--backend', 'wasm', '--quiet']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /step-000008\.safetensors: no optimizer state beside it; cannot resume exactly \(--fresh-optimizer continues/);
+    const fresh = await cli(['--resume', dir, '--steps', '12', '--fresh-optimizer', '--backend', 'wasm', '--quiet']);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    const steps = [...losses(dir).keys()];
+    assert.deepEqual(steps, Array.from({ length: 12 }, (_, i) => i + 1), 'the log goes on from step 9');
+    assert.ok(existsSync(path.join(dir, 'step-000012.safetensors')));
+    assert.ok(existsSync(path.join(dir, 'step-000012.optim.safetensors')), 'the continued run keeps its own optimizer state');
+    const strip = (buf: Buffer) => { const n = Number(buf.readBigUInt64LE(0)); return buf.subarray(8 + n); };
+    assert.ok(!strip(readFileSync(path.join(dir, 'step-000012.safetensors'))).equals(strip(readFileSync(path.join(dir, 'step-000008.safetensors')))), 'the weights moved');
+    const misuse = await cli([...base, '--steps', '4', '--fresh-optimizer', '--out', path.join(tmp, 'other')]);
+    assert.equal(misuse.code, 1);
+    assert.match(misuse.stderr, /--fresh-optimizer goes with --resume DIR/);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

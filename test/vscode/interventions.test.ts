@@ -3,14 +3,16 @@
  * the first made the patch donor of the second's inspector through "HRM: Patch From This Trajectory", then a patch and
  * a spectrum run as the section's buttons run them (through the host, on the real engine), their results read back
  * from what the panel's webview acknowledges having drawn. A restored inspector whose saved state names a checkpoint
- * outside the workspace gets no intervention (the engine is not asked) and takes no donor.
+ * outside the workspace gets no intervention (the engine is not asked) and takes no donor. HRM: Kick Basins Over a
+ * Dataset and HRM: Patch Over a Dataset with arguments return the engine's summaries and open their reports.
  */
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { InspectSummary } from '../../engine/analysis/inspect';
+import type { KickDataResult, PatchDataResult } from '../../engine/intervene/intervene-protocol';
 import { PATCH_FROM_TRAJECTORY } from '../../extension/panels/inspector-interventions';
 import { INSPECTOR_VIEW_TYPE, toInspectorTrace } from '../../extension/panels/inspector-panel';
 import { spectrumBadgeText } from '../../webview/inspector-interventions-model';
@@ -131,5 +133,39 @@ suite('HRM inspector interventions', () => {
     } finally {
       panel.dispose();
     }
+  });
+  test('Kick Basins and Patch Over a Dataset with arguments return the engine\'s figures and open their reports; a file that is not a checkpoint is refused', async function () {
+    this.timeout(180_000);
+    const shipped = path.resolve(__dirname, '..', '..', '..', 'models', 'tiny-4x4.safetensors');
+    const k = await vscode.commands.executeCommand<KickDataResult | undefined>('hrmLens.kickBasins', {
+      checkpoints: [shipped, shipped], puzzles: { generate: 4, seed: 1 }, epsilons: [0.01, 1], directions: 2, pcs: 0, segments: 4, runOn: 2,
+    });
+    assert.ok(k, 'kicks over a dataset returned nothing (see the HRM Lens log)');
+    assert.equal(k.puzzles, 4);
+    assert.equal(k.comparison?.wider, 0);
+    const kickDoc = vscode.window.activeTextEditor?.document;
+    assert.equal(kickDoc?.uri.scheme, 'hrm-lens');
+    assert.match(kickDoc?.getText() ?? '', /^# Kick basins over a dataset\n\n4 generated 4×4 puzzles \\\(seed 1\\\): 4 puzzles, 2 kicks per ε/);
+    assert.match(kickDoc?.getText() ?? '', /Paired on the \d puzzles both answer correctly, models\/tiny-4x4\.safetensors's basin is \*\*wider on 0\*\*/);
+    const p = await vscode.commands.executeCommand<PatchDataResult | undefined>('hrmLens.patchDataset', {
+      checkpoint: shipped, source: { kind: 'relabel', perm: [2, 3, 4, 1] }, puzzles: { generate: 3, seed: 2 }, segments: 3,
+    });
+    assert.ok(p, 'patching over a dataset returned nothing (see the HRM Lens log)');
+    assert.equal(p.puzzles, 3);
+    assert.deepEqual(p.curve.map((x) => x.atSegment), [1, 2]);
+    assert.match(vscode.window.activeTextEditor?.document.getText() ?? '', /^# Patching over a dataset\n\ntiny-4x4\.safetensors ← relabel 2341: 3 generated 4×4 puzzles/);
+    // A safetensors file that is not an HRM Lens checkpoint is refused before the engine.
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'hrm-foreign-'));
+    made.push(elsewhere);
+    const foreign = path.join(elsewhere, 'bert.safetensors');
+    const header = Buffer.from(JSON.stringify({ __metadata__: { format: 'pt' } }), 'utf8');
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(header.length));
+    writeFileSync(foreign, Buffer.concat([len, header]));
+    const refusals = api().refusals().length;
+    assert.equal(await vscode.commands.executeCommand('hrmLens.kickBasins', { checkpoints: [shipped, foreign], puzzles: { generate: 2 } }), undefined);
+    assert.equal(await vscode.commands.executeCommand('hrmLens.patchDataset', { checkpoint: shipped, source: { kind: 'trace', checkpoint: foreign }, puzzles: { generate: 2 } }), undefined);
+    assert.equal(api().refusals().length, refusals + 2);
+    assert.match(api().refusals().at(-1) ?? '', /bert\.safetensors is not an HRM Lens checkpoint/);
   });
 });

@@ -6,7 +6,9 @@
  * hrmLens.pythonPath in the workspace's .vscode/settings.json is ignored. "HRM: Train" offers PyTorch when the
  * engine finds a Python with torch (the user's pythonPath): chosen in the prompts, a tiny-4x4 run trains with it under
  * torchrun, Stop Training ends it after a checkpoint, and it appears in the Runs tree and the dashboard with its
- * metrics; with a pythonPath whose Python has no torch, the backend step is the TF.js one alone.
+ * metrics; "HRM: Resume Training" on that run's Runs tree node offers PyTorch first (the run was trained with it) and
+ * continues the run under torchrun past its checkpoint; with a pythonPath whose Python has no torch, the backend step
+ * is the TF.js one alone.
  */
 import * as assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -152,6 +154,21 @@ suite('HRM PyTorch backend', () => {
     }
   }
 
+  /** The Runs tree's node of the run folder `dir` (waits for the tree to list it). */
+  async function runNode(dir: string): Promise<RunsNode & { kind: 'run' }> {
+    api().runs.refresh();
+    let node: (RunsNode & { kind: 'run' }) | undefined;
+    for (let i = 0; i < 100 && !node; i++) {
+      node = ((await api().runs.getChildren()) ?? []).find((n): n is RunsNode & { kind: 'run' } => n.kind === 'run' && path.resolve(n.run.dir) === path.resolve(dir));
+      if (!node) await sleep(100);
+    }
+    assert.ok(node, 'the run is in the Runs tree');
+    return node;
+  }
+
+  /** The PyTorch run that "HRM: Train" trained and stopped (for the Resume Training test after it). */
+  let stopped: { run: string; step: number } | undefined;
+
   function runsFolder(): string {
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder);
@@ -199,13 +216,7 @@ suite('HRM PyTorch backend', () => {
     // The dashboard got the live steps; the Runs tree lists the run, its checkpoint and the PyTorch backend.
     const posted = api().dashboards.posted.get(path.resolve(run)) ?? {};
     assert.ok((posted.points ?? 0) >= 1, `live steps were posted to the dashboard: ${JSON.stringify(posted)}`);
-    api().runs.refresh();
-    let node: (RunsNode & { kind: 'run' }) | undefined;
-    for (let i = 0; i < 100 && !node; i++) {
-      node = ((await api().runs.getChildren()) ?? []).find((n): n is RunsNode & { kind: 'run' } => n.kind === 'run' && path.resolve(n.run.dir) === path.resolve(run));
-      if (!node) await sleep(100);
-    }
-    assert.ok(node, 'the run is in the Runs tree');
+    const node = await runNode(run);
     const item = await api().runs.getTreeItem(node);
     assert.match(String(item.description), new RegExp(`tiny-4x4 · step ${r.step}/2000 · mixing off`));
     const tip = item.tooltip === undefined ? '' : typeof item.tooltip === 'string' ? item.tooltip : item.tooltip.value;
@@ -213,6 +224,49 @@ suite('HRM PyTorch backend', () => {
     assert.match(tip, /backend: PyTorch [\d.]+\S*, 1 process \\?\(gloo\\?\) on cpu/);
     const children = (await api().runs.getChildren(node)) ?? [];
     assert.ok(children.some((c) => c.kind === 'checkpoint' && path.resolve(c.checkpoint.file) === path.resolve(r.checkpoint)), 'its checkpoint is under it');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    stopped = { run, step: r.step };
+  });
+
+  test('HRM: Resume Training on the PyTorch run offers PyTorch first; chosen, the run goes on under torchrun past its checkpoint', async function () {
+    this.timeout(900_000);
+    assert.ok(stopped, 'the Train test left no stopped PyTorch run');
+    const { run, step: old } = stopped;
+    // The TF.js setting: PyTorch comes first because of the run, not of hrmLens.backend.
+    await user().update('backend', undefined, vscode.ConfigurationTarget.Global);
+    await user().update('pythonPath', python, vscode.ConfigurationTarget.Global);
+    // An input box cannot be typed into from the extension host: the run's target becomes a few steps past its
+    // checkpoint, which the step count prompt offers as its default.
+    const target = old + 3;
+    const runJson = path.join(run, 'run.json');
+    const json = JSON.parse(readFileSync(runJson, 'utf8')) as { spec: { train: { steps: number } } };
+    json.spec.train.steps = target;
+    writeFileSync(runJson, JSON.stringify(json, null, 2));
+    const running = vscode.commands.executeCommand<TrainResultLike | undefined>('hrmLens.resumeTraining', await runNode(run));
+    for (let i = 0; i < 600 && !api().trainPrompts()[0]?.title.startsWith('HRM: Resume Training'); i++) await sleep(100);
+    const steps = await answer(1);
+    assert.equal(steps.title, `HRM: Resume Training — ${path.basename(run)}: steps`);
+    await accept();
+    const backend = await answer(2);
+    assert.equal(backend.title, `HRM: Resume Training — ${path.basename(run)}: backend`);
+    assert.match(backend.items[0], /^PyTorch \(.*, torch \d+\.\d+\S*, cpu\)$/, 'the run was trained with PyTorch: it comes first');
+    assert.deepEqual(backend.items.slice(1).sort(), TFJS_STEP.map((b) => `TF.js (${b})`).sort());
+    await accept();
+    const processes = await answer(3);
+    assert.equal(processes.title, `HRM: Resume Training — ${path.basename(run)}: PyTorch processes`);
+    await accept();
+    const r = await running;
+    assert.ok(r, 'Resume Training returned no result (see the HRM Lens log)');
+    assert.equal(path.resolve(r.run), path.resolve(run));
+    assert.equal(r.backend, 'torch');
+    assert.equal(r.cancelled, false);
+    assert.equal(r.step, target);
+    assert.equal(api().trainPrompts().length, 3, 'steps, backend, processes');
+    const logged = readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number });
+    assert.deepEqual(logged.filter((m) => m.step > old).map((m) => m.step), [old + 1, old + 2, old + 3], 'metrics.jsonl goes on past the old step');
+    assert.ok(logged.every((m) => Number.isFinite(m.loss)));
+    const spec = JSON.parse(readFileSync(runJson, 'utf8')) as { spec: { backend: { name: string } } };
+    assert.equal(spec.spec.backend.name, 'torch');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
