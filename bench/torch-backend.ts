@@ -122,7 +122,11 @@ const rateOf = (j: Record<string, unknown>, key: string): Stat => {
 };
 
 let worker: TorchWorker | undefined;
-async function theWorker(): Promise<TorchWorker> {
+async function theWorker(fresh = false): Promise<TorchWorker> {
+  if (fresh && worker) {
+    await worker.dispose();
+    worker = undefined;
+  }
   if (!worker) {
     worker = new TorchWorker({ python, device, threads, env: THREAD_ENV, log: () => {} });
     const info = await worker.start();
@@ -133,23 +137,33 @@ async function theWorker(): Promise<TorchWorker> {
 
 const now = (): number => performance.now() / 1000;
 
-/** Inference: `runs` timed runs (one warm-up) of `segments` segments on `batch` puzzles, as inspect / classify record traces. */
+/**
+ * Inference: `runs` timed runs of `segments` segments on `batch` puzzles, as inspect / classify record traces. The two
+ * sides take turns, one run each, and each run is a new process on both sides (a new worker, the model loaded, one
+ * warm-up; the plain script with its own warm-up): a load that comes and goes weighs on both sides alike, and so does
+ * the speed a process happens to get for its life (on the 2-core bench machine the same script runs ~40 % slower in
+ * about one process in five, on either core), which the median of the runs then leaves out.
+ */
 async function inferRow(row: string, what: string, file: string, n: GridSize, batch: number, segments: number, latents = true): Promise<void> {
   console.log(`\n${row}: ${what}`);
-  const model = await TorchModel.fromCheckpoint(file, await theWorker());
   const inputs = puzzles(n, batch, 1);
-  const once = async (): Promise<number> => {
+  const once = async (model: TorchModel): Promise<number> => {
     const t0 = now();
     await captureTracesTorch(model, inputs, { segments, latents });
     return now() - t0;
   };
-  await once();
   const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await once());
+  const plainRates: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const model = await TorchModel.fromCheckpoint(file, await theWorker(true));
+    await once(model);
+    times.push(await once(model));
+    const p = plain(['infer', '--weights', file, '--batch', String(batch), '--segments', String(segments), '--runs', '1', ...(latents ? ['--latents'] : [])]);
+    plainRates.push(...rateOf(p, 'puzzle_segments_per_s').perRun);
+  }
   const backend = stat(times.map((t) => (batch * segments) / t));
   console.log(`  torch backend: ${fmt(backend)} puzzle-segments/s`);
-  const p = plain(['infer', '--weights', file, '--batch', String(batch), '--segments', String(segments), '--runs', String(runs), ...(latents ? ['--latents'] : [])]);
-  const plainRate = rateOf(p, 'puzzle_segments_per_s');
+  const plainRate = stat(plainRates);
   console.log(`  plain PyTorch: ${fmt(plainRate)} puzzle-segments/s`);
   results.push({ row, what, unit: 'puzzle-segments/s', backend, plain: plainRate, ratio: backend.median / plainRate.median });
 }

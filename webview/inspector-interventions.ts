@@ -3,7 +3,8 @@
  * extension/panels/inspector-interventions.ts): patch, kick, spectrum, compute sweep and lens on the inspected puzzle,
  * each run by the engine through the host with its progress and a Cancel button, one at a time. Results and settings
  * live in the inspector's saved state (InspectorState.interventions), so they survive a reload; a new trace keeps the
- * settings and drops the results. Engine errors show in the part that asked, and the panel goes on. Each result drawn
+ * settings and drops the results. The donor stays on the host: the saved state keeps only the host's opaque token for
+ * it (donorToken), with which the restored panel gets it back. Engine errors show in the part that asked, and the panel goes on. Each result drawn
  * is acknowledged to the host ('intervene-rendered', with the words shown), which posts it again after a reload
  * until then. For the browser test: #interventions[data-running] names the part running.
  */
@@ -29,10 +30,10 @@ const KINDS: InterventionKind[] = ['patch', 'kick', 'spectrum', 'sweep', 'lens']
 
 export const defaultInterventions = (): InterventionsState => ({ open: false, patchPart: 'both', epsilonLog: EPSILON_LOG.initial, sweepScope: 'puzzle' });
 
-/** A new trace: the settings stay, the results (of the old trace) go. */
+/** A new trace: the settings and the donor's token stay (the host keeps the donor), the results (of the old trace) go. */
 export function interventionsForNewTrace(s: InterventionsState | undefined): InterventionsState {
   const d = { ...defaultInterventions(), ...s };
-  return { open: d.open, patchPart: d.patchPart, epsilonLog: d.epsilonLog, sweepScope: d.sweepScope };
+  return { open: d.open, patchPart: d.patchPart, epsilonLog: d.epsilonLog, sweepScope: d.sweepScope, ...(d.donorToken ? { donorToken: d.donorToken } : {}) };
 }
 
 const byId = <T extends HTMLElement>(id: string): T => {
@@ -139,6 +140,7 @@ export class InterventionsSection {
       case 'intervene-donor':
         byId('iv-donor').textContent = m.donor ? m.donor.label : 'none';
         byId('iv-donor').dataset.kind = m.donor?.kind ?? '';
+        if (typeof m.token === 'string' && m.token !== this.state.donorToken) this.update({ donorToken: m.token });
         return true;
       case 'intervene-dataset':
         byId('iv-sweep-dataset-name').textContent = m.name ?? '';

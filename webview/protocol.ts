@@ -127,7 +127,8 @@ export type LandscapeStyle = 'normalized' | 'paper';
 //   host → webview  { kind: 'intervene-progress', what, done, total }
 //   host → webview  { kind: 'intervene-result', view } | { kind: 'intervene-error', what, message }
 //   webview → host  { kind: 'intervene-donor', choice }     pick the patch donor (a trajectory, a relabeling, a latents file)
-//   host → webview  { kind: 'intervene-donor', donor }      the panel's donor now (null: none); also after 'ready'
+//   host → webview  { kind: 'intervene-donor', donor, token }  the panel's donor now (null: none); also after 'ready'
+//                   (token: the host's opaque key of the panel's donor, kept in the saved state for a reload)
 //   webview → host  { kind: 'intervene-dataset' }           pick the compute sweep's dataset file (an open dialog)
 //   host → webview  { kind: 'intervene-dataset', name }     the dataset picked (null: none); also after 'ready'
 //   webview → host  { kind: 'intervene-export', format, view }   a result as JSON or CSV (the host formats and saves it)
@@ -179,7 +180,11 @@ export type HostToIntervention =
   | { kind: 'intervene-progress'; what: InterventionKind; done: number; total: number }
   | { kind: 'intervene-result'; view: InterventionView }
   | { kind: 'intervene-error'; what: InterventionKind; message: string }
-  | { kind: 'intervene-donor'; donor: PatchDonor | null }
+  /**
+   * `token`: the opaque key (a random UUID) under which the host keeps the panel's donor across a window reload; the
+   * webview keeps it in its saved state (InterventionsState.donorToken) and names nothing else of the donor.
+   */
+  | { kind: 'intervene-donor'; donor: PatchDonor | null; token: string }
   | { kind: 'intervene-dataset'; name: string | null };
 
 /** The section's settings and last results, kept in the inspector's saved state. */
@@ -189,6 +194,8 @@ export interface InterventionsState {
   /** log10 of the largest kick ε. */
   epsilonLog: number;
   sweepScope: SweepScope;
+  /** The host's key of the panel's donor (the 'intervene-donor' message's token): the restored panel gets its donor back. */
+  donorToken?: string;
   patch?: Extract<InterventionView, { kind: 'patch' }>;
   kick?: KickResult;
   /** At most one per segment, by `atSegment`. */

@@ -49,6 +49,9 @@ export async function runTraining(flags: TrainFlags): Promise<void> {
   const options = trainOptions(flags);
   // PyTorch trains, under torchrun (engine/torch/torch-train.ts); the engine keeps the run folder and the data.
   if (flags.freshOptimizer && !flags.resume) throw new Error('--fresh-optimizer goes with --resume DIR');
+  if (flags.dtype !== undefined && flags.backend !== 'torch') {
+    throw new Error(`--dtype ${flags.dtype}: --dtype goes with --backend torch (the TF.js engine trains in float32)`);
+  }
   if (flags.backend === 'torch') {
     if (flags.freshOptimizer) throw new Error('--fresh-optimizer: resume with the TF.js engine (a backend other than torch)');
     return (await import('./train-torch-run')).runTorchTraining(flags, options);

@@ -1,8 +1,8 @@
 /**
  * `hrm-lens train --backend torch`: the run trained by the torch trainer under torchrun (engine/torch/torch-train.ts).
- *   hrm-lens train --backend torch --preset tiny-4x4 [--nproc-per-node N] [--device auto|cuda|cpu] [--python P] [--threads T]
+ *   hrm-lens train --backend torch --preset tiny-4x4 [--nproc-per-node N] [--device auto|cuda|cpu] [--dtype fp32|bf16] [--python P] [--threads T]
  *   hrm-lens train --backend torch --nnodes M --node-rank R --rdzv-endpoint HOST:PORT [--rdzv-id ID] …   (on every node)
- *   hrm-lens train --backend torch --resume DIR [--steps N]    (a run trained by the engine or by torch)
+ *   hrm-lens train --backend torch --resume DIR [--steps N]    (a run trained by the engine or by torch; the run's dtype unless --dtype)
  * Progress, Ctrl-C (stop after a checkpoint; twice: stop torchrun now) and the closing JSON line as for the engine's
  * training (train-run.ts).
  */
@@ -13,12 +13,14 @@ import type { TrainFlags } from './train-run';
 import type { TrainSettings } from '../train/presets';
 import { selectBackend } from '../backend';
 import { evalResultJson } from '../train/trainer';
-import { TORCH_TRAIN_DEVICES, type TorchTrainDevice, startTorchTraining } from '../torch/torch-train';
+import { TORCH_DTYPES, TORCH_TRAIN_DEVICES, type TorchDtype, type TorchTrainDevice, startTorchTraining } from '../torch/torch-train';
 
 /** The options `--backend torch` adds to `hrm-lens train`. */
 export interface TorchTrainFlags {
   python?: string;
   device?: string;
+  /** fp32 | bf16; absent: fp32 for a new run, the run's own on --resume. */
+  dtype?: string;
   nprocPerNode?: string;
   nnodes?: string;
   nodeRank?: string;
@@ -29,6 +31,10 @@ export interface TorchTrainFlags {
 export async function runTorchTraining(flags: TrainFlags & TorchTrainFlags, options: { steps?: number; seed?: number; overrides: Partial<TrainSettings> }): Promise<void> {
   const device = flags.device ?? 'auto';
   if (!(TORCH_TRAIN_DEVICES as readonly string[]).includes(device)) throw new RangeError(`--device must be one of ${TORCH_TRAIN_DEVICES.join(', ')} for training, got ${JSON.stringify(device)}`);
+  if (flags.dtype !== undefined && !(TORCH_DTYPES as readonly string[]).includes(flags.dtype)) {
+    throw new RangeError(`--dtype must be one of ${TORCH_DTYPES.join(', ')}, got ${JSON.stringify(flags.dtype)}`);
+  }
+  const dtype = flags.dtype as TorchDtype | undefined;
   const nprocPerNode = intOption(flags.nprocPerNode, 'nproc-per-node', { min: 1, max: 1024 }) ?? 1;
   const nnodes = intOption(flags.nnodes, 'nnodes', { min: 1, max: 65536 }) ?? 1;
   const nodeRank = intOption(flags.nodeRank, 'node-rank', { min: 0, max: 65535 }) ?? 0;
@@ -48,11 +54,11 @@ export async function runTorchTraining(flags: TrainFlags & TorchTrainFlags, opti
       command: ['hrm-lens', ...process.argv.slice(2)].join(' '), forceUnlock: flags.forceUnlock,
       onNotice: (m) => process.stderr.write(`hrm-lens train: ${m}\n`),
     },
-    python: await findTorchPython(flags.python), device: device as TorchTrainDevice, threads,
+    python: await findTorchPython(flags.python), device: device as TorchTrainDevice, dtype, threads,
     nprocPerNode, nnodes, nodeRank, rdzvEndpoint: flags.rdzvEndpoint, rdzvId: flags.rdzvId, evaluateWhenStopped: true,
-    onHello: (h, command) => {
+    onHello: (h, command, trainDtype) => {
       log(`hrm-lens train: torch ${h.torch} on ${h.device}, ${h.worldSize} process${h.worldSize === 1 ? '' : 'es'}`
-        + `${h.distBackend ? ` (${h.distBackend})` : ''}, from step ${h.step}\n  ${command.join(' ')}\n`);
+        + `${h.distBackend ? ` (${h.distBackend})` : ''}, ${trainDtype}, from step ${h.step}\n  ${command.join(' ')}\n`);
     },
     onStep: (m) => {
       const now = Date.now();

@@ -2,7 +2,7 @@
  * `hrm-lens train`, `hrm-lens eval`: training runs and evaluations from the command line.
  *   hrm-lens train --preset tiny-4x4 [--mixing | --mixing-resample] [--augment] [--steps N] [--seed S] [--backend wasm] [--out DIR]
  *   hrm-lens train --resume DIR [--steps N] [--force-unlock] [--fresh-optimizer]
- *   hrm-lens train --backend torch [--nproc-per-node N] [--nnodes M --node-rank R --rdzv-endpoint HOST:PORT] …: PyTorch
+ *   hrm-lens train --backend torch [--dtype fp32|bf16] [--nproc-per-node N] [--nnodes M --node-rank R --rdzv-endpoint HOST:PORT] …: PyTorch
  *     under torchrun (engine/torch/torch-train.ts), the same run folder; either backend resumes the other's runs.
  * Training writes metrics.jsonl and a TensorBoard event file per process in the run folder (--no-tensorboard: none).
  *   hrm-lens eval --checkpoint F [--data D] [--segments S] [--limit N] [--json] [--save NAME]
@@ -40,6 +40,8 @@ export function registerTrainCommands(program: Command): void {
     .option('--threads <n>', 'wasm threads (threaded wasm, falls back to 1); with --backend torch: torch threads per process')
     .option('--python <path>', 'with --backend torch: the Python interpreter that has PyTorch (default: env HRM_LENS_PYTHON, else python3)')
     .option('--device <name>', 'with --backend torch: auto | cuda | cpu (auto: CUDA when there is one; nccl on CUDA, gloo on CPU)', 'auto')
+    .option('--dtype <name>', 'with --backend torch: fp32 | bf16 (mixed precision: bfloat16 autocast forward and backward, float32 weights, '
+      + 'optimizer state and checkpoints); default fp32, with --resume the run\'s own')
     .option('--nproc-per-node <n>', 'with --backend torch: processes on this node (each owns batch / processes slots)', '1')
     .option('--nnodes <n>', 'with --backend torch: nodes (run the same command on every node)')
     .option('--node-rank <n>', 'with --backend torch: this node\'s rank; rank 0 writes the run folder')

@@ -10,7 +10,8 @@
  *   go to the trainer through the feed (train-feed.ts), so the run trains on exactly the engine's examples in the
  *   engine's order, for any number of processes.
  * - The initial weights are the engine's (createModel's values for the seed), handed over as a checkpoint file.
- * - Checkpoints (weights, optimizer state, slots) are written by the trainer in the engine's layout.
+ * - Checkpoints (weights, optimizer state, slots) are written by the trainer in the engine's layout, in float32 also
+ *   with dtype bf16 (mixed precision: the trainer's forward and backward run under bfloat16 autocast).
  * With several nodes, every node runs `hrm-lens train --backend torch` with the same options and its own --node-rank;
  * the node with rank 0 writes the run folder, the others only feed their processes.
  */
@@ -34,14 +35,20 @@ import { writeFileAtomic } from '../util/atomic-write';
 import { DataError } from '../util/errors';
 import { TrainFeed } from './train-feed';
 import { type LaunchedTraining, type TrainEvent, checkTorchPython, freePort, launchTraining } from './train-launch';
-import type { TorchTrainDevice } from './torch-protocol';
+import type { TorchDtype, TorchTrainDevice } from './torch-protocol';
+import { TORCH_DTYPES } from './torch-params';
 
-export type { TorchTrainDevice } from './torch-protocol';
-export { TORCH_TRAIN_DEVICES } from './torch-params';
+export type { TorchDtype, TorchTrainDevice } from './torch-protocol';
+export { TORCH_DTYPES, TORCH_TRAIN_DEVICES } from './torch-params';
 
 export interface TorchTrainOptions extends Omit<OpenTrainerOptions, 'backend'> {
   python: string;
   device: TorchTrainDevice;
+  /**
+   * fp32, or bf16: mixed precision (bfloat16 autocast forward and backward; weights, optimizer state and checkpoints
+   * float32). Default: fp32 for a new run; a resumed run keeps the dtype its run.json records.
+   */
+  dtype?: TorchDtype;
   /** torch threads per process (OMP_NUM_THREADS). */
   threads?: number;
   nprocPerNode: number;
@@ -55,7 +62,7 @@ export interface TorchTrainOptions extends Omit<OpenTrainerOptions, 'backend'> {
   packageDir?: string;
   onStep?(record: MetricsRecord): void;
   onCheckpoint?(file: string, step: number): void;
-  onHello?(info: Extract<TrainEvent, { event: 'hello' }>, command: readonly string[]): void;
+  onHello?(info: Extract<TrainEvent, { event: 'hello' }>, command: readonly string[], dtype: TorchDtype): void;
   onLog?(line: string): void;
 }
 
@@ -86,6 +93,8 @@ export interface TorchTraining {
   dir: string;
   /** The step the training ends at. */
   totalSteps: number;
+  /** The precision it trains in (the option, else the resumed run's, else fp32). */
+  dtype: TorchDtype;
   /** Ask the trainer to stop after its current step (with a checkpoint). */
   stop(): void;
   /** Stop now: torchrun and its processes get SIGTERM (the trainer still writes a checkpoint when it can). */
@@ -120,8 +129,15 @@ export function writeInitialWeights(file: string, spec: Pick<RunSpec, 'model' | 
 }
 
 /** The backend's one-line description in run.json and the checkpoints (python/hrm_lens_torch/train.py writes the same). */
-function backendDetail(torch: string, processes: number, distBackend: string | null, device: string): string {
-  return `PyTorch ${torch}, ${processes} process${processes === 1 ? '' : 'es'}${distBackend ? ` (${distBackend})` : ''} on ${device}`;
+function backendDetail(torch: string, processes: number, distBackend: string | null, device: string, dtype: TorchDtype): string {
+  return `PyTorch ${torch}, ${processes} process${processes === 1 ? '' : 'es'}${distBackend ? ` (${distBackend})` : ''} on ${device}`
+    + `${dtype === 'bf16' ? ', bf16 mixed precision' : ''}`;
+}
+
+/** The dtype a run's backend description records (run.json's spec.backend.dtype); fp32 when none (older runs, the engine's). */
+function recordedDtype(backend: JsonObject | undefined): TorchDtype {
+  const d = backend?.dtype;
+  return (TORCH_DTYPES as readonly unknown[]).includes(d) ? d as TorchDtype : 'fp32';
 }
 
 function runJson(spec: RunSpec, describe: Record<string, unknown>, evalPuzzles: number): JsonObject {
@@ -135,16 +151,19 @@ function runJson(spec: RunSpec, describe: Record<string, unknown>, evalPuzzles: 
 export async function startTorchTraining(o: TorchTrainOptions): Promise<TorchTraining> {
   const nodes = o.nnodes ?? 1;
   const writesRun = (o.nodeRank ?? 0) === 0;
-  const baseBackend: JsonObject = { name: 'torch', device: o.device, nodes, processesPerNode: o.nprocPerNode };
+  if (o.dtype !== undefined && !TORCH_DTYPES.includes(o.dtype)) throw new RangeError(`--dtype must be one of ${TORCH_DTYPES.join(', ')}, got ${JSON.stringify(o.dtype)}`);
+  const backendOf = (dtype: TorchDtype): JsonObject => ({ name: 'torch', device: o.device, nodes, processesPerNode: o.nprocPerNode, dtype });
   // The run: a resumed one's spec and newest checkpoint, or a new one's spec.
   let spec: RunSpec;
   let pool: TrainDataSpec | undefined;
   let dir: string;
   let start: { file: string; step: number; drawCounter: number } | undefined;
+  let dtype: TorchDtype;
   if (o.resume) {
     dir = o.resume;
     const saved = await Trainer.readRunSpec(dir);
-    spec = { ...saved, backend: baseBackend };
+    dtype = o.dtype ?? recordedDtype(saved.backend);
+    spec = { ...saved, backend: backendOf(dtype) };
     pool = saved.data.kind === 'file' ? await poolFromFile(saved.data.path, saved.model.gridSize) : undefined;
     const latest = await latestCheckpoint(dir);
     if (!latest) throw new Error(`${dir}: no checkpoint to resume from`);
@@ -159,9 +178,11 @@ export async function startTorchTraining(o: TorchTrainOptions): Promise<TorchTra
     }
     start = { file: latest.file, step: latest.step, drawCounter };
   } else {
-    ({ spec, pool } = await newRunSpec({ ...o, backend: baseBackend }));
+    dtype = o.dtype ?? 'fp32';
+    ({ spec, pool } = await newRunSpec({ ...o, backend: backendOf(dtype) }));
     dir = o.out ?? defaultRunDir(spec.preset, spec.seed, spec.mixing);
   }
+  const baseBackend = backendOf(dtype);
   const totalSteps = o.steps ?? spec.train.steps;
   checkProcessLayout(spec.train.batch, o);
   const info = await checkTorchPython(o.python);
@@ -200,7 +221,7 @@ export async function startTorchTraining(o: TorchTrainOptions): Promise<TorchTra
       startStep: start?.step ?? 0, totalSteps, seed: spec.seed, train: spec.train, configJson: JSON.stringify(configToJson(spec.model)),
       linearNames: linearWeightNames(spec.model), trainableNames: trainableWeightNames(spec.model),
       metaBase: { seed: spec.seed, preset: spec.preset, mixing: spec.mixing, augment: spec.augment, data: data.describe() },
-      backend: baseBackend, device, threads: o.threads ?? null, parentPid: process.pid,
+      backend: baseBackend, device, dtype, threads: o.threads ?? null, parentPid: process.pid,
       feed: { dir: feed.dir, drawChunk: feed.drawChunk, stepChunk: feed.stepChunk },
     };
     const jobFile = path.join(feed.dir, 'job.json');
@@ -232,11 +253,11 @@ export async function startTorchTraining(o: TorchTrainOptions): Promise<TorchTra
             const device = e.device.replace(/:\d+$/, '');
             const backend = {
               ...baseBackend, torch: e.torch, device, distBackend: e.distBackend, processes: e.worldSize,
-              detail: backendDetail(e.torch, e.worldSize, e.distBackend, device),
+              detail: backendDetail(e.torch, e.worldSize, e.distBackend, device, dtype),
             };
             fs.writeFileSync(path.join(dir, 'run.json'), `${JSON.stringify(runJson({ ...spec, backend }, data.describe(), evalSet.length), null, 2)}\n`);
           }
-          o.onHello?.(e, ref.launched?.command ?? []);
+          o.onHello?.(e, ref.launched?.command ?? [], dtype);
         } else if (e.event === 'done') {
           done = e;
           stopped = e.stopped;
@@ -281,7 +302,7 @@ export async function startTorchTraining(o: TorchTrainOptions): Promise<TorchTra
         cleanup();
       }
     };
-    return { dir, totalSteps, stop: () => { try { activeFeed.requestStop(); } catch { /* ended already */ } }, kill: () => run.kill('SIGTERM'), done: finish() };
+    return { dir, totalSteps, dtype, stop: () => { try { activeFeed.requestStop(); } catch { /* ended already */ } }, kill: () => run.kill('SIGTERM'), done: finish() };
   } catch (err) {
     cleanup();
     throw err;

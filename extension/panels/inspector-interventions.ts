@@ -12,7 +12,20 @@
  *
  * "HRM: Patch From This Trajectory" (hrmLens.patchFromTrajectory; the Trajectories view's context menu, or the palette
  * with a pick) sets the donor of the open inspector.
+ *
+ * The donor survives a window reload without the webview naming a file: each panel has an opaque random token
+ * (crypto.randomUUID), posted with every 'intervene-donor' message and kept in the webview's saved state
+ * (InterventionsState.donorToken), which is what the panel serializer gets back. How the donor was chosen (the
+ * trajectory's puzzle and checkpoint, the digit shift, the latents file) is kept on the host, in the workspace's
+ * Memento under that token (inspector-donor-store.ts). A restored panel looks its token up and chooses the donor again
+ * as the user did, with the same checks (the trajectory's against the panel's trace and
+ * workspaceCheckpointRefusal, the latents file's workspaceCheckpointRefusal); an unknown token or a refused file: no
+ * donor. The token names no file: the worst a forged one does is name another panel's donor, checked the same way.
+ * The webview's state is the carrier because it is the only thing a WebviewPanelSerializer is given. An entry goes
+ * when the user closes its panel (onDidDispose; not when the extension is deactivated, as on a reload), and the
+ * Memento keeps the newest MAX_DONOR_RECORDS.
  */
+import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PatchSource } from '../../engine/intervene/intervene-protocol';
@@ -26,6 +39,7 @@ import type { TrajectoryEntry, TrajectoryStore } from '../views/trajectory-store
 import { exportStem, saveExport } from './trace-export';
 import { interventionCsv, interventionJson, interventionStem } from './inspector-interventions-export';
 import { SWEEP_DATASET_COUNT, requestProblem, shiftPerm } from './inspector-interventions-requests';
+import { DonorStore, type DonorRecordChoice } from './inspector-donor-store';
 
 /** The checkpoint the engine may be given for a panel's trace, or why none. */
 export type TargetCheck = (panel: vscode.WebviewPanel, trace: InspectorTrace) => Promise<{ ok: true; checkpoint: string } | { ok: false; reason: string }>;
@@ -34,11 +48,18 @@ export const PATCH_FROM_TRAJECTORY = 'hrmLens.patchFromTrajectory';
 
 const KINDS: readonly InterventionKind[] = ['patch', 'kick', 'spectrum', 'sweep', 'lens'];
 
+/** A patch donor: what the engine is given, what the section shows, and how it was chosen (kept for a reload). */
+interface Donor { source: PatchSource; shown: PatchDonor; checkpoint?: string; choice: DonorRecordChoice }
+
 interface PanelInterventions {
+  /** The key of the panel's donor in the Memento (the only thing of it the webview keeps). */
+  token: string;
+  /** The webview said 'ready': messages reach it. */
+  ready?: boolean;
   cancel?: vscode.CancellationTokenSource;
   running?: InterventionKind;
   lastProgress?: HostToIntervention;
-  donor?: { source: PatchSource; shown: PatchDonor; checkpoint?: string };
+  donor?: Donor;
   dataset?: string;
   /** Results and errors not yet acknowledged by the webview. */
   unacked: Map<InterventionKind, HostToIntervention>;
@@ -54,16 +75,22 @@ const base = (f: string): string => path.basename(f).replace(/\.safetensors$/, '
 export class InspectorInterventions implements vscode.Disposable {
   private readonly state = new Map<vscode.WebviewPanel, PanelInterventions>();
   private current: vscode.WebviewPanel | undefined;
+  private readonly donors: DonorStore;
+  /** Deactivated: panels disposed from now on are not closed by the user (a reload), their donors stay kept. */
+  private disposed = false;
   /** What the webviews acknowledged having drawn (newest last, at most 100): for the in-host test. */
   readonly rendered: { what: InterventionKind; summary: string }[] = [];
 
   constructor(private readonly engine: EngineClient, private readonly trajectories: TrajectoryStore,
-    private readonly traceOf: (panel: vscode.WebviewPanel) => InspectorTrace | undefined, private readonly target: TargetCheck) {}
+    private readonly traceOf: (panel: vscode.WebviewPanel) => InspectorTrace | undefined, private readonly target: TargetCheck,
+    memento: vscode.Memento) {
+    this.donors = new DonorStore(memento);
+  }
 
   private of(panel: vscode.WebviewPanel): PanelInterventions {
     let s = this.state.get(panel);
     if (!s) {
-      s = { unacked: new Map() };
+      s = { token: randomUUID(), unacked: new Map() };
       this.state.set(panel, s);
     }
     return s;
@@ -75,7 +102,10 @@ export class InspectorInterventions implements vscode.Disposable {
     this.current = panel;
     panel.onDidChangeViewState((e) => { if (e.webviewPanel.active) this.current = panel; });
     panel.onDidDispose(() => {
-      this.state.get(panel)?.cancel?.cancel();
+      const s = this.state.get(panel);
+      s?.cancel?.cancel();
+      // Closed by the user: its donor is not needed again.
+      if (s && !this.disposed) void this.donors.set(s.token, undefined);
       this.state.delete(panel);
       if (this.current === panel) this.current = [...this.state.keys()].at(-1);
     });
@@ -101,8 +131,9 @@ export class InspectorInterventions implements vscode.Disposable {
   /** The webview (re)loaded: its donor, its dataset, the request running and what it has not acknowledged. */
   ready(panel: vscode.WebviewPanel): void {
     const s = this.of(panel);
+    s.ready = true;
     const post = (m: HostToIntervention) => void panel.webview.postMessage(m);
-    post({ kind: 'intervene-donor', donor: s.donor?.shown ?? null });
+    post({ kind: 'intervene-donor', donor: s.donor?.shown ?? null, token: s.token });
     post({ kind: 'intervene-dataset', name: s.dataset ? path.basename(s.dataset) : null });
     if (s.running && s.lastProgress) post(s.lastProgress);
     for (const m of s.unacked.values()) post(m);
@@ -121,7 +152,10 @@ export class InspectorInterventions implements vscode.Disposable {
       case 'intervene-donor': {
         const c = m.choice;
         if (c?.kind === 'trajectory') await this.pickTrajectoryDonor(panel);
-        else if (c?.kind === 'relabel') this.setRelabelDonor(panel, c.shift);
+        else if (c?.kind === 'relabel') {
+          const donor = this.relabelDonor(panel, c.shift);
+          if (donor) this.setDonor(panel, donor);
+        }
         else if (c?.kind === 'latents') await this.pickLatentsDonor(panel);
         return;
       }
@@ -229,17 +263,28 @@ export class InspectorInterventions implements vscode.Disposable {
 
   // ------------------------------------------------------------------------------------------------ donors
 
-  private setDonor(panel: vscode.WebviewPanel, donor: PanelInterventions['donor']): void {
-    this.of(panel).donor = donor;
-    void panel.webview.postMessage({ kind: 'intervene-donor', donor: donor?.shown ?? null } satisfies HostToIntervention);
+  /** Makes `donor` the panel's, keeps how it was chosen for a reload, and tells the webview (once it is ready). */
+  private setDonor(panel: vscode.WebviewPanel, donor: Donor): void {
+    const s = this.of(panel);
+    s.donor = donor;
+    void this.donors.set(s.token, donor.choice);
+    if (s.ready) void panel.webview.postMessage({ kind: 'intervene-donor', donor: donor.shown, token: s.token } satisfies HostToIntervention);
   }
 
-  /** The puzzle under the cyclic digit shift +`shift` (perm[d − 1] = d + shift, mod n). */
-  private setRelabelDonor(panel: vscode.WebviewPanel, shift: number): void {
+  /** The puzzle under the cyclic digit shift +`shift` (perm[d − 1] = d + shift, mod n); undefined when out of range. */
+  private relabelDonor(panel: vscode.WebviewPanel, shift: number): Donor | undefined {
     const trace = this.traceOf(panel);
     const perm = trace ? shiftPerm(Math.round(Math.sqrt(trace.puzzle.length)), shift) : undefined;
-    if (!perm) return;
-    this.setDonor(panel, { source: { kind: 'relabel', perm }, shown: { kind: 'relabel', label: `this puzzle, digit shift +${shift}` } });
+    return perm ? { source: { kind: 'relabel', perm }, shown: { kind: 'relabel', label: `this puzzle, digit shift +${shift}` }, choice: { kind: 'relabel', shift } } : undefined;
+  }
+
+  /** The latents file `file` as a donor, or why not. */
+  private latentsDonor(file: string): Donor | { refused: string } {
+    // Parsed by the engine like a checkpoint (safetensors or .npy): from the workspace only when it is trusted.
+    if (workspaceCheckpointRefusal(file)) {
+      return { refused: 'HRM: HRM Lens reads a latents file from the workspace only when the workspace is trusted (like a checkpoint, it is input to the engine process). Trust the workspace to continue.' };
+    }
+    return { source: { kind: 'latents', file }, shown: { kind: 'latents', label: `latents ${path.basename(file)} (last segment, row 0)` }, choice: { kind: 'latents', file } };
   }
 
   private async pickLatentsDonor(panel: vscode.WebviewPanel): Promise<void> {
@@ -249,12 +294,9 @@ export class InspectorInterventions implements vscode.Disposable {
     });
     const file = picked?.[0]?.fsPath;
     if (!file) return;
-    // Parsed by the engine like a checkpoint (safetensors or .npy): from the workspace only when it is trusted.
-    if (workspaceCheckpointRefusal(file)) {
-      refuse('HRM: HRM Lens reads a latents file from the workspace only when the workspace is trusted (like a checkpoint, it is input to the engine process). Trust the workspace to continue.');
-      return;
-    }
-    this.setDonor(panel, { source: { kind: 'latents', file }, shown: { kind: 'latents', label: `latents ${path.basename(file)} (last segment, row 0)` } });
+    const donor = this.latentsDonor(file);
+    if ('refused' in donor) refuse(donor.refused);
+    else this.setDonor(panel, donor);
   }
 
   /** The trajectories that can be the donor of `trace`: the same grid size, not the trace itself. */
@@ -277,6 +319,14 @@ export class InspectorInterventions implements vscode.Disposable {
 
   /** Makes the trajectory `entry` the donor of `panel`; answers why not, or undefined when it did. */
   async setTrajectoryDonor(panel: vscode.WebviewPanel, entry: Pick<TrajectoryEntry, 'puzzle' | 'checkpoint'>): Promise<string | undefined> {
+    const donor = await this.trajectoryDonor(panel, entry);
+    if (typeof donor === 'string') return donor;
+    this.setDonor(panel, donor);
+    return undefined;
+  }
+
+  /** The trajectory `entry` as the donor of `panel`, or why not. */
+  private async trajectoryDonor(panel: vscode.WebviewPanel, entry: Pick<TrajectoryEntry, 'puzzle' | 'checkpoint'>): Promise<Donor | string> {
     const trace = this.traceOf(panel);
     if (!trace) return 'the open inspector shows no trace';
     if (entry.puzzle.length !== trace.puzzle.length) return `the trajectory is a ${Math.round(Math.sqrt(entry.puzzle.length))}×${Math.round(Math.sqrt(entry.puzzle.length))} puzzle and the inspected one is ${Math.round(Math.sqrt(trace.puzzle.length))}×${Math.round(Math.sqrt(trace.puzzle.length))}`;
@@ -287,8 +337,32 @@ export class InspectorInterventions implements vscode.Disposable {
     if (untrusted) return untrusted;
     const source: PatchSource = { kind: 'trace', ...(entry.checkpoint !== checked.checkpoint ? { checkpoint: entry.checkpoint } : {}), ...(entry.puzzle !== trace.puzzle ? { puzzle: entry.puzzle } : {}) };
     const label = `trajectory ${short(entry.puzzle)} · ${base(entry.checkpoint)}`;
-    this.setDonor(panel, { source, shown: { kind: 'trace', label }, checkpoint: entry.checkpoint });
-    return undefined;
+    return { source, shown: { kind: 'trace', label }, checkpoint: entry.checkpoint, choice: { kind: 'trace', puzzle: entry.puzzle, checkpoint: entry.checkpoint } };
+  }
+
+  /**
+   * A panel restored after a reload: `token` (from the webview's saved state) is looked up in the Memento and the
+   * donor kept under it is chosen again with the checks of the first time. Unknown, malformed or refused: no donor
+   * (a refused one is forgotten). The panel keeps the token when no other open panel holds it.
+   */
+  async restoreDonor(panel: vscode.WebviewPanel, token: unknown): Promise<void> {
+    const s = this.of(panel);
+    const choice = this.donors.get(token);
+    if (!choice || typeof token !== 'string') return;
+    const held = [...this.state.entries()].some(([p, o]) => p !== panel && o.token === token);
+    if (!held) s.token = token;
+    let donor: Donor | string | { refused: string } | undefined;
+    try {
+      donor = choice.kind === 'trace' ? await this.trajectoryDonor(panel, choice)
+        : choice.kind === 'relabel' ? this.relabelDonor(panel, choice.shift)
+          : this.latentsDonor(choice.file);
+    } catch {
+      donor = undefined;
+    }
+    // Closed meanwhile, or given a donor by the user meanwhile: that one stands.
+    if (this.state.get(panel) !== s || s.donor) return;
+    if (donor && typeof donor !== 'string' && !('refused' in donor)) this.setDonor(panel, donor);
+    else if (!held) void this.donors.set(s.token, undefined);
   }
 
   // ------------------------------------------------------------------------------------------------ exports
@@ -319,7 +393,13 @@ export class InspectorInterventions implements vscode.Disposable {
     return this.current ? this.state.get(this.current)?.donor?.shown : undefined;
   }
 
+  /** The token `panel`'s webview keeps in its saved state for its donor. */
+  donorTokenOf(panel: vscode.WebviewPanel): string | undefined {
+    return this.state.get(panel)?.token;
+  }
+
   dispose(): void {
+    this.disposed = true;
     for (const s of this.state.values()) s.cancel?.cancel();
     this.state.clear();
   }

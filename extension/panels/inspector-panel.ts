@@ -57,9 +57,10 @@ export class InspectorPanels implements vscode.Disposable {
   /** The Interventions section of every panel (its host side). */
   readonly interventions: InspectorInterventions;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly engine: EngineClient, trajectories: TrajectoryStore) {
+  /** `memento`: the workspace's (context.workspaceState), where the panels' patch donors outlive a reload. */
+  constructor(private readonly extensionUri: vscode.Uri, private readonly engine: EngineClient, trajectories: TrajectoryStore, memento: vscode.Memento) {
     this.bundleDir = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    this.interventions = new InspectorInterventions(engine, trajectories, (panel) => this.traces.get(panel), (panel, trace) => this.checkedTarget(panel, trace));
+    this.interventions = new InspectorInterventions(engine, trajectories, (panel) => this.traces.get(panel), (panel, trace) => this.checkedTarget(panel, trace), memento);
   }
 
   /** The checkpoint the engine may be given for the panel's trace: as shown, or (a restored trace) once it passes the checks. */
@@ -231,7 +232,7 @@ export class InspectorPanels implements vscode.Disposable {
     else if (!trace.stripPending) void panel.webview.postMessage({ kind: 'strip', perturbations: trace.perturbations, vote: trace.vote } satisfies HostToInspector);
   }
 
-  /** Restores a panel after a reload: the webview's own saved state holds the trace. */
+  /** Restores a panel after a reload: the webview's own saved state holds the trace, and the token of its donor (kept on the host). */
   serializer(): vscode.WebviewPanelSerializer<InspectorState> {
     return {
       deserializeWebviewPanel: async (panel, state) => {
@@ -244,14 +245,16 @@ export class InspectorPanels implements vscode.Disposable {
           this.open.set(key, panel);
           panel.onDidDispose(() => this.open.delete(key));
         }
+        await this.interventions.restoreDonor(panel, state?.interventions?.donorToken);
       },
     };
   }
 
   dispose(): void {
+    // The interventions first: the panels disposed here are not closed by the user, their donors stay kept.
+    this.interventions.dispose();
     for (const p of this.open.values()) p.dispose();
     this.open.clear();
-    this.interventions.dispose();
   }
 
   /** The trace `panel` shows (for the Interventions section's command). */
@@ -261,7 +264,7 @@ export class InspectorPanels implements vscode.Disposable {
 }
 
 export function registerInspectorPanels(context: vscode.ExtensionContext, engine: EngineClient, trajectories: TrajectoryStore): InspectorPanels {
-  const panels = new InspectorPanels(context.extensionUri, engine, trajectories);
+  const panels = new InspectorPanels(context.extensionUri, engine, trajectories, context.workspaceState);
   context.subscriptions.push(panels, vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, panels.serializer()),
     registerPatchFromTrajectory(panels.interventions, trajectories, (panel) => panels.traceOf(panel)));
   return panels;

@@ -42,38 +42,52 @@ def _check_host() -> None:
         raise FrameError("frames are little-endian; this host is big-endian")
 
 
-def tensor_entry(name: str, array: np.ndarray) -> Tuple[dict, bytes]:
-    """The header entry and the payload bytes of one array (f32 or i32)."""
+def _payload_view(name: str, array: np.ndarray) -> Tuple[dict, memoryview]:
+    """The header entry of one array (f32 or i32) and its bytes as a view (a copy only when it is not C-contiguous)."""
     if array.dtype == np.float32:
         dt = "f32"
     elif array.dtype == np.int32:
         dt = "i32"
     else:
         raise FrameError(f"tensor {name!r}: dtype {array.dtype} cannot be framed (f32 or i32 only)")
-    return {"name": name, "dtype": dt, "shape": [int(d) for d in array.shape]}, np.ascontiguousarray(array).tobytes()
+    view = memoryview(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
+    return {"name": name, "dtype": dt, "shape": [int(d) for d in array.shape]}, view
 
 
-def encode_frame(message: Mapping[str, object], tensors: Optional[Mapping[str, np.ndarray]] = None) -> bytes:
-    """One frame for `message` (a JSON object without a "tensors" key) and named arrays."""
+def tensor_entry(name: str, array: np.ndarray) -> Tuple[dict, bytes]:
+    """The header entry and the payload bytes of one array (f32 or i32)."""
+    entry, view = _payload_view(name, array)
+    return entry, view.tobytes()
+
+
+def frame_parts(message: Mapping[str, object], tensors: Optional[Mapping[str, np.ndarray]] = None) -> List[object]:
+    """One frame for `message` (a JSON object without a "tensors" key) and named arrays, as the buffers to write one
+    after the other: prefix and header, then each array's bytes as a view of the array itself (no copy), so a large
+    segment output goes to the stream as it lies in memory. The arrays must not change until the parts are written."""
     _check_host()
     if "tensors" in message:
         raise FrameError('"tensors" is reserved in a frame header')
     entries: List[dict] = []
-    blobs: List[bytes] = []
+    views: List[memoryview] = []
     for name, array in (tensors or {}).items():
-        entry, blob = tensor_entry(name, array)
+        entry, view = _payload_view(name, array)
         entries.append(entry)
-        blobs.append(blob)
+        views.append(view)
     header = dict(message)
     if entries:
         header["tensors"] = entries
     hbytes = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    payload = b"".join(blobs)
+    payload = sum(v.nbytes for v in views)
     if len(hbytes) > MAX_HEADER_BYTES:
         raise FrameError(f"frame header of {len(hbytes)} bytes exceeds the limit of {MAX_HEADER_BYTES}")
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise FrameError(f"frame payload of {len(payload)} bytes exceeds the limit of {MAX_PAYLOAD_BYTES}")
-    return PREFIX.pack(MAGIC, len(hbytes), len(payload)) + hbytes + payload
+    if payload > MAX_PAYLOAD_BYTES:
+        raise FrameError(f"frame payload of {payload} bytes exceeds the limit of {MAX_PAYLOAD_BYTES}")
+    return [PREFIX.pack(MAGIC, len(hbytes), payload) + hbytes, *(v for v in views if v.nbytes)]
+
+
+def encode_frame(message: Mapping[str, object], tensors: Optional[Mapping[str, np.ndarray]] = None) -> bytes:
+    """One frame for `message` (a JSON object without a "tensors" key) and named arrays, as one bytes object."""
+    return b"".join(frame_parts(message, tensors))  # type: ignore[arg-type]
 
 
 def _read_exact(stream: BinaryIO, n: int, what: str) -> bytes:

@@ -11,9 +11,13 @@ softmax(q·kᵀ/√hd)·v without a mask. TRM uses the shared L_level net for bo
 PyTorch layout (linear weights [out, in]).
 
 bf16 (optional): weights and activations in bfloat16, RMSNorm and softmax in float32, every output returned in float32.
+Mixed-precision training (train.py, --dtype bf16) keeps the weights float32 and runs the model under torch.autocast
+with `autocast` set to the device type: the attention scores and softmax and the Q head then leave the autocast region
+and stay float32, as they do in bf16 inference; RMSNorm, RoPE and the residual stream are float32 already.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Dict, List, Mapping, Optional, Tuple
 
@@ -58,6 +62,8 @@ class HrmTorch:
             t = torch.from_numpy(np.array(v, dtype=np.float32, copy=True)).to(device)
             # The carry's initial state and the heads' bias stay float32; everything else follows the compute dtype.
             self.w[k] = t if k in ("H_init", "L_init") else t.to(self.dtype)
+        # The device type of the torch.autocast region the caller runs this model in (None: no autocast).
+        self.autocast: Optional[str] = None
         self.rope: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
         if config.positions == "rope":
             cos, sin = rope_tables(config.total_len, config.head_dim, config.ropeTheta)
@@ -65,6 +71,10 @@ class HrmTorch:
                          torch.from_numpy(sin).to(device).view(config.total_len, 1, config.head_dim))
 
     # --- pieces ---------------------------------------------------------------------------------------------------
+    def float32(self):
+        """A context that leaves the caller's autocast region (if any), for the parts computed in float32."""
+        return torch.autocast(self.autocast, enabled=False) if self.autocast else contextlib.nullcontext()
+
     def _rms(self, x: torch.Tensor) -> torch.Tensor:
         x32 = x.float()
         return (x32 * torch.rsqrt(x32.square().mean(-1, keepdim=True) + self.config.rmsEps)).to(self.dtype)
@@ -88,7 +98,8 @@ class HrmTorch:
             q, k = self._rotate(q), self._rotate(k)
         q = q.transpose(1, 2).float() * (1.0 / math.sqrt(hd))
         k = k.transpose(1, 2).float()
-        probs = torch.softmax(torch.matmul(q, k.transpose(-2, -1)), dim=-1).to(self.dtype)
+        with self.float32():
+            probs = torch.softmax(torch.matmul(q, k.transpose(-2, -1)), dim=-1).to(self.dtype)
         out = torch.matmul(probs, v.transpose(1, 2).to(self.dtype)).transpose(1, 2).reshape(B, S, H * hd)
         return F.linear(out, self.w[prefix + "self_attn.o_proj.weight"])
 
@@ -154,5 +165,6 @@ class HrmTorch:
         """The output heads on z_H [B, S_total, D]: (logits [B, cells, V], q [B, 2]), both float32."""
         zH = zH.to(self.dtype)
         logits = F.linear(zH, self.w["lm_head.weight"]).float()[:, self.config.puzzleEmbLen:]
-        q = F.linear(zH[:, 0].float(), self.w["q_head.weight"].float(), self.w["q_head.bias"].float())
+        with self.float32():
+            q = F.linear(zH[:, 0].float(), self.w["q_head.weight"].float(), self.w["q_head.bias"].float())
         return logits, q

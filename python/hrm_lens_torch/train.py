@@ -12,6 +12,9 @@ with the batch's slots split over the processes:
      feed), optional EMA;
   4. halting by the Q rule with the engine's exploration floors (from the feed), then the halted flags of every
      process are gathered: every process knows the whole batch.
+With job "dtype" "bf16" (hrm-lens train --dtype bf16) the step is mixed-precision: the forward passes (and so the
+backward) run under torch.autocast in bfloat16, the attention softmax and the Q head in float32 (model.py), the losses
+in float32 outside the autocast region; weights, gradients, optimizer state, carry and checkpoints stay float32.
 Metrics are summed over the processes. Each node's local rank 0 prints one line per event on stdout, "@hrm-lens-train "
 + JSON: hello, step (the metrics.jsonl record and the draw counter), checkpoint, done; everything else goes to stderr.
 The process that writes the run folder (job "writesRun", local rank 0) writes the checkpoints (runfolder.py): weights
@@ -140,6 +143,12 @@ class Trainer:
         self.trainable: List[str] = list(job["trainableNames"])  # type: ignore[arg-type]
         self.puzzle_name = "puzzle_emb.weights" if c.puzzleEmbLen > 0 else None
         self.model = HrmTorch(config, weights, self.device)
+        self.dtype = str(job.get("dtype") or "fp32")
+        if self.dtype not in ("fp32", "bf16"):
+            raise ValueError(f'--dtype must be fp32 or bf16, got "{self.dtype}"')
+        if self.dtype == "bf16" and self.device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise RuntimeError(f"--dtype bf16: {torch.cuda.get_device_name(self.device)} has no bfloat16 support")
+        self.model.autocast = self.device.type if self.dtype == "bf16" else None
         grad_names = self.trainable + ([self.puzzle_name] if self.puzzle_name else [])
         self.module = _TapedSegment(self.model, grad_names)
         self.ddp = None
@@ -240,6 +249,13 @@ class Trainer:
         self.draw_counter = int(js.get("drawCounter", 0))  # type: ignore[arg-type]
         self.step = int(self.job["startStep"])  # type: ignore[arg-type]
 
+    def _autocast(self):
+        """The mixed-precision region of a forward pass (bf16), or nothing (fp32). Each region is entered afresh: the
+        autocast cache of cast weights is dropped when it ends, so a cast made without gradient is never reused with one."""
+        if self.model.autocast is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.model.autocast, dtype=torch.bfloat16)
+
     # --- output ---------------------------------------------------------------------------------------------------
     def emit(self, event: Mapping[str, object]) -> None:
         if not self.speaker:
@@ -327,20 +343,22 @@ class Trainer:
         for n, s in enumerate(starts):
             e = min(Bl, s + self.micro)
             tok, lab = self.tokens[s:e], self.labels[s:e]
-            with torch.no_grad():
+            with torch.no_grad(), self._autocast():
                 x = self.model.embed(tok)
                 mh, ml = _run_steps(self.model, self.zH[s:e], self.zL[s:e], x, off_steps)
             sync = n == len(starts) - 1
             ctx = self.ddp.no_sync() if (self.ddp is not None and not sync) else contextlib.nullcontext()
             with ctx:
                 net = self.ddp if self.ddp is not None else self.module
-                zh, zl, logits, q = net(mh, ml, tok)
+                with self._autocast():
+                    zh, zl, logits, q = net(mh, ml, tok)
                 with torch.no_grad():
                     p_arg = logits.argmax(-1)
                     exact = (p_arg == lab).all(-1).float()
                     cont_target = None
                     if c.variant == "hrm" and self.act_continue:
-                        _, _, _, qn = self.model.segment(zh.detach(), zl.detach(), self.model.embed(tok))
+                        with self._autocast():
+                            _, _, _, qn = self.model.segment(zh.detach(), zl.detach(), self.model.embed(tok))
                         last = torch.from_numpy(is_last_all[s:e]).to(self.device)
                         nh, nc = qn[:, 0].double(), qn[:, 1].double()
                         cont_target = torch.sigmoid(torch.where(last, nh, torch.maximum(nh, nc))).float()
@@ -468,7 +486,7 @@ class Trainer:
         base = dict(self.job.get("backend") or {})  # type: ignore[arg-type]
         dist_backend = self.dist_backend if self.distributed else None
         base.update({"torch": torch.__version__, "device": self.device.type, "distBackend": dist_backend, "processes": self.world,
-                     "detail": _detail(torch.__version__, self.world, dist_backend, self.device.type)})
+                     "dtype": self.dtype, "detail": _detail(torch.__version__, self.world, dist_backend, self.device.type, self.dtype)})
         return base
 
     def close(self) -> None:
@@ -508,7 +526,8 @@ def _run_steps(m, zh, zl, x, steps: List[str]):
 def _heads(m, zh):
     c = m.config
     logits = F.linear(zh, m.w["lm_head.weight"]).float()[:, c.puzzleEmbLen:]
-    q = F.linear(zh[:, 0].float(), m.w["q_head.weight"].float(), m.w["q_head.bias"].float())
+    with m.float32():
+        q = F.linear(zh[:, 0].float(), m.w["q_head.weight"].float(), m.w["q_head.bias"].float())
     return logits, q
 
 
@@ -539,10 +558,11 @@ def _sum_hook(_state, bucket):
     return fut.then(lambda f: f.value()[0])
 
 
-def _detail(version: str, world: int, dist_backend: Optional[str], device: str) -> str:
+def _detail(version: str, world: int, dist_backend: Optional[str], device: str, dtype: str) -> str:
     """The backend's one-line description (engine/torch/torch-train.ts backendDetail writes the same)."""
     procs = f"{world} process{'' if world == 1 else 'es'}"
-    return f"PyTorch {version}, {procs}{f' ({dist_backend})' if dist_backend else ''} on {device}"
+    mixed = ", bf16 mixed precision" if dtype == "bf16" else ""
+    return f"PyTorch {version}, {procs}{f' ({dist_backend})' if dist_backend else ''} on {device}{mixed}"
 
 
 def _alive(pid: int) -> bool:

@@ -16,31 +16,92 @@ Requests carry an "id" that every reply repeats:
   {"op": "heads"} + zH f32 [B, S_total, D]  -> {"kind": "heads"} + logits [B, cells, V], q [B, 2] (no segment run)
   {"op": "shutdown"}                                                                -> {"kind": "bye"}, exit 0
 A failed request answers {"kind": "error", "message": ...}; a frame that cannot be read ends the worker (exit 2).
+
+Frames go out on a sender thread, in the order they are sent: while one segment's outputs travel to the engine (and
+the engine reads them), the next segment is already being computed. Arrays go to the stream as views of the
+segment's own outputs (framing.frame_parts), which nothing changes afterwards.
 """
 from __future__ import annotations
 
 import argparse
+import queue
 import sys
-from typing import BinaryIO, Dict, Optional
+import threading
+from typing import BinaryIO, Dict, List, Optional
 
 import numpy as np
 
-from .framing import FrameError, encode_frame, read_frame
+from .framing import FrameError, encode_frame, frame_parts, read_frame
 
 PROTOCOL = 1
 MAX_SEGMENTS = 4096
+# Frames encoded but not yet written: two segments' outputs at most wait while the next one is computed.
+SEND_DEPTH = 2
+# The stdout pipe's capacity asked for (Linux; where refused the system's default stays): a segment's outputs then
+# pass in fewer, larger writes.
+PIPE_BYTES = 1 << 20
+
+
+class Sender:
+    """Writes frames to `out` on a thread of its own, in the order they were queued. A write that fails (the engine
+    has gone) is kept and raised by the next `put`; `close` writes what is queued and stops the thread."""
+
+    def __init__(self, out: BinaryIO, depth: int = SEND_DEPTH):
+        self.out = out
+        self.queue: "queue.Queue[Optional[List[object]]]" = queue.Queue(maxsize=depth)
+        self.error: Optional[BaseException] = None
+        self.thread = threading.Thread(target=self._loop, name="hrm-lens-frame-sender", daemon=True)
+        self.thread.start()
+
+    def put(self, parts: List[object]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(parts)
+
+    def _loop(self) -> None:
+        while True:
+            parts = self.queue.get()
+            if parts is None:
+                return
+            if self.error is not None:
+                continue
+            try:
+                for part in parts:
+                    self.out.write(part)  # type: ignore[arg-type]
+                self.out.flush()
+            except BaseException as e:  # noqa: BLE001 (raised again on the main thread)
+                self.error = e
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+
+
+def widen_pipe(stream: BinaryIO, size: int = PIPE_BYTES) -> None:
+    """Asks for a larger pipe buffer on `stream` (Linux F_SETPIPE_SZ); anything else is left as it is."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import fcntl
+        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), size)  # 1031: Linux's value, Python < 3.10
+    except (ImportError, OSError, ValueError, AttributeError):
+        pass
 
 
 class Worker:
     def __init__(self, out: BinaryIO, device, bf16: bool):
-        self.out = out
+        self.sender = Sender(out)
         self.device = device
         self.bf16 = bf16
         self.model = None
 
     def send(self, message: Dict[str, object], tensors: Optional[Dict[str, np.ndarray]] = None) -> None:
-        self.out.write(encode_frame(message, tensors))
-        self.out.flush()
+        # Encoded here, so a frame that cannot be written fails the request that sends it.
+        self.sender.put(frame_parts(message, tensors))
+
+    def close(self) -> None:
+        """Writes every queued frame; the worker sends nothing after this."""
+        self.sender.close()
 
     def handle(self, header: dict, tensors: Dict[str, np.ndarray]) -> bool:
         """Answers one request; False when the worker should stop."""
@@ -176,18 +237,22 @@ def main(argv=None) -> int:
     if device.type == "cuda":  # float32 means float32: no TF32 in matmuls
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
+    widen_pipe(out)
     worker = Worker(out, device, args.dtype == "bf16")
-    worker.send({**hello, "torch": torch.__version__, "device": str(device), "dtype": args.dtype})
-    while True:
-        try:
-            frame = read_frame(inp)
-        except FrameError as e:
-            worker.send({"id": None, "kind": "error", "error": "FrameError", "message": str(e)})
-            return 2
-        if frame is None:
-            return 0
-        if not worker.handle(*frame):
-            return 0
+    try:
+        worker.send({**hello, "torch": torch.__version__, "device": str(device), "dtype": args.dtype})
+        while True:
+            try:
+                frame = read_frame(inp)
+            except FrameError as e:
+                worker.send({"id": None, "kind": "error", "error": "FrameError", "message": str(e)})
+                return 2
+            if frame is None:
+                return 0
+            if not worker.handle(*frame):
+                return 0
+    finally:
+        worker.close()
 
 
 if __name__ == "__main__":

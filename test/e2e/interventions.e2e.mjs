@@ -12,7 +12,7 @@
 //   the lens strip (solid z_H bars, hollow z_L bars, the jump) → screenshots (dark, light) → a 4×4 dataset file picked
 //   in the dialog: the sweep on it shows its progress and Cancel stops it → a latents file that is not one: the
 //   engine's error in the patch part, the panel still scrubs → the patch CSV through the save dialog → a window
-//   reload: the section comes back open with its results.
+//   reload: the section comes back open with its results and its donor.
 //
 // Builds nothing: run `npm run build` first. Screenshots: out/shots/e2e-interventions-*.png (ignored output). Closing
 // line: "N passed, N failed, N skipped"; exit 1 on failure. Without code-server or Chromium: skipped (failed when CI is
@@ -268,6 +268,8 @@ await run(async (page) => {
     await page.keyboard.press('ArrowRight');
     await f.locator('body[data-segment="2"]').waitFor({ timeout: 5_000 });
     assert(/^ρ = .* at segment 2$/.test(await f.locator('#iv-spectrum-badge').textContent()), 'the spectrum at segment 2 is back');
-    assert((await f.locator('#iv-donor').textContent()) === 'none', 'the donor (kept on the host) starts again after the reload');
+    // The donor, kept on the host under the token the webview saved, is back too.
+    await f.locator('#iv-donor', { hasText: 'latents puzzles.txt' }).waitFor({ state: 'attached', timeout: 10_000 });
+    assert((await f.locator('#iv-donor').getAttribute('data-kind')) === 'latents', 'the latents donor is back after the reload');
   });
 });

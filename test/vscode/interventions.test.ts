@@ -3,10 +3,13 @@
  * the first made the patch donor of the second's inspector through "HRM: Patch From This Trajectory", then a patch and
  * a spectrum run as the section's buttons run them (through the host, on the real engine), their results read back
  * from what the panel's webview acknowledges having drawn. A restored inspector whose saved state names a checkpoint
- * outside the workspace gets no intervention (the engine is not asked) and takes no donor. HRM: Kick Basins Over a
- * Dataset and HRM: Patch Over a Dataset with arguments return the engine's summaries and open their reports.
+ * outside the workspace gets no intervention (the engine is not asked) and takes no donor. The donor survives a window
+ * reload: a panel restored from a saved state holding its donor's token gets the donor back (checked again), one
+ * holding an unknown token, or the token of a panel the user closed, gets none. HRM: Kick Basins Over a Dataset and
+ * HRM: Patch Over a Dataset with arguments return the engine's summaries and open their reports.
  */
 import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +19,7 @@ import type { KickDataResult, PatchDataResult } from '../../engine/intervene/int
 import { PATCH_FROM_TRAJECTORY } from '../../extension/panels/inspector-interventions';
 import { INSPECTOR_VIEW_TYPE, toInspectorTrace } from '../../extension/panels/inspector-panel';
 import { spectrumBadgeText } from '../../webview/inspector-interventions-model';
-import type { HostToIntervention, InterventionKind, InterventionRequest } from '../../webview/protocol';
+import type { HostToIntervention, InspectorState, InterventionKind, InterventionRequest } from '../../webview/protocol';
 import { sleep, useExtension } from './host';
 
 
@@ -134,6 +137,63 @@ suite('HRM inspector interventions', () => {
       panel.dispose();
     }
   });
+  test('the donor survives a window reload: the saved state\'s token brings it back, checked again; an unknown token or a closed panel\'s brings none', async function () {
+    this.timeout(120_000);
+    assert.ok(receiver, 'the first test inspected the receiver');
+    const iv = api().panels.interventions;
+    const original = iv.openPanel;
+    assert.ok(original, 'the receiver\'s inspector is open');
+    const donor = iv.donorOfOpenPanel();
+    assert.equal(donor?.kind, 'trace', 'the receiver keeps its trajectory donor');
+    const token = iv.donorTokenOf(original);
+    assert.ok(token && /^[0-9a-f-]{36}$/.test(token), `a token: ${token}`);
+    const restoredPanels: vscode.WebviewPanel[] = [];
+    /** A panel restored from the state its webview saved (as after a reload), holding `donorToken`: the donor it gets. */
+    const restore = async (donorToken: string | undefined, trace = toInspectorTrace(receiver as InspectSummary)) => {
+      const panel = vscode.window.createWebviewPanel(INSPECTOR_VIEW_TYPE, 'HRM: restored', { viewColumn: vscode.ViewColumn.Active, preserveFocus: true }, { enableScripts: true });
+      restoredPanels.push(panel);
+      const state: InspectorState = { trace, segment: 0, showSolution: false, interventions: { open: false, patchPart: 'both', epsilonLog: 0, sweepScope: 'puzzle', donorToken } };
+      await api().panels.serializer().deserializeWebviewPanel(panel, state);
+      assert.equal(iv.openPanel, panel, 'the restored panel is the open inspector');
+      return { panel, donor: iv.donorOfOpenPanel() };
+    };
+    try {
+      // The trajectory donor comes back, and a patch runs with it on the engine.
+      const back = await restore(token);
+      assert.deepEqual(back.donor, donor);
+      const patch = await iv.runInOpenPanel({ kind: 'patch', part: 'both' });
+      assert.ok(patch.kind === 'intervene-result' && patch.view.kind === 'patch', JSON.stringify(patch).slice(0, 300));
+      assert.equal(patch.view.donor.label, donor?.label);
+      assert.equal(patch.view.result.receiver.grid, receiver.segments.at(-1)?.grid);
+      // The original still holds the token: the copy is kept under a token of its own.
+      const second = iv.donorTokenOf(back.panel);
+      assert.ok(second && second !== token);
+
+      // A digit shift set in the restored panel comes back too; once the user closes that panel, its token brings none.
+      await iv.handle(back.panel, { kind: 'intervene-donor', choice: { kind: 'relabel', shift: 1 } });
+      assert.deepEqual(iv.donorOfOpenPanel(), { kind: 'relabel', label: 'this puzzle, digit shift +1' });
+      assert.equal(iv.donorTokenOf(back.panel), second, 'one token per panel');
+      assert.deepEqual((await restore(second)).donor, { kind: 'relabel', label: 'this puzzle, digit shift +1' });
+      back.panel.dispose();
+      assert.equal((await restore(second)).donor, undefined, 'the closed panel\'s donor is gone');
+
+      // Checked again as when it was chosen: a restored trace whose checkpoint is outside the workspace takes no donor.
+      const outside = mkdtempSync(path.join(tmpdir(), 'hrm-outside-'));
+      made.push(outside);
+      const copied = path.join(outside, 'copied.safetensors');
+      copyFileSync(receiver.checkpoint, copied);
+      assert.equal((await restore(token, { ...toInspectorTrace(receiver), checkpoint: copied })).donor, undefined);
+      // An unknown token, or something that is no token, brings none (and nothing is thrown).
+      assert.equal((await restore(randomUUID())).donor, undefined);
+      assert.equal((await restore(receiver.checkpoint)).donor, undefined);
+      assert.equal((await restore(undefined)).donor, undefined);
+      // The original's donor is still kept.
+      assert.deepEqual((await restore(token)).donor, donor);
+    } finally {
+      for (const p of restoredPanels) p.dispose();
+    }
+  });
+
   test('Kick Basins and Patch Over a Dataset with arguments return the engine\'s figures and open their reports; a file that is not a checkpoint is refused', async function () {
     this.timeout(180_000);
     const shipped = path.resolve(__dirname, '..', '..', '..', 'models', 'tiny-4x4.safetensors');
