@@ -1,5 +1,5 @@
 /**
- * Activation patching over a dataset (docs/analyses.md §Interventions): every puzzle's receiver run is patched after
+ * Activation patching over a dataset (docs/analyses.md §Patching over a dataset): every puzzle's receiver run is patched after
  * every k with the same puzzle's donor state (another map of the same shape, or the puzzle under a digit relabeling),
  * all puzzles batched by patchManySteps (engine/intervene/patch.ts), and summarised per k:
  * - rescued: of the puzzles the receiver gets wrong and the donor right, those whose patched run ends exact;
