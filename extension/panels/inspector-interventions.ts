@@ -390,7 +390,12 @@ export class InspectorInterventions implements vscode.Disposable {
 
   /** The donor of the open inspector, as its section shows it. */
   donorOfOpenPanel(): PatchDonor | undefined {
-    return this.current ? this.state.get(this.current)?.donor?.shown : undefined;
+    return this.current ? this.donorOf(this.current) : undefined;
+  }
+
+  /** The donor of `panel`, as its section shows it. */
+  donorOf(panel: vscode.WebviewPanel): PatchDonor | undefined {
+    return this.state.get(panel)?.donor?.shown;
   }
 
   /** The token `panel`'s webview keeps in its saved state for its donor. */

@@ -155,7 +155,8 @@ suite('HRM inspector interventions', () => {
       const state: InspectorState = { trace, segment: 0, showSolution: false, interventions: { open: false, patchPart: 'both', epsilonLog: 0, sweepScope: 'puzzle', donorToken } };
       await api().panels.serializer().deserializeWebviewPanel(panel, state);
       assert.equal(iv.openPanel, panel, 'the restored panel is the open inspector');
-      return { panel, donor: iv.donorOfOpenPanel() };
+      // Read from the panel itself: which inspector is "open" follows focus, which other panels may take meanwhile.
+      return { panel, donor: iv.donorOf(panel) };
     };
     try {
       // The trajectory donor comes back, and a patch runs with it on the engine.
@@ -171,7 +172,7 @@ suite('HRM inspector interventions', () => {
 
       // A digit shift set in the restored panel comes back too; once the user closes that panel, its token brings none.
       await iv.handle(back.panel, { kind: 'intervene-donor', choice: { kind: 'relabel', shift: 1 } });
-      assert.deepEqual(iv.donorOfOpenPanel(), { kind: 'relabel', label: 'this puzzle, digit shift +1' });
+      assert.deepEqual(iv.donorOf(back.panel), { kind: 'relabel', label: 'this puzzle, digit shift +1' });
       assert.equal(iv.donorTokenOf(back.panel), second, 'one token per panel');
       assert.deepEqual((await restore(second)).donor, { kind: 'relabel', label: 'this puzzle, digit shift +1' });
       back.panel.dispose();
