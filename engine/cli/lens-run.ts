@@ -3,7 +3,7 @@ import type { LensParams } from '../intervene/intervene-protocol';
 import { puzzleProblem } from '../sudoku/givens';
 import { LIMITS, intOption } from '../util/limits';
 import { backendFromFlags } from './train-run';
-import { Progress } from './progress';
+import { runWithProgress } from './progress';
 import { toJson } from './puzzle-source';
 
 export interface LensFlags {
@@ -21,8 +21,5 @@ export async function runLens(checkpoint: string, puzzle: string, flags: LensFla
   const params = lensParams(checkpoint, puzzle, flags);
   await backendFromFlags(flags);
   const { lensRun } = await import('../rpc/map-analysis-engine');
-  const progress = new Progress({ label: 'lens', unit: 'segments' });
-  const r = await lensRun(params, new AbortController().signal, (e) => progress.update(e.done, e.done / e.total));
-  progress.done();
-  process.stdout.write(flags.json ? `${toJson(r)}\n` : r.text);
+  await runWithProgress('lens', 'segments', flags.json, toJson, (signal, onProgress) => lensRun(params, signal, onProgress));
 }

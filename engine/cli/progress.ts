@@ -111,3 +111,17 @@ export class Progress {
     this.stream.write(this.tty ? `\r${text}\x1b[K\n` : `${text}\n`);
   }
 }
+
+/**
+ * Runs an engine computation with a progress line on stderr (label, unit), then prints its result on stdout: the
+ * report's text, or the whole result as JSON (`json`; typed arrays as lists, non-finite numbers as null).
+ */
+export async function runWithProgress<R extends { text: string }>(
+  label: string, unit: string, json: boolean | undefined, toJson: (r: R) => string,
+  run: (signal: AbortSignal, onProgress: (e: { done: number; total: number }) => void) => Promise<R>,
+): Promise<void> {
+  const progress = new Progress({ label, unit });
+  const r = await run(new AbortController().signal, (e) => progress.update(e.done, e.done / e.total));
+  progress.done();
+  process.stdout.write(json ? `${toJson(r)}\n` : r.text);
+}

@@ -3,7 +3,7 @@ import type { SpectrumParams } from '../intervene/intervene-protocol';
 import { puzzleProblem } from '../sudoku/givens';
 import { LIMITS, NUM_LIMITS, intOption, numOption } from '../util/limits';
 import { backendFromFlags } from './train-run';
-import { Progress } from './progress';
+import { runWithProgress } from './progress';
 import { partOption } from './patch-run';
 import { toJson } from './puzzle-source';
 
@@ -31,8 +31,5 @@ export async function runSpectrum(checkpoint: string, puzzle: string, flags: Spe
   const params = spectrumParams(checkpoint, puzzle, flags);
   await backendFromFlags(flags);
   const { spectrumRun } = await import('../rpc/map-analysis-engine');
-  const progress = new Progress({ label: 'spectrum', unit: 'steps' });
-  const r = await spectrumRun(params, new AbortController().signal, (e) => progress.update(e.done, e.done / e.total));
-  progress.done();
-  process.stdout.write(flags.json ? `${toJson(r)}\n` : r.text);
+  await runWithProgress('spectrum', 'steps', flags.json, toJson, (signal, onProgress) => spectrumRun(params, signal, onProgress));
 }

@@ -3,7 +3,7 @@ import type { SweepParams } from '../intervene/intervene-protocol';
 import { CONFIG_RANGES } from '../model/config';
 import { LIMITS, intOption, limitText } from '../util/limits';
 import { backendFromFlags } from './train-run';
-import { Progress } from './progress';
+import { runWithProgress } from './progress';
 import { intList } from './patch-run';
 import { toJson } from './puzzle-source';
 
@@ -37,8 +37,5 @@ export async function runSweep(checkpoint: string, puzzles: string[], flags: Swe
   const params = sweepParams(checkpoint, puzzles, flags);
   await backendFromFlags(flags);
   const { sweepRun } = await import('../rpc/map-analysis-engine');
-  const progress = new Progress({ label: 'sweep', unit: 'puzzle runs' });
-  const r = await sweepRun(params, new AbortController().signal, (e) => progress.update(e.done, e.done / e.total));
-  progress.done();
-  process.stdout.write(flags.json ? `${toJson(r)}\n` : r.text);
+  await runWithProgress('sweep', 'puzzle runs', flags.json, toJson, (signal, onProgress) => sweepRun(params, signal, onProgress));
 }

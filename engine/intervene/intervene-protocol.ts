@@ -137,9 +137,13 @@ export interface KickResult {
   text: string;
 }
 
-export interface SpectrumParams {
+export interface SpectrumParams extends SpectrumSettings {
   checkpoint: string;
   puzzle: string;
+}
+
+/** How the spectrum is computed (`intervene.spectrum`, engine/intervene/spectrum.ts). */
+export interface SpectrumSettings {
   /** The state at the end of this segment (1-based; default: the model's haltMaxSteps). */
   atSegment?: number;
   /** Leading eigenvalues wanted (default 6). */

@@ -17,7 +17,7 @@
 import { tf } from '../tf';
 import { type Grid, gridToString, gridToTokens } from '../sudoku/geometry';
 import { runSteps, runStepsAsync, type Steps, throwIfAborted } from '../util/steps';
-import type { SpectrumResult, StatePart } from './intervene-protocol';
+import type { SpectrumResult, SpectrumSettings, StatePart } from './intervene-protocol';
 import type { RecurrentMap } from './recurrent-map';
 import { type RitzPair, arnoldiSteps } from './arnoldi';
 import { mapJacobian } from './jacobian';
@@ -26,14 +26,7 @@ import { interventionOutcome, outcomeLine, uniqueSolution } from './outcome';
 
 export const SPECTRUM_DEFAULTS = Object.freeze({ count: 6, tolerance: 1e-4, maxIterations: 60, part: 'both' as StatePart, seed: 0 });
 
-export interface SpectrumOptions {
-  /** The state at the end of this segment (1-based; default: the map's segments). */
-  atSegment?: number;
-  count?: number;
-  tolerance?: number;
-  maxIterations?: number;
-  part?: StatePart;
-  seed?: number;
+export interface SpectrumOptions extends SpectrumSettings {
   /** The puzzle's solution (default: the solver's when unique). */
   solution?: Grid;
   /** What the report's first line names (e.g. the checkpoint file). */
