@@ -14,6 +14,9 @@
 #    then the reference model's own CUDA figures            bench/reference/torch_device_bench.py --device cuda
 #    and writes bench/results/gpu-check-local.json and .md. The interpreter: env HRM_LENS_PYTHON, else the first of
 #    python3, /usr/bin/python3, python that imports torch and numpy.
+#      bash bench/gpu-check.sh --rehearse DIR
+#    runs that same mode on this machine's CPU (tiny-4x4 in place of the 27M model, one run, a 5 s ensemble) and
+#    writes DIR/gpu-check-local.json and .md: the whole script checked before a GPU machine's minutes are spent.
 #
 # 1. On a machine WITH internet (same OS and CPU architecture as the GPU machine, x86-64 Linux):
 #      bash bench/gpu-check.sh --make-bundle gpu-bundle
@@ -63,10 +66,13 @@ find_python() {
 }
 
 # The PyTorch backend against plain PyTorch on CUDA (bench/torch-backend.ts): its last stdout line is JSON.
+# DEVICE, REHEARSE_ARGS and BUDGET (the rehearsal): the same rows on the CPU with a small model and a short ensemble.
+REHEARSE_ARGS=()
+DEVICE=cuda
 torch_backend_on_cuda() {
   local py=$1 runs=$2 budget=$3 limit=$4 err=/tmp/gpu-check-torch-backend.err
-  echo "=== the PyTorch backend (the worker through the engine) against plain PyTorch, CUDA"
-  if r=$(timeout "$limit" node --import tsx bench/torch-backend.ts --device cuda --python "$py" --runs "$runs" --budget "$budget" 2>"$err" | tee /dev/stderr | tail -n 1) \
+  echo "=== the PyTorch backend (the worker through the engine) against plain PyTorch, $DEVICE"
+  if r=$(timeout "$limit" node --import tsx bench/torch-backend.ts --device "$DEVICE" --rows capture-27m,ensemble-27m --python "$py" --runs "$runs" --budget "$budget" "${REHEARSE_ARGS[@]}" 2>"$err" | tee >(cat >&2) | tail -n 1) \
      && [ "${r:0:1}" = "{" ]; then
     TORCH_BACKEND_JSON=$r
   else
@@ -76,7 +82,7 @@ torch_backend_on_cuda() {
 }
 
 run_local() {
-  local runs=$1 out="$ROOT/bench/results" t0=$SECONDS py
+  local runs=$1 out=${2:-$ROOT/bench/results} t0=$SECONDS py
   mkdir -p "$out"
   command -v node >/dev/null || { echo "gpu-check: no node on PATH (Node 20 is needed)"; exit 1; }
   echo "gpu-check: node $(node -v)"
@@ -88,10 +94,10 @@ run_local() {
   "$py" -c 'import sys, torch; print(f"  Python {sys.version.split()[0]} ({sys.executable}), torch {torch.__version__}, CUDA {torch.version.cuda}, available: {torch.cuda.is_available()}, devices: {torch.cuda.device_count()}")'
   # The time left of the 10 minutes, less what the reference bench and the report need (about 2 minutes).
   local left=$(( 570 - (SECONDS - t0) - 120 ))
-  torch_backend_on_cuda "$py" "$runs" $(( left * 45 / 100 )) "$left"
-  echo "=== the reference model on CUDA (bench/reference/torch_device_bench.py)"
+  torch_backend_on_cuda "$py" "$runs" "${BUDGET:-$(( left * 45 / 100 ))}" "$left"
+  echo "=== the reference model on $DEVICE (bench/reference/torch_device_bench.py)"
   local dev
-  if dev=$(timeout 110 "$py" bench/reference/torch_device_bench.py --device cuda --runs "$runs" 2>/tmp/gpu-check-torch.err | tail -n 1) && [ "${dev:0:1}" = "{" ]; then
+  if dev=$(timeout 110 "$py" bench/reference/torch_device_bench.py --device "$DEVICE" --runs "$runs" 2>/tmp/gpu-check-torch.err | tail -n 1) && [ "${dev:0:1}" = "{" ]; then
     echo "  $dev"
   else
     echo "  failed: $(tail -n 3 /tmp/gpu-check-torch.err)"; dev='{"error": "see /tmp/gpu-check-torch.err"}'
@@ -105,11 +111,11 @@ run_local() {
     if (r.torch_backend.error) rows.push(`| torch backend | ${r.torch_backend.error} | | | |`);
     else for (const x of r.torch_backend.results) rows.push(`| ${x.row} (${x.unit}) | ${f(x.backend, 1)} | ${f(x.plain, 1)} | ${f(x.ratio, 2)} | ${x.note ?? ""} |`);
     const d = r.torch_cuda_reference;
-    if (!d.error) rows.push(`| reference on CUDA (${d.gpu}): training steps/s ${f(d.train.median, 2)}, inference puzzle-segments/s ${f(d.infer.median, 0)}, 27M 16-segment capture ${f(d.capture27m.median, 3)} s | | | | |`);
+    if (!d.error) rows.push(`| reference model on ${d.gpu ?? d.device}: training steps/s ${f(d.train.median, 2)}, inference puzzle-segments/s ${f(d.infer.median, 0)}, 27M 16-segment capture ${f(d.capture27m.median, 3)} s | | | | |`);
     require("fs").writeFileSync(process.argv[2], rows.join("\n") + "\n");
     console.log(rows.join("\n"));
   ' "$out/gpu-check-local.json" "$out/gpu-check-local.md"
-  echo "gpu-check: done in $(( SECONDS - t0 )) s; bench/results/gpu-check-local.{json,md}"
+  echo "gpu-check: done in $(( SECONDS - t0 )) s; $out/gpu-check-local.{json,md}"
 }
 
 run_checks() {
@@ -176,6 +182,11 @@ run_checks() {
 case ${1:-} in
   '') run_local 3 ;;
   --runs) run_local "${2:?--runs N}" ;;
+  --rehearse)
+    # The local mode on this machine's CPU, end to end (a tiny-4x4 model in the 27M rows, one run, a short ensemble),
+    # writing to DIR: what a GPU machine will run, checked before its few minutes are spent.
+    DEVICE=cpu; REHEARSE_ARGS=(--big-config tiny-4x4); BUDGET=5
+    run_local 1 "${2:?--rehearse DIR}" ;;
   --make-bundle) make_bundle "${2:?--make-bundle DIR}" ;;
   --bundle)
     bundle=$(cd "${2:?--bundle DIR}" && pwd); runs=5

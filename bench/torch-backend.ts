@@ -11,15 +11,15 @@
  *                   memory as the worker sends them; the reference training step (AdamATan2 + sign-SGD)
  *
  * CPU (default): inference puzzle-segments/s on hard-6x6 (the shipped model, 16 segments) and a 9×9 model (easy-9x9's
- * config, initial weights, 8 segments), batch 64; the 27M configuration at batch 1, 2 segments (one figure); training
- * steps/s on tiny-4x4 and hard-6x6 (the presets' batch 64). `--device cuda` (bench/gpu-check.sh): the 27M
- * configuration's 16-segment capture of one puzzle (as inspect records it), and the ensemble of 1,000 puzzles × 9
+ * config, initial weights, 8 segments), batch 64; the 27M configuration's 16-segment capture of one puzzle (as inspect
+ * records it); training steps/s on tiny-4x4 and hard-6x6 (the presets' batch 64). `--device cuda`
+ * (bench/gpu-check.sh): the same 27M capture, and the ensemble of 1,000 puzzles × 9
  * relabelings × 10 checkpoints of the 27M configuration (copies of one checkpoint file, each read and loaded again),
  * 16 segments, when it fits `--budget` seconds; otherwise fewer puzzles and checkpoints, the full figure extrapolated
  * linearly and marked so.
  *
  * Flags: --runs R (3), --threads T (torch and BLAS threads, both sides; 1), --python P (default the interpreter the
- * backend finds), --device cpu|cuda, --rows a,b (infer-6x6, infer-9x9, infer-27m, train-tiny-4x4, train-hard-6x6;
+ * backend finds), --device cpu|cuda, --rows a,b (infer-6x6, infer-9x9, capture-27m, train-tiny-4x4, train-hard-6x6;
  * on cuda: capture-27m, ensemble-27m), --budget S (cuda: seconds for the ensemble, 300), --big-config NAME (the model
  * of the 27M rows: default the 27M configuration; a preset's name for a quick run of those rows on a CPU), --quick (1
  * run, fewer steps), --allow-reference-blas. Results: bench/results/torch-backend[-cuda].json and .md.
@@ -59,7 +59,7 @@ const python = flag('--python') ?? findTorchPythonSync();
 const bigName = flag('--big-config') ?? '27m';
 const BIG: HrmConfig = bigName === '27m' ? HRM_SUDOKU_27M : getPreset(bigName).model;
 const bigGrid = BIG.gridSize as GridSize;
-const CPU_ROWS = ['infer-6x6', 'infer-9x9', 'infer-27m', 'train-tiny-4x4', 'train-hard-6x6'];
+const CPU_ROWS = ['infer-6x6', 'infer-9x9', 'capture-27m', 'train-tiny-4x4', 'train-hard-6x6'];
 const GPU_ROWS = ['capture-27m', 'ensemble-27m'];
 const rows = (flag('--rows') ?? (device === 'cuda' ? GPU_ROWS : CPU_ROWS).join(',')).split(',').filter(Boolean);
 if (!['cpu', 'cuda'].includes(device)) throw new Error(`--device must be cpu or cuda, got ${device}`);
@@ -261,10 +261,9 @@ async function main(): Promise<void> {
     for (const row of rows) {
       if (row === 'infer-6x6') await inferRow(row, 'hard-6x6 (shipped), batch 64, 16 segments, latents (classify)', path.resolve(here, '..', 'models', 'hard-6x6.safetensors'), 6, 64, 16);
       else if (row === 'infer-9x9') await inferRow(row, 'easy-9x9 config (initial weights), batch 64, 8 segments, latents', checkpointOf('easy-9x9', getPreset('easy-9x9').model), 9, 64, 8);
-      else if (row === 'infer-27m') await inferRow(row, `${bigName} config (initial weights), batch 1, 2 segments, latents`, checkpointOf(bigName, BIG), bigGrid, 1, 2);
-      else if (row === 'capture-27m') await inferRow(row, `${bigName} config, one puzzle, 16 segments, latents (inspect's capture)`, checkpointOf(bigName, BIG), bigGrid, 1, 16);
-      else if (row === 'train-tiny-4x4') await trainRow(row, 'tiny-4x4', quick ? 4 : 10, 2);
-      else if (row === 'train-hard-6x6') await trainRow(row, 'hard-6x6', quick ? 3 : 6, 2);
+      else if (row === 'capture-27m') await inferRow(row, `${bigName} config (initial weights), one puzzle, 16 segments, latents (inspect's capture)`, checkpointOf(bigName, BIG), bigGrid, 1, 16);
+      else if (row === 'train-tiny-4x4') await trainRow(row, 'tiny-4x4', quick ? 4 : 40, 2);
+      else if (row === 'train-hard-6x6') await trainRow(row, 'hard-6x6', quick ? 3 : 30, 2);
       else if (row === 'ensemble-27m') await ensembleRow();
       else throw new Error(`unknown row ${row} (${[...CPU_ROWS, ...GPU_ROWS].join(', ')})`);
     }

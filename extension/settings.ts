@@ -118,9 +118,9 @@ function userPythonPath(v: { globalValue?: unknown } | undefined): string {
 let warnedUntrustedTorch = false;
 
 /**
- * The `torch` parameter of an analysis request (inspect, inspect.strip, probe, ensemble, landscape): present when
- * hrmLens.backend is torch in a trusted workspace. In an untrusted workspace torch is not used: a warning (once), and
- * the request runs on TF.js.
+ * The `torch` parameter of an analysis request (inspect, inspect.strip, probe, ensemble, landscape, and the kicks
+ * and patches of intervene.*): present when hrmLens.backend is torch in a trusted workspace. In an untrusted workspace
+ * torch is not used: a warning (once), and the request runs on TF.js.
  */
 export function torchRequest(settings: HrmLensSettings = readSettings()): { torch?: TorchParams } {
   if (settings.torch) return { torch: settings.pythonPath ? { python: settings.pythonPath } : {} };

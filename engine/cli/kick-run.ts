@@ -3,12 +3,12 @@ import type { KickDataParams, KickParams } from '../intervene/intervene-protocol
 import { kickCount } from '../intervene/kick-defaults';
 import { puzzleProblem } from '../sudoku/givens';
 import { LIMITS, NUM_LIMITS, intOption, limitText, numOption } from '../util/limits';
-import { backendFromFlags } from './train-run';
-import { Progress } from './progress';
+import { withMapOpenerAndProgress } from './map-opener';
+import type { TorchCliFlags } from './torch-options';
 import { partOption } from './patch-run';
 import { type PuzzleSourceFlags, puzzleSourceOptions, toJson } from './puzzle-source';
 
-export interface KickFlags extends PuzzleSourceFlags {
+export interface KickFlags extends PuzzleSourceFlags, TorchCliFlags {
   /** A second checkpoint to compare on the same puzzles (with --data / --generate). */
   compare?: string;
   eps: string; directions: string; pcs: string; part: string; segments?: string; runOn?: string; seed: string;
@@ -64,19 +64,13 @@ export async function runKick(checkpoint: string, puzzle: string | undefined, fl
   const batch = intOption(flags.batch, 'batch', LIMITS.batch);
   if (puzzle === undefined) {
     const params = kickDataParams(checkpoint, flags);
-    await backendFromFlags(flags);
-    const { kickDataRun } = await import('../intervene/kick-data-run');
-    const progress = new Progress({ label: 'kick', unit: 'segments' });
-    const r = await kickDataRun(params, undefined, (e) => progress.update(e.done, e.done / e.total), batch);
-    progress.done();
+    const r = await withMapOpenerAndProgress(flags, 'kick', async (open, onProgress) =>
+      (await import('../intervene/kick-data-run')).kickDataRun(params, undefined, onProgress, batch, open));
     process.stdout.write(flags.json ? `${toJson(r)}\n` : r.text);
     return;
   }
   const params = kickParams(checkpoint, puzzle, flags);
-  await backendFromFlags(flags);
-  const { kickRun } = await import('../intervene/patch-kick-engine');
-  const progress = new Progress({ label: 'kick', unit: 'segments' });
-  const r = await kickRun(params, undefined, (e) => progress.update(e.done, e.done / e.total), batch);
-  progress.done();
+  const r = await withMapOpenerAndProgress(flags, 'kick', async (open, onProgress) =>
+    (await import('../intervene/patch-kick-engine')).kickRun(params, undefined, onProgress, batch, open));
   process.stdout.write(flags.json ? `${JSON.stringify(r, null, 2)}\n` : r.text);
 }

@@ -7,11 +7,12 @@
  * The action is in kick-run.ts.
  */
 import type { Command } from 'commander';
+import { addTorchOptions } from './torch-options';
 import { KICK_DEFAULTS } from '../intervene/kick-defaults';
 import type { KickFlags } from './kick-run';
 
 export function registerKickCommands(program: Command): void {
-  program.command('kick')
+  addTorchOptions(program.command('kick')
     .description('kick the end state of a run along random and principal directions: which kick sizes come back to the same answer (the basin radius)?')
     .argument('<checkpoint>', 'a .safetensors checkpoint')
     .argument('[puzzle]', "16/36/81 characters, '.' or '0' for blanks (or --data / --generate)")
@@ -28,7 +29,7 @@ export function registerKickCommands(program: Command): void {
     .option('--seed <n>', 'seed of the random directions (and of --generate\'s puzzles)', String(KICK_DEFAULTS.seed))
     .option('--batch <n>', 'rows per forward batch', '128')
     .option('--json', 'print the result as JSON')
-    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu', process.env.HRM_LENS_BACKEND ?? 'auto')
-    .option('--threads <n>', 'wasm threads')
+    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu | torch (the PyTorch worker)', process.env.HRM_LENS_BACKEND ?? 'auto')
+    .option('--threads <n>', 'wasm threads (torch: CPU threads)'))
     .action(async (checkpoint: string, puzzle: string | undefined, flags: KickFlags) => (await import('./kick-run')).runKick(checkpoint, puzzle, flags));
 }

@@ -2,11 +2,11 @@
 import type { PatchDataParams, PatchParams, PatchSource, StatePart } from '../intervene/intervene-protocol';
 import { puzzleProblem } from '../sudoku/givens';
 import { LIMITS, intOption } from '../util/limits';
-import { backendFromFlags } from './train-run';
-import { Progress } from './progress';
+import { withMapOpenerAndProgress } from './map-opener';
+import type { TorchCliFlags } from './torch-options';
 import { type PuzzleSourceFlags, puzzleSourceOptions } from './puzzle-source';
 
-export interface PatchFlags extends PuzzleSourceFlags {
+export interface PatchFlags extends PuzzleSourceFlags, TorchCliFlags {
   fromPuzzle?: string; fromCheckpoint?: string; relabel?: string; fromLatents?: string; segment?: string; row: string;
   part: string; cells?: string; at?: string; segments?: string; batch: string; json?: boolean; backend: string; threads?: string;
 }
@@ -95,12 +95,8 @@ export async function runPatch(checkpoint: string, puzzle: string | undefined, f
   const data = isDataPatch(puzzle, flags);
   const params = data ? patchDataParams(checkpoint, flags) : patchParams(checkpoint, puzzle as string, flags);
   const batch = intOption(flags.batch, 'batch', LIMITS.batch);
-  await backendFromFlags(flags);
-  const progress = new Progress({ label: 'patch', unit: 'segments' });
-  const onProgress = (e: { done: number; total: number }): void => progress.update(e.done, e.done / e.total);
-  const r = 'puzzles' in params
-    ? await (await import('../intervene/patch-data-run')).patchDataRun(params, undefined, onProgress, batch)
-    : await (await import('../intervene/patch-kick-engine')).patchRun(params, undefined, onProgress, batch);
-  progress.done();
+  const r = await withMapOpenerAndProgress(flags, 'patch', async (open, onProgress) => ('puzzles' in params
+    ? (await import('../intervene/patch-data-run')).patchDataRun(params, undefined, onProgress, batch, open)
+    : (await import('../intervene/patch-kick-engine')).patchRun(params, undefined, onProgress, batch, open)));
   process.stdout.write(flags.json ? `${JSON.stringify(r, null, 2)}\n` : r.text);
 }

@@ -7,10 +7,11 @@
  * corrupted, ends at the receiver). The action is in patch-run.ts.
  */
 import type { Command } from 'commander';
+import { addTorchOptions } from './torch-options';
 import type { PatchFlags } from './patch-run';
 
 export function registerPatchCommands(program: Command): void {
-  program.command('patch')
+  addTorchOptions(program.command('patch')
     .description('patch the latent state of a run with a donor\'s after segment k, for every k: until when does the donor\'s state still decide the answer? (with --data / --generate: over a dataset)')
     .argument('<checkpoint>', 'a .safetensors checkpoint (the receiver)')
     .argument('[puzzle]', "16/36/81 characters, '.' or '0' for blanks (or --data / --generate)")
@@ -30,7 +31,7 @@ export function registerPatchCommands(program: Command): void {
     .option('--segments <n>', 'segments of every run (default: haltMaxSteps)')
     .option('--batch <n>', 'rows per forward batch', '128')
     .option('--json', 'print the result as JSON')
-    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu', process.env.HRM_LENS_BACKEND ?? 'auto')
-    .option('--threads <n>', 'wasm threads')
+    .option('--backend <name>', 'auto | tensorflow | webgpu | wasm | cpu | torch (the PyTorch worker)', process.env.HRM_LENS_BACKEND ?? 'auto')
+    .option('--threads <n>', 'wasm threads (torch: CPU threads)'))
     .action(async (checkpoint: string, puzzle: string | undefined, flags: PatchFlags) => (await import('./patch-run')).runPatch(checkpoint, puzzle, flags));
 }

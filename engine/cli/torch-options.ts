@@ -34,6 +34,6 @@ export function refuseTorchBackend(cmd: Command): void {
   const backend = (cmd.opts() as { backend?: unknown }).backend;
   if (backend !== TORCH_BACKEND || supportsTorch(cmd)) return;
   const fromEnv = cmd.getOptionValueSource('backend') !== 'cli' && process.env.HRM_LENS_BACKEND === TORCH_BACKEND;
-  throw new Error(`${cmd.name()}: --backend torch is not available for this command (the PyTorch worker runs the forward passes of inspect, classify, probe, ensemble and landscape); `
+  throw new Error(`${cmd.name()}: --backend torch is not available for this command (the PyTorch worker runs the forward passes of inspect, classify, probe, ensemble, landscape, kick and patch); `
     + `choose auto, wasm, cpu, tensorflow or webgpu${fromEnv ? ' (torch came from env HRM_LENS_BACKEND)' : ''}`);
 }

@@ -7,6 +7,7 @@
  */
 import type { ReasoningMode } from '../analysis/mode-types';
 import type { Proportion } from '../paper/report-types';
+import type { TorchParams } from '../torch/torch-protocol';
 
 /** Which half of the state (z_H, z_L) an intervention touches. */
 export type StatePart = 'zH' | 'zL' | 'both';
@@ -59,6 +60,8 @@ export interface PatchParams {
   atSegments?: number[];
   /** Segments of every run (default: the model's haltMaxSteps). */
   segments?: number;
+  /** Run the segments on the PyTorch worker (engine/torch/torch-protocol.ts); absent: TF.js. */
+  torch?: TorchParams;
 }
 
 export interface PatchPoint extends InterventionOutcome {
@@ -90,6 +93,8 @@ export interface PatchResult {
 export interface KickParams extends KickSettings {
   checkpoint: string;
   puzzle: string;
+  /** Run the segments on the PyTorch worker (engine/torch/torch-protocol.ts); absent: TF.js. */
+  torch?: TorchParams;
 }
 
 /** How a kick is made (`intervene.kick`, `intervene.kickData`): when, how far, along which directions. */
@@ -266,6 +271,8 @@ export interface PatchDataParams {
   cells?: number[];
   atSegments?: number[];
   segments?: number;
+  /** Run the segments on the PyTorch worker (engine/torch/torch-protocol.ts); absent: TF.js. */
+  torch?: TorchParams;
 }
 
 /** The patching curve over a dataset at one k. */
@@ -316,6 +323,8 @@ export interface KickDataParams extends KickSettings {
   /** One checkpoint, or two of the same grid size to compare. */
   checkpoints: string[];
   puzzles: InterventionPuzzles;
+  /** Run the segments on the PyTorch worker (engine/torch/torch-protocol.ts); absent: TF.js. */
+  torch?: TorchParams;
 }
 
 /** Basin radii of one class of answers (correct or wrong) of one checkpoint. */

@@ -1,6 +1,6 @@
 /**
  * The heavy half of `intervene.kickData` and of `hrm-lens kick --data | --generate`: opens one or two checkpoints as
- * RecurrentMaps (TF.js on the process's backend), loads the puzzles (a dataset file or generated ones,
+ * RecurrentMaps (`open`: TF.js on the process's backend by default, or the PyTorch worker), loads the puzzles (a dataset file or generated ones,
  * engine/cli/puzzle-source.ts) and runs kick-data.ts with the event loop turning between segments (progress,
  * cancellation through the signal). Every model it opens is disposed on every path.
  */
@@ -10,14 +10,14 @@ import { loadPuzzleSource } from '../cli/puzzle-source';
 import { runStepsAsync } from '../util/steps';
 import type { KickDataParams, KickDataResult } from './intervene-protocol';
 import { kickDataSteps } from './kick-data';
-import { type OpenedMap, openMap } from './trajectory';
+import { type MapOpener, type OpenedMap, openMap } from './trajectory';
 
 type Progress = (e: { done: number; total: number }) => void;
 
-export async function kickDataRun(p: KickDataParams, signal?: AbortSignal, progress?: Progress, batch?: number): Promise<KickDataResult> {
+export async function kickDataRun(p: KickDataParams, signal?: AbortSignal, progress?: Progress, batch?: number, open: MapOpener = openMap): Promise<KickDataResult> {
   const opened: OpenedMap[] = [];
   try {
-    for (const c of p.checkpoints) opened.push(await openMap(c));
+    for (const c of p.checkpoints) opened.push(await open(c));
     const n = opened[0].map.n as GridSize;
     const q = p.puzzles;
     const { puzzles, source } = await loadPuzzleSource({

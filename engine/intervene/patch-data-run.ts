@@ -1,7 +1,8 @@
 /**
  * The heavy half of `hrm-lens patch --data | --generate` (and of an `intervene.patchData` request): opens the
- * receiver's checkpoint and the donor's (same state shape, checked before the puzzles are loaded), loads the puzzles
- * (a dataset file or generated ones, engine/cli/puzzle-source.ts), and runs patch-data.ts with the event loop turning
+ * receiver's checkpoint and the donor's (`open`: TF.js by default, or the PyTorch worker; same state shape, checked
+ * before the puzzles are loaded), loads the puzzles (a dataset file or generated ones, engine/cli/puzzle-source.ts),
+ * and runs patch-data.ts with the event loop turning
  * between segments (progress events, cancellation through the signal). Every model it opens is disposed on every path.
  */
 import path from 'node:path';
@@ -9,7 +10,7 @@ import type { PatchDataParams, PatchDataResult } from './intervene-protocol';
 import { loadPuzzleSource } from '../cli/puzzle-source';
 import { relabeling } from '../sudoku/symmetry';
 import { runStepsAsync } from '../util/steps';
-import { type OpenedMap, openMap } from './trajectory';
+import { type MapOpener, type OpenedMap, openMap } from './trajectory';
 import { checkSameShape } from './patch';
 import { type PatchDataDonor, patchDataSteps } from './patch-data';
 
@@ -18,8 +19,8 @@ type Progress = (e: { done: number; total: number }) => void;
 const text = (x: number | undefined): string | undefined => (x === undefined ? undefined : String(x));
 
 /** `intervene.patchData` / `hrm-lens patch --data | --generate`. */
-export async function patchDataRun(p: PatchDataParams, signal?: AbortSignal, progress?: Progress, batch?: number): Promise<PatchDataResult> {
-  const receiver = await openMap(p.checkpoint);
+export async function patchDataRun(p: PatchDataParams, signal?: AbortSignal, progress?: Progress, batch?: number, open: MapOpener = openMap): Promise<PatchDataResult> {
+  const receiver = await open(p.checkpoint);
   const opened: OpenedMap[] = [];
   try {
     const receiverName = path.basename(receiver.file);
@@ -28,7 +29,7 @@ export async function patchDataRun(p: PatchDataParams, signal?: AbortSignal, pro
       let donorMap = receiver.map;
       let name = receiverName;
       if (path.resolve(p.source.checkpoint) !== path.resolve(receiver.file)) {
-        const d = await openMap(p.source.checkpoint);
+        const d = await open(p.source.checkpoint);
         opened.push(d);
         donorMap = d.map;
         name = path.basename(d.file);

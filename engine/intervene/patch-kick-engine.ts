@@ -1,6 +1,6 @@
 /**
  * The heavy half of `intervene.patch` / `intervene.kick` and of `hrm-lens patch` / `hrm-lens kick`: opens the
- * checkpoints as RecurrentMaps (TF.js on the process's backend), resolves the patch's donor (another checkpoint or
+ * checkpoints as RecurrentMaps (`open`: TF.js on the process's backend by default, or the PyTorch worker), resolves the patch's donor (another checkpoint or
  * puzzle, a relabeling, a latents file), and runs patch.ts / kick.ts with the event loop turning between segments
  * (progress events, cancellation through the signal). Every model it opens is disposed on every path.
  */
@@ -9,7 +9,7 @@ import type { KickParams, KickResult, PatchParams, PatchResult, PatchSource } fr
 import { type Grid, type GridSize } from '../sudoku/geometry';
 import { parsePuzzle } from '../sudoku/givens';
 import { runStepsAsync } from '../util/steps';
-import { type OpenedMap, openMap } from './trajectory';
+import { type MapOpener, type OpenedMap, openMap } from './trajectory';
 import { type ResolvedPatchDonor, patchSteps } from './patch';
 import { kickSteps } from './kick';
 import { readLatentsState } from './latents-source';
@@ -25,13 +25,13 @@ export function puzzleFor(text: string, n: number, what = 'puzzle'): Grid {
 }
 
 /** The donor of `source` for a receiver on `map` (opened maps are pushed onto `opened`, for the caller to dispose). */
-async function resolveDonor(source: PatchSource, receiver: OpenedMap, opened: OpenedMap[]): Promise<ResolvedPatchDonor> {
+async function resolveDonor(source: PatchSource, receiver: OpenedMap, opened: OpenedMap[], open: MapOpener): Promise<ResolvedPatchDonor> {
   const map: RecurrentMap = receiver.map;
   if (source.kind === 'trace') {
     let donorMap = map;
     let name = path.basename(receiver.file);
     if (source.checkpoint !== undefined && path.resolve(source.checkpoint) !== path.resolve(receiver.file)) {
-      const d = await openMap(source.checkpoint);
+      const d = await open(source.checkpoint);
       opened.push(d);
       donorMap = d.map;
       name = path.basename(d.file);
@@ -48,12 +48,12 @@ async function resolveDonor(source: PatchSource, receiver: OpenedMap, opened: Op
 }
 
 /** `intervene.patch` / `hrm-lens patch`. */
-export async function patchRun(p: PatchParams, signal?: AbortSignal, progress?: Progress, batch?: number): Promise<PatchResult> {
-  const receiver = await openMap(p.checkpoint);
+export async function patchRun(p: PatchParams, signal?: AbortSignal, progress?: Progress, batch?: number, open: MapOpener = openMap): Promise<PatchResult> {
+  const receiver = await open(p.checkpoint);
   const opened: OpenedMap[] = [];
   try {
     const puzzle = puzzleFor(p.puzzle, receiver.map.n);
-    const donor = await resolveDonor(p.source, receiver, opened);
+    const donor = await resolveDonor(p.source, receiver, opened, open);
     return await runStepsAsync(patchSteps(receiver.map, { puzzle, label: path.basename(receiver.file) }, donor, {
       segments: p.segments, part: p.part, cells: p.cells, atSegments: p.atSegments, batch, signal,
       onProgress: (done, total) => progress?.({ done, total }),
@@ -65,8 +65,8 @@ export async function patchRun(p: PatchParams, signal?: AbortSignal, progress?: 
 }
 
 /** `intervene.kick` / `hrm-lens kick`. */
-export async function kickRun(p: KickParams, signal?: AbortSignal, progress?: Progress, batch?: number): Promise<KickResult> {
-  const opened = await openMap(p.checkpoint);
+export async function kickRun(p: KickParams, signal?: AbortSignal, progress?: Progress, batch?: number, open: MapOpener = openMap): Promise<KickResult> {
+  const opened = await open(p.checkpoint);
   try {
     const puzzle = puzzleFor(p.puzzle, opened.map.n);
     return await runStepsAsync(kickSteps(opened.map, puzzle, {

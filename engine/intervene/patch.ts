@@ -27,11 +27,10 @@ import type { Grid, GridSize } from '../sudoku/geometry';
 import { gridToString } from '../sudoku/geometry';
 import { applyTransform, mapBack, relabeling } from '../sudoku/symmetry';
 import { type Steps, throwIfAborted } from '../util/steps';
-import { tf } from '../tf';
 import type { InterventionOutcome, PatchPoint, PatchResult, StatePart } from './intervene-protocol';
 import { interventionOutcome, outcomeLine, sameGrid, uniqueSolution } from './outcome';
 import type { RecurrentMap } from './recurrent-map';
-import { type RowState, type StateRows, type Trajectories, decodeStates, stateAt, trajectorySteps } from './trajectory';
+import { type RowState, type StateRows, type Trajectories, decodeRowsSteps, stateAt, trajectorySteps } from './trajectory';
 
 /** The donor of a patch, resolved (maps opened, files read). */
 export type ResolvedPatchDonor =
@@ -274,11 +273,7 @@ export function* patchManySteps(map: RecurrentMap, receivers: readonly PatchRece
     for (let q = 0; q < m; q++) for (const k of ks) states.push(patchedState(map, stateAt(own, q, k), donorStateAt(q, k), part, cells));
     own.states.forEach((s) => s.clear());
     dt?.states.forEach((s) => s.clear());
-    const readouts = new Int8Array(states.length * cellCount);
-    for (let s0 = 0; s0 < states.length; s0 += batch) {
-      const rows = rowsOf(states.slice(s0, s0 + batch));
-      readouts.set(tf.tidy(() => decodeStates(map, tf.tensor3d(rows.zH, [rows.rows, map.positions, map.hidden])).dataSync()), s0 * cellCount);
-    }
+    const readouts = yield* decodeRowsSteps(map, rowsOf(states), batch);
     const runRows = states.map((_, r) => r).filter((r) => ks[r % ks.length] < S);
     const onRow = new Int32Array(states.length).fill(-1);
     runRows.forEach((r, j) => { onRow[r] = j; });

@@ -9,6 +9,7 @@
 import { tf } from '../tf';
 import type { GridSize } from '../sudoku/geometry';
 import { type Carry, type HrmModel, embedInput, initialCarry, outputHeads, segmentStateUpdate } from '../model';
+import type { TorchModel } from '../torch/torch-model';
 
 export type { Carry } from '../model';
 
@@ -30,6 +31,11 @@ export interface RecurrentMap {
   step(carry: Carry, x: tf.Tensor3D): Carry;
   /** Logits [B, cells, vocab] read from a state (z_H for the HRM; any tensor shaped like z_H). */
   readout(zH: tf.Tensor3D): tf.Tensor3D;
+  /**
+   * Set when the segments run on the PyTorch worker (engine/torch/torch-map.ts): trajectories and read-outs then go
+   * through this model (trajectory.ts), and the tensor methods above, which only the TF.js analyses need, throw.
+   */
+  readonly torch?: TorchModel;
 }
 
 /** The HRM (or TRM) of `model` as a RecurrentMap: `step` is runSegment's state update, `readout` its lm_head. */

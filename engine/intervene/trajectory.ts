@@ -13,12 +13,15 @@
  *   A row's results do not depend on the batch it ran in.
  * - Written once as a step generator (engine/util/steps.ts): one `yield` after every segment of every batch; an aborted
  *   signal stops it there with an AbortError. Every tensor is freed on every path (numTensors stays flat).
+ * - A map on the PyTorch worker (`map.torch`) runs each batch as one worker request instead
+ *   (engine/torch/trajectory-torch.ts), with the same rows, order, decoding and kept states.
  */
 import { tf } from '../tf';
 import type { HrmModel } from '../model';
 import { type Grid, type GridSize, gridToTokens } from '../sudoku/geometry';
 import { loadModel } from '../train/load-model';
 import { runSteps, runStepsAsync, type Steps, throwIfAborted } from '../util/steps';
+import { decodeLogitRows, torchHeadsSteps, torchTrajectorySteps } from '../torch/trajectory-torch';
 import { type Carry, type RecurrentMap, hrmMap } from './recurrent-map';
 
 /** States of `rows` rows: z_H and z_L each flattened row-major [row][position][hidden]. */
@@ -116,6 +119,24 @@ function fromRows(map: RecurrentMap, from: StateRows | Carry, rows: number): Sta
   return s;
 }
 
+/**
+ * Decoded digits (1..n) of the read-out of `rows` states, `batch` rows at a time: Int8Array [row][cell]. On TF.js
+ * each batch is one tidy read-out; on the PyTorch worker one `heads` request.
+ */
+export function* decodeRowsSteps(map: RecurrentMap, rows: StateRows, batch = 128): Steps<Int8Array> {
+  const cells = map.n * map.n;
+  const width = map.positions * map.hidden;
+  const out = new Int8Array(rows.rows * cells);
+  for (let s0 = 0; s0 < rows.rows; s0 += batch) {
+    const nb = Math.min(batch, rows.rows - s0);
+    const zH = rows.zH.subarray(s0 * width, (s0 + nb) * width);
+    if (map.torch) out.set(decodeLogitRows(yield* torchHeadsSteps(map.torch, zH), nb, map.n), s0 * cells);
+    else out.set(tf.tidy(() => decodeStates(map, tf.tensor3d(zH, [nb, map.positions, map.hidden])).dataSync()), s0 * cells);
+    yield;
+  }
+  return out;
+}
+
 /** Run `puzzles` (one per row) through `map` and decode every segment (synchronously). */
 export function runTrajectories(map: RecurrentMap, puzzles: readonly Grid[], opts: TrajectoryOptions): Trajectories {
   return runSteps(trajectorySteps(map, puzzles, opts));
@@ -152,6 +173,7 @@ export function* trajectorySteps(map: RecurrentMap, puzzles: readonly Grid[], op
   // Longest runs first, so the rows of a batch that are done are always its tail.
   const order = Array.from({ length: rows }, (_, i) => i).sort((a, b) => segments[b] - segments[a] || a - b);
   const total = segments.reduce((a, b) => a + b, 0);
+  if (map.torch) return yield* torchTrajectorySteps(map.torch, puzzles, out, { order, total, from, kept, batch: B, signal: opts.signal, onProgress: opts.onProgress });
   let done = 0;
 
   for (let start = 0; start < rows; start += B) {
@@ -216,17 +238,19 @@ export function* trajectorySteps(map: RecurrentMap, puzzles: readonly Grid[], op
   return out;
 }
 
-/** A checkpoint opened as a RecurrentMap (the HRM's one-segment map); dispose() frees the model. */
+/** A checkpoint opened as a RecurrentMap (the HRM's one-segment map); dispose() frees what it holds. */
 export interface OpenedMap {
   map: RecurrentMap;
-  model: HrmModel;
   /** The checkpoint file as opened. */
   file: string;
   dispose(): void;
 }
 
+/** How a run opens its checkpoints: `openMap` (TF.js), or on the PyTorch worker (engine/torch/torch-map.ts). */
+export type MapOpener = (file: string) => Promise<OpenedMap>;
+
 /** Loads `file` (engine/train/load-model.ts: config and weights checked) and wraps it with hrmMap. */
-export async function openMap(file: string): Promise<OpenedMap> {
+export async function openMap(file: string): Promise<OpenedMap & { model: HrmModel }> {
   const { model, checkpoint } = await loadModel(file);
   return { map: hrmMap(model), model, file: checkpoint.file, dispose: () => model.dispose() };
 }

@@ -9,7 +9,7 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /**
  * The PyTorch worker (engine/torch/): runs the forward passes of the analyses (the CLI's `--backend torch` on inspect,
- * classify, probe, ensemble and landscape; the engine's analysis requests that carry `torch`), not training. Not one
+ * classify, probe, ensemble, landscape, kick and patch; the engine's requests that carry `torch`), not training. Not one
  * of BACKEND_NAMES (the TF.js backends, which training and every other request run on).
  */
 export const TORCH_BACKEND = 'torch';

@@ -1,13 +1,14 @@
 /**
  * Handlers of `intervene.patchData` and `intervene.kickData` (engine/intervene/intervene-protocol.ts): the
  * dataset-level patch and kicks. Parameters are checked against their ranges (engine/util/limits.ts) before anything
- * is loaded; the heavy halves (engine/intervene/patch-data-run.ts, kick-data-run.ts) load on the first call. Both
- * report progress ({ done, total } row-segments) and stop on cancel.
+ * is loaded; the heavy halves (engine/intervene/patch-data-run.ts, kick-data-run.ts) load on the first call. A
+ * request carrying `torch` runs its segments on the PyTorch worker. Both report progress ({ done, total }
+ * row-segments) and stop on cancel.
  */
 import { LIMITS } from '../util/limits';
 import type { InterventionPuzzles, KickDataParams, PatchDataParams } from '../intervene/intervene-protocol';
-import { checkIntParam, checkParam, type Handler } from './handler';
-import { checkKickSettings, intList } from './patch-kick-handlers';
+import { checkIntParam, checkParam, checkTorchParam, type Handler } from './handler';
+import { checkKickSettings, intList, mapOpenerFor } from './patch-kick-handlers';
 
 const loadBackend = async (): Promise<void> => { await (await import('./engine-backend')).engineBackend(); };
 
@@ -38,8 +39,9 @@ export const interventionPatchData: Handler<'intervene.patchData'> = async (para
   checkParam(params.part === undefined || PARTS.includes(params.part), 'part must be zH, zL or both');
   intList(params.cells, 'cells', 81, { min: 0, max: 80 });
   intList(params.atSegments, 'atSegments', LIMITS.segments.max, LIMITS.segments);
+  checkTorchParam(params.torch);
   const [{ patchDataRun }] = await Promise.all([import('../intervene/patch-data-run'), loadBackend()]);
-  return patchDataRun(params, ctx.signal, (e) => ctx.progress(e));
+  return patchDataRun(params, ctx.signal, (e) => ctx.progress(e), undefined, await mapOpenerFor(params.torch, ctx.log));
 };
 
 export const interventionKickData: Handler<'intervene.kickData'> = async (params: KickDataParams, ctx) => {
@@ -47,6 +49,7 @@ export const interventionKickData: Handler<'intervene.kickData'> = async (params
     && params.checkpoints.every(text), 'checkpoints must list one checkpoint file, or two to compare');
   checkPuzzles(params.puzzles);
   checkKickSettings(params);
+  checkTorchParam(params.torch);
   const [{ kickDataRun }] = await Promise.all([import('../intervene/kick-data-run'), loadBackend()]);
-  return kickDataRun(params, ctx.signal, (e) => ctx.progress(e));
+  return kickDataRun(params, ctx.signal, (e) => ctx.progress(e), undefined, await mapOpenerFor(params.torch, ctx.log));
 };

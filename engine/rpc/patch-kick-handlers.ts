@@ -1,14 +1,18 @@
 /**
  * Handlers of `intervene.patch` and `intervene.kick` (engine/intervene/intervene-protocol.ts): parameters checked
  * against their ranges (engine/util/limits.ts) before anything is loaded, then the heavy half
- * (engine/intervene/patch-kick-engine.ts, TF.js on the engine's backend) loaded on the first call. Both report
- * progress ({ done, total } row-segments) and stop on cancel.
+ * (engine/intervene/patch-kick-engine.ts, TF.js on the engine's backend) loaded on the first call. A request carrying
+ * `torch` runs its segments on the PyTorch worker (torch-engine.ts). Both report progress ({ done, total }
+ * row-segments) and stop on cancel.
  */
 import { puzzleProblem } from '../sudoku/givens';
 import { LIMITS, NUM_LIMITS, limitText } from '../util/limits';
 import type { KickParams, KickSettings, PatchParams, PatchSource } from '../intervene/intervene-protocol';
 import { kickCount } from '../intervene/kick-defaults';
-import { checkIntParam, checkNumParam, checkParam, type Handler } from './handler';
+import type { MapOpener } from '../intervene/trajectory';
+import type { TorchParams } from '../torch/torch-protocol';
+import type { LogLevel } from '../protocol';
+import { checkIntParam, checkNumParam, checkParam, checkTorchParam, type Handler } from './handler';
 
 type Heavy = typeof import('../intervene/patch-kick-engine');
 let heavy: Promise<Heavy> | undefined;
@@ -16,6 +20,11 @@ const load = async (): Promise<Heavy> => {
   const [mod] = await Promise.all([heavy ??= import('../intervene/patch-kick-engine'), import('./engine-backend').then((b) => b.engineBackend())]);
   return mod;
 };
+
+/** The PyTorch worker's map opener when the request carries `torch` (checked already); TF.js's (undefined) otherwise. */
+export async function mapOpenerFor(torch: TorchParams | undefined, log: (level: LogLevel, message: string) => void): Promise<MapOpener | undefined> {
+  return torch ? (await import('./torch-engine')).torchMapOpener(torch, log) : undefined;
+}
 
 const PARTS = ['zH', 'zL', 'both'];
 const text = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
@@ -64,7 +73,9 @@ export const interventionPatch: Handler<'intervene.patch'> = async (params: Patc
   checkSource(params.source);
   intList(params.cells, 'cells', 81, { min: 0, max: 80 });
   intList(params.atSegments, 'atSegments', LIMITS.segments.max, LIMITS.segments);
-  return (await load()).patchRun(params, ctx.signal, (e) => ctx.progress(e));
+  checkTorchParam(params.torch);
+  const heavyHalf = await load();
+  return heavyHalf.patchRun(params, ctx.signal, (e) => ctx.progress(e), undefined, await mapOpenerFor(params.torch, ctx.log));
 };
 
 /** The kick settings of `intervene.kick` and `intervene.kickData` checked against their ranges. */
@@ -87,5 +98,7 @@ export function checkKickSettings(params: KickSettings): void {
 export const interventionKick: Handler<'intervene.kick'> = async (params: KickParams, ctx) => {
   checkCommon(params);
   checkKickSettings(params);
-  return (await load()).kickRun(params, ctx.signal, (e) => ctx.progress(e));
+  checkTorchParam(params.torch);
+  const heavyHalf = await load();
+  return heavyHalf.kickRun(params, ctx.signal, (e) => ctx.progress(e), undefined, await mapOpenerFor(params.torch, ctx.log));
 };

@@ -15,6 +15,8 @@ import { TorchWorker } from '../torch/worker-client';
 import { inspectPuzzleTorch, perturbationStripTorch } from '../torch/inspect-torch';
 import { buildPassMatrixTorch, checkpointGridSize, runProbeTorch } from '../torch/analyses-torch';
 import { computeLandscapeTorch } from '../torch/landscape-torch';
+import { openedTorchMap } from '../torch/torch-map';
+import type { MapOpener } from '../intervene/trajectory';
 import type { GridSize } from '../sudoku/geometry';
 import { type AnalysisRunner, puzzleGrid } from './analysis-engine';
 
@@ -69,6 +71,12 @@ async function modelFor(file: string, worker: TorchWorker): Promise<TorchModel> 
     models.set(key, m);
   }
   return m;
+}
+
+/** How the interventions open their checkpoints on the worker of `p` (models cached as for the other requests). */
+export async function torchMapOpener(p: TorchParams, log: Log): Promise<MapOpener> {
+  const worker = await engineTorchWorker(p, log);
+  return async (file) => openedTorchMap(await modelFor(file, worker), file);
 }
 
 export async function inspectTorchRequest(

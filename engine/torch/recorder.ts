@@ -33,7 +33,11 @@ export async function captureTracesTorch(model: TorchModel, inputs: readonly Tra
         seg.zH = s.zH.slice(b * state, (b + 1) * state);
         seg.zL = s.zL.slice(b * state, (b + 1) * state);
         const hs = s.hStates;
-        seg.hStates = Array.from({ length: H }, (_, j) => hs.slice((b * H + j) * state, (b * H + j + 1) * state));
+        const zH = s.zH;
+        // The worker sends the H-updates before the last; the last one is the segment's z_H.
+        seg.hStates = Array.from({ length: H }, (_, j) => (j < H - 1
+          ? hs.slice((b * (H - 1) + j) * state, (b * (H - 1) + j + 1) * state)
+          : zH.slice(b * state, (b + 1) * state)));
       }
       trace.segments.push(seg);
     });

@@ -21,7 +21,10 @@ export interface TorchSegment {
   /** [B, S_total, D] carry at the segment's end (with latents). */
   zH?: Float32Array;
   zL?: Float32Array;
-  /** [B, H_cycles, S_total, D]: z_H after every H-update (with latents). */
+  /**
+   * [B, H_cycles - 1, S_total, D]: z_H after every H-update but the last (with latents; empty when H_cycles is 1).
+   * The last H-update's z_H is `zH`, which the worker does not send twice.
+   */
   hStates?: Float32Array;
 }
 
@@ -133,7 +136,7 @@ export class TorchModel {
           seg.zH = expect(f, 'zH', [B, totalLen, D]);
           seg.zL = expect(f, 'zL', [B, totalLen, D]);
         }
-        if (opts.latents === true) seg.hStates = expect(f, 'hStates', [B, H, totalLen, D]);
+        if (opts.latents === true) seg.hStates = H > 1 ? expect(f, 'hStates', [B, H - 1, totalLen, D]) : new Float32Array(0);
         onSegment(seg);
       });
     });

@@ -65,7 +65,7 @@ export class TorchWorkerError extends Error {
 }
 
 const STDERR_TAIL = 2000;
-const PROTOCOL = 1;
+const PROTOCOL = 2;
 
 // This module's file (the bundle when bundled): the package is looked for beside the installation.
 const here = typeof __filename === 'string' ? __filename : path.resolve(process.argv[1] ?? process.execPath);

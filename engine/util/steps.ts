@@ -4,10 +4,18 @@
  * the event loop turning between steps (`runStepsAsync`, the engine process), so that the host's `ping` and
  * `cancel` messages are answered while a request runs. An aborted signal stops the run at the next step; the
  * generator's `finally` blocks free what it holds (tensors) either way.
+ *
+ * A step may also wait for work done elsewhere (the PyTorch worker): it yields the promise (`waitFor`) and gets its
+ * value back. Only `runStepsAsync` can drive such a computation; `runSteps` refuses it.
  */
 
-/** A computation that yields after each bounded piece of work and returns T. */
-export type Steps<T> = Generator<void, T, void>;
+/** A computation that yields after each bounded piece of work (or yields a promise to wait for) and returns T. */
+export type Steps<T> = Generator<void | Promise<unknown>, T, unknown>;
+
+/** Waits for `p` inside a step generator (`const x = yield* waitFor(p)`); needs runStepsAsync. */
+export function* waitFor<T>(p: Promise<T>): Steps<T> {
+  return (yield p) as T;
+}
 
 /** The event loop gets a turn at least this often (ms) while a step generator is driven asynchronously. */
 export const YIELD_INTERVAL_MS = 10;
@@ -32,6 +40,11 @@ export function runSteps<T>(steps: Steps<T>): T {
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
+    if (r.value instanceof Promise) {
+      r.value.catch(() => undefined);
+      steps.return(undefined as never);
+      throw new Error('this computation waits for the PyTorch worker: it must be driven with runStepsAsync');
+    }
   }
 }
 
@@ -41,12 +54,17 @@ export function runSteps<T>(steps: Steps<T>): T {
  */
 export async function runStepsAsync<T>(steps: Steps<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
   let last = performance.now();
+  let input: unknown;
   try {
     for (;;) {
       throwIfAborted(signal, what);
-      const r = steps.next();
+      const r = steps.next(input);
+      input = undefined;
       if (r.done) return r.value;
-      if (performance.now() - last >= YIELD_INTERVAL_MS) {
+      if (r.value instanceof Promise) {
+        input = await r.value;
+        last = performance.now();
+      } else if (performance.now() - last >= YIELD_INTERVAL_MS) {
         await nextTurn();
         last = performance.now();
       }

@@ -22,6 +22,7 @@ import { refuse } from './refusals';
 import type { CheckpointCatalog } from '../views/checkpoint-catalog';
 import { escapeMarkdown, markdownCodeBlock } from '../views/markdown-text';
 import { boundedMessage } from '../../engine/util/errors';
+import { torchRequest } from '../settings';
 
 const pct = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
 const share = (p: Proportion): string => `${p.k}/${p.n} (${pct(p.value)}, 95% ${pct(p.lo)}–${pct(p.hi)})`;
@@ -108,7 +109,7 @@ export function registerInterventionReports(engine: EngineClient, docs: ResultDo
       params = { checkpoints: b && b !== a ? [a, b] : [a], puzzles };
     }
     if (await refused(catalog, params.checkpoints)) return undefined;
-    const p = params;
+    const p: KickDataParams = { ...params, torch: torchRequest().torch };
     try {
       const r = await withProgress('HRM: kicks over a dataset', (token, onProgress) => engine.request('intervene.kickData', p, { token, onProgress }));
       await docs.show('kick-basins', kickDataMarkdown(r));
@@ -133,7 +134,7 @@ export function registerInterventionReports(engine: EngineClient, docs: ResultDo
     }
     const files = params.source.kind === 'trace' ? [params.checkpoint, params.source.checkpoint] : [params.checkpoint];
     if (await refused(catalog, files)) return undefined;
-    const p = params;
+    const p: PatchDataParams = { ...params, torch: torchRequest().torch };
     const donorName = p.source.kind === 'trace' ? path.basename(p.source.checkpoint) : `relabel ${p.source.perm.join('')}`;
     try {
       const r = await withProgress('HRM: patching over a dataset', (token, onProgress) => engine.request('intervene.patchData', p, { token, onProgress }));

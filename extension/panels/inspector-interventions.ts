@@ -40,6 +40,7 @@ import { exportStem, saveExport } from './trace-export';
 import { interventionCsv, interventionJson, interventionStem } from './inspector-interventions-export';
 import { SWEEP_DATASET_COUNT, requestProblem, shiftPerm } from './inspector-interventions-requests';
 import { DonorStore, type DonorRecordChoice } from './inspector-donor-store';
+import { torchRequest } from '../settings';
 
 /** The checkpoint the engine may be given for a panel's trace, or why none. */
 export type TargetCheck = (panel: vscode.WebviewPanel, trace: InspectorTrace) => Promise<{ ok: true; checkpoint: string } | { ok: false; reason: string }>;
@@ -243,11 +244,11 @@ export class InspectorInterventions implements vscode.Disposable {
       case 'patch': {
         const donor = s.donor;
         if (!donor) throw new Error('no donor');
-        const result = await this.engine.request('intervene.patch', { checkpoint, puzzle, source: donor.source, part: r.part, segments }, options);
+        const result = await this.engine.request('intervene.patch', { checkpoint, puzzle, source: donor.source, part: r.part, segments, ...torchRequest() }, options);
         return { kind: 'patch', result, donor: donor.shown };
       }
       case 'kick':
-        return { kind: 'kick', result: await this.engine.request('intervene.kick', { checkpoint, puzzle, segments, epsilons: [...r.epsilons] }, options) };
+        return { kind: 'kick', result: await this.engine.request('intervene.kick', { checkpoint, puzzle, segments, epsilons: [...r.epsilons], ...torchRequest() }, options) };
       case 'spectrum':
         return { kind: 'spectrum', result: await this.engine.request('intervene.spectrum', { checkpoint, puzzle, atSegment: r.atSegment }, options) };
       case 'sweep': {

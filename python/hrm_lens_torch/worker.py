@@ -3,7 +3,7 @@
 The engine (engine/torch/worker-client.ts) starts it as a child process and exchanges frames (framing.py) over its
 stdin / stdout; stderr is free text for logs. Nothing else is written to stdout (print goes to stderr).
 
-On start the worker sends {"kind": "hello", "protocol": 1, "torch": version, "device": ..., "dtype": ...}, or
+On start the worker sends {"kind": "hello", "protocol": 2, "torch": version, "device": ..., "dtype": ...}, or
 {"kind": "hello", "error": "torch-missing" | "device", "message": ...} and exits 3 when it cannot run.
 Requests carry an "id" that every reply repeats:
   {"op": "load", "config": {...}} + the weights (engine names, PyTorch layout, f32)  -> {"kind": "loaded", "weights": n}
@@ -11,7 +11,8 @@ Requests carry an "id" that every reply repeats:
   {"op": "run", "segments": S, "latents": bool, "hStates": bool} + tokens i32 [B, cells]
       (+ zH, zL f32 [B, S_total, D] to start from)
       -> S frames {"kind": "segment", "k": k} + logits [B, cells, V], q [B, 2]
-         (+ zH, zL [B, S_total, D] when latents, and hStates [B, H_cycles, S_total, D] unless "hStates" is false),
+         (+ zH, zL [B, S_total, D] when latents, and, unless "hStates" is false, hStates [B, H_cycles - 1, S_total, D]:
+         z_H after each H-update but the last, which is zH itself and is not sent twice; none when H_cycles is 1),
          then {"kind": "done"}
   {"op": "heads"} + zH f32 [B, S_total, D]  -> {"kind": "heads"} + logits [B, cells, V], q [B, 2] (no segment run)
   {"op": "shutdown"}                                                                -> {"kind": "bye"}, exit 0
@@ -33,7 +34,7 @@ import numpy as np
 
 from .framing import FrameError, encode_frame, frame_parts, read_frame
 
-PROTOCOL = 1
+PROTOCOL = 2
 MAX_SEGMENTS = 4096
 # Frames encoded but not yet written: two segments' outputs at most wait while the next one is computed.
 SEND_DEPTH = 2
@@ -187,8 +188,8 @@ class Worker:
             if latents:
                 out["zH"] = host(zH)
                 out["zL"] = host(zL)
-            if h_states is not None:
-                out["hStates"] = host(torch.stack(h_states, dim=1))
+            if h_states is not None and len(h_states) > 1:
+                out["hStates"] = host(torch.stack(h_states[:-1], dim=1))
             self.send({"id": rid, "kind": "segment", "k": k}, out)
 
 

@@ -69,11 +69,13 @@ async function teacherForced(config: HrmConfig, seed: number): Promise<void> {
       zH: maxDiff(seg.zH, get(`seg.${k}.zH`)),
       zL: maxDiff(seg.zL, get(`seg.${k}.zL`)),
     };
-    // hStates come [B, H, S_total, D]; the engine's seg.k.h.j.zH [B, S_total, D] per H-cycle j.
+    // hStates come [B, H - 1, S_total, D] (the last H-update is zH); the engine's seg.k.h.j.zH [B, S_total, D] per H-cycle j.
     const state = totalLen * D;
-    for (let j = 1; j <= config.H_cycles; j++) {
+    const H = config.H_cycles;
+    assert.equal(seg.hStates.length, B * (H - 1) * state);
+    for (let j = 1; j <= H; j++) {
       const mine = new Float32Array(B * state);
-      for (let b = 0; b < B; b++) mine.set(seg.hStates.subarray((b * config.H_cycles + j - 1) * state, (b * config.H_cycles + j) * state), b * state);
+      for (let b = 0; b < B; b++) mine.set(j < H ? seg.hStates.subarray((b * (H - 1) + j - 1) * state, (b * (H - 1) + j) * state) : seg.zH.subarray(b * state, (b + 1) * state), b * state);
       diffs[`h.${j}.zH`] = maxDiff(mine, get(`seg.${k}.h.${j}.zH`));
     }
     for (const [what, d] of Object.entries(diffs)) assert.ok(d <= TOLERANCE, `segment ${k} ${what}: max |torch − engine| = ${d}`);

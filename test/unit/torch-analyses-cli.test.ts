@@ -62,7 +62,7 @@ test('a command that cannot run on the PyTorch worker refuses --backend torch, n
     spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000, env });
   const flag = run(['eval', '--checkpoint', MODEL, '--backend', 'torch']);
   assert.equal(flag.status, 1, flag.stderr);
-  assert.match(flag.stderr, /eval: --backend torch is not available for this command \(the PyTorch worker runs the forward passes of inspect, classify, probe, ensemble and landscape\)/);
+  assert.match(flag.stderr, /eval: --backend torch is not available for this command \(the PyTorch worker runs the forward passes of inspect, classify, probe, ensemble, landscape, kick and patch\)/);
   assert.doesNotMatch(flag.stderr, /HRM_LENS_BACKEND/);
   const fromEnv = run(['reproduce', '--baseline', MODEL, '--mixing', MODEL], { ...process.env, HRM_LENS_BACKEND: 'torch' });
   assert.equal(fromEnv.status, 1, fromEnv.stderr);

@@ -1,12 +1,13 @@
 /**
  * The plain-PyTorch side of `npm run bench -- torch-backend` (bench/reference/torch_backend_plain.py) runs on an
  * engine checkpoint: inference, the ensemble's passes and the training step each answer one JSON object with a rate
- * per run (no speed is asserted); bench/gpu-check.sh is valid bash and lists its modes.
+ * per run (no speed is asserted); bench/gpu-check.sh is valid bash, lists its modes, and its local mode runs end to
+ * end on the CPU (--rehearse), writing both result files with every row it promises.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { torchPython } from './helpers/torch-python';
@@ -53,4 +54,30 @@ test('bench/gpu-check.sh is valid bash; an unknown mode prints the usage with th
   assert.equal(usage.status, 2);
   assert.match(usage.stdout, /bash bench\/gpu-check\.sh \[--runs 3\]/);
   assert.match(usage.stdout, /bench\/torch-backend\.ts --device cuda/);
+});
+
+test('bench/gpu-check.sh --rehearse: the GPU machine\'s local mode, run on the CPU, writes its JSON and table', { timeout: 600_000 }, () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'hrm-gpu-check-'));
+  try {
+    const r = spawnSync('bash', [path.join(root, 'bench', 'gpu-check.sh'), '--rehearse', out], {
+      encoding: 'utf8', cwd: root, timeout: 580_000, env: { ...process.env, HRM_LENS_PYTHON: torchPython() },
+    });
+    assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+    const json = JSON.parse(readFileSync(path.join(out, 'gpu-check-local.json'), 'utf8')) as {
+      torch_backend: { device?: string; error?: string; results?: { row: string; backend: number; plain: number; ratio: number }[] };
+      torch_cuda_reference: { error?: string; device?: string; infer?: { median: number }; capture27m?: { median: number } };
+    };
+    assert.equal(json.torch_backend.error, undefined, json.torch_backend.error);
+    assert.equal(json.torch_backend.device, 'cpu');
+    assert.deepEqual(json.torch_backend.results?.map((x) => x.row), ['capture-27m', 'ensemble-27m']);
+    for (const x of json.torch_backend.results ?? []) assert.ok(x.backend > 0 && x.plain > 0 && x.ratio > 0, JSON.stringify(x));
+    assert.equal(json.torch_cuda_reference.error, undefined, json.torch_cuda_reference.error);
+    assert.ok((json.torch_cuda_reference.infer?.median ?? 0) > 0 && (json.torch_cuda_reference.capture27m?.median ?? 0) > 0);
+    const table = readFileSync(path.join(out, 'gpu-check-local.md'), 'utf8');
+    assert.match(table, /\| capture-27m \(puzzle-segments\/s\) \| [0-9.]+ \| [0-9.]+ \|/);
+    assert.match(table, /\| ensemble-27m \(puzzle-segments\/s\) \|/);
+    assert.match(table, /\| reference model on cpu: training steps\/s [0-9.]+, inference puzzle-segments\/s [0-9]+/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

@@ -54,3 +54,37 @@ test('tiny-4x4: identical decoded grids at every segment', async () => {
 test('hard-6x6: identical decoded grids at every segment', async () => {
   await sameGrids(path.join(MODELS, 'hard-6x6.safetensors'), 6, 16);
 });
+
+test('hard-6x6: the worker\'s latents per puzzle match the TF.js recorder\'s (z_H, z_L and every H-update)', async () => {
+  const file = path.join(MODELS, 'hard-6x6.safetensors');
+  const { model } = await loadModel(file);
+  try {
+    const inputs = generatePuzzles({ n: 6, seed: 77 }, 5).map((p, i) => ({ puzzle: p.puzzle, solution: p.solution, id: String(i) }));
+    const S = 2;
+    const engine = captureTraces(model, inputs, { segments: S, latents: true });
+    const torch = await captureTracesTorch(await TorchModel.fromCheckpoint(file, worker()), inputs, { segments: S, latents: true });
+    const H = model.config.H_cycles;
+    const state = model.dims.totalLen * model.config.hidden;
+    const maxDiff = (a: Float32Array, b: Float32Array): number => {
+      assert.equal(a.length, b.length);
+      let m = 0;
+      for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+      return m;
+    };
+    for (let b = 0; b < inputs.length; b++) {
+      for (let k = 0; k < S; k++) {
+        const mine = torch[b].segments[k];
+        const theirs = engine[b].segments[k];
+        assert.ok(mine.zH && mine.zL && mine.hStates && theirs.zH && theirs.zL && theirs.hStates);
+        assert.equal(mine.zH.length, state);
+        assert.equal(mine.hStates.length, H);
+        assert.ok(maxDiff(mine.zH, theirs.zH) <= 1e-4, `puzzle ${b}, segment ${k + 1}: zH`);
+        assert.ok(maxDiff(mine.zL, theirs.zL) <= 1e-4, `puzzle ${b}, segment ${k + 1}: zL`);
+        for (let j = 0; j < H; j++) assert.ok(maxDiff(mine.hStates[j], theirs.hStates[j]) <= 1e-4, `puzzle ${b}, segment ${k + 1}: H-update ${j + 1}`);
+        assert.deepEqual(mine.hStates[H - 1], mine.zH, 'the last H-update is the segment\'s z_H');
+      }
+    }
+  } finally {
+    model.dispose();
+  }
+});

@@ -1,8 +1,8 @@
 /**
  * The PyTorch backend inside a real VS Code: with hrmLens.backend = torch and hrmLens.pythonPath set in the user
  * settings (the disposable profile the runner creates), "HRM: Inspect Puzzle" on the shipped 4×4 model gives the
- * grids, class and digit relabelings TF.js gives, and the probe, the ensemble report and the inspector's landscape run
- * there too, all computed by the worker that setting names (a user pythonPath that is not there makes them fail);
+ * grids, class and digit relabelings TF.js gives, and the probe, the ensemble report, the inspector's landscape and the
+ * kicks and patching over a dataset run there too, all computed by the worker that setting names (a user pythonPath that is not there makes them fail);
  * hrmLens.pythonPath in the workspace's .vscode/settings.json is ignored. "HRM: Train" offers PyTorch when the
  * engine finds a Python with torch (the user's pythonPath): chosen in the prompts, a tiny-4x4 run trains with it under
  * torchrun, Stop Training ends it after a checkpoint, and it appears in the Runs tree and the dashboard with its
@@ -22,6 +22,7 @@ import { sleep, useExtension } from './host';
 interface SummaryLike { checkpoint: string; segments: { grid: string }[]; mode: { mode: string }; perturbations: { name: string; answer: string }[] }
 interface ProbeLike { rows: unknown[] }
 interface EnsembleLike { summary: unknown }
+interface RowsLike { rows: unknown[] }
 
 const PUZZLE = '..4.3.....1..2..';
 const TFJS_STEP = ['auto', 'wasm', 'cpu', 'tensorflow', 'webgpu'];
@@ -84,13 +85,17 @@ suite('HRM PyTorch backend', () => {
     assert.equal(torch.perturbations.length, 4);
   });
 
-  test('the probe, the ensemble report and the inspector\'s landscape run on the worker too, with TF.js\'s figures', async function () {
+  test('the probe, the ensemble report, the inspector\'s landscape, the kicks and the patching run on the worker too, with TF.js\'s figures', async function () {
     this.timeout(600_000);
     const probeArgs = { checkpoints: [shipped], masks: ['cell', 'row'], count: 6, segments: 3 };
     const ensembleArgs = { sources: [shipped], generate: 6, segments: 3, view: 'document' };
+    const kickArgs = { checkpoints: [shipped], puzzles: { generate: 5, seed: 3 }, epsilons: [0.1, 1], directions: 4, pcs: 0 };
+    const patchArgs = { checkpoint: shipped, source: { kind: 'relabel', perm: [2, 3, 4, 1] }, puzzles: { generate: 5, seed: 3 }, atSegments: [1, 4] };
     const onWorker = {
       probe: await vscode.commands.executeCommand<ProbeLike | undefined>('hrmLens.runProbe', probeArgs),
       ensemble: await vscode.commands.executeCommand<EnsembleLike | undefined>('hrmLens.ensembleReport', ensembleArgs),
+      kick: await vscode.commands.executeCommand<RowsLike | undefined>('hrmLens.kickBasins', kickArgs),
+      patch: await vscode.commands.executeCommand<RowsLike | undefined>('hrmLens.patchDataset', patchArgs),
     };
     await vscode.commands.executeCommand('hrmLens.inspectPuzzle', { puzzle: PUZZLE, checkpoint: shipped });
     assert.equal(await api().panels.computeLandscapeInLastPanel(9), true, 'the landscape was computed on the worker');
@@ -98,20 +103,27 @@ suite('HRM PyTorch backend', () => {
     try {
       const probe = await vscode.commands.executeCommand<ProbeLike | undefined>('hrmLens.runProbe', probeArgs);
       const ensemble = await vscode.commands.executeCommand<EnsembleLike | undefined>('hrmLens.ensembleReport', ensembleArgs);
+      const kick = await vscode.commands.executeCommand<RowsLike | undefined>('hrmLens.kickBasins', kickArgs);
+      const patch = await vscode.commands.executeCommand<RowsLike | undefined>('hrmLens.patchDataset', patchArgs);
       assert.ok(onWorker.probe && onWorker.ensemble && probe && ensemble);
       assert.deepEqual(onWorker.probe.rows, probe.rows);
       assert.deepEqual(onWorker.ensemble.summary, ensemble.summary);
+      assert.ok(onWorker.kick && onWorker.patch && kick && patch, 'the kicks and the patch over a dataset ran on both');
+      assert.equal(onWorker.kick.rows.length, 5);
+      assert.deepEqual(onWorker.kick.rows, kick.rows);
+      assert.deepEqual(onWorker.patch.rows, patch.rows);
     } finally {
       await user().update('backend', 'torch', vscode.ConfigurationTarget.Global);
     }
   });
 
-  test('the worker is the one the user setting names: a pythonPath that is not there makes Inspect, the probe and the landscape fail', async function () {
+  test('the worker is the one the user setting names: a pythonPath that is not there makes Inspect, the probe, the kicks and the landscape fail', async function () {
     this.timeout(300_000);
     await user().update('pythonPath', path.join(path.dirname(shipped), 'no-such-python'), vscode.ConfigurationTarget.Global);
     try {
       assert.equal(await inspect(), undefined, 'the inspection ran although the named interpreter does not exist');
       assert.equal(await vscode.commands.executeCommand('hrmLens.runProbe', { checkpoints: [shipped], masks: ['cell'], count: 2 }), undefined, 'the probe ran');
+      assert.equal(await vscode.commands.executeCommand('hrmLens.kickBasins', { checkpoints: [shipped], puzzles: { generate: 2 }, directions: 2, pcs: 0 }), undefined, 'the kicks ran');
       assert.equal(await api().panels.computeLandscapeInLastPanel(5), false, 'the landscape was computed');
     } finally {
       await user().update('pythonPath', python, vscode.ConfigurationTarget.Global);
