@@ -144,12 +144,24 @@ await run(async (page) => {
 
   let renderMs = NaN;
   await step('a 9×9 puzzle, 16 segments: the inspector renders it (render time printed)', async () => {
-    const qi = await palette(page, 'HRM: Inspect Puzzle');
-    await qi.locator('.quick-input-title', { hasText: 'HRM: Inspect Puzzle' }).waitFor({ timeout: 30_000 });
-    await page.keyboard.type(PUZZLE_9);
-    await page.keyboard.press('Enter');
-    const ckRow = qi.locator('.monaco-list-row', { hasText: 'step-000000.safetensors' }).first();
-    await ckRow.waitFor({ timeout: 30_000 });
+    // The checkpoint pick closes when focus leaves it (a webview that takes focus late, on a loaded host): then the
+    // command is asked again, up to three times.
+    let ckRow;
+    for (let attempt = 1; ; attempt++) {
+      const qi = await palette(page, 'HRM: Inspect Puzzle');
+      await qi.locator('.quick-input-title', { hasText: 'HRM: Inspect Puzzle' }).waitFor({ timeout: 30_000 });
+      await page.keyboard.type(PUZZLE_9);
+      await page.keyboard.press('Enter');
+      ckRow = qi.locator('.monaco-list-row', { hasText: 'step-000000.safetensors' }).first();
+      try {
+        await ckRow.waitFor({ timeout: 20_000 });
+        break;
+      } catch (e) {
+        if (attempt === 3) throw e;
+        log(`the checkpoint pick closed before its row showed (attempt ${attempt}); asking again`);
+        await page.keyboard.press('Escape');
+      }
+    }
     const tCommand = Date.now();
     await ckRow.click(); // a click, not Enter: an Enter can land before the list is ready and be lost
     const f9 = await findFrame(page, `#title:has-text("${PUZZLE_9.replace(/0/g, '.').slice(0, 30)}")`, 120_000);

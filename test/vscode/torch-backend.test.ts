@@ -1,8 +1,8 @@
 /**
  * The PyTorch backend inside a real VS Code: with hrmLens.backend = torch and hrmLens.pythonPath set in the user
  * settings (the disposable profile the runner creates), "HRM: Inspect Puzzle" on the shipped 4×4 model gives the
- * grids, class and digit relabelings TF.js gives, and the probe, the ensemble report, the inspector's landscape and the
- * kicks and patching over a dataset run there too, all computed by the worker that setting names (a user pythonPath that is not there makes them fail);
+ * grids, class and digit relabelings TF.js gives, and the probe, the ensemble report, the inspector's landscape and
+ * kick, and the kicks and patching over a dataset run there too, all computed by the worker that setting names (a user pythonPath that is not there makes them fail);
  * hrmLens.pythonPath in the workspace's .vscode/settings.json is ignored. "HRM: Train" offers PyTorch when the
  * engine finds a Python with torch (the user's pythonPath): chosen in the prompts, a tiny-4x4 run trains with it under
  * torchrun, Stop Training ends it after a checkpoint, and it appears in the Runs tree and the dashboard with its
@@ -99,8 +99,17 @@ suite('HRM PyTorch backend', () => {
     };
     await vscode.commands.executeCommand('hrmLens.inspectPuzzle', { puzzle: PUZZLE, checkpoint: shipped });
     assert.equal(await api().panels.computeLandscapeInLastPanel(9), true, 'the landscape was computed on the worker');
+    const kickInPanel = { kind: 'kick' as const, epsilons: [0.05, 0.5] };
+    const panelKick = { worker: await api().panels.interventions.runInOpenPanel(kickInPanel), tfjs: undefined as unknown };
     await user().update('backend', undefined, vscode.ConfigurationTarget.Global);
     try {
+      panelKick.tfjs = await api().panels.interventions.runInOpenPanel(kickInPanel);
+      const curve = (m: unknown) => {
+        const v = m as { kind: string; view?: { kind: string; result: { curve: unknown; basinRadius: unknown } } };
+        assert.equal(v.kind, 'intervene-result', JSON.stringify(m).slice(0, 300));
+        return [v.view?.result.curve, v.view?.result.basinRadius];
+      };
+      assert.deepEqual(curve(panelKick.worker), curve(panelKick.tfjs), 'the inspector\'s kick on the worker and on TF.js');
       const probe = await vscode.commands.executeCommand<ProbeLike | undefined>('hrmLens.runProbe', probeArgs);
       const ensemble = await vscode.commands.executeCommand<EnsembleLike | undefined>('hrmLens.ensembleReport', ensembleArgs);
       const kick = await vscode.commands.executeCommand<RowsLike | undefined>('hrmLens.kickBasins', kickArgs);
@@ -125,6 +134,8 @@ suite('HRM PyTorch backend', () => {
       assert.equal(await vscode.commands.executeCommand('hrmLens.runProbe', { checkpoints: [shipped], masks: ['cell'], count: 2 }), undefined, 'the probe ran');
       assert.equal(await vscode.commands.executeCommand('hrmLens.kickBasins', { checkpoints: [shipped], puzzles: { generate: 2 }, directions: 2, pcs: 0 }), undefined, 'the kicks ran');
       assert.equal(await api().panels.computeLandscapeInLastPanel(5), false, 'the landscape was computed');
+      const kick = await api().panels.interventions.runInOpenPanel({ kind: 'kick', epsilons: [0.1] });
+      assert.equal(kick.kind, 'intervene-error', 'the inspector\'s kick ran');
     } finally {
       await user().update('pythonPath', python, vscode.ConfigurationTarget.Global);
     }
