@@ -9,14 +9,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { EngineToHost, MethodName, ParamsOf, ResultOf, WireError } from '../../engine/protocol';
-import { Dispatcher } from '../../engine/rpc/dispatcher';
-import { handlers } from '../../engine/rpc/handlers';
 import { loadSolvedGrids } from '../../engine/cli/puzzle-source';
 import { makeProbePuzzles, parseMask } from '../../engine/analysis/probe';
 import { PuzzleGenerator } from '../../engine/sudoku/generator';
 import { gridToString } from '../../engine/sudoku/geometry';
 import { DataError } from '../../engine/util/errors';
+import { engineUnderTest } from './helpers/engine-dispatch';
 import { SHIPPED_CHECKPOINT } from './helpers/shipped-model';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -41,30 +39,17 @@ test('loadSolvedGrids: the answers of the rows, the solver\'s where a row has no
   await assert.rejects(loadSolvedGrids(ambiguous, 4), (e: unknown) => e instanceof DataError && /ambiguous\.txt/.test(e.message) && /line 2/.test(e.message) && /more than one solution|several solutions/.test(e.message));
 });
 
-function request<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<{ result: ResultOf<M> } | { error: WireError }> {
-  const sent: EngineToHost[] = [];
-  new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, () => {}).handle({ kind: 'request', id: 1, method, params });
-  return (async () => {
-    for (;;) {
-      const m = sent.find((s) => 'id' in s && s.id === 1 && (s.kind === 'result' || s.kind === 'error'));
-      if (m?.kind === 'result') return { result: m.result as ResultOf<M> };
-      if (m?.kind === 'error') return { error: m.error };
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-}
+const { call, ok } = engineUnderTest();
 
 test('engine probe request with data: the dataset\'s grids (3, not 100 generated); bad data params refused', { timeout: 300_000 }, async () => {
-  const r = await request('probe', { checkpoints: [SHIPPED_CHECKPOINT], data: csv, masks: ['cell', 'row'], segments: 2, seed: 1 });
-  if ('error' in r) assert.fail(r.error.message);
-  assert.deepEqual(r.result.rows.map((x) => [x.mask, x.puzzles]), [['cell', 3], ['row', 3], ['all', 6]]);
-  assert.match(r.result.text, /probe: 6 puzzles \(cell, row\)/);
-  const limited = await request('probe', { checkpoints: [SHIPPED_CHECKPOINT], data: csv, count: 2, masks: ['cell'], segments: 1 });
-  if ('error' in limited) assert.fail(limited.error.message);
-  assert.equal(limited.result.rows[0].puzzles, 2);
-  const bad = await request('probe', { checkpoints: [SHIPPED_CHECKPOINT], data: 7 as unknown as string });
+  const r = await ok('probe', { checkpoints: [SHIPPED_CHECKPOINT], data: csv, masks: ['cell', 'row'], segments: 2, seed: 1 });
+  assert.deepEqual(r.rows.map((x) => [x.mask, x.puzzles]), [['cell', 3], ['row', 3], ['all', 6]]);
+  assert.match(r.text, /probe: 6 puzzles \(cell, row\)/);
+  const limited = await ok('probe', { checkpoints: [SHIPPED_CHECKPOINT], data: csv, count: 2, masks: ['cell'], segments: 1 });
+  assert.equal(limited.rows[0].puzzles, 2);
+  const bad = await call('probe', { checkpoints: [SHIPPED_CHECKPOINT], data: 7 as unknown as string }).reply;
   assert.ok('error' in bad && /data must be a dataset file/.test(bad.error.message));
-  const refused = await request('probe', { checkpoints: [SHIPPED_CHECKPOINT], data: ambiguous, masks: ['cell'], segments: 1 });
+  const refused = await call('probe', { checkpoints: [SHIPPED_CHECKPOINT], data: ambiguous, masks: ['cell'], segments: 1 }).reply;
   assert.ok('error' in refused && /ambiguous\.txt/.test(refused.error.message) && /more than one solution|several solutions/.test(refused.error.message), JSON.stringify(refused));
 });
 

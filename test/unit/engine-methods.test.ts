@@ -9,48 +9,17 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { EngineToHost, MethodName, ParamsOf, ProgressOf, ResultOf, TrainEvent, WireError } from '../../engine/protocol';
-import { Dispatcher } from '../../engine/rpc/dispatcher';
-import { handlers } from '../../engine/rpc/handlers';
+import type { MethodName, ResultOf, TrainEvent } from '../../engine/protocol';
 import { getPreset } from '../../engine/train/presets';
 import { TRAIN_PRESETS } from '../../extension/commands/train-presets';
+import { engineUnderTest } from './helpers/engine-dispatch';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-lens-engine-methods-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const sent: EngineToHost[] = [];
-const dispatcher = new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, () => {});
-let nextId = 1;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Call<M extends MethodName> {
-  id: number;
-  events(): ProgressOf<M>[];
-  reply: Promise<{ result: ResultOf<M> } | { error: WireError }>;
-}
-
-/** Send a request through the dispatcher; `reply` settles with its result or error. */
-function call<M extends MethodName>(method: M, params: ParamsOf<M>, timeoutMs = 120_000): Call<M> {
-  const id = nextId++;
-  dispatcher.handle({ kind: 'request', id, method, params });
-  const events = () => sent.filter((m): m is Extract<EngineToHost, { kind: 'progress' }> => m.kind === 'progress' && m.id === id).map((m) => m.event as ProgressOf<M>);
-  const reply = (async () => {
-    for (const t0 = Date.now(); Date.now() - t0 < timeoutMs; await sleep(10)) {
-      const m = sent.find((s) => 'id' in s && s.id === id && (s.kind === 'result' || s.kind === 'error'));
-      if (m?.kind === 'result') return { result: m.result as ResultOf<M> };
-      if (m?.kind === 'error') return { error: m.error };
-    }
-    throw new Error(`no reply to ${method} within ${timeoutMs} ms`);
-  })();
-  return { id, events, reply };
-}
-
-async function ok<M extends MethodName>(c: Call<M>): Promise<ResultOf<M>> {
-  const r = await c.reply;
-  if ('error' in r) assert.fail(`${r.error.code}: ${r.error.message}`);
-  return r.result;
-}
+const engine = engineUnderTest({ timeoutMs: 120_000 });
+const { call } = engine;
 
 const stepEvents = (es: TrainEvent[]) => es.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step');
 const PUZZLE = '.1.....3..32....';
@@ -62,7 +31,7 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
   before(async () => {
     const out = path.join(tmp, 'run3');
     const c = call('train', { preset: 'tiny-4x4', steps: 3, batch: 8, seed: 1, out });
-    const r = await ok(c);
+    const r = await c.result();
     trained = r.checkpoint;
     (globalThis as { run3?: { events: TrainEvent[]; result: typeof r } }).run3 = { events: c.events(), result: r };
   });
@@ -91,7 +60,7 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
   test('inspect: the shipped 4×4 model (or the 3-step one) gives one grid of 16 cells per segment', async () => {
     const shipped = path.join(root, 'models', 'tiny-4x4.safetensors');
     const checkpoint = existsSync(shipped) ? shipped : trained;
-    const s = await ok(call('inspect', { checkpoint, puzzle: PUZZLE }));
+    const s = await engine.ok('inspect', { checkpoint, puzzle: PUZZLE });
     assert.equal(s.segments.length, 4); // tiny-4x4: haltMaxSteps 4
     assert.equal(s.solution, SOLUTION);
     for (const g of s.segments) assert.match(g.grid, /^[1-4.]{16}$/);
@@ -111,17 +80,17 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
     assert.equal(s.perturbations[0].answer, s.segments.at(-1)?.grid);
     for (const p of s.perturbations) assert.equal(p.exact, p.answer === SOLUTION);
     assert.ok(s.vote.votes >= 1 && s.vote.votes <= s.vote.poolSize && s.vote.poolSize <= 4);
-    const two = await ok(call('inspect', { checkpoint: trained, puzzle: PUZZLE, segments: 2 }));
+    const two = await engine.ok('inspect', { checkpoint: trained, puzzle: PUZZLE, segments: 2 });
     assert.equal(two.segments.length, 2);
     assert.equal(s.stripPending, undefined);
     // The extension's order: the trace without the strip, then the strip alone — together the same summary.
-    const first = await ok(call('inspect', { checkpoint, puzzle: PUZZLE, strip: false }));
+    const first = await engine.ok('inspect', { checkpoint, puzzle: PUZZLE, strip: false });
     assert.equal(first.stripPending, true);
     assert.deepEqual(first.perturbations, []);
     assert.equal(first.vote.poolSize, 0);
     assert.deepEqual(first.segments, s.segments);
     assert.deepEqual(first.mode, s.mode);
-    const strip = await ok(call('inspect.strip', { checkpoint, puzzle: PUZZLE }));
+    const strip = await engine.ok('inspect.strip', { checkpoint, puzzle: PUZZLE });
     assert.deepEqual(strip, { perturbations: s.perturbations, vote: s.vote });
     const bad = await call('inspect', { checkpoint, puzzle: PUZZLE, strip: 'no' as unknown as boolean }).reply;
     assert.ok('error' in bad && /strip must be true or false/.test(bad.error.message), JSON.stringify(bad));
@@ -132,23 +101,23 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
   test('train.stop ends a long training early with a valid checkpoint and cancelled: true', async () => {
     const out = path.join(tmp, 'long-stop');
     const c = call('train', { preset: 'tiny-4x4', steps: 100_000, batch: 8, out });
-    while (stepEvents(c.events()).length < 2) await sleep(20);
-    assert.deepEqual(await ok(call('train.stop', { out })), { stopping: 1 });
-    const r = await ok(c);
+    await c.until((es) => stepEvents(es).length >= 2);
+    assert.deepEqual(await engine.ok('train.stop', { out }), { stopping: 1 });
+    const r = await c.result();
     assert.equal(r.cancelled, true);
     assert.equal(r.heldOut, null);
     assert.ok(r.step >= 2 && r.step < 100_000);
     assert.ok(existsSync(r.checkpoint));
-    const s = await ok(call('inspect', { checkpoint: r.checkpoint, puzzle: PUZZLE, segments: 1 }));
+    const s = await engine.ok('inspect', { checkpoint: r.checkpoint, puzzle: PUZZLE, segments: 1 });
     assert.equal(s.segments.length, 1);
-    assert.deepEqual(await ok(call('train.stop', {})), { stopping: 0 });
+    assert.deepEqual(await engine.ok('train.stop', {}), { stopping: 0 });
   });
 
   test('cancelling a train request writes a checkpoint first and names it in the Cancelled error', async () => {
     const out = path.join(tmp, 'long-cancel');
     const c = call('train', { preset: 'tiny-4x4', steps: 100_000, batch: 8, out });
-    while (stepEvents(c.events()).length < 2) await sleep(20);
-    dispatcher.handle({ kind: 'cancel', id: c.id });
+    await c.until((es) => stepEvents(es).length >= 2);
+    engine.cancel(c.id);
     const r = await c.reply;
     assert.ok('error' in r, 'expected an error reply');
     assert.equal(r.error.code, 'Cancelled');
@@ -162,7 +131,7 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
     const blanks = [[0, 2, 4, 5], [1, 6, 7, 10], [3, 8, 12, 15], [9, 11, 13, 14], [0, 5, 10, 15]];
     writeFileSync(data, blanks.map((b) => [...SOLUTION].map((ch, i) => (b.includes(i) ? '.' : ch)).join('')).join('\n') + '\n');
     const c = call('evaluate', { checkpoint: trained, data, segments: 3, save: 'four' });
-    const r = await ok(c);
+    const r = await c.result();
     assert.equal(r.puzzles, 5);
     assert.equal(r.segments, 3);
     assert.equal(r.perSegment.length, 3);
@@ -171,7 +140,7 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
     assert.ok(r.savedTo && existsSync(r.savedTo));
     const stored = JSON.parse(readFileSync(r.savedTo, 'utf8')) as { sets?: Record<string, { puzzles: number }> };
     assert.equal(stored.sets?.four?.puzzles, 5);
-    const limited = await ok(call('evaluate', { checkpoint: trained, data, limit: 2 }));
+    const limited = await engine.ok('evaluate', { checkpoint: trained, data, limit: 2 });
     assert.equal(limited.puzzles, 2);
     assert.equal(limited.savedTo, null);
   });
@@ -179,13 +148,13 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
   test('import: the PyTorch fixture becomes a native run whose checkpoint inspects; a malicious pickle is refused', async () => {
     const fixture = path.join(root, 'test', 'fixtures', 'torch', 'hrm', 'step_100');
     const out = path.join(tmp, 'imported');
-    const r = await ok(call('import', { file: fixture, out }));
+    const r = await engine.ok('import', { file: fixture, out });
     assert.equal(r.sourceFormat, 'torch');
     assert.equal(r.step, 100);
     assert.ok(r.configFile?.endsWith('all_config.yaml'));
     assert.ok(existsSync(r.file) && r.file.startsWith(out));
     assert.ok(existsSync(path.join(out, 'run.json')));
-    const insp = await ok(call('inspect', { checkpoint: r.file, puzzle: '.'.repeat(r.gridSize * r.gridSize), segments: 2 }));
+    const insp = await engine.ok('inspect', { checkpoint: r.file, puzzle: '.'.repeat(r.gridSize * r.gridSize), segments: 2 });
     assert.equal(insp.segments.length, 2);
     // A torch zip whose pickle names os.system: refused by name; the file it would create never appears.
     const marker = path.join(tmp, 'pwned');
@@ -201,7 +170,7 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
   test('probe and ensemble: the shipped model against the 3-step one; figures, report text and progress', async () => {
     const shipped = path.join(root, 'models', 'tiny-4x4.safetensors');
     const c = call('probe', { checkpoints: [shipped, trained], masks: ['cell', 'row'], count: 6, segments: 3, seed: 2 });
-    const r = await ok(c);
+    const r = await c.result();
     assert.equal(r.segments, 3);
     assert.equal(r.rows.length, 2 * 3); // 2 checkpoints × (2 masks + all)
     const shippedCell = r.rows.find((x) => x.checkpoint === shipped && x.mask === 'cell');
@@ -214,7 +183,7 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
     assert.match(r.text, /probe: 12 puzzles \(cell, row\)/);
     assert.deepEqual(c.events().at(-1), { done: 24, total: 24 });
     const e = call('ensemble', { sources: [trained, shipped], generate: 8, segments: 3, seed: 4 });
-    const er = await ok(e);
+    const er = await e.result();
     assert.equal(er.puzzles, 8);
     assert.equal(er.checkpoints, 2);
     assert.equal(er.perturbations, 4); // the 4 cyclic shifts of a 4×4 grid
@@ -231,7 +200,7 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
     const blanks = [[0, 2, 4, 5], [1, 6, 7, 10], [3, 8, 12, 15]];
     writeFileSync(data, blanks.map((b) => [...SOLUTION].map((ch, i) => (b.includes(i) ? '.' : ch)).join('')).join('\n') + '\n');
     const out = path.join(tmp, 'run-data');
-    const r = await ok(call('train', { preset: 'tiny-4x4', steps: 2, batch: 4, seed: 1, out, data }));
+    const r = await engine.ok('train', { preset: 'tiny-4x4', steps: 2, batch: 4, seed: 1, out, data });
     assert.equal(r.step, 2);
     const spec = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { spec?: { data?: { kind?: string; puzzles?: number } } };
     assert.equal(spec.spec?.data?.kind, 'file');
@@ -241,7 +210,7 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
   test('landscape: heights and flow for every point of a 9×9 grid of the plane, progress, and cancellation', async () => {
     const shipped = path.join(root, 'models', 'tiny-4x4.safetensors');
     const c = call('landscape', { checkpoint: shipped, puzzle: PUZZLE, size: 9, segments: 2 });
-    const r = await ok(c);
+    const r = await c.result();
     assert.equal(r.size, 9);
     assert.equal(r.heights.length, 81);
     assert.equal(r.flow.length, 162);
@@ -249,10 +218,7 @@ describe('engine methods: train, inspect, evaluate (in-process)', () => {
     assert.equal(r.heights[40], r.centreEnergy, 'the centre point is the last state');
     assert.deepEqual(c.events().at(-1), { done: 81, total: 81 });
     // A large landscape cancelled after its first progress event answers Cancelled.
-    const big = call('landscape', { checkpoint: shipped, puzzle: PUZZLE, size: 61, segments: 2, basins: true });
-    while (big.events().length === 0) await sleep(5);
-    dispatcher.handle({ kind: 'cancel', id: big.id });
-    const res = await big.reply;
+    const res = await call('landscape', { checkpoint: shipped, puzzle: PUZZLE, size: 61, segments: 2, basins: true }, { cancelAfter: 1 }).reply;
     assert.ok('error' in res && res.error.code === 'Cancelled', JSON.stringify(res).slice(0, 300));
   });
 

@@ -7,44 +7,22 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { EngineToHost, MethodName, ParamsOf, ResultOf, WireError } from '../../engine/protocol';
 import type { TorchParams } from '../../engine/torch/torch-protocol';
-import { Dispatcher } from '../../engine/rpc/dispatcher';
-import { handlers } from '../../engine/rpc/handlers';
+import { engineUnderTest } from './helpers/engine-dispatch';
 import { torchPython } from './helpers/torch-python';
 
 const root = path.resolve(__dirname, '..', '..');
 const MODEL = path.join(root, 'models', 'tiny-4x4.safetensors');
 const PUZZLE = '..4.3.....1..2..';
 
-const sent: EngineToHost[] = [];
-const logs: string[] = [];
-const dispatcher = new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, (_level, message) => { logs.push(message); });
-let nextId = 1;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function call<M extends MethodName>(method: M, params: ParamsOf<M>, timeoutMs = 300_000): Promise<{ result: ResultOf<M> } | { error: WireError }> {
-  const id = nextId++;
-  dispatcher.handle({ kind: 'request', id, method, params });
-  for (const t0 = Date.now(); Date.now() - t0 < timeoutMs; await sleep(10)) {
-    const m = sent.find((s) => 'id' in s && s.id === id && (s.kind === 'result' || s.kind === 'error'));
-    if (m?.kind === 'result') return { result: m.result as ResultOf<M> };
-    if (m?.kind === 'error') return { error: m.error };
-  }
-  throw new Error(`no reply to ${method} within ${timeoutMs} ms`);
-}
-
-async function ok<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-  const r = await call(method, params);
-  if ('error' in r) assert.fail(`${method}: ${r.error.code}: ${r.error.message}`);
-  return r.result;
-}
+const engine = engineUnderTest({ timeoutMs: 300_000 });
+const { call, ok, logs } = engine;
 
 const torch = (): TorchParams => ({ python: torchPython(), device: 'cpu' });
 
 after(async () => {
   // The engine's workers end with their stdin (the process); here the test process ends them.
-  dispatcher.cancelAll('tests done');
+  engine.dispatcher.cancelAll('tests done');
   await (await import('../../engine/rpc/torch-engine')).disposeTorchWorkers();
 });
 
@@ -91,7 +69,7 @@ test('a bad torch parameter is InvalidParams; an interpreter that is not there i
     [{ pythonPath: '/usr/bin/python3' }, /torch has unknown fields: pythonPath/],
     ['python3', /torch must be an object/],
   ] as const) {
-    const r = await call('probe', { checkpoints: [MODEL], torch: bad as unknown as TorchParams });
+    const r = await call('probe', { checkpoints: [MODEL], torch: bad as unknown as TorchParams }).reply;
     assert.ok('error' in r, `accepted ${JSON.stringify(bad)}`);
     assert.equal(r.error.code, 'InvalidParams');
     assert.match(r.error.message, why);
@@ -99,11 +77,11 @@ test('a bad torch parameter is InvalidParams; an interpreter that is not there i
   // Every method runs on the worker the request names (none of them falls back to TF.js).
   const missing = { python: path.join(root, 'no-such-dir', 'python') };
   for (const r of [
-    await call('inspect', { checkpoint: MODEL, puzzle: PUZZLE, torch: missing }),
-    await call('inspect.strip', { checkpoint: MODEL, puzzle: PUZZLE, torch: missing }),
-    await call('probe', { checkpoints: [MODEL], count: 2, torch: missing }),
-    await call('ensemble', { sources: [MODEL], generate: 2, torch: missing }),
-    await call('landscape', { checkpoint: MODEL, puzzle: PUZZLE, size: 3, torch: missing }),
+    await call('inspect', { checkpoint: MODEL, puzzle: PUZZLE, torch: missing }).reply,
+    await call('inspect.strip', { checkpoint: MODEL, puzzle: PUZZLE, torch: missing }).reply,
+    await call('probe', { checkpoints: [MODEL], count: 2, torch: missing }).reply,
+    await call('ensemble', { sources: [MODEL], generate: 2, torch: missing }).reply,
+    await call('landscape', { checkpoint: MODEL, puzzle: PUZZLE, size: 3, torch: missing }).reply,
   ]) {
     assert.ok('error' in r, 'ran without the named interpreter');
     assert.ok(r.error.message.includes(`Python interpreter "${missing.python}" was not found`), r.error.message);

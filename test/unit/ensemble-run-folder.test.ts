@@ -8,9 +8,7 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { EngineToHost, ResultOf, WireError } from '../../engine/protocol';
-import { Dispatcher } from '../../engine/rpc/dispatcher';
-import { handlers } from '../../engine/rpc/handlers';
+import { engineUnderTest } from './helpers/engine-dispatch';
 import { SHIPPED_CHECKPOINT } from './helpers/shipped-model';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -24,19 +22,9 @@ for (let s = 1; s <= 12; s++) copyFileSync(SHIPPED_CHECKPOINT, path.join(run, `s
 const names = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `step-${String(from + i).padStart(6, '0')}`);
 
 test('engine ensemble request: a run folder without `last` contributes its last 10 checkpoints', { timeout: 300_000 }, async () => {
-  const sent: EngineToHost[] = [];
-  const dispatcher = new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, () => {});
-  dispatcher.handle({ kind: 'request', id: 1, method: 'ensemble', params: { sources: [run], generate: 2, segments: 1, seed: 3, perturb: 'shifts', count: 1 } });
-  let reply: { result: ResultOf<'ensemble'> } | { error: WireError } | undefined;
-  while (!reply) {
-    const m = sent.find((s) => 'id' in s && s.id === 1 && (s.kind === 'result' || s.kind === 'error'));
-    if (m?.kind === 'result') reply = { result: m.result as ResultOf<'ensemble'> };
-    else if (m?.kind === 'error') reply = { error: m.error };
-    else await new Promise((r) => setTimeout(r, 20));
-  }
-  if ('error' in reply) assert.fail(reply.error.message);
-  assert.equal(reply.result.checkpoints, 10);
-  assert.deepEqual(reply.result.detail.checkpointNames.map((n) => path.basename(n).replace(/\.safetensors$/, '')), names(3, 12));
+  const r = await engineUnderTest().ok('ensemble', { sources: [run], generate: 2, segments: 1, seed: 3, perturb: 'shifts', count: 1 });
+  assert.equal(r.checkpoints, 10);
+  assert.deepEqual(r.detail.checkpointNames.map((n) => path.basename(n).replace(/\.safetensors$/, '')), names(3, 12));
 });
 
 test('hrm-lens ensemble --run DIR: the last 10 checkpoints by default, --last still chooses', { timeout: 300_000 }, async () => {

@@ -15,12 +15,10 @@ import { generatePuzzles } from '../../engine/sudoku/generator';
 import { runSteps } from '../../engine/util/steps';
 import { signTest } from '../../engine/paper/stats';
 import type { KickDataResult, KickResult } from '../../engine/intervene/intervene-protocol';
-import { Dispatcher } from '../../engine/rpc/dispatcher';
-import { handlers } from '../../engine/rpc/handlers';
-import type { EngineToHost } from '../../engine/protocol';
 import { useShippedModel } from './helpers/shipped-model';
 import { grid } from './helpers/grids';
 import { runCli } from './helpers/cli-run';
+import { engineUnderTest } from './helpers/engine-dispatch';
 
 process.env.HRM_LENS_BACKEND = 'wasm';
 const model = useShippedModel();
@@ -160,32 +158,19 @@ test('hrm-lens kick --generate --compare on the shipped model: JSON over the puz
 });
 
 test('engine: intervene.kickData answers with the summary and progress; bad params are named', async () => {
-  const sent: EngineToHost[] = [];
-  const dispatcher = new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, () => {});
-  const reply = async (id: number) => {
-    for (;;) {
-      const m = sent.find((s) => 'id' in s && s.id === id && (s.kind === 'result' || s.kind === 'error'));
-      if (m) return m;
-      await new Promise((res) => setTimeout(res, 10));
-    }
-  };
-  dispatcher.handle({ kind: 'request', id: 1, method: 'intervene.kickData', params: { checkpoints: [SHIPPED], puzzles: { generate: 2, seed: 1 }, epsilons: [0.1], directions: 2, pcs: 0, runOn: 2 } });
-  const ok = await reply(1);
-  assert.ok(ok.kind === 'result', JSON.stringify(ok));
-  const res = ok.result as KickDataResult;
+  const { call } = engineUnderTest();
+  const c = call('intervene.kickData', { checkpoints: [SHIPPED], puzzles: { generate: 2, seed: 1 }, epsilons: [0.1], directions: 2, pcs: 0, runOn: 2 });
+  const res = await c.result();
   assert.equal(res.puzzles, 2);
-  const events = sent.filter((m): m is Extract<EngineToHost, { kind: 'progress' }> => m.kind === 'progress' && m.id === 1)
-    .map((m) => m.event as { done: number; total: number });
-  assert.deepEqual(events.at(-1), { done: 2 * (4 + 3 * 2), total: 2 * (4 + 3 * 2) });
+  assert.deepEqual(c.events().at(-1), { done: 2 * (4 + 3 * 2), total: 2 * (4 + 3 * 2) });
   const bad: [object, RegExp][] = [
     [{ checkpoints: [], puzzles: { generate: 2 } }, /checkpoints must list one checkpoint file, or two to compare/],
     [{ checkpoints: [SHIPPED], puzzles: {} }, /puzzles must name a dataset file \(data\) or a count to generate \(generate\)/],
     [{ checkpoints: [SHIPPED], puzzles: { generate: 0 } }, /puzzles.generate must be an integer in 1…100000, got 0/],
     [{ checkpoints: [SHIPPED], puzzles: { generate: 2 }, directions: 0, pcs: 0 }, /got 0/],
   ];
-  for (const [i, [params, re]] of bad.entries()) {
-    dispatcher.handle({ kind: 'request', id: 10 + i, method: 'intervene.kickData', params: params as never });
-    const m = await reply(10 + i);
-    assert.ok(m.kind === 'error' && m.error.code === 'InvalidParams' && re.test(m.error.message), `${JSON.stringify(params)}: ${JSON.stringify(m)}`);
+  for (const [params, re] of bad) {
+    const m = await call('intervene.kickData', params as never).reply;
+    assert.ok('error' in m && m.error.code === 'InvalidParams' && re.test(m.error.message), `${JSON.stringify(params)}: ${JSON.stringify(m)}`);
   }
 });

@@ -4,13 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import type { EngineToHost, MethodName, ParamsOf, ProgressOf, ResultOf, WireError } from '../../engine/protocol';
-import { Dispatcher } from '../../engine/rpc/dispatcher';
-import { handlers } from '../../engine/rpc/handlers';
+import type { MethodName } from '../../engine/protocol';
 import type { KickResult, PatchResult } from '../../engine/intervene/intervene-protocol';
 import { type PatchFlags, patchParams } from '../../engine/cli/patch-run';
 import { type KickFlags, kickParams } from '../../engine/cli/kick-run';
 import { runCli } from './helpers/cli-run';
+import { engineUnderTest } from './helpers/engine-dispatch';
 
 process.env.HRM_LENS_BACKEND = 'wasm';
 const root = path.resolve(__dirname, '..', '..');
@@ -18,25 +17,7 @@ const SHIPPED = path.join(root, 'models', 'tiny-4x4.safetensors');
 const PUZZLE = '.1.....3..32....';
 const SOLUTION = '3124421314322341';
 
-const sent: EngineToHost[] = [];
-const dispatcher = new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, () => {});
-let nextId = 1;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function call<M extends MethodName>(method: M, params: ParamsOf<M>) {
-  const id = nextId++;
-  dispatcher.handle({ kind: 'request', id, method, params });
-  const events = () => sent.filter((m): m is Extract<EngineToHost, { kind: 'progress' }> => m.kind === 'progress' && m.id === id).map((m) => m.event as ProgressOf<M>);
-  const reply = (async (): Promise<{ result: ResultOf<M> } | { error: WireError }> => {
-    for (const t0 = Date.now(); Date.now() - t0 < 180_000; await sleep(10)) {
-      const m = sent.find((s) => 'id' in s && s.id === id && (s.kind === 'result' || s.kind === 'error'));
-      if (m?.kind === 'result') return { result: m.result as ResultOf<M> };
-      if (m?.kind === 'error') return { error: m.error };
-    }
-    throw new Error(`no reply to ${method}`);
-  })();
-  return { id, events, reply };
-}
+const { call } = engineUnderTest({ timeoutMs: 180_000 });
 
 test('engine: intervene.patch and intervene.kick answer with their results and progress; cancel stops them', async () => {
   const p = call('intervene.patch', { checkpoint: SHIPPED, puzzle: PUZZLE, source: { kind: 'relabel', perm: [2, 3, 4, 1] }, part: 'zH', cells: [0, 1, 2] });
@@ -54,10 +35,7 @@ test('engine: intervene.patch and intervene.kick answer with their results and p
   assert.equal(kr.result.basinLevel, 0.9);
   assert.deepEqual(k.events().at(-1), { done: 4 + (1 + 2 * 5) * 4, total: 4 + (1 + 2 * 5) * 4 });
   // A large sweep cancelled after its first progress event answers Cancelled.
-  const big = call('intervene.kick', { checkpoint: SHIPPED, puzzle: PUZZLE, segments: 64, runOn: 64, directions: 64 });
-  while (big.events().length === 0) await sleep(5);
-  dispatcher.handle({ kind: 'cancel', id: big.id });
-  const res = await big.reply;
+  const res = await call('intervene.kick', { checkpoint: SHIPPED, puzzle: PUZZLE, segments: 64, runOn: 64, directions: 64 }, { cancelAfter: 1 }).reply;
   assert.ok('error' in res && res.error.code === 'Cancelled', JSON.stringify(res).slice(0, 300));
 });
 

@@ -6,10 +6,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { EngineToHost, MethodName, ParamsOf, ResultOf, WireError } from '../../engine/protocol';
+import type { MethodName, ParamsOf } from '../../engine/protocol';
 import type { SpectrumResult, SweepResult } from '../../engine/intervene/intervene-protocol';
-import { Dispatcher } from '../../engine/rpc/dispatcher';
-import { handlers } from '../../engine/rpc/handlers';
+import { engineUnderTest } from './helpers/engine-dispatch';
 import { SHIPPED_CHECKPOINT } from './helpers/shipped-model';
 
 process.env.HRM_LENS_BACKEND = 'wasm';
@@ -19,60 +18,35 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const PUZZLE = '.1.....3..32....';
 const SOLUTION = '3124421314322341';
 
-const sent: EngineToHost[] = [];
-const dispatcher = new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, () => {});
-let nextId = 1;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Sends a request; resolves with its reply and the progress events before it. `cancelAfter`: cancel at that event. */
-async function request<M extends MethodName>(method: M, params: ParamsOf<M>, cancelAfter?: number): Promise<{ reply: { result: ResultOf<M> } | { error: WireError }; events: unknown[] }> {
-  const id = nextId++;
-  dispatcher.handle({ kind: 'request', id, method, params });
-  let cancelled = false;
-  for (;;) {
-    const mine = sent.filter((s) => 'id' in s && s.id === id);
-    const events = mine.filter((s) => s.kind === 'progress').map((s) => (s as { event: unknown }).event);
-    if (cancelAfter !== undefined && !cancelled && events.length >= cancelAfter) {
-      cancelled = true;
-      dispatcher.handle({ kind: 'cancel', id });
-    }
-    const m = mine.find((s) => s.kind === 'result' || s.kind === 'error');
-    if (m?.kind === 'result') return { reply: { result: m.result as ResultOf<M> }, events };
-    if (m?.kind === 'error') return { reply: { error: m.error }, events };
-    await sleep(10);
-  }
-}
+const engine = engineUnderTest();
 
 async function refused<M extends MethodName>(method: M, params: ParamsOf<M>, message: RegExp): Promise<void> {
-  const { reply } = await request(method, params);
-  assert.ok('error' in reply, `${method} ${JSON.stringify(params)} succeeded`);
-  assert.equal(reply.error.code, 'InvalidParams', reply.error.message);
-  assert.match(reply.error.message, message);
+  const error = await engine.refusal(method, params);
+  assert.equal(error.code, 'InvalidParams', error.message);
+  assert.match(error.message, message);
 }
 
 test('engine: intervene.spectrum, .lens and .sweep answer with progress; a cancel stops them', { timeout: 300_000 }, async () => {
-  const s = await request('intervene.spectrum', { checkpoint: SHIPPED_CHECKPOINT, puzzle: PUZZLE, count: 2, maxIterations: 4, part: 'zH' });
-  if ('error' in s.reply) assert.fail(s.reply.error.message);
-  assert.equal(s.reply.result.part, 'zH');
-  assert.equal(s.reply.result.iterations, 4);
-  assert.equal(s.reply.result.outcome.grid, SOLUTION);
-  assert.ok(Number.isFinite(s.reply.result.spectralRadius));
-  assert.match(s.reply.result.text, /tiny-4x4\.safetensors: Jacobian spectrum/);
-  assert.deepEqual(s.events[s.events.length - 1], { done: 8, total: 8 });
+  const s = engine.call('intervene.spectrum', { checkpoint: SHIPPED_CHECKPOINT, puzzle: PUZZLE, count: 2, maxIterations: 4, part: 'zH' });
+  const spectrum = await s.result();
+  assert.equal(spectrum.part, 'zH');
+  assert.equal(spectrum.iterations, 4);
+  assert.equal(spectrum.outcome.grid, SOLUTION);
+  assert.ok(Number.isFinite(spectrum.spectralRadius));
+  assert.match(spectrum.text, /tiny-4x4\.safetensors: Jacobian spectrum/);
+  assert.deepEqual(s.events().at(-1), { done: 8, total: 8 });
 
-  const l = await request('intervene.lens', { checkpoint: SHIPPED_CHECKPOINT, puzzle: PUZZLE, segments: 2 });
-  if ('error' in l.reply) assert.fail(l.reply.error.message);
-  assert.equal(l.reply.result.steps.length, 2 * 2 * 3);
-  assert.deepEqual(l.events, [{ done: 1, total: 2 }, { done: 2, total: 2 }]);
+  const l = engine.call('intervene.lens', { checkpoint: SHIPPED_CHECKPOINT, puzzle: PUZZLE, segments: 2 });
+  assert.equal((await l.result()).steps.length, 2 * 2 * 3);
+  assert.deepEqual(l.events(), [{ done: 1, total: 2 }, { done: 2, total: 2 }]);
 
-  const w = await request('intervene.sweep', { checkpoint: SHIPPED_CHECKPOINT, puzzles: [PUZZLE, `${PUZZLE},${SOLUTION}`], hCycles: [2], lCycles: [1, 2], segments: [2, 4] });
-  if ('error' in w.reply) assert.fail(w.reply.error.message);
-  assert.equal(w.reply.result.puzzles, 2);
-  assert.equal(w.reply.result.cells.length, 4);
-  assert.equal(w.reply.result.cells.filter((c) => c.trained).length, 1);
+  const w = await engine.ok('intervene.sweep', { checkpoint: SHIPPED_CHECKPOINT, puzzles: [PUZZLE, `${PUZZLE},${SOLUTION}`], hCycles: [2], lCycles: [1, 2], segments: [2, 4] });
+  assert.equal(w.puzzles, 2);
+  assert.equal(w.cells.length, 4);
+  assert.equal(w.cells.filter((c) => c.trained).length, 1);
 
-  const c = await request('intervene.spectrum', { checkpoint: SHIPPED_CHECKPOINT, puzzle: PUZZLE, count: 1, tolerance: 1e-9, maxIterations: 200 }, 2);
-  assert.ok('error' in c.reply && c.reply.error.code === 'Cancelled', JSON.stringify(c.reply));
+  const c = await engine.call('intervene.spectrum', { checkpoint: SHIPPED_CHECKPOINT, puzzle: PUZZLE, count: 1, tolerance: 1e-9, maxIterations: 200 }, { cancelAfter: 2 }).reply;
+  assert.ok('error' in c && c.error.code === 'Cancelled', JSON.stringify(c));
 });
 
 test('engine: the parameters of intervene.spectrum, .sweep and .lens are checked against their ranges', async () => {

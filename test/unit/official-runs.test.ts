@@ -12,9 +12,6 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { EngineToHost, MethodName, ParamsOf, ResultOf, WireError } from '../../engine/protocol';
-import { Dispatcher } from '../../engine/rpc/dispatcher';
-import { handlers } from '../../engine/rpc/handlers';
 import { officialCacheFile, officialCacheKey, officialKeyInput } from '../../engine/interop/official-cache';
 import type { OfficialEvalSpec } from '../../engine/interop/official-protocol';
 import { importCheckpoint } from '../../engine/interop/import-checkpoint';
@@ -22,6 +19,7 @@ import { evaluateCheckpointFile } from '../../engine/train/eval-session';
 import { generatePuzzles } from '../../engine/sudoku/generator';
 import { writeCsv } from '../../engine/sudoku/dataset';
 import { SettleTracker, findOfficialRuns, readCachedOfficialEval, scanOfficialRunFolder } from '../../extension/views/official-folder';
+import { engineUnderTest } from './helpers/engine-dispatch';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const FIX = path.join(root, 'test', 'fixtures', 'torch');
@@ -29,27 +27,7 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-lens-official-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const sub = (name: string): string => { const d = path.join(tmp, name); mkdirSync(d, { recursive: true }); return d; };
 
-const sent: EngineToHost[] = [];
-const dispatcher = new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, () => {});
-let nextId = 1;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<{ result: ResultOf<M> } | { error: WireError }> {
-  const id = nextId++;
-  dispatcher.handle({ kind: 'request', id, method, params });
-  for (const t0 = Date.now(); Date.now() - t0 < 600_000; await sleep(10)) {
-    const m = sent.find((s) => 'id' in s && s.id === id && (s.kind === 'result' || s.kind === 'error'));
-    if (m?.kind === 'result') return { result: m.result as ResultOf<M> };
-    if (m?.kind === 'error') return { error: m.error };
-  }
-  throw new Error(`no reply to ${method}`);
-}
-
-async function ok<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-  const r = await call(method, params);
-  if ('error' in r) assert.fail(`${r.error.code}: ${r.error.message}`);
-  return r.result;
-}
+const { call, ok } = engineUnderTest({ timeoutMs: 600_000 });
 
 describe('official run folders: discovery on real files', () => {
   test('a run folder lists its step_N files newest step first; other files, folders and names are left out', async () => {
@@ -197,11 +175,11 @@ describe('official.evaluate: a reference checkpoint evaluated in place (real TF.
     const partial = path.join(dir, 'step_300');
     writeFileSync(partial, bytes.subarray(0, Math.floor(bytes.length / 2)));
     const cacheBefore = readdirSync(cacheDir).length;
-    const r = await call('official.evaluate', { file: partial, cacheDir, puzzles: 3 });
+    const r = await call('official.evaluate', { file: partial, cacheDir, puzzles: 3 }).reply;
     assert.ok('error' in r, 'a half-written checkpoint is not evaluated');
     assert.ok(r.error.message.startsWith(partial), r.error.message);
     assert.equal(readdirSync(cacheDir).length, cacheBefore);
-    const folder = await call('official.evaluate', { file: dir, cacheDir });
+    const folder = await call('official.evaluate', { file: dir, cacheDir }).reply;
     assert.ok('error' in folder && /not a regular file/.test(folder.error.message), JSON.stringify(folder));
   });
 
@@ -211,7 +189,7 @@ describe('official.evaluate: a reference checkpoint evaluated in place (real TF.
       [{ file: file, segments: 300 }, 'segments must be an integer in 1…256, got 300'],
       [{ file: '' }, 'file must be a checkpoint path'],
     ] as const) {
-      const r = await call('official.evaluate', params);
+      const r = await call('official.evaluate', params).reply;
       assert.ok('error' in r && r.error.code === 'InvalidParams' && r.error.message === message, JSON.stringify(r));
     }
   });

@@ -7,12 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import type { EngineToHost, MethodName, ParamsOf, WireError } from '../../engine/protocol';
-import { Dispatcher } from '../../engine/rpc/dispatcher';
-import { handlers } from '../../engine/rpc/handlers';
 import { geometry } from '../../engine/sudoku/geometry';
 import { describeClash, findGivensClash, parsePuzzle, puzzleProblem } from '../../engine/sudoku/givens';
 import { inspectPuzzle } from '../../engine/analysis/inspect';
+import { engineUnderTest } from './helpers/engine-dispatch';
 import { SHIPPED_CHECKPOINT, useShippedModel } from './helpers/shipped-model';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -37,19 +35,8 @@ test('clash finder: names the first pair, the units they share and how many more
   assert.equal(puzzleProblem('x'.repeat(10_000_000)).length < 100, true);
 });
 
-/** One request through the real handler registry; resolves with its error (or fails when it succeeds). */
-async function refusal<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<WireError> {
-  const sent: EngineToHost[] = [];
-  const d = new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, () => {});
-  d.handle({ kind: 'request', id: 1, method, params });
-  for (let i = 0; i < 6000; i++) {
-    const m = sent.find((s) => s.kind === 'result' || s.kind === 'error');
-    if (m?.kind === 'error') return m.error;
-    if (m) assert.fail(`${method} answered instead of refusing`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`no reply to ${method}`);
-}
+/** Requests through the real handler registry; `refusal` resolves with the error (or fails when one succeeds). */
+const { refusal } = engineUnderTest({ timeoutMs: 60_000 });
 
 test('engine requests: inspect, inspect.strip and landscape refuse clashing givens with InvalidParams', async () => {
   for (const [method, params] of [

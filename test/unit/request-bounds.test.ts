@@ -10,12 +10,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { EngineToHost, MethodName, ParamsOf, WireError } from '../../engine/protocol';
-import { Dispatcher } from '../../engine/rpc/dispatcher';
-import { handlers } from '../../engine/rpc/handlers';
+import type { MethodName } from '../../engine/protocol';
 import { LIMITS, NUM_LIMITS, intOption, intProblem, numOption } from '../../engine/util/limits';
 import { selectBackend } from '../../engine/backend';
 import { evaluateCheckpointFile } from '../../engine/train/eval-session';
+import { engineUnderTest } from './helpers/engine-dispatch';
 import { tinyWeights, withValues, writeNativeCheckpoint } from './helpers/hostile-checkpoints';
 
 process.env.HRM_LENS_BACKEND = 'cpu';
@@ -25,22 +24,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const SHIPPED = path.join(root, 'models', 'tiny-4x4.safetensors');
 const PUZZLE = '.1.....3..32....';
 
-const sent: EngineToHost[] = [];
-const dispatcher = new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, () => {});
-let nextId = 1;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** The error a request is answered with (fails when it succeeds, or when no answer comes within a generous time). */
-async function errorOf<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<WireError> {
-  const id = nextId++;
-  dispatcher.handle({ kind: 'request', id, method, params });
-  for (const t0 = Date.now(); Date.now() - t0 < 120_000; await sleep(5)) {
-    const m = sent.find((s) => 'id' in s && s.id === id && (s.kind === 'result' || s.kind === 'error'));
-    if (m?.kind === 'error') return m.error;
-    if (m?.kind === 'result') assert.fail(`${method} ${JSON.stringify(params)} succeeded`);
-  }
-  throw new Error(`no reply to ${method}`);
-}
+const { refusal: errorOf, ok } = engineUnderTest({ timeoutMs: 120_000 });
 
 test('option checks name the option, its range and the value', () => {
   assert.throws(() => intOption('0', 'segments', LIMITS.segments), { name: 'RangeError', message: '--segments must be an integer in 1…256, got 0' });
@@ -105,10 +90,7 @@ test('engine inspect on a checkpoint with haltMaxSteps = 1e9 answers at once, na
   assert.match(err.message, /halt\.safetensors, field "config\.haltMaxSteps": bad model config: haltMaxSteps must be an integer in 1…256, got 1000000000/);
   assert.ok(process.memoryUsage().arrayBuffers - before < 256 * 2 ** 20, 'nothing sized by haltMaxSteps was allocated');
   // The engine still answers.
-  const id = nextId++;
-  dispatcher.handle({ kind: 'request', id, method: 'ping', params: {} });
-  for (let i = 0; i < 1000 && !sent.some((m) => m.kind === 'result' && m.id === id); i++) await sleep(5);
-  assert.ok(sent.some((m) => m.kind === 'result' && m.id === id));
+  await ok('ping', {}, { timeoutMs: 5_000 });
 });
 
 test('evaluateCheckpointFile (every evaluation of a file) refuses segments or a limit out of range before opening it', async () => {

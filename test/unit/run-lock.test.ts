@@ -13,9 +13,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { RUN_LOCK_FILE, RunLockedError, acquireRunLock, readRunLock } from '../../engine/train/run-lock';
-import type { EngineToHost, WireError } from '../../engine/protocol';
-import { Dispatcher } from '../../engine/rpc/dispatcher';
-import { handlers } from '../../engine/rpc/handlers';
+import type { WireError } from '../../engine/protocol';
+import { engineUnderTest } from './helpers/engine-dispatch';
 
 const root = path.resolve(__dirname, '..', '..');
 const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-lens-run-lock-'));
@@ -237,16 +236,10 @@ describe('the run-folder lock', () => {
 });
 
 describe('the engine\'s train request', () => {
-  const sent: EngineToHost[] = [];
-  const logs: string[] = [];
-  const dispatcher = new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, (_level, m) => { logs.push(m); });
-  let nextId = 1;
+  const { call, logs } = engineUnderTest({ timeoutMs: HANG_MS });
   async function trainRequest(out: string): Promise<{ error?: WireError; ok?: boolean }> {
-    const id = nextId++;
-    dispatcher.handle({ kind: 'request', id, method: 'train', params: { preset: 'tiny-4x4', steps: 2, batch: 8, out, backend: 'wasm' } });
-    let reply: EngineToHost | undefined;
-    await until('the train reply', () => (reply = sent.find((s) => 'id' in s && s.id === id && (s.kind === 'result' || s.kind === 'error'))) !== undefined);
-    return reply?.kind === 'error' ? { error: reply.error } : { ok: true };
+    const reply = await call('train', { preset: 'tiny-4x4', steps: 2, batch: 8, out, backend: 'wasm' }).reply;
+    return 'error' in reply ? { error: reply.error } : { ok: true };
   }
 
   test('is refused with the lock\'s message while another process writes the folder; takes over a stale lock', { timeout: 2 * HANG_MS }, async () => {

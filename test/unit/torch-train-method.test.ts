@@ -11,9 +11,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { EngineToHost, MethodName, ParamsOf, ResultOf, TrainEvent, WireError } from '../../engine/protocol';
-import { Dispatcher } from '../../engine/rpc/dispatcher';
-import { handlers } from '../../engine/rpc/handlers';
+import type { TrainEvent } from '../../engine/protocol';
+import { engineUnderTest } from './helpers/engine-dispatch';
 import { torchPython } from './helpers/torch-python';
 import { metricsOf } from './helpers/train-cli';
 
@@ -21,47 +20,21 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-torch-train-method-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const HANG = 1_200_000;
 
-const sent: EngineToHost[] = [];
-const dispatcher = new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, () => {});
-let nextId = 1;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const engine = engineUnderTest({ timeoutMs: HANG });
+const { call, ok } = engine;
 
-function start<M extends MethodName>(method: M, params: ParamsOf<M>): number {
-  const id = nextId++;
-  dispatcher.handle({ kind: 'request', id, method, params });
-  return id;
-}
-
-async function reply<M extends MethodName>(id: number, timeoutMs = HANG): Promise<{ result: ResultOf<M> } | { error: WireError }> {
-  for (const t0 = Date.now(); Date.now() - t0 < timeoutMs; await sleep(20)) {
-    const m = sent.find((s) => 'id' in s && s.id === id && (s.kind === 'result' || s.kind === 'error'));
-    if (m?.kind === 'result') return { result: m.result as ResultOf<M> };
-    if (m?.kind === 'error') return { error: m.error };
-  }
-  throw new Error(`no reply within ${timeoutMs} ms`);
-}
-
-async function ok<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-  const r = await reply<M>(start(method, params));
-  if ('error' in r) assert.fail(`${method}: ${r.error.code}: ${r.error.message}`);
-  return r.result;
-}
-
-const progress = (id: number): TrainEvent[] => sent.flatMap((m) => (m.kind === 'progress' && m.id === id ? [m.event as TrainEvent] : []));
-
-after(() => dispatcher.cancelAll('tests done'));
+after(() => engine.dispatcher.cancelAll('tests done'));
 
 test('train with torch: the TF.js training\'s step and checkpoint events, held-out figures and run folder, trained by PyTorch', { timeout: HANG }, async () => {
   const out = path.join(tmp, 'run');
-  const id = start('train', { preset: 'tiny-4x4', steps: 3, batch: 8, seed: 4, out, backend: 'wasm', torch: { python: torchPython(), device: 'cpu', processes: 1 } });
-  const r = await reply<'train'>(id);
-  if ('error' in r) assert.fail(`${r.error.code}: ${r.error.message}`);
-  assert.equal(r.result.backend, 'torch');
-  assert.equal(r.result.step, 3);
-  assert.equal(r.result.cancelled, false);
-  assert.ok(r.result.heldOut && r.result.heldOut.puzzles > 0, 'the engine evaluated the final checkpoint');
-  assert.equal(r.result.checkpoint, path.join(out, 'step-000003.safetensors'));
-  const events = progress(id);
+  const c = call('train', { preset: 'tiny-4x4', steps: 3, batch: 8, seed: 4, out, backend: 'wasm', torch: { python: torchPython(), device: 'cpu', processes: 1 } });
+  const r = await c.result();
+  assert.equal(r.backend, 'torch');
+  assert.equal(r.step, 3);
+  assert.equal(r.cancelled, false);
+  assert.ok(r.heldOut && r.heldOut.puzzles > 0, 'the engine evaluated the final checkpoint');
+  assert.equal(r.checkpoint, path.join(out, 'step-000003.safetensors'));
+  const events = c.events();
   const steps = events.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step');
   assert.deepEqual(steps.map((e) => e.step), [1, 2, 3]);
   for (const e of steps) {
@@ -79,16 +52,15 @@ test('train with torch: the TF.js training\'s step and checkpoint events, held-o
 
 test('train.stop ends a torch training after a checkpoint; the answer says cancelled', { timeout: HANG }, async () => {
   const out = path.join(tmp, 'stopped');
-  const id = start('train', { preset: 'tiny-4x4', steps: 100_000, batch: 8, seed: 5, out, torch: { python: torchPython(), device: 'cpu' } });
-  for (const t0 = Date.now(); !progress(id).some((e) => e.kind === 'step') && Date.now() - t0 < HANG; await sleep(50));
+  const c = call('train', { preset: 'tiny-4x4', steps: 100_000, batch: 8, seed: 5, out, torch: { python: torchPython(), device: 'cpu' } });
+  await c.until((es) => es.some((e) => e.kind === 'step'));
   const stop = await ok('train.stop', { out });
   assert.equal(stop.stopping, 1);
-  const r = await reply<'train'>(id);
-  if ('error' in r) assert.fail(`${r.error.code}: ${r.error.message}`);
-  assert.equal(r.result.cancelled, true);
-  assert.ok(r.result.step >= 1 && r.result.step < 100_000);
-  assert.equal(r.result.heldOut, null);
-  assert.equal(r.result.checkpoint, path.join(out, `step-${String(r.result.step).padStart(6, '0')}.safetensors`));
+  const r = await c.result();
+  assert.equal(r.cancelled, true);
+  assert.ok(r.step >= 1 && r.step < 100_000);
+  assert.equal(r.heldOut, null);
+  assert.equal(r.checkpoint, path.join(out, `step-${String(r.step).padStart(6, '0')}.safetensors`));
 });
 
 test('torch.info: the interpreter with PyTorch, its version and CUDA devices; why not, for one without torch or a missing one', { timeout: HANG }, async () => {
@@ -116,8 +88,8 @@ test('torch.info: the interpreter with PyTorch, its version and CUDA devices; wh
 });
 
 test('a bad torch parameter of train, or python of torch.info, is InvalidParams', async () => {
-  const bad = await reply(start('train', { preset: 'tiny-4x4', out: path.join(tmp, 'x'), torch: { device: 'mps' } } as never), 60_000);
+  const bad = await call('train', { preset: 'tiny-4x4', out: path.join(tmp, 'x'), torch: { device: 'mps' } } as never, { timeoutMs: 60_000 }).reply;
   assert.ok('error' in bad && bad.error.code === 'InvalidParams' && /torch.device/.test(bad.error.message));
-  const info = await reply(start('torch.info', { python: '' }), 60_000);
+  const info = await call('torch.info', { python: '' }, { timeoutMs: 60_000 }).reply;
   assert.ok('error' in info && info.error.code === 'InvalidParams');
 });

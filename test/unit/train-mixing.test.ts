@@ -17,9 +17,8 @@ import { Trainer } from '../../engine/train/trainer';
 import { generatePuzzles } from '../../engine/sudoku/generator';
 import { gridToString } from '../../engine/sudoku/geometry';
 import { DataError } from '../../engine/util/errors';
-import type { EngineToHost, ParamsOf, ResultOf, WireError } from '../../engine/protocol';
-import { Dispatcher } from '../../engine/rpc/dispatcher';
-import { handlers } from '../../engine/rpc/handlers';
+import type { ParamsOf } from '../../engine/protocol';
+import { engineUnderTest } from './helpers/engine-dispatch';
 
 const root = path.resolve(__dirname, '..', '..');
 const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-mixing-'));
@@ -151,18 +150,8 @@ test('hrm-lens train --mixing-resample: mixing on, mode resample in run.json', {
 });
 
 test('engine train request: mixingResample trains with per-draw twins; a non-boolean is refused', { timeout: 300_000 }, async () => {
-  const train = (params: ParamsOf<'train'>) => {
-    const sent: EngineToHost[] = [];
-    new Dispatcher(handlers, (m) => { sent.push(structuredClone(m)); }, () => {}).handle({ kind: 'request', id: 1, method: 'train', params });
-    return (async (): Promise<{ result: ResultOf<'train'> } | { error: WireError }> => {
-      for (;;) {
-        const m = sent.find((x) => 'id' in x && x.id === 1 && (x.kind === 'result' || x.kind === 'error'));
-        if (m?.kind === 'result') return { result: m.result as ResultOf<'train'> };
-        if (m?.kind === 'error') return { error: m.error };
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-  };
+  const { call } = engineUnderTest();
+  const train = (params: ParamsOf<'train'>) => call('train', params).reply;
   const out = path.join(tmp, 'request-resample');
   const r = await train({ preset: 'tiny-4x4', steps: 1, batch: 4, seed: 1, out, mixingResample: true });
   if ('error' in r) assert.fail(r.error.message);
