@@ -59,6 +59,7 @@ export function* torchTrajectorySteps(model: TorchModel, puzzles: readonly Grid[
   const { segments, cells, rows } = out;
   const n = out.n as GridSize;
   const width = model.dims.totalLen * model.config.hidden;
+  const { vocab } = model.dims;
   let done = 0;
   for (let start = 0; start < rows; start += batch) {
     throwIfAborted(plan.signal, 'trajectory');
@@ -79,7 +80,7 @@ export function* torchTrajectorySteps(model: TorchModel, puzzles: readonly Grid[
     yield* waitFor(model.run(ids.map((r) => gridToTokens(puzzles[r])), { segments: longest, latents: keepAny ? 'carry' : false, carry }, (seg) => {
       const s = seg.k;
       while (active > 0 && segments[ids[active - 1]] < s) active--;
-      const digits = decodeLogitRows(seg.logits.subarray(0, active * cells * (seg.logits.length / (nb * cells))), active, n);
+      const digits = decodeLogitRows(seg.logits.subarray(0, active * cells * vocab), active, n);
       for (let q = 0; q < active; q++) out.grids[ids[q]].set(digits.subarray(q * cells, (q + 1) * cells), (s - 1) * cells);
       if (kept(s) && seg.zH && seg.zL) {
         for (let q = 0; q < active; q++) {

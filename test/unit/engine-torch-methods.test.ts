@@ -1,8 +1,8 @@
 /**
  * The engine's analysis methods with `torch` (what the extension sends when hrmLens.backend is torch), run through the
  * real handler registry and Dispatcher in-process: inspect (trace, then the strip), probe, ensemble and landscape
- * answer what the same requests answer on TF.js for the shipped 4×4 model; a bad `torch` parameter is InvalidParams;
- * an interpreter that is not there is an error naming it.
+ * answer what the same requests answer on TF.js for the shipped 4×4 model; a bad `torch` parameter is InvalidParams
+ * (the interventions' too); an interpreter that is not there is an error of every method that takes `torch`, naming it.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,10 +69,15 @@ test('a bad torch parameter is InvalidParams; an interpreter that is not there i
     [{ pythonPath: '/usr/bin/python3' }, /torch has unknown fields: pythonPath/],
     ['python3', /torch must be an object/],
   ] as const) {
-    const r = await call('probe', { checkpoints: [MODEL], torch: bad as unknown as TorchParams }).reply;
-    assert.ok('error' in r, `accepted ${JSON.stringify(bad)}`);
-    assert.equal(r.error.code, 'InvalidParams');
-    assert.match(r.error.message, why);
+    for (const r of [
+      await call('probe', { checkpoints: [MODEL], torch: bad as unknown as TorchParams }).reply,
+      await call('intervene.kick', { checkpoint: MODEL, puzzle: PUZZLE, torch: bad as unknown as TorchParams }).reply,
+      await call('intervene.patchData', { checkpoint: MODEL, source: { kind: 'relabel', perm: [2, 1, 3, 4] }, puzzles: { generate: 2 }, torch: bad as unknown as TorchParams }).reply,
+    ]) {
+      assert.ok('error' in r, `accepted ${JSON.stringify(bad)}`);
+      assert.equal(r.error.code, 'InvalidParams');
+      assert.match(r.error.message, why);
+    }
   }
   // Every method runs on the worker the request names (none of them falls back to TF.js).
   const missing = { python: path.join(root, 'no-such-dir', 'python') };
@@ -82,6 +87,10 @@ test('a bad torch parameter is InvalidParams; an interpreter that is not there i
     await call('probe', { checkpoints: [MODEL], count: 2, torch: missing }).reply,
     await call('ensemble', { sources: [MODEL], generate: 2, torch: missing }).reply,
     await call('landscape', { checkpoint: MODEL, puzzle: PUZZLE, size: 3, torch: missing }).reply,
+    await call('intervene.kick', { checkpoint: MODEL, puzzle: PUZZLE, directions: 2, pcs: 0, torch: missing }).reply,
+    await call('intervene.kickData', { checkpoints: [MODEL], puzzles: { generate: 2 }, directions: 2, pcs: 0, torch: missing }).reply,
+    await call('intervene.patch', { checkpoint: MODEL, puzzle: PUZZLE, source: { kind: 'relabel', perm: [2, 1, 3, 4] }, torch: missing }).reply,
+    await call('intervene.patchData', { checkpoint: MODEL, source: { kind: 'relabel', perm: [2, 1, 3, 4] }, puzzles: { generate: 2 }, torch: missing }).reply,
   ]) {
     assert.ok('error' in r, 'ran without the named interpreter');
     assert.ok(r.error.message.includes(`Python interpreter "${missing.python}" was not found`), r.error.message);
