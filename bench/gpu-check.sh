@@ -16,7 +16,8 @@
 #    python3, /usr/bin/python3, python that imports torch and numpy.
 #      bash bench/gpu-check.sh --rehearse DIR
 #    runs that same mode on this machine's CPU (tiny-4x4 in place of the 27M model, one run, a 5 s ensemble) and
-#    writes DIR/gpu-check-local.json and .md: the whole script checked before a GPU machine's minutes are spent.
+#    writes DIR/gpu-check-local.json and .md (and the backend bench's own files): the whole script checked before a GPU
+#    machine's minutes are spent, with nothing written into the repository.
 #
 # 1. On a machine WITH internet (same OS and CPU architecture as the GPU machine, x86-64 Linux):
 #      bash bench/gpu-check.sh --make-bundle gpu-bundle
@@ -185,8 +186,9 @@ case ${1:-} in
   --rehearse)
     # The local mode on this machine's CPU, end to end (a tiny-4x4 model in the 27M rows, one run, a short ensemble),
     # writing to DIR: what a GPU machine will run, checked before its few minutes are spent.
-    DEVICE=cpu; REHEARSE_ARGS=(--big-config tiny-4x4); BUDGET=5
-    run_local 1 "${2:?--rehearse DIR}" ;;
+    DEVICE=cpu; BUDGET=5
+    mkdir -p "${2:?--rehearse DIR}" && REHEARSE_ARGS=(--big-config tiny-4x4 --results "$(cd "$2" && pwd)")
+    run_local 1 "$2" ;;
   --make-bundle) make_bundle "${2:?--make-bundle DIR}" ;;
   --bundle)
     bundle=$(cd "${2:?--bundle DIR}" && pwd); runs=5

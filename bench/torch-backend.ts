@@ -22,7 +22,8 @@
  * backend finds), --device cpu|cuda, --rows a,b (infer-6x6, infer-9x9, capture-27m, train-tiny-4x4, train-hard-6x6;
  * on cuda: capture-27m, ensemble-27m), --budget S (cuda: seconds for the ensemble, 300), --big-config NAME (the model
  * of the 27M rows: default the 27M configuration; a preset's name for a quick run of those rows on a CPU), --quick (1
- * run, fewer steps), --allow-reference-blas. Results: bench/results/torch-backend[-cuda].json and .md.
+ * run, fewer steps), --allow-reference-blas, --results DIR (where torch-backend[-cuda].json and .md go; default
+ * bench/results).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,10 +46,10 @@ import { ALLOW_REFERENCE_BLAS, checkTorchBlas, describeBlas } from './torch-anch
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PLAIN = path.join(here, 'reference', 'torch_backend_plain.py');
-const RESULTS = path.join(here, 'results');
 
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
+const RESULTS = path.resolve(flag('--results') ?? path.join(here, 'results'));
 const quick = argv.includes('--quick');
 const allowReference = argv.includes(ALLOW_REFERENCE_BLAS);
 const runs = quick ? 1 : Number(flag('--runs') ?? 3);

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { torchPython } from './helpers/torch-python';
@@ -58,6 +58,8 @@ test('bench/gpu-check.sh is valid bash; an unknown mode prints the usage with th
 
 test('bench/gpu-check.sh --rehearse: the GPU machine\'s local mode, run on the CPU, writes its JSON and table', { timeout: 600_000 }, () => {
   const out = mkdtempSync(path.join(tmpdir(), 'hrm-gpu-check-'));
+  const tracked = path.join(root, 'bench', 'results', 'torch-backend.json');
+  const before = statSync(tracked).mtimeMs;
   try {
     const r = spawnSync('bash', [path.join(root, 'bench', 'gpu-check.sh'), '--rehearse', out], {
       encoding: 'utf8', cwd: root, timeout: 580_000, env: { ...process.env, HRM_LENS_PYTHON: torchPython() },
@@ -77,6 +79,9 @@ test('bench/gpu-check.sh --rehearse: the GPU machine\'s local mode, run on the C
     assert.match(table, /\| capture-27m \(puzzle-segments\/s\) \| [0-9.]+ \| [0-9.]+ \|/);
     assert.match(table, /\| ensemble-27m \(puzzle-segments\/s\) \|/);
     assert.match(table, /\| reference model on cpu: training steps\/s [0-9.]+, inference puzzle-segments\/s [0-9]+/);
+    // The backend bench's own files go to DIR too; the repository's results stay as they are.
+    assert.ok(existsSync(path.join(out, 'torch-backend.json')) && existsSync(path.join(out, 'torch-backend.md')));
+    assert.equal(statSync(tracked).mtimeMs, before, 'bench/results/torch-backend.json was rewritten');
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
