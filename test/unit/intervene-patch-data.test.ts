@@ -4,10 +4,9 @@
 // closed form. On the shipped models: no tensor left over ~100 patched runs (cancelled ones included), the engine
 // path (progress, another checkpoint of the same shape, another shape refused, every model disposed), and
 // `hrm-lens patch --generate | --data` spawned from the sources (--json, the text report, option errors).
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../../engine/tf';
 import { hrmMap } from '../../engine/intervene/recurrent-map';
@@ -20,20 +19,17 @@ import { proportion } from '../../engine/paper/stats';
 import { gridToString } from '../../engine/sudoku/geometry';
 import { generatePuzzles } from '../../engine/sudoku/generator';
 import { runSteps, runStepsAsync } from '../../engine/util/steps';
-import { twoFixedPointMap } from './helpers/two-fixed-point-map';
-import { SHIPPED_CHECKPOINT, useShippedModel } from './helpers/shipped-model';
+import { MINUS, PLUS, twoFixedPointMap } from './helpers/two-fixed-point-map';
+import { SHIPPED_CHECKPOINT, shippedFile, useShippedModel } from './helpers/shipped-model';
+import { useTempDir } from './helpers/temp-dir';
 import { grid } from './helpers/grids';
 import { runCli } from './helpers/cli-run';
 
 const model = useShippedModel();
-const root = path.resolve(__dirname, '..', '..');
-const HARD = path.join(root, 'models', 'hard-6x6.safetensors');
-const PAPER = path.join(root, 'models', 'paper-6x6.safetensors');
-const dir = mkdtempSync(path.join(tmpdir(), 'hrm-patch-data-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const HARD = shippedFile('hard-6x6');
+const PAPER = shippedFile('paper-6x6');
+const dir = useTempDir('hrm-patch-data-');
 
-const PLUS = grid('1234341221434321');
-const MINUS = grid('2341412332141432');
 /** Puzzles consistent with PLUS: cell 0 is not 1 (drive −weak on the receiver's map) or is 1 (drive +strong). */
 const WEAK = ['.2..3......3...1', '....3412........', '..3...........2.'].map((t) => grid(t));
 const STRONG = ['12..3......3...1', '1...........4...'].map((t) => grid(t));

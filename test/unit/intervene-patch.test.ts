@@ -5,10 +5,9 @@
 // file (safetensors, .npy files, a folder) ends at the donor's grid, hostile latents files are refused naming the
 // file and tensor; another checkpoint of the same shape (hard-6x6 ← paper-6x6) and of another shape; progress,
 // cancellation and no leaked tensors over 100 interventions.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../../engine/tf';
 import { hrmMap } from '../../engine/intervene/recurrent-map';
@@ -24,19 +23,16 @@ import { applyTransform, mapBack, relabeling } from '../../engine/sudoku/symmetr
 import { runSteps } from '../../engine/util/steps';
 import { DataError } from '../../engine/util/errors';
 import type { HrmModel } from '../../engine/model';
-import { twoFixedPointMap } from './helpers/two-fixed-point-map';
-import { SHIPPED_CHECKPOINT, useShippedModel } from './helpers/shipped-model';
+import { MINUS, PLUS, twoFixedPointMap } from './helpers/two-fixed-point-map';
+import { SHIPPED_CHECKPOINT, shippedFile, useShippedModel } from './helpers/shipped-model';
+import { useTempDir } from './helpers/temp-dir';
 import { grid } from './helpers/grids';
 
 const model = useShippedModel();
-const root = path.resolve(__dirname, '..', '..');
-const HARD = path.join(root, 'models', 'hard-6x6.safetensors');
-const PAPER = path.join(root, 'models', 'paper-6x6.safetensors');
-const dir = mkdtempSync(path.join(tmpdir(), 'hrm-patch-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const HARD = shippedFile('hard-6x6');
+const PAPER = shippedFile('paper-6x6');
+const dir = useTempDir('hrm-patch-');
 
-const PLUS = grid('1234341221434321');
-const MINUS = grid('2341412332141432');
 /** Cell 0 is not 1: drive −weak (ends at MINUS). */
 const WEAK = grid('.2..3......3...1');
 /** Cell 0 is 1: drive +strong (ends at PLUS). */

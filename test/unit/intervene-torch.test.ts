@@ -5,7 +5,6 @@
 // what the wasm backend prints.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { selectBackend } from '../../engine/backend';
 import { openMap, runTrajectories, runTrajectoriesAsync, stateAt, trajectorySteps } from '../../engine/intervene/trajectory';
 import { kickRun } from '../../engine/intervene/patch-kick-engine';
@@ -17,11 +16,11 @@ import { decodeLogitRows } from '../../engine/torch/trajectory-torch';
 import { openTorchMap } from '../../engine/torch/torch-map';
 import { torchPython, useTorchWorker } from './helpers/torch-python';
 import { runCli } from './helpers/cli-run';
+import { shippedFile } from './helpers/shipped-model';
 
-const root = path.resolve(__dirname, '..', '..');
-const TINY = path.join(root, 'models', 'tiny-4x4.safetensors');
-const HARD = path.join(root, 'models', 'hard-6x6.safetensors');
-const PAPER = path.join(root, 'models', 'paper-6x6.safetensors');
+const TINY = shippedFile('tiny-4x4');
+const HARD = shippedFile('hard-6x6');
+const PAPER = shippedFile('paper-6x6');
 const worker = useTorchWorker();
 const onTorch = (file: string) => openTorchMap(file, worker());
 

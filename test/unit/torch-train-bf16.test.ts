@@ -8,12 +8,12 @@
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { findTorchPythonSync } from '../../engine/torch/python-discovery';
 import type { SafeTensor } from '../../engine/interop/safetensors';
 import { hrmLens, metricsOf, tensorsOf } from './helpers/train-cli';
+import { withTempDir } from './helpers/temp-dir';
 
 const HANG = 600_000;
 
@@ -55,8 +55,7 @@ async function updates(dir: string, a: number, b: number): Promise<Map<string, F
 test('--dtype bf16: float32 checkpoints the engine evaluates, a first-step loss within 2 % of fp32\'s but not equal, '
   + 'updates along fp32\'s, the dtype recorded and kept on resume', { timeout: HANG, skip: 'reason' in found ? found.reason : false }, async () => {
   const python = (found as { python: string }).python;
-  const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-torch-bf16-'));
-  try {
+  await withTempDir('hrm-torch-bf16-', async (tmp) => {
     const common = ['train', '--preset', 'tiny-4x4', '--batch', '8', '--steps', '2', '--checkpoint-every', '1', '--eval-puzzles', '4', '--seed', '5',
       '--no-tensorboard', '--backend', 'torch', '--python', python, '--device', 'cpu', '--threads', '1', '--quiet'];
     const fp32Dir = path.join(tmp, 'fp32');
@@ -122,20 +121,15 @@ test('--dtype bf16: float32 checkpoints the engine evaluates, a first-step loss 
     assert.equal(step3.dtype, 'bf16');
     assert.match(String(step3.detail), /bf16 mixed precision/);
     assert.ok(Number.isFinite(metricsOf(bf16Dir)[2].loss), 'the resumed step has a finite loss');
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
 test('--dtype without --backend torch is refused before a run folder is made', { timeout: HANG }, async () => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-torch-bf16-'));
-  try {
+  await withTempDir('hrm-torch-bf16-', async (tmp) => {
     const out = path.join(tmp, 'run');
     const r = await hrmLens(['train', '--preset', 'tiny-4x4', '--steps', '1', '--backend', 'wasm', '--dtype', 'bf16', '--out', out]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /--dtype goes with --backend torch/);
     assert.ok(!existsSync(out), 'no run folder');
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });

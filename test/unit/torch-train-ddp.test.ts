@@ -6,12 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { torchPython } from './helpers/torch-python';
 import { hrmLens, metricsOf } from './helpers/train-cli';
 import { torchrunArgs } from '../../engine/torch/train-launch';
+import { withTempDir } from './helpers/temp-dir';
 
 const HANG = 2_400_000;
 const torchArgs = (): string[] => ['--backend', 'torch', '--python', torchPython(), '--device', 'cpu', '--threads', '1', '--quiet'];
@@ -30,8 +30,7 @@ function assertLossesClose(a: ReturnType<typeof metricsOf>, b: ReturnType<typeof
 }
 
 test('a 2-process torchrun training (gloo) matches 1 process; the engine evaluates and resumes its run folder', { timeout: HANG }, async () => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-torch-ddp-'));
-  try {
+  await withTempDir('hrm-torch-ddp-', async (tmp) => {
     const two = path.join(tmp, 'two');
     const one = path.join(tmp, 'one');
     const common = ['train', '--preset', 'tiny-4x4', '--steps', '40', '--checkpoint-every', '20', '--eval-puzzles', '20', '--seed', '11', ...torchArgs()];
@@ -73,9 +72,7 @@ test('a 2-process torchrun training (gloo) matches 1 process; the engine evaluat
     assert.equal(torch.code, 0, torch.stderr);
     assert.deepEqual(metricsOf(two).map((r) => r.step), Array.from({ length: 44 }, (_, i) => i + 1), 'the resumed log has every step once');
     assertLossesClose(metricsOf(two), metricsOf(one), [41, 42, 43, 44], 'engine resume of the 2-process run vs torch resume of the 1-process run');
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
 test('the torchrun command line: one node on a local port; several nodes pass the rendezvous through', () => {

@@ -6,8 +6,7 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { selectBackend } from '../../engine/backend';
 import { makeConfig, TINY_4X4 } from '../../engine/model/config';
@@ -18,6 +17,7 @@ import { startTorchTraining, type TorchTrainOptions } from '../../engine/torch/t
 import { torchPython } from './helpers/torch-python';
 import { maxAbsDiff, metricsOf, tensorsOf } from './helpers/train-cli';
 import { assertCheckpointsMatch, assertLossesMatch } from './helpers/torch-train-compare';
+import { withTempDir } from './helpers/temp-dir';
 
 const HANG = 1_800_000;
 /** Weights after two steps: float32 arithmetic in another order (measured below 1e-7). */
@@ -40,8 +40,7 @@ async function engineSteps(trainer: Trainer, steps: number): Promise<void> {
 }
 
 test('EMA: two torch steps of a run with ema give the engine\'s averaged weights, shadow, raw weights and moments', { timeout: HANG }, async (t) => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-torch-ema-'));
-  try {
+  await withTempDir('hrm-torch-ema-', async (tmp) => {
     // A decay far from 1, so that the average differs clearly from both the initial and the raw weights.
     const run = { preset: 'tiny-4x4', seed: 7, steps: 2, overrides: { batch: 16, ema: 0.5, evalPuzzles: 4, checkpointEvery: 1 } };
     const engineDir = path.join(tmp, 'engine');
@@ -69,14 +68,11 @@ test('EMA: two torch steps of a run with ema give the engine\'s averaged weights
     assert.ok(Math.abs(sq(avg.data as Float32Array) - sq(raw.data as Float32Array)) > 1e-6, 'the saved weights are the EMA average, not the raw weights');
     const meta = JSON.parse(weights.metadata.meta) as { ema: boolean };
     assert.equal(meta.ema, true);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
 test('TRM: the torch trainer resumes a TRM run of the engine; its next checkpoint is the engine\'s', { timeout: HANG }, async () => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-torch-trm-'));
-  try {
+  await withTempDir('hrm-torch-trm-', async (tmp) => {
     const trm = makeConfig({ ...TINY_4X4, variant: 'trm', H_layers: 0, L_layers: 2, H_cycles: 2, L_cycles: 2, puzzleEmbLen: 4, positions: 'rope' });
     const { spec } = await newRunSpec({ preset: 'tiny-4x4', seed: 3, backend: {}, overrides: { batch: 16, evalPuzzles: 4, checkpointEvery: 1, steps: 2 } });
     const engineDir = path.join(tmp, 'engine');
@@ -98,7 +94,5 @@ test('TRM: the torch trainer resumes a TRM run of the engine; its next checkpoin
     const after = await tensorsOf(path.join(torchDir, 'step-000002.safetensors'));
     assert.ok(maxAbsDiff(before.tensors.get('L_level.layers.0.mlp.down_proj.weight') as never, after.tensors.get('L_level.layers.0.mlp.down_proj.weight') as never) > 1e-5);
     assert.equal(getPreset('tiny-4x4').model.variant, 'hrm');
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });

@@ -6,18 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { encodeSafetensors, readSafetensors, type SafeTensorInput } from '../../engine/interop/safetensors';
 import { torchPython } from './helpers/torch-python';
 import { hrmLens } from './helpers/train-cli';
+import { withTempDir } from './helpers/temp-dir';
 
 const HANG = 1_200_000;
 
 test('--nproc-per-node that does not divide the batch is refused before the run folder is made', { timeout: HANG }, async () => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-torch-err-'));
-  try {
+  await withTempDir('hrm-torch-err-', async (tmp) => {
     const out = path.join(tmp, 'run');
     const r = await hrmLens(['train', '--backend', 'torch', '--python', torchPython(), '--preset', 'tiny-4x4', '--nproc-per-node', '3', '--out', out]);
     assert.equal(r.code, 1);
@@ -26,14 +25,11 @@ test('--nproc-per-node that does not divide the batch is refused before the run 
     const nodes = await hrmLens(['train', '--backend', 'torch', '--python', torchPython(), '--nnodes', '2', '--out', out]);
     assert.equal(nodes.code, 1);
     assert.match(nodes.stderr, /--nnodes above 1 needs --rdzv-endpoint/);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
 test('an interpreter that is missing or has no torch is named in the error', { timeout: HANG }, async () => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-torch-err-'));
-  try {
+  await withTempDir('hrm-torch-err-', async (tmp) => {
     const out = path.join(tmp, 'run');
     const missing = path.join(tmp, 'no-such-python');
     const r = await hrmLens(['train', '--backend', 'torch', '--python', missing, '--out', out]);
@@ -48,14 +44,11 @@ test('an interpreter that is missing or has no torch is named in the error', { t
     assert.equal(noTorch.code, 1);
     assert.ok(noTorch.stderr.includes(`Python interpreter "${py}"`) && noTorch.stderr.includes('cannot import torch: no torch in this interpreter'), noTorch.stderr);
     assert.ok(!existsSync(out), 'no run folder');
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
 test('torchrun failing: the error names its exit and the failing process\'s message; the run folder is unlocked', { timeout: HANG }, async () => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-torch-err-'));
-  try {
+  await withTempDir('hrm-torch-err-', async (tmp) => {
     const dir = path.join(tmp, 'run');
     const engine = await hrmLens(['train', '--preset', 'tiny-4x4', '--batch', '8', '--steps', '1', '--eval-puzzles', '2', '--backend', 'wasm', '--quiet', '--out', dir]);
     assert.equal(engine.code, 0, engine.stderr);
@@ -72,7 +65,5 @@ test('torchrun failing: the error names its exit and the failing process\'s mess
     assert.ok(r.stderr.includes(`${optim}: AdamATan2 state: "q_head.weight" must be float32 with 128 elements`), r.stderr);
     assert.ok(!existsSync(path.join(dir, '.lock')), 'the lock is released');
     assert.ok(!existsSync(path.join(dir, 'step-000002.safetensors')), 'no checkpoint written');
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });

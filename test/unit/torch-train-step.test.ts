@@ -6,19 +6,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { torchPython } from './helpers/torch-python';
 import { hrmLens, metricsOf, tensorsOf } from './helpers/train-cli';
 import { assertCheckpointsMatch, assertLossesMatch } from './helpers/torch-train-compare';
+import { withTempDir } from './helpers/temp-dir';
 
 const HANG = 1_800_000;
 const torchArgs = (): string[] => ['--backend', 'torch', '--python', torchPython(), '--device', 'cpu', '--threads', '1', '--quiet'];
 
 test('one torch step from a new run gives the engine step\'s loss parts, weights, moments and slots', { timeout: HANG }, async () => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-torch-step-'));
-  try {
+  await withTempDir('hrm-torch-step-', async (tmp) => {
     const common = ['train', '--preset', 'tiny-4x4', '--batch', '16', '--steps', '1', '--eval-puzzles', '4', '--seed', '7', '--no-tensorboard'];
     const engine = await hrmLens([...common, '--backend', 'wasm', '--quiet', '--out', path.join(tmp, 'engine')]);
     assert.equal(engine.code, 0, engine.stderr);
@@ -26,14 +25,11 @@ test('one torch step from a new run gives the engine step\'s loss parts, weights
     assert.equal(torch.code, 0, torch.stderr);
     assertLossesMatch(path.join(tmp, 'torch'), path.join(tmp, 'engine'), 1);
     await assertCheckpointsMatch(path.join(tmp, 'torch', 'step-000001.safetensors'), path.join(tmp, 'engine', 'step-000001.safetensors'));
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
 test('the torch trainer resumes an engine run (small-6x6, mixing, augmentation): its next checkpoint is the engine\'s', { timeout: HANG }, async () => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'hrm-torch-resume-'));
-  try {
+  await withTempDir('hrm-torch-resume-', async (tmp) => {
     const engineDir = path.join(tmp, 'engine');
     const engine = await hrmLens(['train', '--preset', 'small-6x6', '--batch', '16', '--steps', '3', '--checkpoint-every', '1', '--mixing', '--augment',
       '--seed', '3', '--eval-puzzles', '4', '--backend', 'wasm', '--quiet', '--no-tensorboard', '--out', engineDir]);
@@ -49,7 +45,5 @@ test('the torch trainer resumes an engine run (small-6x6, mixing, augmentation):
     await assertCheckpointsMatch(path.join(torchDir, 'step-000003.safetensors'), path.join(engineDir, 'step-000003.safetensors'));
     const meta = JSON.parse((await tensorsOf(path.join(torchDir, 'step-000003.safetensors'))).metadata.meta) as { backend: { name: string } };
     assert.equal(meta.backend.name, 'torch');
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });

@@ -12,6 +12,9 @@ import { loadModel } from '../../../engine/train/load-model';
 
 export const SHIPPED_CHECKPOINT = path.resolve(__dirname, '..', '..', '..', 'models', 'tiny-4x4.safetensors');
 
+/** The file of a shipped model by name (e.g. 'hard-6x6'): models/<name>.safetensors. */
+export const shippedFile = (name: string): string => path.join(path.dirname(SHIPPED_CHECKPOINT), `${name}.safetensors`);
+
 export function useShippedModel(): () => HrmModel {
   return useShippedModels('tiny-4x4')[0];
 }

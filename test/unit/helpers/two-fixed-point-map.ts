@@ -9,6 +9,11 @@
 import { tf } from '../../../engine/tf';
 import type { Carry, RecurrentMap } from '../../../engine/intervene/recurrent-map';
 import type { Grid } from '../../../engine/sudoku/geometry';
+import { grid } from './grids';
+
+/** Two valid 4×4 solutions the tests use as the fixed points' grids (`plus`, `minus`). */
+export const PLUS = grid('1234341221434321');
+export const MINUS = grid('2341412332141432');
 
 export interface TwoFixedPointSpec {
   /** The grids the fixed points s = +1 and s = −1 decode to (16 digits 1..4). */
